@@ -1,0 +1,46 @@
+// The datapath's policy maps as the control plane sees them. The daemon implements this over
+// the pinned maps (agent/datapath); unit tests implement it in memory. Reconciliation reads
+// what is there (dump_*) and writes only the difference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include "address.h"
+#include "result.h"
+#include "sixguard_shared.h"
+
+namespace sixguard {
+
+enum class PolicyMap { kMachines, kFlycast, kInfra, kNetFlags };
+
+class MapBackend {
+ public:
+  virtual ~MapBackend() = default;
+
+  // max_entries of a map, for refusing a batch that would not fit before anything changes.
+  virtual std::size_t capacity(PolicyMap map) const = 0;
+
+  virtual Result<std::map<uint32_t, sg_machine>> dump_machines() = 0;  // by ifindex
+  virtual Status put_machine(uint32_t ifindex, const sg_machine &value) = 0;
+  virtual Status delete_machine(uint32_t ifindex) = 0;
+
+  virtual Result<std::map<Ipv6, sg_flycast>> dump_flycast() = 0;
+  virtual Status put_flycast(const Ipv6 &address, const sg_flycast &value) = 0;
+  virtual Status delete_flycast(const Ipv6 &address) = 0;
+
+  virtual Result<std::set<Ipv6Prefix>> dump_infra() = 0;
+  virtual Status put_infra(const Ipv6Prefix &prefix) = 0;
+  virtual Status delete_infra(const Ipv6Prefix &prefix) = 0;
+
+  virtual Result<std::map<uint32_t, uint32_t>> dump_net_flags() = 0;  // network id -> SG_NET_*
+  virtual Status put_net_flags(uint32_t network_id, uint32_t flags) = 0;
+  virtual Status delete_net_flags(uint32_t network_id) = 0;
+
+  virtual Result<sg_config> read_config() = 0;
+  virtual Status write_config(const sg_config &config) = 0;
+};
+
+}  // namespace sixguard

@@ -1,0 +1,20 @@
+// Compile-time proof that the C++ view of the shared structures matches the layout the BPF
+// programs were compiled with (bpf/include/sixguard_shared.h is the one definition).
+#pragma once
+
+#include <cstddef>
+
+#include "sixguard_shared.h"
+
+static_assert(sizeof(sg_in6) == 16);
+static_assert(sizeof(sg_machine) == 24);
+static_assert(offsetof(sg_machine, app_id) == 16);
+static_assert(sizeof(sg_flycast) == 8);
+static_assert(sizeof(sg_lpm_key) == 20);
+static_assert(sizeof(sg_config) == 48);
+static_assert(sizeof(sg_counter) == 16);
+static_assert(sizeof(sg_ratelimit) == 16);
+static_assert(sizeof(sg_drop_event) == 56);
+static_assert(offsetof(sg_drop_event, ifindex) == 40);
+static_assert(offsetof(sg_drop_event, hook) == 48);
+static_assert(SG_COUNTER_SLOTS == 72);

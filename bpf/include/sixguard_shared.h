@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one definition of everything the kernel and user space share: map keys and values,
+ * verdict/reason/hook ids, the drop-event record and the map names. Included by the BPF
+ * programs (clang -target bpf) and by C++ (which static_asserts the sizes in
+ * agent/core/layout_asserts.h). Fixed-width types and explicit padding only: the layout must
+ * not depend on the compiler.
+ */
+#ifndef SIXGUARD_SHARED_H
+#define SIXGUARD_SHARED_H
+
+#include <linux/types.h>
+
+/* fdaa::/16: the 6PN prefix, first two octets of every private address. */
+#define SG_6PN_OCTET0 0xfd
+#define SG_6PN_OCTET1 0xaa
+
+/* DESIGN §2: at most 8 extension headers are walked; a chain needing more is malformed. */
+#define SG_EXT_HDR_LIMIT 8
+/* Tunnelled IPv6 (41, GRE) is checked on its inner header; nesting deeper than this many
+ * inner headers cannot be checked and is therefore malformed (fail closed). */
+#define SG_ENCAP_LIMIT 2
+/* A machine owns a /112: the first 14 octets of its address. */
+#define SG_MACHINE_PREFIX_OCTETS 14
+
+enum sg_hook {
+  SG_HOOK_MACHINE_EGRESS = 0,  /* XDP on the host side of a machine interface */
+  SG_HOOK_MACHINE_INGRESS = 1, /* TC clsact egress on the same interface */
+  SG_HOOK_UPLINK = 2,          /* TC ingress on interfaces to other hosts */
+  SG_HOOK_COUNT = 3,
+};
+
+enum sg_verdict {
+  SG_VERDICT_PASS = 0,
+  SG_VERDICT_DROP = 1,
+  SG_VERDICT_AUDIT = 2, /* would have been dropped; passed because of audit mode */
+  SG_VERDICT_COUNT = 3,
+};
+
+enum sg_reason {
+  SG_REASON_NOT_6PN = 0,
+  SG_REASON_MALFORMED = 1,
+  SG_REASON_SPOOFED_SOURCE = 2,
+  SG_REASON_NOT_FOR_MACHINE = 3,
+  SG_REASON_INFRA = 4,
+  SG_REASON_FLYCAST = 5,
+  SG_REASON_SAME_NETWORK = 6,
+  SG_REASON_CROSS_NETWORK = 7,
+  SG_REASON_COUNT = 8,
+};
+
+/* Index into sg_counters (a per-CPU array of SG_COUNTER_SLOTS entries). */
+#define SG_COUNTER_SLOTS (SG_HOOK_COUNT * SG_VERDICT_COUNT * SG_REASON_COUNT)
+#define SG_COUNTER_INDEX(hook, verdict, reason) \
+  (((hook) * SG_VERDICT_COUNT + (verdict)) * SG_REASON_COUNT + (reason))
+
+/* An IPv6 address in network byte order. */
+struct sg_in6 {
+  __u8 octets[16];
+};
+
+/* sg_machines value; key: __u32 ifindex of the host-side machine interface. */
+struct sg_machine {
+  struct sg_in6 prefix; /* the machine's /112; the last two octets are zero */
+  __u32 app_id;         /* agent-assigned, stable for the app's life */
+  __u32 network_id;     /* the 32 bits after fdaa in the machine's address */
+};
+
+/* sg_flycast value; key: struct sg_in6 (the Flycast address). The address's own network
+ * (the one it was allocated into) is in its bits; what is stored is its target. */
+struct sg_flycast {
+  __u32 target_app_id;
+  __u32 target_network_id; /* the network of the target app (not of the address) */
+};
+
+/* sg_infra key (LPM trie); value: __u32, unused (1). */
+struct sg_lpm_key {
+  __u32 prefixlen;
+  struct sg_in6 addr;
+};
+
+/* sg_net_flags value; key: __u32 network id. Only networks with a flag set have an entry. */
+#define SG_NET_AUDIT (1u << 0)
+
+/* sg_config: a one-element array holding the global settings. */
+#define SG_CFG_AUDIT (1u << 0) /* global audit mode */
+/* Some infrastructure prefix spans more than one network id (prefix shorter than /48), or
+ * more networks hold infrastructure prefixes than infra_nets has room for: every 6PN
+ * address must then be looked up in sg_infra. */
+#define SG_CFG_INFRA_ANY_NET (1u << 1)
+#define SG_CFG_INFRA_NETS 8
+
+struct sg_config {
+  __u32 flags;           /* SG_CFG_* */
+  __u32 infra_net_count; /* valid entries in infra_nets */
+  /* The networks that hold an infrastructure prefix. An address on any other network
+   * cannot match sg_infra, which lets the same-network fast path skip the LPM lookup. */
+  __u32 infra_nets[SG_CFG_INFRA_NETS];
+  __u32 events_per_sec; /* drop events sent to sg_events per second per CPU; 0: none */
+  __u32 events_burst;   /* token-bucket depth for drop events */
+};
+
+/* sg_counters value (per-CPU): what one hook/verdict/reason slot has seen. */
+struct sg_counter {
+  __u64 packets;
+  __u64 bytes;
+};
+
+/* sg_ratelimit value (per-CPU, one element): the drop-event token bucket. */
+struct sg_ratelimit {
+  __u64 tokens_milli; /* tokens x 1000, so refill needs no division per packet */
+  __u64 last_ns;
+};
+
+/* sg_event_stats index (per-CPU __u64 counters about the drop-event stream). */
+enum sg_event_stat {
+  SG_EVSTAT_SENT = 0,
+  SG_EVSTAT_RATE_LIMITED = 1,
+  SG_EVSTAT_RINGBUF_FULL = 2,
+  SG_EVSTAT_COUNT = 3,
+};
+
+/* One record in the sg_events ring buffer: a drop or audit verdict. */
+struct sg_drop_event {
+  __u64 timestamp_ns; /* bpf_ktime_get_ns() */
+  struct sg_in6 src;  /* the addresses the verdict was taken on (inner, for tunnels) */
+  struct sg_in6 dst;
+  __u32 ifindex;
+  __u32 packet_len;
+  __u8 hook;    /* enum sg_hook */
+  __u8 verdict; /* SG_VERDICT_DROP or SG_VERDICT_AUDIT */
+  __u8 reason;  /* enum sg_reason */
+  __u8 pad[5];
+};
+
+/* Map names as the kernel and bpffs pins know them (kernel limit: 15 characters). */
+#define SG_MAP_MACHINES "sg_machines"
+#define SG_MAP_FLYCAST "sg_flycast"
+#define SG_MAP_INFRA "sg_infra"
+#define SG_MAP_NET_FLAGS "sg_net_flags"
+#define SG_MAP_CONFIG "sg_config"
+#define SG_MAP_COUNTERS "sg_counters"
+#define SG_MAP_EVENTS "sg_events"
+#define SG_MAP_EVENT_STATS "sg_event_stats"
+#define SG_MAP_RATELIMIT "sg_ratelimit"
+
+/* Default capacities; each is settable before load (config map_sizes). */
+#define SG_DEFAULT_MACHINES 16384
+#define SG_DEFAULT_FLYCAST 65536
+#define SG_DEFAULT_INFRA 1024
+#define SG_DEFAULT_NET_FLAGS 16384
+#define SG_DEFAULT_EVENTS_BYTES (1u << 20)
+
+#endif /* SIXGUARD_SHARED_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The datapath's maps. Every map is pinned by name under <bpffs>/sixguard so a restarted
+ * agent and the programs still attached share the same map objects. Capacities here are the
+ * defaults; the agent sets max_entries before load from config map_sizes. */
+#ifndef SIXGUARD_BPF_MAPS_H
+#define SIXGUARD_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sixguard_shared.h"
+
+/* Machine interfaces on this host: ifindex -> owning app, network and /112. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, SG_DEFAULT_MACHINES);
+  __type(key, __u32);
+  __type(value, struct sg_machine);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_machines SEC(".maps");
+
+/* Flycast addresses: address -> target app and the target app's network. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, SG_DEFAULT_FLYCAST);
+  __type(key, struct sg_in6);
+  __type(value, struct sg_flycast);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_flycast SEC(".maps");
+
+/* Infrastructure prefixes (DNS, proxy, admin tunnels): may talk to every network. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, SG_DEFAULT_INFRA);
+  __type(key, struct sg_lpm_key);
+  __type(value, __u32);
+  __uint(map_flags, BPF_F_NO_PREALLOC); /* required for LPM tries */
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_infra SEC(".maps");
+
+/* Per-network flags (SG_NET_AUDIT); networks without flags have no entry. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, SG_DEFAULT_NET_FLAGS);
+  __type(key, __u32);
+  __type(value, __u32);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_net_flags SEC(".maps");
+
+/* Global settings: one element. An array so the verifier inlines the lookup. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sg_config);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_config SEC(".maps");
+
+/* Packets and bytes per hook x verdict x reason, per CPU; summed by the exporter at scrape. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, SG_COUNTER_SLOTS);
+  __type(key, __u32);
+  __type(value, struct sg_counter);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_counters SEC(".maps");
+
+/* Drop and audit events for `sixguard monitor`, rate-limited per CPU. */
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, SG_DEFAULT_EVENTS_BYTES);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_events SEC(".maps");
+
+/* What happened to drop events: sent, rate-limited, lost to a full ring (enum sg_event_stat). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, SG_EVSTAT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_event_stats SEC(".maps");
+
+/* The per-CPU token bucket that rate-limits drop events. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sg_ratelimit);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_ratelimit SEC(".maps");
+
+#endif /* SIXGUARD_BPF_MAPS_H */
