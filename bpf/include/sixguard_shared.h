@@ -133,6 +133,16 @@ struct sg_drop_event {
   __u8 pad[5];
 };
 
+/* sg_explain (a SEC("tc") program run only through BPF_PROG_TEST_RUN by the API's explain):
+ * the same classification as the hooks, without counting or events. The caller puts the hook
+ * in cb[0] and, for machine hooks, the interface's ifindex in cb[1]; the packet is an
+ * Ethernet frame. The return value encodes the verdict and the reason. */
+#define SG_EXPLAIN_CB_HOOK 0
+#define SG_EXPLAIN_CB_IFINDEX 1
+#define SG_EXPLAIN_ENCODE(verdict, reason) (((verdict) << 8) | (reason))
+#define SG_EXPLAIN_VERDICT(retval) (((retval) >> 8) & 0xff)
+#define SG_EXPLAIN_REASON(retval) ((retval)&0xff)
+
 /* Map names as the kernel and bpffs pins know them (kernel limit: 15 characters). */
 #define SG_MAP_MACHINES "sg_machines"
 #define SG_MAP_FLYCAST "sg_flycast"
