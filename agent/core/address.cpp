@@ -127,12 +127,7 @@ Ipv6 machine_prefix(const Ipv6 &address) {
 
 std::string format_network_id(uint32_t id) {
   char text[16];
-  const uint32_t high = id >> 16, low = id & 0xffff;
-  if (high == 0) {
-    std::snprintf(text, sizeof(text), "%x", low);
-  } else {
-    std::snprintf(text, sizeof(text), "%x:%x", high, low);
-  }
+  std::snprintf(text, sizeof(text), "%x:%x", id >> 16, id & 0xffff);
   return text;
 }
 

@@ -45,8 +45,8 @@ uint32_t machine_id(const Ipv6 &address);  // bits 80-111
 uint16_t free_bits(const Ipv6 &address);   // bits 112-127
 Ipv6 machine_prefix(const Ipv6 &address);  // the /112: free bits zeroed
 
-// Network ids in address notation: 0x0002045b is "2:45b" (two 16-bit groups in lower-case
-// hex without leading zeros, as they appear in an address).
+// Network ids in address notation: 0x0002045b is "2:45b", 3 is "0:3" (always two 16-bit
+// groups in lower-case hex without leading zeros, as they appear in an address).
 std::string format_network_id(uint32_t id);
 // Accepts "2:45b" (one or two hex groups of at most 4 digits), a decimal integer, or 0x-hex.
 Result<uint32_t> parse_network_id(std::string_view text);

@@ -1,0 +1,50 @@
+# Shared set-up for scripts/test.sh, scripts/demo.sh and scripts/bench.sh: Debian packages,
+# bpffs, build. Sourced, not run. Every step is idempotent and quiet when nothing is to do.
+
+# The Debian packages sixguard builds, tests and demos with (bookworm names).
+SG_PACKAGES=(
+  build-essential cmake pkg-config clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
+  libelf-dev zlib1g-dev prometheus-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  libyaml-cpp-dev libboost-dev libsqlite3-dev libcli11-dev clang-format
+  iproute2 iputils-ping socat curl ethtool nftables prometheus
+  qemu-system-x86 busybox-static cpio zstd xz-utils kmod linux-perf
+)
+
+sg_log() { printf '==> %s\n' "$*" >&2; }
+
+sg_install_packages() {
+  local missing=()
+  for pkg in "${SG_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    sg_log "missing Debian packages: ${missing[*]} (run as root to install them)"
+    return 1
+  fi
+  sg_log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >/dev/null
+}
+
+# Mounts bpffs at $1 (default /sys/fs/bpf) unless a bpf filesystem is already there.
+sg_mount_bpffs() {
+  local path=${1:-/sys/fs/bpf}
+  [ "$(id -u)" -eq 0 ] || return 0
+  if [ "$(stat -f -c %T "$path" 2>/dev/null)" != "bpf_fs" ]; then
+    sg_log "mounting bpffs at $path"
+    mkdir -p "$path"
+    mount -t bpf bpf "$path"
+  fi
+}
+
+# Configures and builds into $1 (default build/).
+sg_build() {
+  local dir=${1:-build}
+  sg_log "building into $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -E "error|warning: unused|Error" || true
+  cmake --build "$dir" -j"$(nproc)" >/dev/null
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every sixguard test and ends non-zero on any failure.
+#   scripts/test.sh            unit, BPF fixture, kernel, integration and exporter tests
+#                              (ctest), then the VM suite on Debian's 6.1 kernel
+#   scripts/test.sh --vm all   the VM suite on 5.10, 6.1 and 6.12 as well
+#   scripts/test.sh --vm none  no VM suite
+# Kernel tests need root; without it they report themselves skipped. With
+# SIXGUARD_REQUIRE_KERNEL_TESTS=1 (as .ci/run sets) a skip is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+vm=6.1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --vm) vm=${2:?--vm needs a kernel: 5.10, 6.1, 6.12, all or none}; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+sg_install_packages
+sg_mount_bpffs
+sg_build build
+
+status=0
+sg_log "running ctest"
+ctest --test-dir build --output-on-failure --timeout 600 2>&1 | tee build/ctest.log || status=1
+
+summary=$(grep -E "tests passed, [0-9]+ tests? failed out of" build/ctest.log | tail -1 || true)
+total=$(sed -nE 's/.*out of ([0-9]+).*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.* ([0-9]+) tests? failed.*/\1/p' <<<"$summary")
+skipped=$(grep -cE "\(Skipped\)|\*\*\*Skipped" build/ctest.log || true)
+[ -n "$total" ] || { echo "test.sh: ctest produced no summary" >&2; total=0; failed=1; status=1; }
+passed=$((total - failed - skipped))
+
+if [ "$vm" != none ] && [ -x scripts/vmtest.sh ]; then
+  sg_log "running the VM suite ($vm)"
+  if scripts/vmtest.sh "$vm"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+fi
+
+echo "sixguard: $passed passed, $failed failed, $skipped skipped"
+exit $status
