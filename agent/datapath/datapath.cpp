@@ -1,0 +1,169 @@
+#include "datapath.h"
+
+#include <net/if.h>  // before any linux/ header: both define struct ifreq
+#include <net/if_arp.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "bpffs.h"
+#include "fd.h"
+#include "object_bytes.h"
+#include "object_setup.h"
+#include "program_names.h"
+
+namespace sixguard {
+
+Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options) {
+  if (auto status = options.sizes.validate(); !status) return status.error();
+  if (auto status = ensure_bpffs(options.bpffs); !status) return status.error();
+  const std::string pin_dir = options.bpffs + "/" + options.pin_subdir;
+  if (auto status = make_pin_dir(pin_dir); !status) return status.error();
+
+  std::size_t size = 0;
+  const void *bytes = sg_embedded::datapath_object_bytes(&size);
+  auto opened = open_datapath_object(bytes, size, pin_dir, "sixguard");
+  if (!opened) return opened.error();
+  // Closed on every error path below; ownership passes to the Datapath at the end.
+  std::unique_ptr<bpf_object, void (*)(bpf_object *)> object(*opened, bpf_object__close);
+
+  if (auto status = apply_map_sizes(object.get(), options.sizes); !status) return status.error();
+  // sg_machine_egress is loaded by libxdp from its own instance of the object (XdpProgram).
+  if (auto status = enable_only(object.get(),
+                                {kProgMachineIngress, kProgUplink, kProgUplinkL3, kProgExplain});
+      !status) {
+    return status.error();
+  }
+  if (auto status = check_pinned_maps(object.get(), pin_dir); !status) return status.error();
+  if (int err = bpf_object__load(object.get()); err != 0) {
+    return make_error("load BPF object (pins in " + pin_dir + "; libbpf's log above has details)",
+                      -err);
+  }
+  auto maps = PinnedMaps::from_object(object.get());
+  if (!maps) return maps.error();
+  auto xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes);
+  if (!xdp) return xdp.error();
+
+  std::unique_ptr<Datapath> datapath(new Datapath(std::move(*maps)));
+  datapath->object_ = object.release();
+  datapath->xdp_ = std::move(*xdp);
+  datapath->pin_dir_ = pin_dir;
+  datapath->sizes_ = options.sizes;
+  return datapath;
+}
+
+Datapath::~Datapath() {
+  xdp_.reset();
+  if (object_ != nullptr) bpf_object__close(object_);
+}
+
+int Datapath::program_fd(std::string_view name) const {
+  if (name == kProgMachineEgress) return xdp_->fd();
+  const bpf_program *program = bpf_object__find_program_by_name(object_, std::string(name).c_str());
+  return program != nullptr ? bpf_program__fd(program) : -1;
+}
+
+Result<XdpAttachment> Datapath::attach_machine_egress(int ifindex) {
+  return xdp_->attach(ifindex);
+}
+
+Result<TcAttachment> Datapath::attach_machine_ingress(int ifindex) {
+  return TcAttachment::attach(ifindex, TcDirection::kEgress, program_fd(kProgMachineIngress));
+}
+
+Result<TcAttachment> Datapath::attach_uplink(int ifindex) {
+  auto l3 = is_l3_device(ifindex);
+  if (!l3) return l3.error();
+  return TcAttachment::attach(ifindex, TcDirection::kIngress,
+                              program_fd(*l3 ? kProgUplinkL3 : kProgUplink));
+}
+
+Result<Explanation> Datapath::explain(sg_hook hook, uint32_t ifindex,
+                                      std::span<const uint8_t> frame) const {
+  const int fd = program_fd(kProgExplain);
+  if (fd < 0) return make_error(std::string(kProgExplain) + ": not loaded", ENOENT);
+  if (frame.size() < 14)
+    return make_error("explain: frame shorter than an Ethernet header", EINVAL);
+  __sk_buff context{};
+  context.cb[SG_EXPLAIN_CB_HOOK] = static_cast<uint32_t>(hook);
+  context.cb[SG_EXPLAIN_CB_IFINDEX] = ifindex;
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+              .data_size_in = static_cast<__u32>(frame.size()), .ctx_in = &context,
+              .ctx_size_in = sizeof(context), .repeat = 1);
+  if (int err = bpf_prog_test_run_opts(fd, &opts); err != 0) {
+    return make_error(std::string(kProgExplain) + ": BPF_PROG_TEST_RUN", -err);
+  }
+  Explanation explanation;
+  explanation.hook = hook;
+  explanation.raw = opts.retval;
+  const uint32_t verdict = SG_EXPLAIN_VERDICT(opts.retval);
+  const uint32_t reason = SG_EXPLAIN_REASON(opts.retval);
+  if (verdict >= SG_VERDICT_COUNT || reason >= SG_REASON_COUNT) {
+    return make_error("explain: program returned " + std::to_string(opts.retval) +
+                          ", not a verdict/reason encoding",
+                      EPROTO);
+  }
+  explanation.verdict = static_cast<sg_verdict>(verdict);
+  explanation.reason = static_cast<sg_reason>(reason);
+  return explanation;
+}
+
+Result<bool> is_l3_device(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
+    return errno_error("interface " + std::to_string(ifindex));
+  }
+  // A socket of the calling thread's network namespace: /sys/class/net would show the
+  // namespace sysfs was mounted in, not necessarily this one.
+  Fd sock(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) sock.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return errno_error("socket for SIOCGIFHWADDR");
+  ifreq request{};
+  std::memcpy(request.ifr_name, name, sizeof(request.ifr_name) - 1);
+  if (::ioctl(sock.get(), SIOCGIFHWADDR, &request) != 0) {
+    return errno_error(std::string("SIOCGIFHWADDR ") + name);
+  }
+  const auto type = request.ifr_hwaddr.sa_family;
+  return !(type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK);
+}
+
+Status uninstall_datapath(const std::string &pin_dir) {
+  Status first_error;
+  auto note = [&](Status status) {
+    if (!status && first_error) first_error = std::move(status);
+  };
+  if (struct if_nameindex *interfaces = ::if_nameindex()) {
+    for (auto *entry = interfaces; entry->if_index != 0; ++entry) {
+      const int ifindex = static_cast<int>(entry->if_index);
+      note(XdpProgram::detach_ours(ifindex));
+      note(TcAttachment::detach_ours(ifindex, TcDirection::kEgress));
+      note(TcAttachment::detach_ours(ifindex, TcDirection::kIngress));
+    }
+    ::if_freenameindex(interfaces);
+  } else {
+    note(errno_error("list interfaces"));
+  }
+  // Unpin: only the entries of our own pin directory, then the directory.
+  if (DIR *dir = ::opendir(pin_dir.c_str())) {
+    while (dirent *entry = ::readdir(dir)) {
+      std::string_view name(entry->d_name);
+      if (name == "." || name == "..") continue;
+      std::string path = pin_dir + "/" + std::string(name);
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) note(errno_error("unpin " + path));
+    }
+    ::closedir(dir);
+    if (::rmdir(pin_dir.c_str()) != 0 && errno != ENOENT) note(errno_error("rmdir " + pin_dir));
+  } else if (errno != ENOENT) {
+    note(errno_error("open pin directory " + pin_dir));
+  }
+  return first_error;
+}
+
+}  // namespace sixguard

@@ -1,0 +1,97 @@
+// The loaded datapath: the BPF object with every program, its maps pinned under
+// <bpffs>/sixguard (reused when already there: a restarted agent shares the maps with the
+// programs that stayed attached), typed access to those maps, the attach operations for each
+// hook, and explain (the loaded classifier run on a packet with BPF_PROG_TEST_RUN).
+//
+//   DatapathOptions options;               // bpffs "/sys/fs/bpf", default map sizes
+//   auto datapath = Datapath::load(options);
+//   auto egress = (*datapath)->attach_machine_egress(ifindex);   // XDP, via libxdp
+//   auto ingress = (*datapath)->attach_machine_ingress(ifindex); // TC clsact egress
+//   auto uplink = (*datapath)->attach_uplink(uplink_ifindex);    // TC ingress, L2 or L3
+//   PinnedMapBackend backend((*datapath)->maps());                // for the control plane
+//
+// Destroying the Datapath closes our fds only: attached programs and pinned maps stay.
+// Not thread-safe: the daemon serialises attach/explain calls (the maps themselves may be
+// read concurrently, e.g. by the exporter through maps()). Attach calls act in the network
+// namespace of the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "map_sizes.h"
+#include "pinned_maps.h"
+#include "result.h"
+#include "sixguard_shared.h"
+#include "tc_attachment.h"
+#include "xdp_attachment.h"
+
+struct bpf_object;
+
+namespace sixguard {
+
+struct DatapathOptions {
+  std::string bpffs = "/sys/fs/bpf";    // mounted if it is not a bpffs yet
+  std::string pin_subdir = "sixguard";  // maps pinned in <bpffs>/<pin_subdir>
+  MapSizes sizes;
+};
+
+// The outcome of explain: the contract's {hook, verdict, reason} as enum values (names.h
+// spells them).
+struct Explanation {
+  sg_hook hook = SG_HOOK_UPLINK;
+  sg_verdict verdict = SG_VERDICT_PASS;
+  sg_reason reason = SG_REASON_NOT_6PN;
+  uint32_t raw = 0;  // the program's return value (SG_EXPLAIN_ENCODE)
+};
+
+class Datapath {
+ public:
+  // Mounts bpffs if needed, creates the pin directory, sizes the maps, refuses incompatible
+  // pinned maps (clear error, nothing replaced), loads every program.
+  static Result<std::unique_ptr<Datapath>> load(const DatapathOptions &options);
+  Datapath(const Datapath &) = delete;
+  Datapath &operator=(const Datapath &) = delete;
+  ~Datapath();
+
+  const std::string &pin_dir() const { return pin_dir_; }
+  const MapSizes &sizes() const { return sizes_; }
+  PinnedMaps &maps() { return maps_; }
+  const PinnedMaps &maps() const { return maps_; }
+
+  // machine_egress: XDP on the host side of a machine interface (native, else generic).
+  Result<XdpAttachment> attach_machine_egress(int ifindex);
+  // machine_ingress: TC clsact egress of the same interface.
+  Result<TcAttachment> attach_machine_ingress(int ifindex);
+  // uplink: TC clsact ingress; sg_uplink on Ethernet devices, sg_uplink_l3 on L3 devices
+  // (WireGuard, tun: no Ethernet header), chosen from the device's hardware type.
+  Result<TcAttachment> attach_uplink(int ifindex);
+
+  // Runs sg_explain on frame (an Ethernet frame, e.g. from packet_builder.h) as if it were
+  // seen by hook on ifindex (0 for uplink), against the live maps. Nothing is counted.
+  Result<Explanation> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame) const;
+
+  // Program fds (for tests and tools): -1 if absent.
+  int program_fd(std::string_view name) const;
+
+ private:
+  explicit Datapath(PinnedMaps maps) : maps_(std::move(maps)) {}
+  bpf_object *object_ = nullptr;
+  std::unique_ptr<XdpProgram> xdp_;
+  std::string pin_dir_;
+  MapSizes sizes_;
+  PinnedMaps maps_;
+};
+
+// True when the interface's hardware type has no Ethernet header (ARPHRD other than
+// ETHER/LOOPBACK), looked up in the calling thread's network namespace.
+Result<bool> is_l3_device(int ifindex);
+
+// Uninstall (`sixguard agent --uninstall`): removes our programs (only ours) from every
+// interface of the calling thread's network namespace, then the pinned maps in pin_dir.
+// Foreign XDP programs, foreign TC filters and the clsact qdiscs are left in place.
+Status uninstall_datapath(const std::string &pin_dir);
+
+}  // namespace sixguard

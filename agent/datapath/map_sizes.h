@@ -1,0 +1,24 @@
+// Capacities of the resizable maps, set before load (config map_sizes). Defaults come from
+// sixguard_shared.h. A pinned map keeps the size it was created with: changing a size for an
+// existing installation is refused at load with an error saying how to proceed.
+#pragma once
+
+#include <cstdint>
+
+#include "result.h"
+#include "sixguard_shared.h"
+
+namespace sixguard {
+
+struct MapSizes {
+  uint32_t machines = SG_DEFAULT_MACHINES;
+  uint32_t flycast = SG_DEFAULT_FLYCAST;
+  uint32_t infra = SG_DEFAULT_INFRA;
+  uint32_t net_flags = SG_DEFAULT_NET_FLAGS;
+  uint32_t events_bytes = SG_DEFAULT_EVENTS_BYTES;  // ring buffer: a power of two >= 4096
+
+  // Every size non-zero; events_bytes a power of two and at least one page.
+  Status validate() const;
+};
+
+}  // namespace sixguard

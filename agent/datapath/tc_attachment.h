@@ -1,0 +1,66 @@
+// A TC (clsact) attachment of one of our programs: machine_ingress on a machine interface's
+// egress, uplink on an uplink's ingress. Our filter lives at a fixed handle and priority so a
+// restarted agent finds it again: attaching where ours already is replaces it atomically
+// (BPF_TC_F_REPLACE on the same handle/priority: no window without enforcement), or adopts it
+// when the program is identical (same tag). A foreign filter at our handle/priority is never
+// replaced. Move-only; see OnDestroy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "attach_policy.h"
+#include "result.h"
+
+namespace sixguard {
+
+enum class TcDirection { kIngress, kEgress };
+
+// Our filter's identity on every hook (tc filter ... handle 0x5347 pref 1).
+inline constexpr uint32_t kTcHandle = 0x5347;  // "SG"
+inline constexpr uint32_t kTcPriority = 1;     // first: enforcement before anything else
+
+struct TcFilterInfo {
+  uint32_t program_id = 0;
+  std::string program_name;  // kernel name (at most 15 characters)
+};
+
+class TcAttachment {
+ public:
+  // Attaches program_fd at (ifindex, direction), creating the clsact qdisc if needed.
+  static Result<TcAttachment> attach(int ifindex, TcDirection direction, int program_fd);
+
+  TcAttachment(TcAttachment &&other) noexcept;
+  TcAttachment &operator=(TcAttachment &&other) noexcept;
+  TcAttachment(const TcAttachment &) = delete;
+  TcAttachment &operator=(const TcAttachment &) = delete;
+  ~TcAttachment();
+
+  int ifindex() const { return ifindex_; }
+  TcDirection direction() const { return direction_; }
+  uint32_t program_id() const { return program_id_; }
+  // True when an identical program was already attached and was kept as it was.
+  bool adopted() const { return adopted_; }
+
+  void set_on_destroy(OnDestroy policy) { on_destroy_ = policy; }
+  // Removes our filter now (only ours: checked by name before removal).
+  Status detach();
+
+  // What sits at our handle/priority on (ifindex, direction), if anything (nullopt: nothing).
+  static Result<std::optional<TcFilterInfo>> query(int ifindex, TcDirection direction);
+  // Removes our filter from (ifindex, direction) if it is there and ours; otherwise nothing.
+  // Leaves the clsact qdisc in place: other filters may share it.
+  static Status detach_ours(int ifindex, TcDirection direction);
+
+ private:
+  TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted)
+      : ifindex_(ifindex), direction_(direction), program_id_(program_id), adopted_(adopted) {}
+  int ifindex_ = 0;
+  TcDirection direction_ = TcDirection::kIngress;
+  uint32_t program_id_ = 0;
+  bool adopted_ = false;
+  OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
+};
+
+}  // namespace sixguard

@@ -1,0 +1,285 @@
+#include "xdp_attachment.h"
+
+#include <net/if.h>  // before any linux/ header: both define struct ifreq
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <xdp/libxdp.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "object_setup.h"
+#include "prog_info.h"
+#include "program_names.h"
+
+namespace sixguard {
+namespace {
+
+std::string interface_label(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) != nullptr) return name;
+  return "ifindex " + std::to_string(ifindex);
+}
+
+bool is_ours(const xdp_program *program) {
+  const char *name = xdp_program__name(program);
+  return name != nullptr && kernel_name_matches(name, kProgMachineEgress);
+}
+
+XdpMode mode_of(const xdp_multiprog *multiprog) {
+  return xdp_multiprog__attach_mode(multiprog) == XDP_MODE_SKB ? XdpMode::kGeneric
+                                                               : XdpMode::kNative;
+}
+
+uint32_t mode_flag(XdpMode mode) {
+  return mode == XdpMode::kGeneric ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+// The multiprog view of an interface, closed on scope exit; null when nothing is attached.
+struct Multiprog {
+  xdp_multiprog *value = nullptr;
+  ~Multiprog() {
+    if (value != nullptr) xdp_multiprog__close(value);
+  }
+};
+
+Status get_multiprog(int ifindex, Multiprog &out) {
+  xdp_multiprog *multiprog = xdp_multiprog__get_from_ifindex(ifindex);
+  long err = libxdp_get_error(multiprog);
+  if (err == -ENOENT || (err == 0 && multiprog == nullptr)) return {};  // nothing attached
+  if (err != 0) {
+    return make_error("xdp on " + interface_label(ifindex) + ": query", static_cast<int>(-err));
+  }
+  out.value = multiprog;
+  return {};
+}
+
+// Our program on the interface: the legacy (directly attached) one or a dispatcher component.
+const xdp_program *find_ours(const xdp_multiprog *multiprog) {
+  if (xdp_multiprog__is_legacy(multiprog)) {
+    const xdp_program *main = xdp_multiprog__main_prog(multiprog);
+    return main != nullptr && is_ours(main) ? main : nullptr;
+  }
+  for (xdp_program *p = xdp_multiprog__next_prog(nullptr, multiprog); p != nullptr;
+       p = xdp_multiprog__next_prog(p, multiprog)) {
+    if (is_ours(p)) return p;
+  }
+  return nullptr;
+}
+
+bool same_tag(const xdp_program *a, const xdp_program *b) {
+  const unsigned char *ta = xdp_program__tag(a);
+  const unsigned char *tb = xdp_program__tag(b);
+  return ta != nullptr && tb != nullptr && std::memcmp(ta, tb, BPF_TAG_SIZE) == 0;
+}
+
+}  // namespace
+
+std::string_view xdp_mode_name(XdpMode mode) {
+  return mode == XdpMode::kGeneric ? "generic" : "native";
+}
+
+Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, std::size_t size,
+                                                     const std::string &pin_dir,
+                                                     const MapSizes &sizes) {
+  std::unique_ptr<XdpProgram> program(new XdpProgram());
+  auto object = open_datapath_object(object_bytes, size, pin_dir, "sixguard_xdp");
+  if (!object) return object.error();
+  program->object_ = *object;
+  if (auto status = apply_map_sizes(program->object_, sizes); !status) return status.error();
+  if (auto status = enable_only(program->object_, {kProgMachineEgress}); !status) {
+    return status.error();
+  }
+  xdp_program *xdp = xdp_program__from_bpf_obj(program->object_, "xdp");
+  if (long err = libxdp_get_error(xdp); err != 0 || xdp == nullptr) {
+    return make_error("libxdp: program " + std::string(kProgMachineEgress),
+                      err != 0 ? static_cast<int>(-err) : ENOENT);
+  }
+  program->program_ = xdp;
+  return program;
+}
+
+XdpProgram::~XdpProgram() {
+  // The program stays loaded as long as an interface holds it; closing only drops our fds.
+  if (program_ != nullptr) xdp_program__close(program_);
+  if (object_ != nullptr) bpf_object__close(object_);
+}
+
+int XdpProgram::fd() const {
+  return program_ != nullptr ? xdp_program__fd(program_) : -1;
+}
+
+Status XdpProgram::load_directly() {
+  if (fd() >= 0) return {};
+  if (int err = bpf_object__load(object_); err != 0) {
+    return make_error("load " + std::string(kProgMachineEgress), -err);
+  }
+  bpf_program *loaded =
+      bpf_object__find_program_by_name(object_, std::string(kProgMachineEgress).c_str());
+  int copy = ::fcntl(bpf_program__fd(loaded), F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return errno_error("dup " + std::string(kProgMachineEgress));
+  xdp_program *from_fd = xdp_program__from_fd(copy);
+  if (long err = libxdp_get_error(from_fd); err != 0 || from_fd == nullptr) {
+    ::close(copy);
+    return make_error("libxdp: program from fd", err != 0 ? static_cast<int>(-err) : EINVAL);
+  }
+  xdp_program__close(program_);
+  program_ = from_fd;
+  return {};
+}
+
+Result<XdpAttachment> XdpProgram::attach(int ifindex) {
+  const std::string label = "xdp on " + interface_label(ifindex);
+  Multiprog current;
+  if (auto status = get_multiprog(ifindex, current); !status) return status.error();
+
+  if (current.value != nullptr) {
+    const xdp_program *ours = find_ours(current.value);
+    const bool legacy = xdp_multiprog__is_legacy(current.value);
+    const XdpMode mode = mode_of(current.value);
+    if (legacy && ours == nullptr) {
+      const xdp_program *foreign = xdp_multiprog__main_prog(current.value);
+      return make_error(label + ": another XDP program (" +
+                            std::string(foreign ? xdp_program__name(foreign) : "?") + ", id " +
+                            std::to_string(foreign ? xdp_program__id(foreign) : 0) +
+                            ") is attached without libxdp's dispatcher; sixguard does not " +
+                            "replace it",
+                        EBUSY);
+    }
+    if (ours != nullptr && legacy) {
+      // Ours, attached directly: adopt if identical, else swap atomically.
+      if (auto status = load_directly(); !status) return status.error();
+      if (same_tag(ours, program_)) {
+        return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, false);
+      }
+      LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(ours));
+      if (int err = bpf_xdp_attach(ifindex, fd(), XDP_FLAGS_REPLACE | mode_flag(mode), &opts);
+          err != 0) {
+        return make_error(label + ": replace our program", -err);
+      }
+      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, false);
+    }
+    if (ours != nullptr) {
+      // Ours, inside a dispatcher: adopt if identical, else add the new one, then remove the
+      // old one (both enforce the same maps meanwhile).
+      if (fd() >= 0 && same_tag(ours, program_)) {
+        return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, true);
+      }
+      uint32_t old_id = xdp_program__id(ours);
+      if (int err =
+              xdp_program__attach(program_, ifindex, xdp_multiprog__attach_mode(current.value), 0);
+          err != 0) {
+        return make_error(label + ": add new program to dispatcher", -err);
+      }
+      xdp_program *old = xdp_program__from_id(old_id);
+      if (libxdp_get_error(old) == 0 && old != nullptr) {
+        int err = xdp_program__detach(old, ifindex, xdp_multiprog__attach_mode(current.value), 0);
+        xdp_program__close(old);
+        if (err != 0) return make_error(label + ": remove previous program from dispatcher", -err);
+      }
+      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, true);
+    }
+    // A dispatcher with only foreign programs: join it in the same mode.
+    if (int err =
+            xdp_program__attach(program_, ifindex, xdp_multiprog__attach_mode(current.value), 0);
+        err != 0) {
+      return make_error(label + ": join libxdp dispatcher", -err);
+    }
+    return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, true);
+  }
+
+  // Nothing attached: native first, generic where the driver refuses native.
+  int err = xdp_program__attach(program_, ifindex, XDP_MODE_NATIVE, 0);
+  if (err != 0) {
+    int generic = xdp_program__attach(program_, ifindex, XDP_MODE_SKB, 0);
+    if (generic != 0) {
+      return make_error(label + ": attach (native: " + std::strerror(-err) + "; generic)",
+                        -generic);
+    }
+  }
+  auto presence = query(ifindex);
+  if (!presence) return presence.error();
+  if (!presence->attached) return make_error(label + ": attached but not found", ENOENT);
+  return XdpAttachment(ifindex, presence->mode, presence->program_id, false,
+                       presence->in_dispatcher);
+}
+
+Result<XdpPresence> XdpProgram::query(int ifindex) {
+  Multiprog current;
+  if (auto status = get_multiprog(ifindex, current); !status) return status.error();
+  XdpPresence presence;
+  if (current.value == nullptr) return presence;
+  const xdp_program *ours = find_ours(current.value);
+  if (ours == nullptr) return presence;
+  presence.attached = true;
+  presence.program_id = xdp_program__id(ours);
+  presence.mode = mode_of(current.value);
+  presence.in_dispatcher = !xdp_multiprog__is_legacy(current.value);
+  return presence;
+}
+
+Status XdpProgram::detach_ours(int ifindex) {
+  const std::string label = "xdp on " + interface_label(ifindex);
+  Multiprog current;
+  if (auto status = get_multiprog(ifindex, current); !status) return status;
+  if (current.value == nullptr) return {};
+  const xdp_program *ours = find_ours(current.value);
+  if (ours == nullptr) return {};
+  if (xdp_multiprog__is_legacy(current.value)) {
+    // Only if it is still exactly our program (XDP_FLAGS_REPLACE + old fd): never a program
+    // that replaced ours meanwhile.
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(ours));
+    int err = bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE | mode_flag(mode_of(current.value)), &opts);
+    if (err != 0) return make_error(label + ": detach", -err);
+    return {};
+  }
+  xdp_program *component = xdp_program__from_id(xdp_program__id(ours));
+  if (long err = libxdp_get_error(component); err != 0 || component == nullptr) {
+    return make_error(label + ": open our dispatcher component",
+                      err != 0 ? static_cast<int>(-err) : ENOENT);
+  }
+  int err = xdp_program__detach(component, ifindex, xdp_multiprog__attach_mode(current.value), 0);
+  xdp_program__close(component);
+  if (err != 0) return make_error(label + ": detach from dispatcher", -err);
+  return {};
+}
+
+XdpAttachment::XdpAttachment(XdpAttachment &&other) noexcept
+    : ifindex_(std::exchange(other.ifindex_, 0)),
+      mode_(other.mode_),
+      program_id_(other.program_id_),
+      adopted_(other.adopted_),
+      dispatcher_(other.dispatcher_),
+      on_destroy_(std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached)) {}
+
+XdpAttachment &XdpAttachment::operator=(XdpAttachment &&other) noexcept {
+  if (this != &other) {
+    if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
+    ifindex_ = std::exchange(other.ifindex_, 0);
+    mode_ = other.mode_;
+    program_id_ = other.program_id_;
+    adopted_ = other.adopted_;
+    dispatcher_ = other.dispatcher_;
+    on_destroy_ = std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached);
+  }
+  return *this;
+}
+
+XdpAttachment::~XdpAttachment() {
+  if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
+}
+
+Status XdpAttachment::detach() {
+  if (ifindex_ == 0) return {};
+  auto status = XdpProgram::detach_ours(ifindex_);
+  if (status) ifindex_ = 0;
+  return status;
+}
+
+}  // namespace sixguard

@@ -1,0 +1,110 @@
+// machine_egress: XDP on the host side of a machine interface, through libxdp so that other
+// XDP programs on the interface coexist behind libxdp's dispatcher. Native (driver) mode is
+// tried first, generic (SKB) mode where native is refused. Another program's XDP attachment
+// is never removed or replaced.
+//
+// libxdp can only put a program into its dispatcher if it loads the program itself (as an
+// freplace extension), so XdpProgram holds a second, not-yet-loaded instance of the datapath
+// object with only sg_machine_egress enabled; the maps are pinned by name, so it shares the
+// maps of the main object. When the kernel refuses extension programs (as in the development
+// VM: EPERM for BPF_PROG_TYPE_EXT) libxdp falls back to attaching the program directly
+// (XDP_FLAGS_UPDATE_IF_NOEXIST: still never clobbering a foreign program); then only one XDP
+// program can be on an interface at a time.
+//
+// A restarted agent finding its program already on the interface adopts it when identical
+// (same tag) and otherwise swaps in the new one without a window: XDP_FLAGS_REPLACE for a
+// directly attached program, add-new-then-remove-old inside a dispatcher.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "attach_policy.h"
+#include "map_sizes.h"
+#include "result.h"
+
+struct bpf_object;
+struct xdp_program;
+
+namespace sixguard {
+
+enum class XdpMode { kNative, kGeneric };
+std::string_view xdp_mode_name(XdpMode mode);  // "native" | "generic"
+
+class XdpAttachment {
+ public:
+  XdpAttachment(XdpAttachment &&other) noexcept;
+  XdpAttachment &operator=(XdpAttachment &&other) noexcept;
+  XdpAttachment(const XdpAttachment &) = delete;
+  XdpAttachment &operator=(const XdpAttachment &) = delete;
+  ~XdpAttachment();
+
+  int ifindex() const { return ifindex_; }
+  XdpMode mode() const { return mode_; }
+  uint32_t program_id() const { return program_id_; }
+  bool adopted() const { return adopted_; }           // identical program was already there
+  bool in_dispatcher() const { return dispatcher_; }  // behind libxdp's dispatcher
+
+  void set_on_destroy(OnDestroy policy) { on_destroy_ = policy; }
+  // Removes our program from the interface now (only ours).
+  Status detach();
+
+ private:
+  friend class XdpProgram;
+  XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted, bool dispatcher)
+      : ifindex_(ifindex),
+        mode_(mode),
+        program_id_(program_id),
+        adopted_(adopted),
+        dispatcher_(dispatcher) {}
+  int ifindex_ = 0;
+  XdpMode mode_ = XdpMode::kNative;
+  uint32_t program_id_ = 0;
+  bool adopted_ = false;
+  bool dispatcher_ = false;
+  OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
+};
+
+// What XDP program of ours is on an interface, if any.
+struct XdpPresence {
+  bool attached = false;
+  uint32_t program_id = 0;
+  XdpMode mode = XdpMode::kNative;
+  bool in_dispatcher = false;
+};
+
+// The sg_machine_egress program as libxdp handles it. One per Datapath; not movable (libxdp
+// keeps pointers into it).
+class XdpProgram {
+ public:
+  // object_bytes: the datapath ELF; pin_dir and sizes exactly as the main object was loaded
+  // with, so that the pinned maps are reused.
+  static Result<std::unique_ptr<XdpProgram>> open(const void *object_bytes, std::size_t size,
+                                                  const std::string &pin_dir,
+                                                  const MapSizes &sizes);
+  XdpProgram(const XdpProgram &) = delete;
+  XdpProgram &operator=(const XdpProgram &) = delete;
+  ~XdpProgram();
+
+  // Attaches (or adopts, or replaces ours) on ifindex; see the file comment.
+  Result<XdpAttachment> attach(int ifindex);
+
+  // The loaded program's fd, or -1 before the first attach.
+  int fd() const;
+
+  // Our XDP program on ifindex, if any (recognised by name).
+  static Result<XdpPresence> query(int ifindex);
+  // Removes our XDP program from ifindex if present; never touches another program.
+  static Status detach_ours(int ifindex);
+
+ private:
+  XdpProgram() = default;
+  Status load_directly();  // for replacing a directly attached program of ours
+  bpf_object *object_ = nullptr;
+  xdp_program *program_ = nullptr;
+};
+
+}  // namespace sixguard

@@ -1,0 +1,314 @@
+// Test that the Datapath loads the real BPF object with its maps pinned and sized as asked,
+// reuses pins across loads (the restarted-agent case), refuses an incompatible pin with a
+// clear error, explains through the loaded program, reads counters, and that the
+// PinnedMapBackend reports a full map by name.
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "address.h"
+#include "datapath.h"
+#include "frame.h"
+#include "kernel_test.h"
+#include "names.h"
+#include "pinned_map_backend.h"
+#include "stats.h"
+
+namespace sixguard {
+namespace {
+
+using test::PinDir;
+
+// SG_COUNTER_SLOTS multiplies enumerators of different enums, which C++20 warns about.
+constexpr uint32_t kCounterSlots = uint32_t{SG_HOOK_COUNT} * SG_VERDICT_COUNT * SG_REASON_COUNT;
+
+DatapathOptions options_in(const PinDir &pins, MapSizes sizes = {}) {
+  DatapathOptions options;
+  options.bpffs = pins.path();
+  options.sizes = sizes;
+  return options;
+}
+
+Ipv6 ip(const char *text) {
+  return *parse_ipv6(text);
+}
+
+TEST(DatapathKernel, LoadsWithDefaultSizesAndPinsEveryMap) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  auto &maps = (*datapath)->maps();
+  EXPECT_EQ(maps.machines.max_entries(), SG_DEFAULT_MACHINES);
+  EXPECT_EQ(maps.flycast.max_entries(), SG_DEFAULT_FLYCAST);
+  EXPECT_EQ(maps.infra.max_entries(), SG_DEFAULT_INFRA);
+  EXPECT_EQ(maps.net_flags.max_entries(), SG_DEFAULT_NET_FLAGS);
+  EXPECT_EQ(maps.events.max_entries(), SG_DEFAULT_EVENTS_BYTES);
+  EXPECT_EQ(maps.counters.size(), kCounterSlots);
+  for (const char *name :
+       {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_INFRA, SG_MAP_NET_FLAGS, SG_MAP_CONFIG,
+        SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT}) {
+    struct stat st {};
+    EXPECT_EQ(::stat(((*datapath)->pin_dir() + "/" + name).c_str(), &st), 0) << name;
+  }
+  EXPECT_EQ((*datapath)->pin_dir(), pins->path() + "/sixguard");
+  for (auto name : {"sg_machine_ingress", "sg_uplink", "sg_uplink_l3", "sg_explain"}) {
+    EXPECT_GE((*datapath)->program_fd(name), 0) << name;
+  }
+}
+
+TEST(DatapathKernel, LoadsWithLargeSizes) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  MapSizes sizes;
+  sizes.flycast = 1u << 20;
+  sizes.machines = 256u << 10;
+  sizes.events_bytes = 4u << 20;
+  auto datapath = Datapath::load(options_in(*pins, sizes));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  EXPECT_EQ((*datapath)->maps().flycast.max_entries(), 1u << 20);
+  EXPECT_EQ((*datapath)->maps().machines.max_entries(), 256u << 10);
+  EXPECT_EQ((*datapath)->maps().events.max_entries(), 4u << 20);
+}
+
+TEST(DatapathKernel, InvalidSizesAreRefusedBeforeAnythingIsCreated) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  MapSizes sizes;
+  sizes.events_bytes = 5000;
+  auto datapath = Datapath::load(options_in(*pins, sizes));
+  ASSERT_FALSE(datapath);
+  EXPECT_NE(datapath.error().message.find("map_sizes.events_bytes"), std::string::npos);
+  struct stat st {};
+  EXPECT_NE(::stat((pins->path() + "/sixguard").c_str(), &st), 0);
+}
+
+TEST(DatapathKernel, SecondLoadReusesThePinnedMaps) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto first = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(first) << first.error().describe();
+  auto second = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(second) << second.error().describe();
+  EXPECT_EQ((*first)->maps().machines.handle().id(), (*second)->maps().machines.handle().id());
+  EXPECT_EQ((*first)->maps().flycast.handle().id(), (*second)->maps().flycast.handle().id());
+  EXPECT_EQ((*first)->maps().counters.handle().id(), (*second)->maps().counters.handle().id());
+
+  sg_flycast target{7, 0x2045b};
+  ASSERT_TRUE((*first)->maps().flycast.update(ip("fdaa:0:1::9").raw(), target));
+  auto seen = (*second)->maps().flycast.lookup(ip("fdaa:0:1::9").raw());
+  ASSERT_TRUE(seen && seen->has_value());
+  EXPECT_EQ((*seen)->target_app_id, 7u);
+
+  // A third process-like view: the maps opened from their pins alone.
+  auto opened = PinnedMaps::open((*first)->pin_dir());
+  ASSERT_TRUE(opened) << opened.error().describe();
+  EXPECT_EQ(opened->flycast.handle().id(), (*first)->maps().flycast.handle().id());
+}
+
+TEST(DatapathKernel, IncompatiblePinnedSizeIsAClearErrorAndThePinIsKept) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  uint32_t old_id = 0;
+  {
+    auto first = Datapath::load(options_in(*pins));
+    ASSERT_TRUE(first) << first.error().describe();
+    old_id = (*first)->maps().flycast.handle().id();
+    ASSERT_TRUE((*first)->maps().flycast.update(ip("fdaa:0:1::9").raw(), sg_flycast{1, 2}));
+  }
+  MapSizes bigger;
+  bigger.flycast = SG_DEFAULT_FLYCAST * 2;
+  auto second = Datapath::load(options_in(*pins, bigger));
+  ASSERT_FALSE(second);
+  const std::string message = second.error().message;
+  EXPECT_NE(message.find("pinned map sg_flycast"), std::string::npos) << message;
+  EXPECT_NE(message.find("max_entries 65536"), std::string::npos) << message;
+  EXPECT_NE(message.find("131072"), std::string::npos) << message;
+  EXPECT_NE(message.find("map_sizes.flycast"), std::string::npos) << message;
+  EXPECT_NE(message.find("sixguard agent --uninstall"), std::string::npos) << message;
+
+  // The pinned map is untouched: same object, same content.
+  auto opened = PinnedMaps::open(pins->path() + "/sixguard");
+  ASSERT_TRUE(opened) << opened.error().describe();
+  EXPECT_EQ(opened->flycast.handle().id(), old_id);
+  auto kept = opened->flycast.lookup(ip("fdaa:0:1::9").raw());
+  ASSERT_TRUE(kept && kept->has_value());
+}
+
+TEST(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  MapSizes sizes;
+  sizes.flycast = 4;
+  auto datapath = Datapath::load(options_in(*pins, sizes));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  PinnedMapBackend backend((*datapath)->maps());
+  EXPECT_EQ(backend.capacity(PolicyMap::kFlycast), 4u);
+  EXPECT_EQ(backend.capacity(PolicyMap::kMachines), SG_DEFAULT_MACHINES);
+  for (int i = 1; i <= 4; ++i) {
+    auto address = ip(("fdaa:0:1::" + std::to_string(i)).c_str());
+    ASSERT_TRUE(backend.put_flycast(address, sg_flycast{1, 1}));
+  }
+  auto full = backend.put_flycast(ip("fdaa:0:1::99"), sg_flycast{1, 1});
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ENOSPC);
+  EXPECT_EQ(full.error().describe(),
+            "sg_flycast: update: map full (4 entries): No space left on device");
+  auto dumped = backend.dump_flycast();
+  ASSERT_TRUE(dumped);
+  EXPECT_EQ(dumped->size(), 4u);
+}
+
+TEST(DatapathKernel, BackendRoundTripsEveryPolicyMap) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  PinnedMapBackend backend((*datapath)->maps());
+
+  sg_machine machine{};
+  machine.prefix = ip("fdaa:0:1:a:b:c:d:0").raw();
+  machine.app_id = 3;
+  machine.network_id = 1;
+  ASSERT_TRUE(backend.put_machine(12, machine));
+  auto machines = backend.dump_machines();
+  ASSERT_TRUE(machines);
+  ASSERT_EQ(machines->size(), 1u);
+  EXPECT_EQ(machines->at(12).app_id, 3u);
+  ASSERT_TRUE(backend.delete_machine(12));
+  EXPECT_TRUE(backend.delete_machine(12));  // already gone: reconciliation's no-op
+
+  auto dns = parse_ipv6_prefix("fdaa::3/128");
+  auto admin = parse_ipv6_prefix("fdaa:0:ff::/48");
+  ASSERT_TRUE(dns && admin);
+  ASSERT_TRUE(backend.put_infra(*dns));
+  ASSERT_TRUE(backend.put_infra(*admin));
+  auto infra = backend.dump_infra();
+  ASSERT_TRUE(infra);
+  EXPECT_EQ(*infra, (std::set<Ipv6Prefix>{*dns, *admin}));
+  ASSERT_TRUE(backend.delete_infra(*admin));
+  infra = backend.dump_infra();
+  ASSERT_TRUE(infra);
+  EXPECT_EQ(*infra, (std::set<Ipv6Prefix>{*dns}));
+
+  ASSERT_TRUE(backend.put_net_flags(0x2045b, SG_NET_AUDIT));
+  auto flags = backend.dump_net_flags();
+  ASSERT_TRUE(flags);
+  EXPECT_EQ(flags->at(0x2045b), SG_NET_AUDIT);
+  ASSERT_TRUE(backend.delete_net_flags(0x2045b));
+
+  sg_config config{};
+  config.flags = SG_CFG_AUDIT;
+  config.infra_net_count = 1;
+  config.infra_nets[0] = 0;
+  ASSERT_TRUE(backend.write_config(config));
+  auto read = backend.read_config();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->flags, SG_CFG_AUDIT);
+  EXPECT_EQ(read->infra_net_count, 1u);
+}
+
+// Machine 10 of app 7 on network 1, interface 42 (the interface need not exist for explain).
+void add_machine(PinnedMapBackend &backend) {
+  sg_machine machine{};
+  machine.prefix = ip("fdaa:0:1:a:b:c:d:0").raw();
+  machine.app_id = 7;
+  machine.network_id = 1;
+  ASSERT_TRUE(backend.put_machine(42, machine));
+}
+
+TEST(DatapathKernel, ExplainClassifiesCrossNetworkAsDrop) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  PinnedMapBackend backend((*datapath)->maps());
+  add_machine(backend);
+
+  auto cross = test::ipv6_udp_frame("fdaa:0:1:a:b:c:d:2", "fdaa:0:2::5");
+  auto egress = (*datapath)->explain(SG_HOOK_MACHINE_EGRESS, 42, cross);
+  ASSERT_TRUE(egress) << egress.error().describe();
+  EXPECT_EQ(hook_name(egress->hook), "machine_egress");
+  EXPECT_EQ(verdict_name(egress->verdict), "drop");
+  EXPECT_EQ(reason_name(egress->reason), "cross_network");
+
+  auto same = test::ipv6_udp_frame("fdaa:0:1:a:b:c:d:2", "fdaa:0:1:99::5");
+  auto allowed = (*datapath)->explain(SG_HOOK_MACHINE_EGRESS, 42, same);
+  ASSERT_TRUE(allowed) << allowed.error().describe();
+  EXPECT_EQ(verdict_name(allowed->verdict), "pass");
+  EXPECT_EQ(reason_name(allowed->reason), "same_network");
+
+  auto uplink = (*datapath)->explain(SG_HOOK_UPLINK, 0, cross);
+  ASSERT_TRUE(uplink) << uplink.error().describe();
+  EXPECT_EQ(verdict_name(uplink->verdict), "drop");
+  EXPECT_EQ(reason_name(uplink->reason), "cross_network");
+
+  // Explain counts nothing.
+  auto counters = read_counters((*datapath)->maps());
+  ASSERT_TRUE(counters) << counters.error().describe();
+  for (const auto &sample : *counters) EXPECT_EQ(sample.packets, 0u);
+}
+
+TEST(DatapathKernel, ExplainRefusesAFrameShorterThanEthernet) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  std::vector<uint8_t> tiny(6, 0);
+  auto result = (*datapath)->explain(SG_HOOK_UPLINK, 0, tiny);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, EINVAL);
+}
+
+TEST(DatapathKernel, CountersAndUsageAreReadFromTheMaps) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  auto &maps = (*datapath)->maps();
+  const uint32_t slot = SG_COUNTER_INDEX(uint32_t{SG_HOOK_UPLINK}, uint32_t{SG_VERDICT_DROP},
+                                         uint32_t{SG_REASON_CROSS_NETWORK});
+  ASSERT_TRUE(maps.counters.write_all_cpus(slot, sg_counter{1, 60}));
+  ASSERT_TRUE(maps.event_stats.write_all_cpus(SG_EVSTAT_RATE_LIMITED, 2));
+  const uint64_t cpus = maps.counters.possible_cpus();
+
+  auto counters = read_counters(maps);
+  ASSERT_TRUE(counters) << counters.error().describe();
+  ASSERT_EQ(counters->size(), size_t{kCounterSlots});
+  for (const auto &sample : *counters) {
+    bool is_slot = sample.hook == SG_HOOK_UPLINK && sample.verdict == SG_VERDICT_DROP &&
+                   sample.reason == SG_REASON_CROSS_NETWORK;
+    EXPECT_EQ(sample.packets, is_slot ? cpus : 0u);
+    EXPECT_EQ(sample.bytes, is_slot ? 60 * cpus : 0u);
+  }
+  auto events = read_event_stats(maps);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->rate_limited, 2 * cpus);
+  EXPECT_EQ(events->sent, 0u);
+
+  PinnedMapBackend backend(maps);
+  add_machine(backend);
+  auto usage = read_map_usage(maps);
+  ASSERT_TRUE(usage) << usage.error().describe();
+  ASSERT_EQ(usage->size(), 4u);
+  EXPECT_EQ((*usage)[0].label, "machines");
+  EXPECT_EQ((*usage)[0].entries, 1u);
+  EXPECT_EQ((*usage)[0].capacity, SG_DEFAULT_MACHINES);
+  EXPECT_EQ((*usage)[1].label, "flycast");
+  EXPECT_EQ((*usage)[1].entries, 0u);
+}
+
+}  // namespace
+}  // namespace sixguard
