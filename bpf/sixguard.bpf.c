@@ -1,14 +1,46 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Placeholder entry points; the datapath work replaces this file. */
+/* sixguard's datapath: the entry point of every hook (DESIGN §2). The entry points are thin;
+ * parsing, rules and accounting live in lib/ and are shared by all of them, so the hooks and
+ * sg_explain cannot disagree. Program names are a contract with the agent. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
+#include "sixguard_shared.h"
 #include "lib/maps.h"
+#include "lib/run.h"
 
-SEC("xdp") int sg_machine_egress(struct xdp_md *ctx) { return XDP_PASS; }
-SEC("tc") int sg_machine_ingress(struct __sk_buff *skb) { return TC_ACT_OK; }
-SEC("tc") int sg_uplink(struct __sk_buff *skb) { return TC_ACT_OK; }
-SEC("tc") int sg_uplink_l3(struct __sk_buff *skb) { return TC_ACT_OK; }
+/* XDP on the host side of a machine's interface: what the machine sends. The machine is
+ * sg_machines[ingress_ifindex]. */
+SEC("xdp")
+int sg_machine_egress(struct xdp_md *ctx) {
+  return sg_run_xdp(ctx, SG_HOOK_MACHINE_EGRESS);
+}
+
+/* TC clsact egress of the same interface: what is delivered to the machine. */
+SEC("tc")
+int sg_machine_ingress(struct __sk_buff *skb) {
+  return sg_run_tc(skb, SG_HOOK_MACHINE_INGRESS, 0);
+}
+
+/* TC ingress on Ethernet uplinks: traffic from other hosts. */
+SEC("tc")
+int sg_uplink(struct __sk_buff *skb) {
+  return sg_run_tc(skb, SG_HOOK_UPLINK, 0);
+}
+
+/* TC ingress on L3 uplinks (WireGuard, tun): the packet starts at the network header and
+ * skb->protocol names it. Counted as the uplink hook. */
+SEC("tc")
+int sg_uplink_l3(struct __sk_buff *skb) {
+  return sg_run_tc(skb, SG_HOOK_UPLINK, 1);
+}
+
+/* Run only through BPF_PROG_TEST_RUN by the agent's explain: SG_EXPLAIN_* in the shared
+ * header. */
+SEC("tc")
+int sg_explain(struct __sk_buff *skb) {
+  return sg_run_explain(skb);
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

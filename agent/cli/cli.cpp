@@ -1,0 +1,347 @@
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "address.h"
+#include "api_client.h"
+#include "decode.h"
+#include "table.h"
+
+namespace sixguard {
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+
+struct Io {
+  std::istream &in;
+  std::ostream &out;
+  std::ostream &err;
+};
+
+// The API's {"error": ...} as one line; the raw body when it is not that.
+std::string error_text(const ApiReply &reply) {
+  const auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  std::string message = body.is_object() && body.contains("error") && body["error"].is_string()
+                            ? body["error"].get<std::string>()
+                            : reply.body;
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message + " (HTTP " + std::to_string(reply.status) + ")";
+}
+
+// Runs a request; on failure prints why and returns nullopt.
+std::optional<nlohmann::json> call(const ApiClient &client, Io io, std::string_view method,
+                                   std::string_view target, std::string_view body = {}) {
+  auto reply = client.request(method, target, body);
+  if (!reply) {
+    io.err << "sixguard: " << reply.error().message << "\n";
+    return std::nullopt;
+  }
+  if (reply->status != 200) {
+    io.err << "sixguard: " << error_text(*reply) << "\n";
+    return std::nullopt;
+  }
+  auto json = nlohmann::json::parse(reply->body, nullptr, false);
+  if (json.is_discarded()) {
+    io.err << "sixguard: the agent answered with something that is not JSON\n";
+    return std::nullopt;
+  }
+  return json;
+}
+
+std::string text_of(const nlohmann::json &value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_null()) return "-";
+  return value.dump();
+}
+
+int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json) {
+  std::string body;
+  if (file == "-") {
+    body.assign(std::istreambuf_iterator<char>(io.in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream input(file, std::ios::binary);
+    if (!input) {
+      io.err << "sixguard apply: cannot read " << file << ": " << std::strerror(errno) << "\n";
+      return kUsage;
+    }
+    body.assign(std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>());
+  }
+  auto reply = client.request("POST", "/v1/events", body);
+  if (!reply) {
+    io.err << "sixguard: " << reply.error().message << "\n";
+    return kFailed;
+  }
+  if (reply->status != 200) {
+    io.err << "sixguard apply: " << error_text(*reply) << "\n";
+    return kFailed;
+  }
+  const auto result = nlohmann::json::parse(reply->body, nullptr, false);
+  if (json) {
+    io.out << result.dump() << "\n";
+  } else {
+    io.out << "applied " << text_of(result.value("applied", nlohmann::json())) << ", unchanged "
+           << text_of(result.value("unchanged", nlohmann::json())) << "\n";
+  }
+  return kOk;
+}
+
+std::string url_encode(const std::string &text) {
+  static const char *hex = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int cmd_apps(const ApiClient &client, Io io, const std::string &org, bool json) {
+  const std::string target = org.empty() ? "/v1/apps" : "/v1/apps?org_slug=" + url_encode(org);
+  auto result = call(client, io, "GET", target);
+  if (!result) return kFailed;
+  if (json) {
+    io.out << result->dump(2) << "\n";
+    return kOk;
+  }
+  Table table({"NAME", "ID", "ORG", "NETWORK", "MACHINES"});
+  for (const auto &app : (*result)["apps"]) {
+    table.add({text_of(app["name"]), text_of(app["id"]),
+               text_of(app.value("org", nlohmann::json())), text_of(app["network"]),
+               text_of(app["machine_count"])});
+  }
+  table.print(io.out);
+  io.out << text_of((*result)["total_apps"]) << " app(s)\n";
+  return kOk;
+}
+
+int cmd_networks(const ApiClient &client, Io io, bool json) {
+  auto result = call(client, io, "GET", "/v1/networks");
+  if (!result) return kFailed;
+  if (json) {
+    io.out << result->dump(2) << "\n";
+    return kOk;
+  }
+  Table table({"ORG", "NAME", "ID", "ID (INTEGER)", "MODE", "APPS"});
+  for (const auto &network : (*result)["networks"]) {
+    table.add({text_of(network["org"]), text_of(network["name"]), text_of(network["id_text"]),
+               text_of(network["id"]), text_of(network["mode"]), text_of(network["app_count"])});
+  }
+  table.print(io.out);
+  return kOk;
+}
+
+void print_flat(std::ostream &out, const nlohmann::json &value, const std::string &prefix) {
+  if (value.is_object()) {
+    for (const auto &[key, item] : value.items()) {
+      print_flat(out, item, prefix.empty() ? key : prefix + "." + key);
+    }
+    return;
+  }
+  if (value.is_array() && !value.empty()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      print_flat(out, value[i], prefix + "[" + std::to_string(i) + "]");
+    }
+    return;
+  }
+  out << prefix << ": " << text_of(value) << "\n";
+}
+
+int cmd_status(const ApiClient &client, Io io, bool json) {
+  auto result = call(client, io, "GET", "/v1/status");
+  if (!result) return kFailed;
+  if (json) {
+    io.out << result->dump(2) << "\n";
+  } else {
+    print_flat(io.out, *result, "");
+  }
+  return kOk;
+}
+
+int cmd_decode(Io io, const std::vector<std::string> &addresses, bool json) {
+  int status = kOk;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto &text : addresses) {
+    auto decoded = decode_address(text);
+    if (!decoded) {
+      io.err << "sixguard decode: " << decoded.error().message << "\n";
+      status = kUsage;
+      continue;
+    }
+    if (json) {
+      all.push_back(*decoded);
+    } else {
+      io.out << format_decoded(*decoded);
+    }
+  }
+  if (json) io.out << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+  return status;
+}
+
+int cmd_explain(const ApiClient &client, Io io, const std::string &src, const std::string &dst,
+                const std::string &interface_name, bool json) {
+  for (const auto &[name, text] : {std::pair{"SRC", &src}, std::pair{"DST", &dst}}) {
+    if (auto parsed = parse_ipv6(*text); !parsed) {
+      io.err << "sixguard explain: " << name << ": " << parsed.error().message << "\n";
+      return kUsage;
+    }
+  }
+  nlohmann::json request = {{"src", src}, {"dst", dst}};
+  if (!interface_name.empty()) request["interface"] = interface_name;
+  auto result = call(client, io, "POST", "/v1/explain", request.dump());
+  if (!result) return kFailed;
+  if (json) {
+    io.out << result->dump() << "\n";
+  } else {
+    io.out << text_of((*result)["hook"]) << ": " << text_of((*result)["verdict"]) << " ("
+           << text_of((*result)["reason"]) << ")\n";
+  }
+  return kOk;
+}
+
+std::string wall_clock_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm local{};
+  ::localtime_r(&seconds, &local);
+  char text[32];
+  std::snprintf(text, sizeof(text), "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min,
+                local.tm_sec, static_cast<int>(millis));
+  return text;
+}
+
+int cmd_monitor(const ApiClient &client, Io io, bool json) {
+  auto on_line = [&](std::string_view line) {
+    if (json) {
+      io.out << line << "\n" << std::flush;
+      return static_cast<bool>(io.out);
+    }
+    const auto event = nlohmann::json::parse(line, nullptr, false);
+    if (event.is_discarded()) return true;
+    char row[96];
+    std::snprintf(row, sizeof(row), "%-13s %-16s %-8s %-16s ", wall_clock_now().c_str(),
+                  text_of(event.value("hook", nlohmann::json())).c_str(),
+                  text_of(event.value("verdict", nlohmann::json())).c_str(),
+                  text_of(event.value("reason", nlohmann::json())).c_str());
+    io.out << row << text_of(event.value("src", nlohmann::json())) << " -> "
+           << text_of(event.value("dst", nlohmann::json())) << " ("
+           << text_of(event.value("interface", event.value("ifindex", nlohmann::json()))) << ", "
+           << text_of(event.value("packet_len", nlohmann::json())) << ")\n"
+           << std::flush;
+    return static_cast<bool>(io.out);
+  };
+  auto on_open = [&] {
+    if (!json) {
+      io.out << "TIME          HOOK             VERDICT  REASON           SRC -> DST (INTERFACE, "
+                "BYTES)\n"
+             << std::flush;
+    }
+  };
+  auto reply = client.stream_lines("/v1/monitor", on_line, on_open);
+  if (!reply) {
+    io.err << "sixguard: " << reply.error().message << "\n";
+    return kFailed;
+  }
+  if (reply->status != 200) {
+    io.err << "sixguard monitor: " << error_text(*reply) << "\n";
+    return kFailed;
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::ostream &err) {
+  const Io io{in, out, err};
+  CLI::App app{
+      "sixguard: 6PN tenant isolation with eBPF. `sixguard agent` runs the daemon; "
+      "the other subcommands talk to it."};
+  app.name("sixguard");
+  app.require_subcommand(1);
+  std::string socket = kDefaultApiSocket;
+  app.add_option("--socket", socket, "the agent's API socket")->capture_default_str();
+
+  bool json = false;
+  auto with_json = [&](CLI::App *command, const char *what) {
+    command->add_flag("--json", json, what);
+    command->fallthrough();  // --socket after the subcommand too
+    return command;
+  };
+
+  std::string file;
+  auto *apply = with_json(app.add_subcommand("apply",
+                                             "send control-plane events (JSON object, "
+                                             "array or NDJSON) from FILE or - (stdin)"),
+                          "print the agent's JSON answer");
+  apply->add_option("file", file, "FILE, or - for stdin")->required();
+
+  std::string org;
+  auto *apps = with_json(app.add_subcommand("apps", "list apps"), "print JSON");
+  apps->add_option("--org", org, "only the apps of this organisation");
+
+  auto *networks = with_json(app.add_subcommand("networks", "list networks"), "print JSON");
+  auto *status = with_json(app.add_subcommand("status", "the agent's status"), "print JSON");
+
+  std::vector<std::string> addresses;
+  auto *decode =
+      with_json(app.add_subcommand("decode",
+                                   "decode 6PN addresses (network, host, machine id; no agent "
+                                   "needed)"),
+                "print JSON");
+  decode->add_option("address", addresses, "IPv6 addresses")->required();
+
+  std::string src, dst, interface_name;
+  auto *explain = with_json(
+      app.add_subcommand("explain", "what the loaded datapath decides for a packet SRC -> DST"),
+      "print JSON");
+  explain->add_option("src", src, "source address")->required();
+  explain->add_option("dst", dst, "destination address")->required();
+  explain->add_option("--interface,-i", interface_name,
+                      "a machine interface (machine hooks); without it, the uplink hook");
+
+  auto *monitor = with_json(app.add_subcommand("monitor", "stream drop and audit events"),
+                            "one JSON object per line");
+
+  auto *agent = app.add_subcommand("agent", "run the daemon (see `sixguard agent --help`)");
+  agent->allow_extras();
+  agent->prefix_command();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? kOk : kUsage;
+  }
+
+  const ApiClient client(socket);
+  if (apply->parsed()) return cmd_apply(client, io, file, json);
+  if (apps->parsed()) return cmd_apps(client, io, org, json);
+  if (networks->parsed()) return cmd_networks(client, io, json);
+  if (status->parsed()) return cmd_status(client, io, json);
+  if (decode->parsed()) return cmd_decode(io, addresses, json);
+  if (explain->parsed()) return cmd_explain(client, io, src, dst, interface_name, json);
+  if (monitor->parsed()) return cmd_monitor(client, io, json);
+  err << "sixguard: `sixguard agent` is run by the daemon's entry point, not the CLI\n";
+  return kUsage;
+}
+
+int cli_main(int argc, char **argv) {
+  return cli_main(argc, argv, std::cin, std::cout, std::cerr);
+}
+
+}  // namespace sixguard

@@ -1,0 +1,327 @@
+#include "control_plane.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace sixguard {
+
+namespace {
+
+std::string batch_type_label(const EventError &error) {
+  // Metric labels stay bounded: only the eight known types, else "unknown".
+  return parse_event_type(error.type) ? error.type : std::string("unknown");
+}
+
+struct Stopwatch {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+};
+
+ApplyResult refused(const EventError &error) {
+  ApplyResult result;
+  result.status = error.status;
+  result.body = error.to_json();
+  return result;
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
+                           InterfaceResolver &resolver, ControlObserver &observer)
+    : config_(std::move(config)),
+      maps_(maps),
+      resolver_(resolver),
+      observer_(observer),
+      store_(std::move(store)),
+      state_(std::move(state)) {}
+
+Result<std::unique_ptr<ControlPlane>> ControlPlane::open(ControlConfig config, MapBackend &maps,
+                                                         InterfaceResolver &resolver,
+                                                         ControlObserver &observer) {
+  auto store = StateStore::open(config.state_dir);
+  if (!store) return store.error();
+  auto state = store->load();
+  if (!state) return state.error();
+  return std::unique_ptr<ControlPlane>(new ControlPlane(
+      std::move(config), std::move(*store), std::move(*state), maps, resolver, observer));
+}
+
+std::string ControlPlane::app_public_id(uint32_t app_id) {
+  char text[16];
+  std::snprintf(text, sizeof(text), "%08x", app_id);
+  return text;
+}
+
+MapImage ControlPlane::image_of(const State &state) {
+  return desired_image(state, config_, [this](const std::string &name) {
+    if (const auto it = ifindex_cache_.find(name); it != ifindex_cache_.end()) return it->second;
+    auto ifindex = resolver_.ifindex(name);
+    if (ifindex && *ifindex == 0) ifindex.reset();
+    ifindex_cache_[name] = ifindex;
+    return ifindex;
+  });
+}
+
+Status ControlPlane::reconcile() {
+  std::lock_guard lock(mutex_);
+  return reconcile_locked();
+}
+
+Status ControlPlane::reconcile_locked() {
+  ifindex_cache_.clear();
+  auto current = read_image(maps_);
+  Status status;
+  if (!current) {
+    status = make_error("reconcile: reading the maps: " + current.error().describe());
+  } else {
+    const MapImage desired = image_of(state_);
+    auto written = write_difference(maps_, *current, desired);
+    if (!written)
+      status = make_error("reconcile: " + written.error().message, written.error().code);
+  }
+  maps_in_sync_ = status.ok();
+  observer_.reconciled(status.ok());
+  return status;
+}
+
+std::optional<EventError> ControlPlane::check_capacity(const State &before, const State &after,
+                                                       std::size_t index,
+                                                       const Event &event) const {
+  struct Check {
+    PolicyMap map;
+    const char *name;
+    std::size_t before, after;
+    const char *field;
+  };
+  const Check checks[] = {
+      {PolicyMap::kMachines, SG_MAP_MACHINES, before.machines().size(), after.machines().size(),
+       "machine"},
+      {PolicyMap::kFlycast, SG_MAP_FLYCAST, before.flycast().size(), after.flycast().size(),
+       "address"},
+      {PolicyMap::kNetFlags, SG_MAP_NET_FLAGS, before.audit_network_count(),
+       after.audit_network_count(), "mode"},
+  };
+  for (const auto &check : checks) {
+    const std::size_t capacity = maps_.capacity(check.map);
+    // A batch that does not grow a map is let through even if the map is over capacity
+    // (a smaller map_sizes after a restart); it can only help.
+    if (check.after > capacity && check.after > check.before) {
+      const std::string type(event_type_name(event.type));
+      return EventError{
+          507,
+          "event " + std::to_string(index) + " (" + type + "): field '" + check.field + "': map " +
+              check.name + " is full (capacity " + std::to_string(capacity) + ", the batch needs " +
+              std::to_string(check.after) + " entries); nothing was applied — raise map_sizes",
+          index, type, check.field};
+    }
+  }
+  return std::nullopt;
+}
+
+ApplyResult ControlPlane::apply(std::string_view body) {
+  bool machines_changed = false;
+  ApplyResult result;
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(mutex_);
+    result = apply_locked(body, machines_changed);
+    listener = machines_listener_;
+  }
+  if (machines_changed && listener) listener();
+  return result;
+}
+
+ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_changed) {
+  const Stopwatch stopwatch;
+  ParsedEvents parsed = parse_events(body);
+  if (parsed.error) {
+    observer_.event_result(batch_type_label(*parsed.error), parsed.error->result_class());
+    observer_.apply_duration(stopwatch.seconds());
+    return refused(*parsed.error);
+  }
+
+  // Validate the whole batch on a copy: each event sees the state plus the earlier events.
+  State working = state_;
+  std::vector<EventEffect> effects;
+  effects.reserve(parsed.events.size());
+  for (std::size_t i = 0; i < parsed.events.size(); ++i) {
+    const Event &event = parsed.events[i];
+    EventOutcome outcome = apply_event(working, event, i);
+    if (!outcome.error) outcome.error = check_capacity(state_, working, i, event);
+    if (outcome.error) {
+      observer_.event_result(event_type_name(event.type), outcome.error->result_class());
+      observer_.apply_duration(stopwatch.seconds());
+      return refused(*outcome.error);
+    }
+    effects.push_back(outcome.effect);
+  }
+
+  ApplyResult result;
+  for (const auto effect : effects) {
+    ++(effect == EventEffect::kApplied ? result.applied : result.unchanged);
+  }
+  auto report_events = [&](std::string_view failure) {
+    for (std::size_t i = 0; i < effects.size(); ++i) {
+      const std::string_view outcome = !failure.empty()                      ? failure
+                                       : effects[i] == EventEffect::kApplied ? "applied"
+                                                                             : "unchanged";
+      observer_.event_result(event_type_name(parsed.events[i].type), outcome);
+    }
+  };
+  result.body = {{"applied", result.applied}, {"unchanged", result.unchanged}};
+  if (result.applied == 0) {
+    report_events("");
+    observer_.apply_duration(stopwatch.seconds());
+    return result;
+  }
+
+  // Durable first: the batch is on disk before it is acknowledged or reaches the maps.
+  if (auto committed = store_.commit(state_, working); !committed) {
+    report_events("internal");
+    observer_.apply_duration(stopwatch.seconds());
+    result.status = 500;
+    result.body = {{"error", "cannot persist the batch (nothing was applied): " +
+                                 committed.error().describe()}};
+    return result;
+  }
+
+  // Only the keys the batch changed: the image of the state before versus after. After a
+  // failed write the maps may differ from that image, so read them instead (full repair).
+  Result<MapImage> before = maps_in_sync_ ? Result<MapImage>(image_of(state_)) : read_image(maps_);
+  machines_changed = state_.machines() != working.machines();
+  state_ = std::move(working);
+  for (auto it = ifindex_cache_.begin(); it != ifindex_cache_.end();) {
+    it = state_.machine_by_interface(it->first) ? std::next(it) : ifindex_cache_.erase(it);
+  }
+  Status written;
+  if (!before) {
+    written = make_error("reading the maps: " + before.error().describe());
+  } else {
+    auto summary = write_difference(maps_, *before, image_of(state_));
+    if (!summary) written = summary.error();
+  }
+  maps_in_sync_ = written.ok();
+  observer_.reconciled(written.ok());
+  report_events("");
+  observer_.apply_duration(stopwatch.seconds());
+  if (!written) {
+    result.status = 500;
+    result.body["error"] =
+        "the batch was committed to state.db but writing the datapath maps failed: " +
+        written.error().describe() + "; the next reconciliation will repair the maps";
+  }
+  return result;
+}
+
+Status ControlPlane::interface_changed(const std::string &name, std::optional<uint32_t> ifindex) {
+  std::lock_guard lock(mutex_);
+  if (ifindex && *ifindex == 0) ifindex.reset();
+  if (!maps_in_sync_) {
+    ifindex_cache_[name] = ifindex;
+    // reconcile_locked clears the cache and re-resolves every interface, this one included.
+    return reconcile_locked();
+  }
+  const MachineRecord *machine = state_.machine_by_interface(name);
+  if (!machine) return {};  // not a machine interface this agent knows
+  MapImage before, after;
+  before.machines = image_of(state_).machines;
+  ifindex_cache_[name] = ifindex;
+  after.machines = image_of(state_).machines;
+  auto written = write_difference(maps_, before, after);
+  maps_in_sync_ = written.ok();
+  observer_.reconciled(written.ok());
+  if (!written) {
+    return make_error("interface " + name + ": " + written.error().message, written.error().code);
+  }
+  return {};
+}
+
+void ControlPlane::set_machines_listener(std::function<void()> listener) {
+  std::lock_guard lock(mutex_);
+  machines_listener_ = std::move(listener);
+}
+
+nlohmann::json ControlPlane::apps_json(const std::optional<std::string> &org) const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::size_t> machine_counts;
+  for (const auto &[id, machine] : state_.machines()) ++machine_counts[machine.app];
+  nlohmann::json apps = nlohmann::json::array();
+  for (const auto &[name, app] : state_.apps()) {
+    if (app.destroyed || (org && app.org != *org)) continue;
+    const NetworkRecord *network = state_.network_by_id(app.network_id);
+    const auto count = machine_counts.find(name);
+    apps.push_back({{"id", app_public_id(app.app_id)},
+                    {"name", name},
+                    {"machine_count", count == machine_counts.end() ? 0 : count->second},
+                    {"network", network ? network->name : std::string()},
+                    {"org", app.org}});
+  }
+  const std::size_t total = apps.size();
+  return {{"total_apps", total}, {"apps", std::move(apps)}};
+}
+
+nlohmann::json ControlPlane::networks_json() const {
+  std::lock_guard lock(mutex_);
+  std::map<uint32_t, std::size_t> app_counts;
+  for (const auto &[name, app] : state_.apps()) {
+    if (!app.destroyed) ++app_counts[app.network_id];
+  }
+  nlohmann::json networks = nlohmann::json::array();
+  for (const auto &[id, network] : state_.networks()) {
+    const auto count = app_counts.find(id);
+    networks.push_back({{"org", network.org},
+                        {"name", network.name},
+                        {"id", id},
+                        {"id_text", format_network_id(id)},
+                        {"mode", network.audit ? "audit" : "enforce"},
+                        {"app_count", count == app_counts.end() ? 0 : count->second}});
+  }
+  const std::size_t total = networks.size();
+  return {{"total_networks", total}, {"networks", std::move(networks)}};
+}
+
+std::vector<MachineInfo> ControlPlane::machines() const {
+  std::lock_guard lock(mutex_);
+  std::vector<MachineInfo> out;
+  out.reserve(state_.machines().size());
+  for (const auto &[id, machine] : state_.machines()) {
+    const AppRecord *app = state_.live_app(machine.app);
+    MachineInfo info;
+    info.machine = id;
+    info.app = machine.app;
+    info.app_id = app ? app->app_id : 0;
+    info.network_id = network_id(machine.address);
+    info.address = machine.address;
+    info.prefix = machine_prefix(machine.address);
+    info.interface_name = machine.interface_name;
+    if (const auto it = ifindex_cache_.find(machine.interface_name); it != ifindex_cache_.end()) {
+      info.ifindex = it->second;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+StateCounts ControlPlane::counts() const {
+  std::lock_guard lock(mutex_);
+  StateCounts counts;
+  counts.networks = state_.networks().size();
+  for (const auto &[name, app] : state_.apps()) counts.apps += app.destroyed ? 0 : 1;
+  counts.machines = state_.machines().size();
+  for (const auto &[id, machine] : state_.machines()) {
+    const auto it = ifindex_cache_.find(machine.interface_name);
+    if (it != ifindex_cache_.end() && it->second) ++counts.machines_attached;
+  }
+  counts.flycast = state_.flycast().size();
+  counts.audit_networks = state_.audit_network_count();
+  return counts;
+}
+
+bool ControlPlane::maps_in_sync() const {
+  std::lock_guard lock(mutex_);
+  return maps_in_sync_;
+}
+
+}  // namespace sixguard

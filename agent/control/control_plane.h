@@ -1,0 +1,128 @@
+// The control plane: the registry of DESIGN §3, its durable copy (state_store.h) and the
+// datapath maps kept in step with it (desired_maps.h). Thread-safe: the API server and the
+// daemon's netlink thread call in concurrently; one mutex serialises everything.
+//
+// Lifecycle for the daemon:
+//   auto control = ControlPlane::open(config, maps, resolver, observer);  // loads state.db
+//   control->reconcile();              // start: maps <- state, by difference
+//   control->interface_changed(...);   // from netlink: an interface appeared/went/changed
+//   control->apply(body);              // POST /v1/events (the API routes call this)
+//
+// A batch that would need more entries in sg_machines, sg_flycast or sg_net_flags than
+// MapBackend::capacity() is refused whole with 507 before anything changes; every machine
+// counts, also one whose interface does not exist yet (it will need its entry). A map write
+// that fails after the commit answers 500 (the state stays committed), reports
+// reconciled(false), and makes the next batch or interface change a full reconcile that
+// repairs the maps from what they really hold. ControlObserver::event_result is called per
+// event of an accepted batch ("applied"/"unchanged", or "internal" when state.db failed),
+// and once, for the offending event only, when a batch is refused.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control_config.h"
+#include "desired_maps.h"
+#include "interface_resolver.h"
+#include "map_backend.h"
+#include "observer.h"
+#include "state.h"
+#include "state_rules.h"
+#include "state_store.h"
+
+namespace sixguard {
+
+// The answer to one POST /v1/events.
+struct ApplyResult {
+  int status = 200;     // 200, 400, 409, 422, 507, or 500 (state.db or map write failed)
+  nlohmann::json body;  // {"applied","unchanged"} or {"error","index","type","field"}
+  std::size_t applied = 0;
+  std::size_t unchanged = 0;
+};
+
+// A machine this host runs, for the daemon to attach its interface.
+struct MachineInfo {
+  std::string machine;
+  std::string app;
+  uint32_t app_id = 0;
+  uint32_t network_id = 0;
+  Ipv6 address;
+  Ipv6 prefix;  // the /112
+  std::string interface_name;
+  std::optional<uint32_t> ifindex;  // as last resolved; nullopt: the interface is absent
+};
+
+struct StateCounts {
+  std::size_t networks = 0;
+  std::size_t apps = 0;  // live apps
+  std::size_t machines = 0;
+  std::size_t machines_attached = 0;  // machines whose interface resolved (in sg_machines)
+  std::size_t flycast = 0;
+  std::size_t audit_networks = 0;
+};
+
+class ControlPlane {
+ public:
+  // Opens <config.state_dir>/state.db and loads it; the maps are untouched until reconcile().
+  // maps, resolver and observer must outlive the control plane.
+  static Result<std::unique_ptr<ControlPlane>> open(ControlConfig config, MapBackend &maps,
+                                                    InterfaceResolver &resolver,
+                                                    ControlObserver &observer);
+
+  // Reads every map and writes only what differs from the state (inserts missing entries,
+  // updates changed ones, deletes stale ones). Re-resolves every machine interface.
+  Status reconcile();
+
+  // Validates the whole batch against the state, commits it to state.db, then writes the
+  // keys it changed into the maps. All or nothing up to the commit.
+  ApplyResult apply(std::string_view body);
+
+  // The daemon reports an interface that appeared (ifindex), disappeared (nullopt) or came
+  // back with another ifindex. Updates sg_machines for the machine on it, if any.
+  Status interface_changed(const std::string &name, std::optional<uint32_t> ifindex);
+
+  // Called (without the lock held) after a batch changed the set of machines, so the daemon
+  // can attach new interfaces. Set it before serving requests.
+  void set_machines_listener(std::function<void()> listener);
+
+  // Queries for the API and the daemon.
+  nlohmann::json apps_json(const std::optional<std::string> &org) const;
+  nlohmann::json networks_json() const;
+  std::vector<MachineInfo> machines() const;
+  StateCounts counts() const;
+  bool maps_in_sync() const;  // false after a failed map write, until a reconcile repairs it
+
+  static std::string app_public_id(uint32_t app_id);  // the API's string "id" of an app
+
+ private:
+  ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
+               InterfaceResolver &resolver, ControlObserver &observer);
+
+  MapImage image_of(const State &state);  // resolves (and caches) interfaces
+  Status reconcile_locked();
+  ApplyResult apply_locked(std::string_view body, bool &machines_changed);
+  std::optional<EventError> check_capacity(const State &before, const State &after,
+                                           std::size_t index, const Event &event) const;
+
+  const ControlConfig config_;
+  MapBackend &maps_;
+  InterfaceResolver &resolver_;
+  ControlObserver &observer_;
+
+  mutable std::mutex mutex_;
+  StateStore store_;
+  State state_;
+  std::map<std::string, std::optional<uint32_t>> ifindex_cache_;
+  bool maps_in_sync_ = false;  // a failed write makes the next change a full reconcile
+  std::function<void()> machines_listener_;
+};
+
+}  // namespace sixguard

@@ -1,0 +1,166 @@
+#include "desired_maps.h"
+
+#include <cstring>
+#include <vector>
+
+namespace sixguard {
+
+namespace {
+
+bool overlaps_6pn(const Ipv6Prefix &prefix) {
+  if (prefix.length >= 16) return is_6pn(prefix.address);
+  Ipv6 fdaa;
+  fdaa.octets[0] = SG_6PN_OCTET0;
+  fdaa.octets[1] = SG_6PN_OCTET1;
+  return prefix.contains(fdaa);
+}
+
+struct WriteTally {
+  WriteSummary summary;
+  std::size_t failures = 0;
+  std::optional<Error> first;
+
+  void record(const Status &status, bool is_delete) {
+    if (status) {
+      ++(is_delete ? summary.deletes : summary.puts);
+      return;
+    }
+    if (!first) first = status.error();
+    ++failures;
+  }
+};
+
+// Deletes keys of current missing from desired, then puts what desired has that differs.
+template <typename Map, typename Same, typename Put, typename Delete>
+void write_map(const Map &current, const Map &desired, WriteTally &tally, Same same, Put put,
+               Delete erase) {
+  for (const auto &[key, value] : current) {
+    if (!desired.contains(key)) tally.record(erase(key), true);
+  }
+  for (const auto &[key, value] : desired) {
+    const auto it = current.find(key);
+    if (it == current.end() || !same(it->second, value)) tally.record(put(key, value), false);
+  }
+}
+
+}  // namespace
+
+bool same_machine(const sg_machine &a, const sg_machine &b) {
+  return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+bool same_flycast(const sg_flycast &a, const sg_flycast &b) {
+  return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+bool same_config(const sg_config &a, const sg_config &b) {
+  return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+sg_config desired_config(const ControlConfig &config) {
+  sg_config out{};
+  if (config.global_audit) out.flags |= SG_CFG_AUDIT;
+  std::set<uint32_t> networks;
+  bool any_network = false;
+  for (const auto &prefix : config.infra_prefixes) {
+    if (!overlaps_6pn(prefix)) continue;  // not a 6PN prefix: never compared with 6PN ids
+    if (prefix.length < 48) {
+      any_network = true;  // spans more than one network id
+    } else {
+      networks.insert(network_id(prefix.address));
+    }
+  }
+  if (networks.size() > SG_CFG_INFRA_NETS) any_network = true;
+  if (any_network) {
+    // Every 6PN address is looked up in sg_infra; the list is not consulted.
+    out.flags |= SG_CFG_INFRA_ANY_NET;
+  } else {
+    for (const uint32_t id : networks) out.infra_nets[out.infra_net_count++] = id;
+  }
+  out.events_per_sec = config.events_per_sec;
+  out.events_burst = config.events_burst;
+  return out;
+}
+
+MapImage desired_image(const State &state, const ControlConfig &config,
+                       const IfindexLookup &ifindex_of) {
+  MapImage image;
+  for (const auto &[id, machine] : state.machines()) {
+    const AppRecord *app = state.live_app(machine.app);
+    if (!app) continue;  // cannot happen: app.destroyed removes its machines
+    const auto ifindex = ifindex_of(machine.interface_name);
+    if (!ifindex || *ifindex == 0) continue;
+    sg_machine value{};
+    value.prefix = machine_prefix(machine.address).raw();
+    value.app_id = app->app_id;
+    value.network_id = network_id(machine.address);
+    // Two names resolving to one ifindex only happens with a stale resolver answer; the
+    // first machine keeps it until the daemon reports the change.
+    image.machines.emplace(*ifindex, value);
+  }
+  for (const auto &[address, flycast] : state.flycast()) {
+    const AppRecord *app = state.live_app(flycast.app);
+    if (!app) continue;
+    image.flycast.emplace(address, sg_flycast{app->app_id, app->network_id});
+  }
+  for (const auto &prefix : config.infra_prefixes) image.infra.insert(prefix);
+  for (const auto &[id, network] : state.networks()) {
+    if (network.audit) image.net_flags.emplace(id, SG_NET_AUDIT);
+  }
+  image.config = desired_config(config);
+  return image;
+}
+
+Result<MapImage> read_image(MapBackend &maps) {
+  MapImage image;
+  auto machines = maps.dump_machines();
+  if (!machines) return machines.error();
+  image.machines = std::move(*machines);
+  auto flycast = maps.dump_flycast();
+  if (!flycast) return flycast.error();
+  image.flycast = std::move(*flycast);
+  auto infra = maps.dump_infra();
+  if (!infra) return infra.error();
+  image.infra = std::move(*infra);
+  auto net_flags = maps.dump_net_flags();
+  if (!net_flags) return net_flags.error();
+  image.net_flags = std::move(*net_flags);
+  auto config = maps.read_config();
+  if (!config) return config.error();
+  image.config = *config;
+  return image;
+}
+
+Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
+                                      const MapImage &desired) {
+  WriteTally tally;
+  write_map(
+      current.machines, desired.machines, tally, same_machine,
+      [&](uint32_t key, const sg_machine &value) { return maps.put_machine(key, value); },
+      [&](uint32_t key) { return maps.delete_machine(key); });
+  write_map(
+      current.flycast, desired.flycast, tally, same_flycast,
+      [&](const Ipv6 &key, const sg_flycast &value) { return maps.put_flycast(key, value); },
+      [&](const Ipv6 &key) { return maps.delete_flycast(key); });
+  write_map(
+      current.net_flags, desired.net_flags, tally, [](uint32_t a, uint32_t b) { return a == b; },
+      [&](uint32_t key, uint32_t value) { return maps.put_net_flags(key, value); },
+      [&](uint32_t key) { return maps.delete_net_flags(key); });
+  for (const auto &prefix : current.infra) {
+    if (!desired.infra.contains(prefix)) tally.record(maps.delete_infra(prefix), true);
+  }
+  for (const auto &prefix : desired.infra) {
+    if (!current.infra.contains(prefix)) tally.record(maps.put_infra(prefix), false);
+  }
+  // The config last: an infra network listed before its prefix is in sg_infra (or the other
+  // way round) only makes lookups miss, which fails closed.
+  if (!same_config(current.config, desired.config)) {
+    tally.record(maps.write_config(desired.config), false);
+  }
+  if (tally.first) {
+    return make_error(
+        std::to_string(tally.failures) + " map write(s) failed, first: " + tally.first->describe(),
+        tally.first->code);
+  }
+  return tally.summary;
+}
+
+}  // namespace sixguard

@@ -1,0 +1,56 @@
+// The datapath maps as they should be, derived from the registry and the configuration, and
+// the difference between two such images written through a MapBackend. The same diff serves
+// the start-up reconcile (current = what the maps hold) and a batch (current = the image of
+// the state before the batch), so only what differs is ever written.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "control_config.h"
+#include "map_backend.h"
+#include "state.h"
+
+namespace sixguard {
+
+struct MapImage {
+  std::map<uint32_t, sg_machine> machines;  // by ifindex
+  std::map<Ipv6, sg_flycast> flycast;
+  std::set<Ipv6Prefix> infra;
+  std::map<uint32_t, uint32_t> net_flags;
+  sg_config config{};
+};
+
+using IfindexLookup = std::function<std::optional<uint32_t>(const std::string &)>;
+
+// Machines whose interface does not resolve have no entry (attached when it appears).
+MapImage desired_image(const State &state, const ControlConfig &config,
+                       const IfindexLookup &ifindex_of);
+
+// sg_config: global audit flag, the infra networks (see sixguard_shared.h) and the drop-event
+// rate limit.
+sg_config desired_config(const ControlConfig &config);
+
+// Reads every policy map and the config through the backend.
+Result<MapImage> read_image(MapBackend &maps);
+
+struct WriteSummary {
+  std::size_t puts = 0;
+  std::size_t deletes = 0;
+};
+
+// Writes into the maps what differs between current and desired: deletes first (frees room,
+// fails closed), then inserts and updates. A failed write does not stop the others; the
+// first failure is returned with the number of failed writes.
+Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
+                                      const MapImage &desired);
+
+bool same_machine(const sg_machine &a, const sg_machine &b);
+bool same_flycast(const sg_flycast &a, const sg_flycast &b);
+bool same_config(const sg_config &a, const sg_config &b);
+
+}  // namespace sixguard

@@ -1,0 +1,73 @@
+// A small RAII layer over libsqlite3: a move-only connection and prepared statement, errors
+// as Result with SQLite's message.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "result.h"
+
+namespace sixguard::sqlite {
+
+class Statement;
+
+class Database {
+ public:
+  static Result<Database> open(const std::string &path);
+
+  Status exec(const std::string &sql);  // one or more statements, no results
+  Result<Statement> prepare(std::string_view sql);
+  Error error(std::string_view what) const;  // what + SQLite's last message
+
+  // Commits on commit(); rolls back when destroyed uncommitted (an error path).
+  class Transaction {
+   public:
+    explicit Transaction(Database &db) : db_(&db) {}
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+    ~Transaction();
+    Status commit();
+
+   private:
+    Database *db_;
+    bool done_ = false;
+  };
+  Result<std::unique_ptr<Transaction>> begin();
+
+  sqlite3 *handle() const { return db_.get(); }
+
+ private:
+  struct Close {
+    void operator()(sqlite3 *db) const { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Close> db_;
+};
+
+class Statement {
+ public:
+  Statement(sqlite3 *db, sqlite3_stmt *stmt) : db_(db), stmt_(stmt) {}
+
+  Statement &bind(int index, int64_t value);
+  Statement &bind(int index, std::string_view value);
+  // SQLITE_ROW: true, SQLITE_DONE: false, anything else an error.
+  Result<bool> step();
+  Status run();  // step to completion, then reset for reuse
+  void reset();
+
+  int64_t integer(int column) const;
+  std::string text(int column) const;
+
+ private:
+  struct Finalize {
+    void operator()(sqlite3_stmt *stmt) const { sqlite3_finalize(stmt); }
+  };
+  sqlite3 *db_;
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
+  int bind_status_ = SQLITE_OK;
+};
+
+}  // namespace sixguard::sqlite

@@ -1,0 +1,92 @@
+// The registry: what the platform told this agent exists (DESIGN §3). Plain values, so a
+// batch can be tried on a copy and either committed whole or dropped (all or nothing).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "address.h"
+
+namespace sixguard {
+
+struct NetworkRecord {
+  uint32_t id = 0;
+  std::string org;
+  std::string name;
+  bool audit = false;  // network.mode audit
+  bool operator==(const NetworkRecord &) const = default;
+};
+
+// Apps are kept after app.destroyed (destroyed = true) so that app ids are never reused and
+// a repeated app.destroyed is recognised as already in effect. App names are global.
+struct AppRecord {
+  uint32_t app_id = 0;  // the datapath's app id: assigned once, never reused
+  std::string name;
+  std::string org;
+  uint32_t network_id = 0;
+  bool destroyed = false;
+  bool operator==(const AppRecord &) const = default;
+};
+
+struct MachineRecord {
+  std::string machine;  // machine ids are global
+  std::string app;
+  Ipv6 address;
+  std::string interface_name;
+  bool operator==(const MachineRecord &) const = default;
+};
+
+struct FlycastRecord {
+  Ipv6 address;
+  std::string app;          // target app
+  uint32_t network_id = 0;  // the network the address was allocated into
+  bool operator==(const FlycastRecord &) const = default;
+};
+
+class State {
+ public:
+  using NetworkName = std::pair<std::string, std::string>;  // (org, name)
+
+  const std::map<uint32_t, NetworkRecord> &networks() const { return networks_; }
+  const std::map<std::string, AppRecord> &apps() const { return apps_; }
+  const std::map<std::string, MachineRecord> &machines() const { return machines_; }
+  const std::map<Ipv6, FlycastRecord> &flycast() const { return flycast_; }
+  uint32_t next_app_id() const { return next_app_id_; }
+
+  const NetworkRecord *network_by_id(uint32_t id) const;
+  const NetworkRecord *network_by_name(const std::string &org, const std::string &name) const;
+  const AppRecord *app(const std::string &name) const;       // live or destroyed
+  const AppRecord *live_app(const std::string &name) const;  // nullptr when destroyed
+  const MachineRecord *machine(const std::string &id) const;
+  const MachineRecord *machine_by_prefix(const Ipv6 &prefix) const;  // the /112
+  const MachineRecord *machine_by_interface(const std::string &name) const;
+  const FlycastRecord *flycast(const Ipv6 &address) const;
+  const FlycastRecord *flycast_in_prefix(const Ipv6 &prefix) const;  // any, inside the /112
+  std::size_t audit_network_count() const { return audit_networks_; }
+
+  // Mutations keep the lookup indexes in step.
+  void put_network(const NetworkRecord &network);
+  void put_app(const AppRecord &app);  // also advances next_app_id past app.app_id
+  uint32_t allocate_app_id() { return next_app_id_++; }
+  void set_next_app_id(uint32_t next) { next_app_id_ = next; }
+  void put_machine(const MachineRecord &machine);
+  void erase_machine(const std::string &id);
+  void put_flycast(const FlycastRecord &flycast);
+  void erase_flycast(const Ipv6 &address);
+
+ private:
+  std::map<uint32_t, NetworkRecord> networks_;
+  std::map<NetworkName, uint32_t> network_ids_;
+  std::map<std::string, AppRecord> apps_;
+  std::map<std::string, MachineRecord> machines_;
+  std::map<Ipv6, std::string> machine_by_prefix_;
+  std::map<std::string, std::string> machine_by_interface_;
+  std::map<Ipv6, FlycastRecord> flycast_;
+  std::size_t audit_networks_ = 0;
+  uint32_t next_app_id_ = 1;  // 0 is never an app id
+};
+
+}  // namespace sixguard

@@ -1,0 +1,306 @@
+#include "state_rules.h"
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+namespace sixguard {
+
+namespace {
+
+EventError refuse(int status, std::size_t index, const Event &event, std::string field,
+                  const std::string &what) {
+  const std::string type(event_type_name(event.type));
+  std::string message = "event " + std::to_string(index) + " (" + type + ")";
+  if (!field.empty()) message += ": field '" + field + "'";
+  message += ": " + what;
+  return EventError{status, std::move(message), index, type, std::move(field)};
+}
+
+EventOutcome conflict(std::size_t index, const Event &event, std::string field,
+                      const std::string &what) {
+  return {EventEffect::kUnchanged, refuse(409, index, event, std::move(field), what)};
+}
+
+EventOutcome invalid(std::size_t index, const Event &event, std::string field,
+                     const std::string &what) {
+  return {EventEffect::kUnchanged, refuse(422, index, event, std::move(field), what)};
+}
+
+constexpr EventOutcome kApplied{EventEffect::kApplied, std::nullopt};
+constexpr EventOutcome kUnchanged{EventEffect::kUnchanged, std::nullopt};
+
+std::string quoted(const std::string &text) {
+  return "'" + text + "'";
+}
+
+std::string network_text(const NetworkRecord &network) {
+  return quoted(network.name) + " of org " + quoted(network.org) + " (id " +
+         format_network_id(network.id) + ")";
+}
+
+// Parses a 6PN address field; on failure returns the 422 refusal.
+std::optional<EventOutcome> parse_6pn(std::size_t index, const Event &event, Ipv6 &out) {
+  auto address = parse_ipv6(event.address);
+  if (!address) {
+    return invalid(index, event, "address", "malformed IPv6 address " + quoted(event.address));
+  }
+  if (!is_6pn(*address)) {
+    return invalid(index, event, "address",
+                   "address " + quoted(event.address) + " is not a 6PN address (fdaa::/16)");
+  }
+  out = *address;
+  return std::nullopt;
+}
+
+std::optional<EventOutcome> parse_id(std::size_t index, const Event &event, uint32_t &out) {
+  if (event.id.is_number_unsigned()) {
+    const auto value = event.id.get<uint64_t>();
+    if (value > UINT32_MAX) {
+      return invalid(index, event, "id", "network id " + event.id.dump() + " is out of range");
+    }
+    out = static_cast<uint32_t>(value);
+  } else if (event.id.is_number_integer()) {
+    return invalid(index, event, "id", "network id " + event.id.dump() + " is out of range");
+  } else {
+    const auto text = event.id.get<std::string>();
+    auto parsed = parse_network_id(text);
+    if (!parsed) {
+      return invalid(index, event, "id",
+                     "malformed network id " + quoted(text) +
+                         " (expected an integer or the address form \"2:45b\")");
+    }
+    out = *parsed;
+  }
+  if (out == 0) {
+    return invalid(index, event, "id", "network id 0 is the platform's own, never a tenant's");
+  }
+  return std::nullopt;
+}
+
+EventOutcome network_created(State &state, const Event &event, std::size_t index) {
+  if (!valid_network_name(event.network)) {
+    return invalid(index, event, "network",
+                   "bad network name " + quoted(event.network) +
+                       ": letters, digits and dashes, starting with a letter");
+  }
+  uint32_t id = 0;
+  if (auto refused = parse_id(index, event, id)) return *refused;
+  const NetworkRecord *by_id = state.network_by_id(id);
+  const NetworkRecord *by_name = state.network_by_name(event.org, event.network);
+  if (by_id && (by_id->org != event.org || by_id->name != event.network)) {
+    return conflict(index, event, "id",
+                    "network id " + format_network_id(id) + " is already bound to network " +
+                        network_text(*by_id));
+  }
+  if (by_name && by_name->id != id) {
+    return conflict(index, event, "network",
+                    "network " + network_text(*by_name) + " is already bound to another id");
+  }
+  if (by_id) return kUnchanged;
+  state.put_network(NetworkRecord{id, event.org, event.network, false});
+  return kApplied;
+}
+
+EventOutcome app_created(State &state, const Event &event, std::size_t index) {
+  if (const AppRecord *existing = state.live_app(event.app)) {
+    if (existing->org != event.org) {
+      return conflict(index, event, "app",
+                      "app " + quoted(event.app) + " already exists in org " +
+                          quoted(existing->org) + " (app names are global)");
+    }
+    const NetworkRecord *current = state.network_by_id(existing->network_id);
+    if (!current || current->name != event.network) {
+      return conflict(index, event, "network",
+                      "app " + quoted(event.app) + " is on network " +
+                          (current ? network_text(*current) : std::string("?")) +
+                          "; an app never changes network");
+    }
+    return kUnchanged;
+  }
+  const NetworkRecord *network = state.network_by_name(event.org, event.network);
+  if (!network) {
+    return invalid(index, event, "network",
+                   "unknown network " + quoted(event.network) + " in org " + quoted(event.org) +
+                       (event.network_given ? "" : " (the org's default network)") +
+                       ": send network.created first");
+  }
+  state.put_app(AppRecord{state.allocate_app_id(), event.app, event.org, network->id, false});
+  return kApplied;
+}
+
+EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) {
+  const AppRecord *existing = state.app(event.app);
+  if (!existing) return invalid(index, event, "app", "unknown app " + quoted(event.app));
+  if (existing->destroyed) return kUnchanged;
+  AppRecord tombstone = *existing;
+  tombstone.destroyed = true;
+  state.put_app(tombstone);
+  // Cascade: the app's machines and the Flycast addresses targeting it go with it, so its
+  // interfaces lose their sg_machines entries and fail closed in the datapath.
+  std::vector<std::string> machines;
+  for (const auto &[id, machine] : state.machines()) {
+    if (machine.app == event.app) machines.push_back(id);
+  }
+  for (const auto &id : machines) state.erase_machine(id);
+  std::vector<Ipv6> addresses;
+  for (const auto &[address, flycast] : state.flycast()) {
+    if (flycast.app == event.app) addresses.push_back(address);
+  }
+  for (const auto &address : addresses) state.erase_flycast(address);
+  return kApplied;
+}
+
+EventOutcome machine_started(State &state, const Event &event, std::size_t index) {
+  const AppRecord *app = state.live_app(event.app);
+  if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
+  if (!valid_interface_name(event.interface_name)) {
+    return invalid(index, event, "interface",
+                   "bad interface name " + quoted(event.interface_name) +
+                       ": 1-15 bytes, no '/' or whitespace");
+  }
+  Ipv6 address;
+  if (auto refused = parse_6pn(index, event, address)) return *refused;
+  if (network_id(address) != app->network_id) {
+    return invalid(index, event, "address",
+                   "address " + quoted(event.address) + " is on network " +
+                       format_network_id(network_id(address)) + " but app " + quoted(app->name) +
+                       " is on network " + format_network_id(app->network_id));
+  }
+  const MachineRecord *existing = state.machine(event.machine);
+  if (existing && (existing->app != event.app || existing->address != address)) {
+    return conflict(index, event, existing->app != event.app ? "app" : "address",
+                    "machine " + quoted(event.machine) + " is already bound to app " +
+                        quoted(existing->app) + " at " + existing->address.str());
+  }
+  if (const MachineRecord *owner = state.machine_by_prefix(machine_prefix(address));
+      owner && owner->machine != event.machine) {
+    return conflict(
+        index, event, "address",
+        "the /112 of " + quoted(event.address) + " belongs to machine " + quoted(owner->machine));
+  }
+  if (const MachineRecord *owner = state.machine_by_interface(event.interface_name);
+      owner && owner->machine != event.machine) {
+    return conflict(index, event, "interface",
+                    "interface " + quoted(event.interface_name) + " belongs to machine " +
+                        quoted(owner->machine));
+  }
+  if (const FlycastRecord *flycast = state.flycast_in_prefix(machine_prefix(address))) {
+    return conflict(index, event, "address",
+                    "the /112 of " + quoted(event.address) + " holds Flycast address " +
+                        flycast->address.str() + " (app " + quoted(flycast->app) + ")");
+  }
+  if (existing && existing->interface_name == event.interface_name) return kUnchanged;
+  state.put_machine(MachineRecord{event.machine, event.app, address, event.interface_name});
+  return kApplied;
+}
+
+EventOutcome machine_stopped(State &state, const Event &event, std::size_t) {
+  // Stopping a machine that is not running here is already in effect.
+  if (!state.machine(event.machine)) return kUnchanged;
+  state.erase_machine(event.machine);
+  return kApplied;
+}
+
+EventOutcome flycast_allocated(State &state, const Event &event, std::size_t index) {
+  const AppRecord *app = state.live_app(event.app);
+  if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
+  const NetworkRecord *network = state.network_by_name(app->org, event.network);
+  if (!network) {
+    return invalid(index, event, "network",
+                   "unknown network " + quoted(event.network) + " in org " + quoted(app->org));
+  }
+  Ipv6 address;
+  if (auto refused = parse_6pn(index, event, address)) return *refused;
+  if (network_id(address) != network->id) {
+    return invalid(index, event, "address",
+                   "Flycast address " + quoted(event.address) + " is on network " +
+                       format_network_id(network_id(address)) + " but network " +
+                       network_text(*network) + " was asked for");
+  }
+  if (const FlycastRecord *existing = state.flycast(address)) {
+    if (existing->app == event.app && existing->network_id == network->id) return kUnchanged;
+    return conflict(index, event, "address",
+                    "Flycast address " + address.str() + " is already allocated for app " +
+                        quoted(existing->app));
+  }
+  if (const MachineRecord *owner = state.machine_by_prefix(machine_prefix(address))) {
+    return conflict(index, event, "address",
+                    "Flycast address " + address.str() + " is inside the /112 of machine " +
+                        quoted(owner->machine));
+  }
+  state.put_flycast(FlycastRecord{address, event.app, network->id});
+  return kApplied;
+}
+
+EventOutcome flycast_released(State &state, const Event &event, std::size_t index) {
+  Ipv6 address;
+  if (auto refused = parse_6pn(index, event, address)) return *refused;
+  if (!state.flycast(address)) return kUnchanged;
+  state.erase_flycast(address);
+  return kApplied;
+}
+
+EventOutcome network_mode(State &state, const Event &event, std::size_t index) {
+  if (event.mode != "audit" && event.mode != "enforce") {
+    return invalid(index, event, "mode",
+                   "bad mode " + quoted(event.mode) + ": expected \"audit\" or \"enforce\"");
+  }
+  const NetworkRecord *network = state.network_by_name(event.org, event.network);
+  if (!network) {
+    return invalid(index, event, "network",
+                   "unknown network " + quoted(event.network) + " in org " + quoted(event.org));
+  }
+  const bool audit = event.mode == "audit";
+  if (network->audit == audit) return kUnchanged;
+  NetworkRecord changed = *network;
+  changed.audit = audit;
+  state.put_network(changed);
+  return kApplied;
+}
+
+}  // namespace
+
+bool valid_network_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  if (!std::isalpha(static_cast<unsigned char>(name[0]))) return false;
+  for (const char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+bool valid_interface_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (const char c : name) {
+    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) ||
+        !std::isprint(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+EventOutcome apply_event(State &state, const Event &event, std::size_t index) {
+  switch (event.type) {
+    case EventType::kNetworkCreated:
+      return network_created(state, event, index);
+    case EventType::kAppCreated:
+      return app_created(state, event, index);
+    case EventType::kAppDestroyed:
+      return app_destroyed(state, event, index);
+    case EventType::kMachineStarted:
+      return machine_started(state, event, index);
+    case EventType::kMachineStopped:
+      return machine_stopped(state, event, index);
+    case EventType::kFlycastAllocated:
+      return flycast_allocated(state, event, index);
+    case EventType::kFlycastReleased:
+      return flycast_released(state, event, index);
+    case EventType::kNetworkMode:
+      return network_mode(state, event, index);
+  }
+  return invalid(index, event, "type", "unhandled event type");
+}
+
+}  // namespace sixguard

@@ -1,0 +1,230 @@
+#include "state_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+
+namespace sixguard {
+
+namespace {
+
+constexpr const char *kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS networks (
+  id INTEGER PRIMARY KEY, org TEXT NOT NULL, name TEXT NOT NULL, audit INTEGER NOT NULL,
+  UNIQUE (org, name));
+CREATE TABLE IF NOT EXISTS apps (
+  name TEXT PRIMARY KEY, app_id INTEGER NOT NULL UNIQUE, org TEXT NOT NULL,
+  network_id INTEGER NOT NULL, destroyed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS machines (
+  machine TEXT PRIMARY KEY, app TEXT NOT NULL, address TEXT NOT NULL, interface TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS flycast (
+  address TEXT PRIMARY KEY, app TEXT NOT NULL, network_id INTEGER NOT NULL);
+)sql";
+
+Status make_state_dir(const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error("cannot create state directory " + dir, ec.value());
+  ::chmod(dir.c_str(), 0700);
+  return {};
+}
+
+// Rows of `after` missing or different in `before` are upserted, keys gone are deleted.
+template <typename Map, typename Upsert, typename Delete>
+Status write_table(const Map &before, const Map &after, Upsert upsert, Delete erase) {
+  for (const auto &[key, value] : before) {
+    if (!after.contains(key)) {
+      if (auto status = erase(key); !status) return status;
+    }
+  }
+  for (const auto &[key, value] : after) {
+    const auto it = before.find(key);
+    if (it == before.end() || !(it->second == value)) {
+      if (auto status = upsert(value); !status) return status;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<StateStore> StateStore::open(const std::string &state_dir) {
+  if (auto status = make_state_dir(state_dir); !status) return status.error();
+  const std::string path = state_dir + "/state.db";
+  auto db = sqlite::Database::open(path);
+  if (!db) return db.error();
+  StateStore store(std::move(*db), path);
+  // WAL: readers never block the writer; FULL: a commit is on disk when acknowledged.
+  if (auto status = store.db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !status) {
+    return status.error();
+  }
+  if (auto status = store.migrate(); !status) return status.error();
+  return store;
+}
+
+Status StateStore::migrate() {
+  auto version_query = db_.prepare("PRAGMA user_version");
+  if (!version_query) return version_query.error();
+  auto row = version_query->step();
+  if (!row) return row.error();
+  const int64_t version = *row ? version_query->integer(0) : 0;
+  if (version > kStateSchemaVersion) {
+    return make_error(path_ + " has schema version " + std::to_string(version) +
+                      ", newer than this agent's " + std::to_string(kStateSchemaVersion));
+  }
+  if (version == kStateSchemaVersion) return {};
+  auto transaction = db_.begin();
+  if (!transaction) return transaction.error();
+  if (auto status = db_.exec(kSchema); !status) return status;
+  if (auto status = db_.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('next_app_id', 1)");
+      !status) {
+    return status;
+  }
+  if (auto status = db_.exec("PRAGMA user_version = " + std::to_string(kStateSchemaVersion));
+      !status) {
+    return status;
+  }
+  return (*transaction)->commit();
+}
+
+Result<State> StateStore::load() {
+  State state;
+  auto networks = db_.prepare("SELECT id, org, name, audit FROM networks");
+  if (!networks) return networks.error();
+  for (;;) {
+    auto row = networks->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    state.put_network(NetworkRecord{static_cast<uint32_t>(networks->integer(0)), networks->text(1),
+                                    networks->text(2), networks->integer(3) != 0});
+  }
+  auto apps = db_.prepare("SELECT name, app_id, org, network_id, destroyed FROM apps");
+  if (!apps) return apps.error();
+  for (;;) {
+    auto row = apps->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    state.put_app(AppRecord{static_cast<uint32_t>(apps->integer(1)), apps->text(0), apps->text(2),
+                            static_cast<uint32_t>(apps->integer(3)), apps->integer(4) != 0});
+  }
+  auto machines = db_.prepare("SELECT machine, app, address, interface FROM machines");
+  if (!machines) return machines.error();
+  for (;;) {
+    auto row = machines->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto address = parse_ipv6(machines->text(2));
+    if (!address)
+      return make_error(path_ + ": machine " + machines->text(0) + ": " + address.error().message);
+    state.put_machine(
+        MachineRecord{machines->text(0), machines->text(1), *address, machines->text(3)});
+  }
+  auto flycast = db_.prepare("SELECT address, app, network_id FROM flycast");
+  if (!flycast) return flycast.error();
+  for (;;) {
+    auto row = flycast->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto address = parse_ipv6(flycast->text(0));
+    if (!address) return make_error(path_ + ": flycast: " + address.error().message);
+    state.put_flycast(
+        FlycastRecord{*address, flycast->text(1), static_cast<uint32_t>(flycast->integer(2))});
+  }
+  auto meta = db_.prepare("SELECT value FROM meta WHERE key = 'next_app_id'");
+  if (!meta) return meta.error();
+  auto row = meta->step();
+  if (!row) return row.error();
+  // put_app already moved next_app_id past every stored app; never go back.
+  if (*row && static_cast<uint32_t>(meta->integer(0)) > state.next_app_id()) {
+    state.set_next_app_id(static_cast<uint32_t>(meta->integer(0)));
+  }
+  return state;
+}
+
+Status StateStore::commit(const State &before, const State &after) {
+  auto transaction = db_.begin();
+  if (!transaction) return transaction.error();
+
+  auto put_network =
+      db_.prepare("INSERT OR REPLACE INTO networks (id, org, name, audit) VALUES (?1, ?2, ?3, ?4)");
+  auto put_app = db_.prepare(
+      "INSERT OR REPLACE INTO apps (name, app_id, org, network_id, destroyed) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  auto put_machine = db_.prepare(
+      "INSERT OR REPLACE INTO machines (machine, app, address, interface) "
+      "VALUES (?1, ?2, ?3, ?4)");
+  auto delete_machine = db_.prepare("DELETE FROM machines WHERE machine = ?1");
+  auto put_flycast =
+      db_.prepare("INSERT OR REPLACE INTO flycast (address, app, network_id) VALUES (?1, ?2, ?3)");
+  auto delete_flycast = db_.prepare("DELETE FROM flycast WHERE address = ?1");
+  auto put_meta = db_.prepare("UPDATE meta SET value = ?1 WHERE key = 'next_app_id'");
+  for (const auto *statement : {&put_network, &put_app, &put_machine, &delete_machine, &put_flycast,
+                                &delete_flycast, &put_meta}) {
+    if (!*statement) return statement->error();
+  }
+
+  // Networks and apps are never deleted (ids are never reused).
+  auto never = [](const auto &) -> Status { return make_error("never deleted"); };
+  if (auto status = write_table(
+          before.networks(), after.networks(),
+          [&](const NetworkRecord &n) {
+            return put_network->bind(1, int64_t{n.id})
+                .bind(2, n.org)
+                .bind(3, n.name)
+                .bind(4, int64_t{n.audit})
+                .run();
+          },
+          never);
+      !status) {
+    return status;
+  }
+  if (auto status = write_table(
+          before.apps(), after.apps(),
+          [&](const AppRecord &a) {
+            return put_app->bind(1, a.name)
+                .bind(2, int64_t{a.app_id})
+                .bind(3, a.org)
+                .bind(4, int64_t{a.network_id})
+                .bind(5, int64_t{a.destroyed})
+                .run();
+          },
+          never);
+      !status) {
+    return status;
+  }
+  if (auto status = write_table(
+          before.machines(), after.machines(),
+          [&](const MachineRecord &m) {
+            return put_machine->bind(1, m.machine)
+                .bind(2, m.app)
+                .bind(3, m.address.str())
+                .bind(4, m.interface_name)
+                .run();
+          },
+          [&](const std::string &id) { return delete_machine->bind(1, id).run(); });
+      !status) {
+    return status;
+  }
+  if (auto status = write_table(
+          before.flycast(), after.flycast(),
+          [&](const FlycastRecord &f) {
+            return put_flycast->bind(1, f.address.str())
+                .bind(2, f.app)
+                .bind(3, int64_t{f.network_id})
+                .run();
+          },
+          [&](const Ipv6 &address) { return delete_flycast->bind(1, address.str()).run(); });
+      !status) {
+    return status;
+  }
+  if (before.next_app_id() != after.next_app_id()) {
+    if (auto status = put_meta->bind(1, int64_t{after.next_app_id()}).run(); !status) {
+      return status;
+    }
+  }
+  return (*transaction)->commit();
+}
+
+}  // namespace sixguard

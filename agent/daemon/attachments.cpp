@@ -1,0 +1,121 @@
+#include "attachments.h"
+
+namespace sixguard::daemon {
+namespace {
+
+Error context(const Error &error, const std::string &what, const std::string &name) {
+  return Error{error.code, what + " on " + name + ": " + error.message};
+}
+
+}  // namespace
+
+Status AttachmentRegistry::attach_machine(const std::string &name, uint32_t ifindex) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto known = entries_.find(ifindex);
+    if (known != entries_.end() && known->second.info.name == name &&
+        known->second.info.role == InterfaceRole::kMachine) {
+      return {};
+    }
+  }
+  // Ingress first: if egress then fails, what the machine receives is still checked; a
+  // half-attached interface is reported (not ready) and retried.
+  auto ingress = datapath_.attach_machine_ingress(static_cast<int>(ifindex));
+  if (!ingress) return context(ingress.error(), "attach machine_ingress", name);
+  auto egress = datapath_.attach_machine_egress(static_cast<int>(ifindex));
+  if (!egress) return context(egress.error(), "attach machine_egress", name);
+
+  Entry entry;
+  entry.info = InterfaceAttachment{name, ifindex, InterfaceRole::kMachine, {}};
+  entry.info.hooks.push_back(HookAttachment{SG_HOOK_MACHINE_EGRESS,
+                                            std::string(xdp_mode_name(egress->mode())),
+                                            egress->program_id(), egress->adopted()});
+  entry.info.hooks.push_back(
+      HookAttachment{SG_HOOK_MACHINE_INGRESS, "tc", ingress->program_id(), ingress->adopted()});
+  entry.xdp.emplace(std::move(*egress));
+  entry.tc.emplace(std::move(*ingress));
+  std::lock_guard lock(mutex_);
+  entries_.erase(ifindex);  // a stale entry under another name: its objects leave as they are
+  entries_.emplace(ifindex, std::move(entry));
+  return {};
+}
+
+Status AttachmentRegistry::attach_uplink(const std::string &name, uint32_t ifindex) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto known = entries_.find(ifindex);
+    if (known != entries_.end() && known->second.info.name == name &&
+        known->second.info.role == InterfaceRole::kUplink) {
+      return {};
+    }
+  }
+  auto uplink = datapath_.attach_uplink(static_cast<int>(ifindex));
+  if (!uplink) return context(uplink.error(), "attach uplink", name);
+  Entry entry;
+  entry.info = InterfaceAttachment{name, ifindex, InterfaceRole::kUplink, {}};
+  entry.info.hooks.push_back(
+      HookAttachment{SG_HOOK_UPLINK, "tc", uplink->program_id(), uplink->adopted()});
+  entry.tc.emplace(std::move(*uplink));
+  std::lock_guard lock(mutex_);
+  entries_.erase(ifindex);
+  entries_.emplace(ifindex, std::move(entry));
+  return {};
+}
+
+Status AttachmentRegistry::detach(uint32_t ifindex) {
+  std::optional<Entry> entry;
+  {
+    std::lock_guard lock(mutex_);
+    const auto known = entries_.find(ifindex);
+    if (known == entries_.end()) return {};
+    entry.emplace(std::move(known->second));
+    entries_.erase(known);
+  }
+  Status result;
+  // Egress (what the machine sends) last: it is the hook that stops a spoofing machine.
+  if (entry->tc) {
+    if (auto status = entry->tc->detach(); !status) result = status;
+  }
+  if (entry->xdp) {
+    if (auto status = entry->xdp->detach(); !status) result = status;
+  }
+  if (!result) return context(result.error(), "detach", entry->info.name);
+  return {};
+}
+
+void AttachmentRegistry::forget(uint32_t ifindex) {
+  std::lock_guard lock(mutex_);
+  // The attachment objects default to OnDestroy::kLeaveAttached: destroying them touches
+  // nothing in the kernel.
+  entries_.erase(ifindex);
+}
+
+bool AttachmentRegistry::attached(uint32_t ifindex) const {
+  std::lock_guard lock(mutex_);
+  return entries_.count(ifindex) != 0;
+}
+
+std::optional<InterfaceAttachment> AttachmentRegistry::find(uint32_t ifindex) const {
+  std::lock_guard lock(mutex_);
+  const auto known = entries_.find(ifindex);
+  if (known == entries_.end()) return std::nullopt;
+  return known->second.info;
+}
+
+std::vector<InterfaceAttachment> AttachmentRegistry::snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<InterfaceAttachment> out;
+  for (const auto &[ifindex, entry] : entries_) out.push_back(entry.info);
+  return out;
+}
+
+std::array<uint64_t, SG_HOOK_COUNT> AttachmentRegistry::counts() const {
+  std::lock_guard lock(mutex_);
+  std::array<uint64_t, SG_HOOK_COUNT> counts{};
+  for (const auto &[ifindex, entry] : entries_) {
+    for (const auto &hook : entry.info.hooks) counts[hook.hook]++;
+  }
+  return counts;
+}
+
+}  // namespace sixguard::daemon

@@ -1,0 +1,260 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sixguard::daemon {
+namespace {
+
+Error key_error(std::string_view source, std::string_view key, std::string_view what) {
+  return make_error(std::string(source) + ": " + std::string(key) + ": " + std::string(what));
+}
+
+// A scalar string; anything else (a list, a map, null) is an error naming the key.
+Result<std::string> scalar_string(const YAML::Node &node, std::string_view source,
+                                  std::string_view key) {
+  if (!node.IsScalar()) return key_error(source, key, "expected a string");
+  const std::string text = node.as<std::string>();
+  if (text.empty()) return key_error(source, key, "must not be empty");
+  return text;
+}
+
+Result<uint32_t> positive_integer(const YAML::Node &node, std::string_view source,
+                                  std::string_view key) {
+  if (!node.IsScalar()) return key_error(source, key, "expected a positive integer");
+  const std::string text = node.as<std::string>();
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > UINT32_MAX) {
+    return key_error(source, key, "expected a positive integer, got \"" + text + "\"");
+  }
+  return static_cast<uint32_t>(value);
+}
+
+Status parse_map_sizes(const YAML::Node &node, std::string_view source, MapSizes &sizes) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return key_error(source, "map_sizes", "expected a mapping");
+  for (const auto &entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string key = "map_sizes." + name;
+    uint32_t *slot = nullptr;
+    if (name == "machines") slot = &sizes.machines;
+    if (name == "flycast") slot = &sizes.flycast;
+    if (name == "infra") slot = &sizes.infra;
+    if (name == "net_flags") slot = &sizes.net_flags;
+    if (name == "events") slot = &sizes.events;
+    if (slot == nullptr) {
+      return key_error(source, key,
+                       "unknown map (known: machines, flycast, infra, net_flags, events)");
+    }
+    auto value = positive_integer(entry.second, source, key);
+    if (!value) return value.error();
+    *slot = *value;
+  }
+  const uint32_t events = sizes.events;
+  if (events < kMinEventsBytes || (events & (events - 1)) != 0) {
+    return key_error(
+        source, "map_sizes.events",
+        "must be a power of two of at least 4096 bytes, got " + std::to_string(events));
+  }
+  return {};
+}
+
+Status parse_uplinks(const YAML::Node &node, std::string_view source,
+                     std::vector<std::string> &uplinks) {
+  if (node.IsNull()) return {};
+  if (!node.IsSequence()) return key_error(source, "uplinks", "expected a list of names");
+  uplinks.clear();
+  for (const auto &item : node) {
+    auto name = scalar_string(item, source, "uplinks");
+    if (!name) return name.error();
+    // IFNAMSIZ is 16 with the terminating NUL; '/' and whitespace are refused by the kernel.
+    if (name->size() > 15 || name->find_first_of("/ \t\n:") != std::string::npos) {
+      return key_error(source, "uplinks", "\"" + *name + "\" is not an interface name");
+    }
+    uplinks.push_back(*name);
+  }
+  return {};
+}
+
+Status parse_infra(const YAML::Node &node, std::string_view source,
+                   std::vector<Ipv6Prefix> &prefixes) {
+  if (node.IsNull()) {
+    prefixes.clear();
+    return {};
+  }
+  if (!node.IsSequence()) return key_error(source, "infra_prefixes", "expected a list");
+  prefixes.clear();
+  for (const auto &item : node) {
+    auto text = scalar_string(item, source, "infra_prefixes");
+    if (!text) return text.error();
+    auto prefix = parse_ipv6_prefix(*text);
+    if (!prefix) {
+      return key_error(
+          source, "infra_prefixes",
+          "\"" + *text + "\" is not an IPv6 prefix (" + prefix.error().describe() + ")");
+    }
+    prefixes.push_back(*prefix);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view mode_name(EnforcementMode mode) {
+  return mode == EnforcementMode::kAudit ? "audit" : "enforce";
+}
+
+std::vector<Ipv6Prefix> AgentConfig::default_infra_prefixes() {
+  auto prefix = parse_ipv6_prefix(kDefaultInfraPrefix);
+  return {prefix.value()};
+}
+
+Result<ListenAddress> parse_listen_address(std::string_view text) {
+  ListenAddress address;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return make_error("expected [ipv6]:port");
+    }
+    address.host = std::string(text.substr(1, close - 1));
+    if (!parse_ipv6(address.host)) return make_error("\"" + address.host + "\" is not IPv6");
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return make_error("expected host:port or :port");
+    address.host = std::string(text.substr(0, colon));
+    if (address.host.find(':') != std::string::npos) {
+      return make_error("an IPv6 host must be written [addr]:port");
+    }
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return make_error("port must be 1-65535, got \"" + std::string(port_text) + "\"");
+  }
+  address.port = static_cast<uint16_t>(port);
+  return address;
+}
+
+Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source) {
+  AgentConfig config;
+  config.source = std::string(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception &e) {
+    return make_error(std::string(source) + ": not valid YAML: " + e.what());
+  }
+  if (root.IsNull()) return config;  // an empty file: every default
+  if (!root.IsMap()) return make_error(std::string(source) + ": expected a mapping of keys");
+
+  std::set<std::string> seen;
+  try {
+    for (const auto &entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      const YAML::Node &value = entry.second;
+      if (!seen.insert(key).second) return key_error(source, key, "given twice");
+      if (key == "state_dir" || key == "api_socket" || key == "bpffs") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        if (text->front() != '/') return key_error(source, key, "must be an absolute path");
+        if (key == "state_dir") config.state_dir = *text;
+        if (key == "api_socket") config.api_socket = *text;
+        if (key == "bpffs") config.bpffs = *text;
+      } else if (key == "metrics_address") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        auto listen = parse_listen_address(*text);
+        if (!listen) return key_error(source, key, listen.error().message);
+        config.metrics_address = *text;
+        config.metrics_listen = *listen;
+      } else if (key == "mode") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        if (*text == "enforce") {
+          config.mode = EnforcementMode::kEnforce;
+        } else if (*text == "audit") {
+          config.mode = EnforcementMode::kAudit;
+        } else {
+          return key_error(source, key, "must be enforce or audit, got \"" + *text + "\"");
+        }
+      } else if (key == "uplinks") {
+        if (auto status = parse_uplinks(value, source, config.uplinks); !status) {
+          return status.error();
+        }
+      } else if (key == "infra_prefixes") {
+        if (auto status = parse_infra(value, source, config.infra_prefixes); !status) {
+          return status.error();
+        }
+      } else if (key == "map_sizes") {
+        if (auto status = parse_map_sizes(value, source, config.map_sizes); !status) {
+          return status.error();
+        }
+      } else if (key == "events_per_second" || key == "events_burst") {
+        auto number = positive_integer(value, source, key);
+        if (!number) return number.error();
+        (key == "events_per_second" ? config.events_per_second : config.events_burst) = *number;
+      } else {
+        return key_error(source, key, "unknown key");
+      }
+    }
+  } catch (const YAML::Exception &e) {
+    return make_error(std::string(source) + ": " + e.what());
+  }
+  return config;
+}
+
+Result<AgentConfig> load_config(const std::string &path) {
+  const bool explicit_path = !path.empty();
+  const std::string file = explicit_path ? path : std::string(kDefaultConfigPath);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    if (!explicit_path) return AgentConfig{};  // DESIGN §4: no file at all is valid
+    return make_error(file + ": configuration file not found", ENOENT);
+  }
+  std::ifstream in(file);
+  if (!in) return errno_error(file + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file);
+}
+
+std::string render_config(const AgentConfig &config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "state_dir" << YAML::Value << config.state_dir;
+  out << YAML::Key << "api_socket" << YAML::Value << config.api_socket;
+  out << YAML::Key << "metrics_address" << YAML::Value << YAML::DoubleQuoted
+      << config.metrics_address;
+  out << YAML::Key << "bpffs" << YAML::Value << config.bpffs;
+  out << YAML::Key << "mode" << YAML::Value << std::string(mode_name(config.mode));
+  out << YAML::Key << "uplinks" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto &uplink : config.uplinks) out << uplink;
+  out << YAML::EndSeq;
+  out << YAML::Key << "infra_prefixes" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto &prefix : config.infra_prefixes) out << YAML::DoubleQuoted << prefix.str();
+  out << YAML::EndSeq;
+  out << YAML::Key << "map_sizes" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "machines" << YAML::Value << config.map_sizes.machines;
+  out << YAML::Key << "flycast" << YAML::Value << config.map_sizes.flycast;
+  out << YAML::Key << "infra" << YAML::Value << config.map_sizes.infra;
+  out << YAML::Key << "net_flags" << YAML::Value << config.map_sizes.net_flags;
+  out << YAML::Key << "events" << YAML::Value << config.map_sizes.events;
+  out << YAML::EndMap;
+  out << YAML::Key << "events_per_second" << YAML::Value << config.events_per_second;
+  out << YAML::Key << "events_burst" << YAML::Value << config.events_burst;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace sixguard::daemon

@@ -1,0 +1,91 @@
+// The agent's configuration (DESIGN §4): a YAML file, every key optional. The defaults live
+// here and nowhere else: deploy manifests and their tests compare against these constants
+// (or against `sixguard agent --print-config`, which prints the effective configuration).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "address.h"
+#include "result.h"
+#include "sixguard_shared.h"
+
+namespace sixguard::daemon {
+
+// ---- The defaults: the one place they are written down. ----
+inline constexpr std::string_view kDefaultConfigPath = "/etc/sixguard/config.yaml";
+inline constexpr std::string_view kDefaultStateDir = "/var/lib/sixguard";
+inline constexpr std::string_view kDefaultApiSocket = "/run/sixguard/api.sock";
+inline constexpr std::string_view kDefaultMetricsAddress = ":9530";
+inline constexpr std::string_view kDefaultBpffs = "/sys/fs/bpf";
+inline constexpr std::string_view kDefaultMode = "enforce";
+inline constexpr std::string_view kDefaultInfraPrefix = "fdaa::3/128";
+inline constexpr uint32_t kDefaultMachinesSize = SG_DEFAULT_MACHINES;
+inline constexpr uint32_t kDefaultFlycastSize = SG_DEFAULT_FLYCAST;
+inline constexpr uint32_t kDefaultInfraSize = SG_DEFAULT_INFRA;
+inline constexpr uint32_t kDefaultNetFlagsSize = SG_DEFAULT_NET_FLAGS;
+inline constexpr uint32_t kDefaultEventsBytes = SG_DEFAULT_EVENTS_BYTES;
+// Drop events sent to the monitor ring buffer, per second and per CPU, and the burst the
+// token bucket allows. These two keys extend DESIGN §4 (which names no rate): sg_config
+// carries them to the datapath.
+inline constexpr uint32_t kDefaultEventsPerSecond = 100;
+inline constexpr uint32_t kDefaultEventsBurst = 200;
+// The ring buffer must be a power of two and at least a page; 4096 is the floor we accept.
+inline constexpr uint32_t kMinEventsBytes = 4096;
+
+enum class EnforcementMode { kEnforce, kAudit };
+std::string_view mode_name(EnforcementMode mode);
+
+struct MapSizes {
+  uint32_t machines = kDefaultMachinesSize;
+  uint32_t flycast = kDefaultFlycastSize;
+  uint32_t infra = kDefaultInfraSize;
+  uint32_t net_flags = kDefaultNetFlagsSize;
+  uint32_t events = kDefaultEventsBytes;  // ring buffer bytes
+};
+
+// metrics_address split: host empty means every address (IPv4 and IPv6).
+struct ListenAddress {
+  std::string host;  // "", "127.0.0.1", "::1", "localhost" (brackets removed)
+  uint16_t port = 0;
+};
+
+struct AgentConfig {
+  std::string source = "(defaults)";  // the file the values came from, for messages
+  std::string state_dir{kDefaultStateDir};
+  std::string api_socket{kDefaultApiSocket};
+  std::string metrics_address{kDefaultMetricsAddress};
+  ListenAddress metrics_listen{"", 9530};
+  std::string bpffs{kDefaultBpffs};
+  EnforcementMode mode = EnforcementMode::kEnforce;
+  std::vector<std::string> uplinks;
+  std::vector<Ipv6Prefix> infra_prefixes = default_infra_prefixes();
+  MapSizes map_sizes;
+  uint32_t events_per_second = kDefaultEventsPerSecond;
+  uint32_t events_burst = kDefaultEventsBurst;
+
+  // <bpffs>/sixguard: where every pin of ours lives.
+  std::string pin_dir() const { return bpffs + "/sixguard"; }
+  // <state_dir>/state.db
+  std::string state_db_path() const { return state_dir + "/state.db"; }
+
+  static std::vector<Ipv6Prefix> default_infra_prefixes();
+};
+
+// Parses "host:port", ":port", "[v6]:port". The error names what is wrong, not the key.
+Result<ListenAddress> parse_listen_address(std::string_view text);
+
+// Reads the configuration. `path` empty: the default path, whose absence means defaults.
+// A path given explicitly must exist. Any unknown key or bad value is an error naming the key
+// and the file.
+Result<AgentConfig> load_config(const std::string &path);
+
+// Parses YAML text (source names it in errors); exposed for tests.
+Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source);
+
+// The effective configuration as YAML, every key present.
+std::string render_config(const AgentConfig &config);
+
+}  // namespace sixguard::daemon

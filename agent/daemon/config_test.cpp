@@ -1,0 +1,136 @@
+// Test that the agent's configuration has a working default for every key, accepts every key
+// of DESIGN §4, and refuses unknown keys and bad values with an error naming key and file.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "config.h"
+
+namespace sixguard::daemon {
+namespace {
+
+Result<AgentConfig> parse(std::string_view text) {
+  return parse_config(text, "test.yaml");
+}
+
+void expect_error(std::string_view text, std::string_view key) {
+  auto config = parse(text);
+  ASSERT_FALSE(config.ok()) << text;
+  EXPECT_NE(config.error().message.find("test.yaml"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find(key), std::string::npos) << config.error().message;
+}
+
+TEST(DaemonConfig, EmptyFileIsEveryDefault) {
+  auto config = parse("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->state_dir, kDefaultStateDir);
+  EXPECT_EQ(config->api_socket, kDefaultApiSocket);
+  EXPECT_EQ(config->metrics_address, kDefaultMetricsAddress);
+  EXPECT_EQ(config->metrics_listen.host, "");
+  EXPECT_EQ(config->metrics_listen.port, 9530);
+  EXPECT_EQ(config->bpffs, kDefaultBpffs);
+  EXPECT_EQ(config->pin_dir(), std::string(kDefaultBpffs) + "/sixguard");
+  EXPECT_EQ(config->mode, EnforcementMode::kEnforce);
+  EXPECT_TRUE(config->uplinks.empty());
+  ASSERT_EQ(config->infra_prefixes.size(), 1u);
+  EXPECT_EQ(config->infra_prefixes[0].str(), kDefaultInfraPrefix);
+  EXPECT_EQ(config->map_sizes.machines, kDefaultMachinesSize);
+  EXPECT_EQ(config->map_sizes.flycast, kDefaultFlycastSize);
+  EXPECT_EQ(config->map_sizes.infra, kDefaultInfraSize);
+  EXPECT_EQ(config->map_sizes.net_flags, kDefaultNetFlagsSize);
+  EXPECT_EQ(config->map_sizes.events, kDefaultEventsBytes);
+  EXPECT_EQ(config->events_per_second, kDefaultEventsPerSecond);
+  EXPECT_EQ(config->events_burst, kDefaultEventsBurst);
+}
+
+TEST(DaemonConfig, MissingDefaultFileIsDefaultsButMissingExplicitFileIsAnError) {
+  // load_config("") reads the default path; that file is not expected on a build machine, and
+  // when it is absent the result is the defaults.
+  if (!std::ifstream(std::string(kDefaultConfigPath))) {
+    auto config = load_config("");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_EQ(config->source, "(defaults)");
+  }
+  auto missing = load_config("/nonexistent/sixguard-config-test.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("/nonexistent/sixguard-config-test.yaml"),
+            std::string::npos);
+}
+
+TEST(DaemonConfig, EveryKeyIsRead) {
+  auto config = parse(R"(
+state_dir: /tmp/s
+api_socket: /tmp/s/api.sock
+metrics_address: "[::1]:9999"
+bpffs: /tmp/bpf
+mode: audit
+uplinks: [eth0, wg0]
+infra_prefixes: ["fdaa::3/128", "fdaa:0:1::/48"]
+map_sizes: {machines: 10, flycast: 20, infra: 30, net_flags: 40, events: 8192}
+events_per_second: 7
+events_burst: 9
+)");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->state_dir, "/tmp/s");
+  EXPECT_EQ(config->state_db_path(), "/tmp/s/state.db");
+  EXPECT_EQ(config->api_socket, "/tmp/s/api.sock");
+  EXPECT_EQ(config->metrics_listen.host, "::1");
+  EXPECT_EQ(config->metrics_listen.port, 9999);
+  EXPECT_EQ(config->pin_dir(), "/tmp/bpf/sixguard");
+  EXPECT_EQ(config->mode, EnforcementMode::kAudit);
+  EXPECT_EQ(config->uplinks, (std::vector<std::string>{"eth0", "wg0"}));
+  ASSERT_EQ(config->infra_prefixes.size(), 2u);
+  EXPECT_EQ(config->infra_prefixes[1].str(), "fdaa:0:1::/48");
+  EXPECT_EQ(config->map_sizes.machines, 10u);
+  EXPECT_EQ(config->map_sizes.flycast, 20u);
+  EXPECT_EQ(config->map_sizes.infra, 30u);
+  EXPECT_EQ(config->map_sizes.net_flags, 40u);
+  EXPECT_EQ(config->map_sizes.events, 8192u);
+  EXPECT_EQ(config->events_per_second, 7u);
+  EXPECT_EQ(config->events_burst, 9u);
+}
+
+TEST(DaemonConfig, RenderedConfigReadsBackTheSame) {
+  auto config = parse("mode: audit\nuplinks: [eth1]\nmetrics_address: \"127.0.0.1:1234\"\n");
+  ASSERT_TRUE(config.ok());
+  auto again = parse(render_config(*config));
+  ASSERT_TRUE(again.ok()) << again.error().message << "\n" << render_config(*config);
+  EXPECT_EQ(render_config(*again), render_config(*config));
+}
+
+TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {
+  expect_error("colour: blue\n", "colour");
+  expect_error("mode: strict\n", "mode");
+  expect_error("state_dir: relative/path\n", "state_dir");
+  expect_error("state_dir: [a]\n", "state_dir");
+  expect_error("metrics_address: \"9530\"\n", "metrics_address");
+  expect_error("metrics_address: \":0\"\n", "metrics_address");
+  expect_error("metrics_address: \":70000\"\n", "metrics_address");
+  expect_error("metrics_address: \"::1:9530\"\n", "metrics_address");
+  expect_error("uplinks: eth0\n", "uplinks");
+  expect_error("uplinks: [\"a-name-far-too-long-for-linux\"]\n", "uplinks");
+  expect_error("infra_prefixes: [\"not-an-address\"]\n", "infra_prefixes");
+  expect_error("infra_prefixes: [\"fdaa::3/64\"]\n", "infra_prefixes");  // host bits set
+  expect_error("infra_prefixes: [\"10.0.0.0/8\"]\n", "infra_prefixes");
+  expect_error("map_sizes: {machines: 0}\n", "map_sizes.machines");
+  expect_error("map_sizes: {machines: -1}\n", "map_sizes.machines");
+  expect_error("map_sizes: {machines: lots}\n", "map_sizes.machines");
+  expect_error("map_sizes: {routes: 5}\n", "map_sizes.routes");
+  expect_error("map_sizes: {events: 6000}\n", "map_sizes.events");
+  expect_error("map_sizes: {events: 2048}\n", "map_sizes.events");
+  expect_error("events_per_second: 0\n", "events_per_second");
+  expect_error("events_burst: x\n", "events_burst");
+  expect_error("mode: enforce\nmode: audit\n", "mode");
+}
+
+TEST(DaemonConfig, NotYamlIsAnErrorNamingTheFile) {
+  auto config = parse("mode: [unclosed\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("test.yaml"), std::string::npos);
+  auto list = parse("- a\n- b\n");
+  ASSERT_FALSE(list.ok());
+}
+
+}  // namespace
+}  // namespace sixguard::daemon

@@ -1,0 +1,426 @@
+#include "daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "api_routes.h"
+#include "attachments.h"
+#include "control_plane.h"
+#include "datapath_service.h"
+#include "exporter.h"
+#include "fd.h"
+#include "http_server.h"
+#include "interface_resolver_impl.h"
+#include "link_watcher.h"
+#include "log.h"
+#include "metrics_server.h"
+#include "monitor_hub.h"
+#include "pinned_sources.h"
+#include "providers_impl.h"
+#include "router.h"
+
+namespace sixguard::daemon {
+namespace {
+
+constexpr int kRetryIntervalMs = 5000;  // failed reconcile/attach is retried this often
+
+bool socket_answers(const std::string &path);
+
+// SIGTERM and SIGINT as a readable fd. Blocked before any thread starts, so every thread
+// inherits the mask and only the main loop ever sees them.
+Result<Fd> open_signal_fd() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    return errno_error("blocking SIGTERM/SIGINT");
+  }
+  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the agent
+  Fd fd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) return errno_error("signalfd");
+  return fd;
+}
+
+// The whole running agent. Members are declared in start-up order, so they are destroyed in
+// the reverse order: the servers stop before what they serve goes away.
+class Agent {
+ public:
+  explicit Agent(const AgentConfig &config) : config_(config) {}
+  int run();
+
+ private:
+  Status start();
+  void serve();
+  // Attaches every machine interface that exists and is not attached yet (its sg_machines
+  // entry written first), every uplink, and detaches interfaces no machine owns any more
+  // (machine.stopped). Updates readiness.
+  void sync_attachments();
+  void on_link_change(const LinkChange &change);
+  bool is_machine_interface(const std::string &name) const;
+  bool is_uplink(const std::string &name) const;
+
+  const AgentConfig &config_;
+  Fd signals_;
+  Fd wakeup_;  // eventfd: a batch changed the machines (written from the API's thread)
+  exporter::Exporter exporter_;
+  std::unique_ptr<DatapathService> datapath_;
+  std::optional<AttachmentRegistry> attachments_;
+  std::optional<LinkWatcher> links_;
+  KernelInterfaceResolver resolver_;
+  std::unique_ptr<ControlPlane> control_;
+  bool reconciled_ = false;
+  bool listening_ = false;  // API and metrics up: the last condition for readiness
+  std::shared_ptr<exporter::MapStatsSource> map_stats_;
+  std::unique_ptr<DaemonStatus> status_;
+  std::unique_ptr<DaemonExplainer> explainer_;
+  std::unique_ptr<MonitorHub> monitor_;
+  Router api_router_;
+  std::unique_ptr<HttpServer> api_server_;
+  std::unique_ptr<exporter::MetricsServer> metrics_server_;
+};
+
+int Agent::run() {
+  if (auto status = start(); !status) {
+    log_error("agent", "cannot start: " + status.error().describe());
+    return kExitFailure;
+  }
+  serve();
+  // Servers stop in the destructors; the attachment objects leave programs attached.
+  log_info("agent", "stopped; programs stay attached and maps pinned under " + config_.pin_dir());
+  return kExitOk;
+}
+
+// Start-up order. This order is a security property, not a convenience:
+//  1. bpffs mounted (if missing) and programs loaded, REUSING the pinned maps: the programs
+//     still attached from a previous run keep enforcing with the same maps throughout.
+//  2. state.db opened: the persisted state is the truth the maps are brought back to.
+//  3. maps reconciled to the state BY DIFFERENCE (never flushed and refilled: a flush would
+//     open a window in which attached programs see no entries), sg_config written with it.
+//  4. programs attached to every known machine interface that exists - each interface's
+//     sg_machines entry is present BEFORE its program is attached - and to the uplinks.
+//  5. only then the API (Unix socket) and metrics (TCP) listen; /readyz answers 200 once 3
+//     and 4 succeeded for everything that exists.
+// Interfaces that appear later are handled by the netlink watcher (opened before step 2, so
+// no change is missed): entry first, then attach.
+Status Agent::start() {
+  // Two agents on one host would fight over the same interfaces and maps.
+  if (socket_answers(config_.api_socket)) {
+    return make_error("another agent answers on " + config_.api_socket);
+  }
+  auto signals = open_signal_fd();
+  if (!signals) return signals.error();
+  signals_ = std::move(*signals);
+  wakeup_ = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wakeup_.valid()) return errno_error("eventfd");
+  exporter_.readiness().set_not_ready("loading the datapath");
+
+  log_info("agent", "configuration: " + config_.source + "; mode " +
+                        std::string(mode_name(config_.mode)) + "; pins " + config_.pin_dir());
+  // 1. datapath
+  auto datapath = DatapathService::load(config_);
+  if (!datapath) return datapath.error();
+  datapath_ = std::move(*datapath);
+  attachments_.emplace(*datapath_);
+  log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir());
+
+  auto links = LinkWatcher::open([this](const LinkChange &change) { on_link_change(change); },
+                                 [this] { sync_attachments(); });
+  if (!links) return links.error();
+  links_.emplace(std::move(*links));
+
+  // 2. state
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  if (ec) return make_error("creating state_dir " + config_.state_dir + ": " + ec.message());
+  ControlConfig control_config;
+  control_config.state_dir = config_.state_dir;
+  control_config.infra_prefixes = config_.infra_prefixes;
+  control_config.global_audit = config_.mode == EnforcementMode::kAudit;
+  control_config.events_per_sec = config_.events_per_second;
+  control_config.events_burst = config_.events_burst;
+  exporter_.readiness().set_not_ready("loading state");
+  auto control =
+      ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
+  if (!control) return control.error();
+  control_ = std::move(*control);
+  const auto counts = control_->counts();
+  log_info("state", "loaded " + config_.state_db_path() + ": " + std::to_string(counts.networks) +
+                        " networks, " + std::to_string(counts.apps) + " apps, " +
+                        std::to_string(counts.machines) + " machines, " +
+                        std::to_string(counts.flycast) + " flycast addresses");
+
+  // 3. maps <- state, by difference (also writes sg_config)
+  if (auto status = control_->reconcile(); !status) {
+    // Not fatal: what is attached keeps enforcing with the maps as they are; not ready, and
+    // retried. (A full map, for instance, needs an operator, not a restart loop.)
+    log_error("state", "reconciling maps to state: " + status.error().describe());
+  } else {
+    reconciled_ = true;
+    log_info("state", "maps reconciled to state");
+  }
+
+  // 4. attachments
+  sync_attachments();
+  control_->set_machines_listener([this] {
+    const uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(wakeup_.get(), &one, sizeof(one));
+  });
+
+  // 5. API and metrics
+  auto pinned_stats = exporter::PinnedMapStatsSource::open(datapath_->pin_dir());
+  if (pinned_stats) {
+    map_stats_ = *pinned_stats;
+    exporter_.set_map_stats_source(map_stats_);
+  } else {
+    log_warn("metrics", "map statistics unavailable: " + pinned_stats.error().describe());
+  }
+  if (auto counters = exporter::PinnedCounterSource::open(datapath_->pin_dir())) {
+    exporter_.set_counter_source(*counters);
+  } else {
+    log_warn("metrics", "verdict counters unavailable: " + counters.error().describe());
+  }
+  exporter_.set_attachment_source(std::make_shared<exporter::FunctionAttachmentSource>(
+      [this] { return attachments_->counts(); }));
+
+  status_ =
+      std::make_unique<DaemonStatus>(config_, *attachments_, exporter_.readiness(), map_stats_);
+  explainer_ = std::make_unique<DaemonExplainer>(*datapath_, *control_);
+  if (auto events = datapath_->events_map()) {
+    if (auto hub = MonitorHub::start(std::move(*events))) {
+      monitor_ = std::move(*hub);
+    } else {
+      log_warn("monitor", "drop events unavailable: " + hub.error().describe());
+    }
+  } else {
+    log_warn("monitor", "drop events unavailable: " + events.error().describe());
+  }
+  register_api_routes(api_router_, *control_,
+                      ApiProviders{status_.get(), explainer_.get(), monitor_.get()});
+  api_server_ = std::make_unique<HttpServer>(api_router_);
+  if (auto status = api_server_->listen_unix(config_.api_socket); !status) {
+    return Error{status.error().code,
+                 "API socket " + config_.api_socket + ": " + status.error().message};
+  }
+  if (auto status = api_server_->start(); !status) return status.error();
+  log_info("api", "listening on " + config_.api_socket);
+
+  auto metrics = exporter::MetricsServer::start(exporter_, config_.metrics_address);
+  if (!metrics) {
+    return Error{metrics.error().code,
+                 "metrics_address " + config_.metrics_address + ": " + metrics.error().message};
+  }
+  metrics_server_ = std::move(*metrics);
+  log_info("metrics", "listening on " + config_.metrics_address + " (port " +
+                          std::to_string(metrics_server_->port()) + ")");
+  listening_ = true;
+  sync_attachments();  // nothing to attach by now; decides readiness
+  return {};
+}
+
+void Agent::serve() {
+  pollfd fds[3] = {
+      {signals_.get(), POLLIN, 0}, {links_->fd(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
+  for (;;) {
+    const int ready = ::poll(fds, 3, kRetryIntervalMs);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      log_error("agent", "poll: " + errno_error("").describe());
+      return;
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      [[maybe_unused]] auto got = ::read(signals_.get(), &info, sizeof(info));
+      log_info("agent", std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) +
+                            ", stopping");
+      return;
+    }
+    if (fds[1].revents & POLLIN) {
+      if (auto status = links_->poll_once(); !status) {
+        log_error("netlink", status.error().describe());
+      }
+    }
+    if (fds[2].revents & POLLIN) {
+      uint64_t count = 0;
+      [[maybe_unused]] auto got = ::read(wakeup_.get(), &count, sizeof(count));
+      sync_attachments();
+    }
+    if (ready == 0 && !exporter_.readiness().get().ready) {
+      // Something failed before: try again (reconcile, then attachments).
+      if (!reconciled_ || !control_->maps_in_sync()) {
+        if (auto status = control_->reconcile(); status) {
+          reconciled_ = true;
+          log_info("state", "maps reconciled to state");
+        } else {
+          log_error("state", "reconciling maps to state: " + status.error().describe());
+        }
+      }
+      sync_attachments();
+    }
+  }
+}
+
+bool Agent::is_machine_interface(const std::string &name) const {
+  for (const auto &machine : control_->machines()) {
+    if (machine.interface_name == name) return true;
+  }
+  return false;
+}
+
+bool Agent::is_uplink(const std::string &name) const {
+  for (const auto &uplink : config_.uplinks) {
+    if (uplink == name) return true;
+  }
+  return false;
+}
+
+void Agent::on_link_change(const LinkChange &change) {
+  if (!control_) return;  // start-up resolves interfaces itself
+  if (change.kind == LinkChange::Kind::kRemoved) {
+    const bool ours = attachments_->attached(change.ifindex);
+    // Its programs went with it; the ifindex may be reused, so forget without detaching.
+    attachments_->forget(change.ifindex);
+    if (is_machine_interface(change.name)) {
+      if (auto status = control_->interface_changed(change.name, std::nullopt); !status) {
+        log_error("netlink",
+                  "removing the entry of " + change.name + ": " + status.error().describe());
+      }
+      log_info("netlink", "machine interface " + change.name + " (ifindex " +
+                              std::to_string(change.ifindex) + ") is gone; entry removed");
+    } else if (ours) {
+      log_info("netlink", "uplink " + change.name + " is gone");
+    }
+    return;
+  }
+  if (is_machine_interface(change.name) || is_uplink(change.name)) {
+    log_info("netlink", "interface " + change.name + " appeared (ifindex " +
+                            std::to_string(change.ifindex) + ")");
+    sync_attachments();
+  }
+}
+
+void Agent::sync_attachments() {
+  if (!control_) return;
+  std::vector<std::string> problems;
+  std::set<uint32_t> wanted;
+
+  for (const auto &machine : control_->machines()) {
+    const auto ifindex = resolver_.ifindex(machine.interface_name);
+    if (!ifindex) continue;  // absent: attached when it appears
+    wanted.insert(*ifindex);
+    if (machine.ifindex != ifindex) {
+      // The entry must be there (for this ifindex) before the program is.
+      if (auto status = control_->interface_changed(machine.interface_name, *ifindex); !status) {
+        problems.push_back("entry for " + machine.interface_name + ": " +
+                           status.error().describe());
+        continue;
+      }
+    }
+    if (attachments_->attached(*ifindex)) continue;
+    if (auto status = attachments_->attach_machine(machine.interface_name, *ifindex); !status) {
+      problems.push_back(status.error().describe());
+      continue;
+    }
+    const auto attached = attachments_->find(*ifindex);
+    std::string modes;
+    for (const auto &hook : attached->hooks) {
+      modes += std::string(modes.empty() ? "" : ", ") +
+               (hook.hook == SG_HOOK_MACHINE_EGRESS ? "machine_egress " : "machine_ingress ") +
+               hook.mode + (hook.adopted ? " (adopted)" : "");
+    }
+    log_info("attach", "machine " + machine.machine + " on " + machine.interface_name +
+                           " (ifindex " + std::to_string(*ifindex) + "): " + modes);
+  }
+
+  for (const auto &uplink : config_.uplinks) {
+    const auto ifindex = resolver_.ifindex(uplink);
+    if (!ifindex) continue;
+    wanted.insert(*ifindex);
+    if (attachments_->attached(*ifindex)) continue;
+    if (auto status = attachments_->attach_uplink(uplink, *ifindex); !status) {
+      problems.push_back(status.error().describe());
+      continue;
+    }
+    log_info("attach", "uplink " + uplink + " (ifindex " + std::to_string(*ifindex) + ")");
+  }
+
+  // Interfaces no machine owns any more: machine.stopped (the entry is already gone).
+  for (const auto &attachment : attachments_->snapshot()) {
+    if (wanted.count(attachment.ifindex) != 0) continue;
+    if (auto status = attachments_->detach(attachment.ifindex); !status) {
+      log_error("attach", status.error().describe());
+    } else {
+      log_info("attach", "detached from " + attachment.name + " (machine stopped)");
+    }
+  }
+
+  if (!reconciled_) problems.insert(problems.begin(), "maps not reconciled to state");
+  if (!listening_) {
+    for (const auto &problem : problems) log_error("attach", problem);
+    exporter_.readiness().set_not_ready(problems.empty() ? "starting the API and metrics"
+                                                         : problems.front());
+    return;
+  }
+  if (problems.empty()) {
+    if (!exporter_.readiness().get().ready) log_info("agent", "ready");
+    exporter_.readiness().set_ready();
+  } else {
+    for (const auto &problem : problems) log_error("attach", problem);
+    exporter_.readiness().set_not_ready(problems.front());
+  }
+}
+
+// True when something accepts connections on the Unix socket.
+bool socket_answers(const std::string &path) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return false;
+  std::copy(path.begin(), path.end(), address.sun_path);
+  return ::connect(fd.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0;
+}
+
+}  // namespace
+
+int run_agent(const AgentConfig &config) {
+  Agent agent(config);
+  return agent.run();
+}
+
+int run_uninstall(const AgentConfig &config) {
+  if (socket_answers(config.api_socket)) {
+    log_error("uninstall", "an agent is running (it answers on " + config.api_socket +
+                               "); stop it first, or it would attach again");
+    return kExitFailure;
+  }
+  int result = kExitOk;
+  if (auto status = uninstall_datapath_programs(config); !status) {
+    log_error("uninstall", status.error().describe());
+    result = kExitFailure;
+  } else {
+    log_info("uninstall", "programs detached; pins under " + config.pin_dir() + " removed");
+  }
+  std::error_code ec;
+  for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(config.state_db_path() + suffix, ec);
+  }
+  if (ec) {
+    log_error("uninstall", "removing " + config.state_db_path() + ": " + ec.message());
+    result = kExitFailure;
+  } else {
+    log_info("uninstall", "state " + config.state_db_path() + " removed");
+  }
+  std::filesystem::remove(config.api_socket, ec);  // a stale socket file (nobody answers)
+  return result;
+}
+
+}  // namespace sixguard::daemon

@@ -1,0 +1,73 @@
+#include "datapath_service.h"
+
+#include "datapath.h"
+#include "pinned_map_backend.h"
+
+namespace sixguard::daemon {
+
+struct DatapathService::Impl {
+  std::unique_ptr<Datapath> datapath;
+  std::unique_ptr<PinnedMapBackend> backend;
+};
+
+namespace {
+
+DatapathOptions options_from(const AgentConfig &config) {
+  DatapathOptions options;
+  options.bpffs = config.bpffs;
+  options.pin_subdir = "sixguard";
+  options.sizes.machines = config.map_sizes.machines;
+  options.sizes.flycast = config.map_sizes.flycast;
+  options.sizes.infra = config.map_sizes.infra;
+  options.sizes.net_flags = config.map_sizes.net_flags;
+  options.sizes.events_bytes = config.map_sizes.events;
+  return options;
+}
+
+}  // namespace
+
+DatapathService::DatapathService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DatapathService::~DatapathService() = default;
+
+Result<std::unique_ptr<DatapathService>> DatapathService::load(const AgentConfig &config) {
+  auto datapath = Datapath::load(options_from(config));
+  if (!datapath) return datapath.error();
+  auto impl = std::make_unique<Impl>();
+  impl->datapath = std::move(*datapath);
+  impl->backend = std::make_unique<PinnedMapBackend>(impl->datapath->maps());
+  return std::unique_ptr<DatapathService>(new DatapathService(std::move(impl)));
+}
+
+const std::string &DatapathService::pin_dir() const {
+  return impl_->datapath->pin_dir();
+}
+MapBackend &DatapathService::map_backend() {
+  return *impl_->backend;
+}
+
+Result<XdpAttachment> DatapathService::attach_machine_egress(int ifindex) {
+  return impl_->datapath->attach_machine_egress(ifindex);
+}
+Result<TcAttachment> DatapathService::attach_machine_ingress(int ifindex) {
+  return impl_->datapath->attach_machine_ingress(ifindex);
+}
+Result<TcAttachment> DatapathService::attach_uplink(int ifindex) {
+  return impl_->datapath->attach_uplink(ifindex);
+}
+
+Result<ExplainOutcome> DatapathService::explain(sg_hook hook, uint32_t ifindex,
+                                                std::span<const uint8_t> frame) {
+  auto explained = impl_->datapath->explain(hook, ifindex, frame);
+  if (!explained) return explained.error();
+  return ExplainOutcome{explained->hook, explained->verdict, explained->reason};
+}
+
+Result<maps::MapHandle> DatapathService::events_map() const {
+  return impl_->datapath->maps().events.duplicate();
+}
+
+Status uninstall_datapath_programs(const AgentConfig &config) {
+  return uninstall_datapath(config.pin_dir());
+}
+
+}  // namespace sixguard::daemon

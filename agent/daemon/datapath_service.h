@@ -1,0 +1,63 @@
+// The daemon's one handle on the loaded datapath (agent/datapath's Datapath): loading with
+// the configuration's bpffs and map sizes, the MapBackend the control plane reconciles
+// through, the attach operations, explain and the ring buffer of drop events.
+//
+// Why a facade: datapath.h and the API's providers.h both define sixguard::Explanation, so
+// no translation unit may include both. Everything that needs datapath.h is behind this
+// header (implemented in datapath_service.cpp); the rest of the daemon includes only this.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "config.h"
+#include "map_backend.h"
+#include "map_handle.h"
+#include "result.h"
+#include "sixguard_shared.h"
+#include "tc_attachment.h"
+#include "xdp_attachment.h"
+
+namespace sixguard::daemon {
+
+// What sg_explain decided, as the shared enums.
+struct ExplainOutcome {
+  sg_hook hook = SG_HOOK_UPLINK;
+  sg_verdict verdict = SG_VERDICT_PASS;
+  sg_reason reason = SG_REASON_NOT_6PN;
+};
+
+class DatapathService {
+ public:
+  // Mounts bpffs at config.bpffs if needed, loads every program, reuses the maps pinned in
+  // <bpffs>/sixguard (or creates and pins them with config.map_sizes).
+  static Result<std::unique_ptr<DatapathService>> load(const AgentConfig &config);
+  ~DatapathService();  // closes our fds only: programs stay attached, maps stay pinned
+
+  const std::string &pin_dir() const;
+  // The pinned maps as the control plane's MapBackend.
+  MapBackend &map_backend();
+
+  Result<XdpAttachment> attach_machine_egress(int ifindex);
+  Result<TcAttachment> attach_machine_ingress(int ifindex);
+  Result<TcAttachment> attach_uplink(int ifindex);
+
+  // Runs the loaded sg_explain on an Ethernet frame as hook would see it on ifindex.
+  Result<ExplainOutcome> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame);
+
+  // A second handle on sg_events, for the monitor's reader thread.
+  Result<maps::MapHandle> events_map() const;
+
+ private:
+  struct Impl;
+  explicit DatapathService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `sixguard agent --uninstall`: our programs off every interface of this network namespace,
+// then the pins under <bpffs>/sixguard. Foreign programs are left alone.
+Status uninstall_datapath_programs(const AgentConfig &config);
+
+}  // namespace sixguard::daemon

@@ -1,0 +1,80 @@
+// The one `sixguard` binary (DESIGN §4): `sixguard agent ...` runs the daemon; every other
+// subcommand is the CLI (agent/cli), which talks to a running agent's API.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "cli.h"
+#include "config.h"
+#include "daemon.h"
+#include "library_log.h"
+#include "log.h"
+
+namespace {
+
+constexpr const char *kAgentUsage =
+    "usage: sixguard agent [--config FILE] [--uninstall] [--print-config]\n"
+    "  --config FILE    configuration (default /etc/sixguard/config.yaml; no file: defaults)\n"
+    "  --uninstall      detach every sixguard program, remove the pins under <bpffs>/sixguard\n"
+    "                   and the state database, then exit\n"
+    "  --print-config   print the effective configuration (every key) and exit\n";
+
+int agent_main(int argc, char **argv) {
+  using namespace sixguard::daemon;
+  std::string config_path;
+  bool uninstall = false;
+  bool print_config = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--config" || arg == "-c") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sixguard agent: --config needs a file\n%s", kAgentUsage);
+        return kExitUsage;
+      }
+      config_path = argv[++i];
+      if (config_path.empty()) {
+        std::fprintf(stderr, "sixguard agent: --config needs a file\n");
+        return kExitUsage;
+      }
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = std::string(arg.substr(9));
+    } else if (arg == "--uninstall") {
+      uninstall = true;
+    } else if (arg == "--print-config") {
+      print_config = true;
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs(kAgentUsage, stdout);
+      return kExitOk;
+    } else {
+      std::fprintf(stderr, "sixguard agent: unknown argument '%s'\n%s", argv[i], kAgentUsage);
+      return kExitUsage;
+    }
+  }
+  init_log_level_from_env();
+  route_library_logs();
+  auto config = load_config(config_path);
+  if (!config) {
+    log_error("config", config.error().describe());
+    return kExitUsage;
+  }
+  // libxdp keeps its dispatcher state on a bpffs of its own choosing (default /sys/fs/bpf);
+  // point it at the agent's bpffs, which the agent mounts when missing, so that XDP programs
+  // share one dispatcher with other libxdp users there and behave the same wherever the
+  // agent runs. An explicit LIBXDP_BPFFS in the environment wins.
+  ::setenv("LIBXDP_BPFFS", config->bpffs.c_str(), /*overwrite=*/0);
+  if (print_config) {
+    std::fputs(render_config(*config).c_str(), stdout);
+    return kExitOk;
+  }
+  return uninstall ? run_uninstall(*config) : run_agent(*config);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "agent") == 0) return agent_main(argc, argv);
+  return sixguard::cli_main(argc, argv);
+}

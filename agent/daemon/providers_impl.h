@@ -1,0 +1,63 @@
+// The daemon's implementations of the API's providers (agent/api/providers.h): status and
+// explain. (The monitor source is MonitorHub, monitor_hub.h.)
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "attachments.h"
+#include "config.h"
+#include "control_plane.h"
+#include "datapath_service.h"
+#include "providers.h"
+#include "readiness.h"
+#include "sources.h"
+
+namespace sixguard::daemon {
+
+// GET /v1/status:
+//   {"version", "kernel", "mode", "ready", "ready_reason"?, "pin_dir",
+//    "attached_interfaces": {"machine_egress": n, "machine_ingress": n, "uplink": n},
+//    "interfaces": [{"interface", "ifindex", "role": "machine"|"uplink",
+//                    "hooks": [{"hook", "mode": "native"|"generic"|"tc", "program_id",
+//                               "adopted"}]}],
+//    "maps": {"machines": {"entries", "capacity"}, ...}}
+class DaemonStatus final : public StatusProvider {
+ public:
+  DaemonStatus(const AgentConfig &config, const AttachmentRegistry &attachments,
+               const exporter::Readiness &readiness,
+               std::shared_ptr<exporter::MapStatsSource> map_stats)
+      : config_(config),
+        attachments_(attachments),
+        readiness_(readiness),
+        map_stats_(std::move(map_stats)) {}
+  nlohmann::json status() override;
+
+ private:
+  const AgentConfig &config_;
+  const AttachmentRegistry &attachments_;
+  const exporter::Readiness &readiness_;
+  std::shared_ptr<exporter::MapStatsSource> map_stats_;
+};
+
+// POST /v1/explain. The packet is IPv6/UDP src -> dst in an Ethernet frame, run through the
+// loaded sg_explain against the live maps.
+//   - no interface: the uplink hook (traffic arriving from another host);
+//   - an interface: it must be a machine interface of this host (else ENODEV -> 404). The
+//     hook is machine_egress (what the machine sends), except when dst is inside that
+//     machine's /112 and src is not: then the packet can only be one delivered TO the
+//     machine, and machine_ingress is explained. The answer names the hook either way.
+class DaemonExplainer final : public Explainer {
+ public:
+  DaemonExplainer(DatapathService &datapath, const ControlPlane &control)
+      : datapath_(datapath), control_(control) {}
+  Result<Explanation> explain(const Ipv6 &src, const Ipv6 &dst,
+                              const std::optional<std::string> &interface_name) override;
+
+ private:
+  DatapathService &datapath_;
+  const ControlPlane &control_;
+};
+
+}  // namespace sixguard::daemon

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The small context abstraction shared by the XDP and TC entry points: the classification
+ * code only sees a window of packet bytes and a few facts about where it runs, so one inline
+ * implementation serves every hook (and sg_explain). */
+#ifndef SIXGUARD_BPF_CTX_H
+#define SIXGUARD_BPF_CTX_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sixguard_shared.h"
+
+struct sg_ctx {
+  void *raw;      /* the program's context (xdp_md or __sk_buff), for the load-bytes helpers */
+  void *data;     /* first byte the program may read */
+  void *data_end; /* one past the last linear byte */
+  __u32 pkt_len;  /* counted bytes: XDP data_end - data, TC skb->len */
+  __u32 ifindex;  /* interface the hook runs on (machine lookup key; event field) */
+  __u8 hook;      /* enum sg_hook */
+  __u8 l3;        /* the packet starts at the network header (WireGuard, tun) */
+  __u8 l3_ipv6;   /* with l3: the device says the packet is IPv6 (skb->protocol) */
+  __u8 is_xdp;    /* which load-bytes helper reads raw */
+};
+
+static __always_inline void sg_ctx_from_xdp(struct sg_ctx *c, struct xdp_md *xdp, __u8 hook) {
+  c->raw = xdp;
+  c->data = (void *)(long)xdp->data;
+  c->data_end = (void *)(long)xdp->data_end;
+  c->pkt_len = (__u32)(c->data_end - c->data);
+  c->ifindex = xdp->ingress_ifindex;
+  c->hook = hook;
+  c->l3 = 0;
+  c->l3_ipv6 = 0;
+  c->is_xdp = 1;
+}
+
+/* Re-read after any helper that may move the packet (bpf_skb_pull_data): the verifier
+ * invalidates every packet pointer taken before such a call. */
+static __always_inline void sg_ctx_from_skb(struct sg_ctx *c, struct __sk_buff *skb, __u8 hook,
+                                            __u32 ifindex, __u8 l3) {
+  c->raw = skb;
+  c->data = (void *)(long)skb->data;
+  c->data_end = (void *)(long)skb->data_end;
+  c->pkt_len = skb->len;
+  c->ifindex = ifindex;
+  c->hook = hook;
+  c->l3 = l3;
+  c->l3_ipv6 = l3 && skb->protocol == bpf_htons(ETH_P_IPV6);
+  c->is_xdp = 0;
+}
+
+/* Copies n bytes at offset off of the packet into buf (n must be a constant). Returns 0, or
+ * non-zero when the packet is shorter. Used for everything after the outer IPv6 header: a
+ * scalar offset handed to a helper stays imprecise in the verifier's state, whereas a pointer
+ * built from a variable offset makes the verifier track each path's exact offset, so the
+ * extension-header walk would never prune and its states would multiply per header. For TC
+ * it also reads beyond the linear area. */
+static __always_inline long sg_load(const struct sg_ctx *c, __u32 off, void *buf, __u32 n) {
+  if (c->is_xdp) return bpf_xdp_load_bytes(c->raw, off, buf, n);
+  return bpf_skb_load_bytes(c->raw, off, buf, n);
+}
+
+#endif /* SIXGUARD_BPF_CTX_H */

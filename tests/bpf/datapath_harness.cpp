@@ -1,0 +1,262 @@
+#include "datapath_harness.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "skeleton_bytes.h"
+
+namespace sixguard::bpftest {
+
+namespace {
+
+Error libbpf_error(const std::string &what, int err) {
+  return make_error(what, err < 0 ? -err : err);
+}
+
+// Deletes every key of a map (keys collected first: deleting while iterating skips keys).
+template <typename Key>
+Status clear_map(int fd, const char *name) {
+  std::vector<Key> keys;
+  Key key{};
+  Key next{};
+  const Key *cursor = nullptr;
+  while (bpf_map_get_next_key(fd, cursor, &next) == 0) {
+    keys.push_back(next);
+    key = next;
+    cursor = &key;
+  }
+  for (const auto &k : keys) {
+    if (bpf_map_delete_elem(fd, &k) != 0) return errno_error(std::string("clear ") + name);
+  }
+  return {};
+}
+
+template <typename Value, std::size_t N>
+Status sum_percpu(int fd, const char *name, std::array<Value, N> &out) {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return libbpf_error("libbpf_num_possible_cpus", cpus);
+  std::vector<Value> values(static_cast<std::size_t>(cpus));
+  for (uint32_t slot = 0; slot < N; ++slot) {
+    if (bpf_map_lookup_elem(fd, &slot, values.data()) != 0) {
+      return errno_error(std::string("read ") + name + " slot " + std::to_string(slot));
+    }
+    out[slot] = Value{};
+    for (const auto &v : values) {
+      if constexpr (std::is_same_v<Value, sg_counter>) {
+        out[slot].packets += v.packets;
+        out[slot].bytes += v.bytes;
+      } else {
+        out[slot] += v;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes) {
+  std::size_t size = 0;
+  const void *bytes = sg_skeleton::sixguard_object_bytes(&size);
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = "sixguard");
+  bpf_object *obj = bpf_object__open_mem(bytes, size, &open_opts);
+  if (!obj) return errno_error("open the sixguard object");
+  std::unique_ptr<Datapath> datapath(new Datapath(obj));
+  // Tests never share maps with a running agent: no pinning at all.
+  bpf_map *map = nullptr;
+  bpf_object__for_each_map(map, obj) {
+    if (int err = bpf_map__set_pin_path(map, nullptr); err) {
+      return libbpf_error(std::string("unpin ") + bpf_map__name(map), err);
+    }
+  }
+  const std::pair<const char *, uint32_t> overrides[] = {{SG_MAP_MACHINES, sizes.machines},
+                                                         {SG_MAP_FLYCAST, sizes.flycast},
+                                                         {SG_MAP_INFRA, sizes.infra},
+                                                         {SG_MAP_NET_FLAGS, sizes.net_flags}};
+  for (const auto &[name, entries] : overrides) {
+    if (entries == 0) continue;
+    bpf_map *target = bpf_object__find_map_by_name(obj, name);
+    if (!target) return make_error(std::string("no map ") + name, ENOENT);
+    if (int err = bpf_map__set_max_entries(target, entries); err) {
+      return libbpf_error(std::string("size ") + name, err);
+    }
+  }
+  if (int err = bpf_object__load(obj); err) return libbpf_error("load the sixguard object", err);
+  return datapath;
+}
+
+int Datapath::map_fd(const char *name) const {
+  bpf_map *map = bpf_object__find_map_by_name(obj_, name);
+  return map ? bpf_map__fd(map) : -1;
+}
+
+Datapath::~Datapath() {
+  bpf_object__close(obj_);
+}
+
+Status Datapath::put_machine(uint32_t ifindex, const sg_machine &machine) {
+  if (bpf_map_update_elem(map_fd(SG_MAP_MACHINES), &ifindex, &machine, BPF_ANY)) {
+    return errno_error("put sg_machines");
+  }
+  return {};
+}
+
+Status Datapath::put_flycast(const Ipv6 &address, const sg_flycast &flycast) {
+  const sg_in6 key = address.raw();
+  if (bpf_map_update_elem(map_fd(SG_MAP_FLYCAST), &key, &flycast, BPF_ANY)) {
+    return errno_error("put sg_flycast");
+  }
+  return {};
+}
+
+Status Datapath::put_infra(const Ipv6Prefix &prefix) {
+  const sg_lpm_key key = prefix.lpm_key();
+  const uint32_t one = 1;
+  if (bpf_map_update_elem(map_fd(SG_MAP_INFRA), &key, &one, BPF_ANY)) {
+    return errno_error("put sg_infra");
+  }
+  return {};
+}
+
+Status Datapath::put_net_flags(uint32_t network_id, uint32_t flags) {
+  if (bpf_map_update_elem(map_fd(SG_MAP_NET_FLAGS), &network_id, &flags, BPF_ANY)) {
+    return errno_error("put sg_net_flags");
+  }
+  return {};
+}
+
+Status Datapath::write_config(const sg_config &config) {
+  const uint32_t zero = 0;
+  if (bpf_map_update_elem(map_fd(SG_MAP_CONFIG), &zero, &config, BPF_ANY)) {
+    return errno_error("write sg_config");
+  }
+  return {};
+}
+
+Status Datapath::clear_policy() {
+  if (auto s = clear_map<uint32_t>(map_fd(SG_MAP_MACHINES), "sg_machines"); !s) {
+    return s;
+  }
+  if (auto s = clear_map<sg_in6>(map_fd(SG_MAP_FLYCAST), "sg_flycast"); !s) return s;
+  if (auto s = clear_map<sg_lpm_key>(map_fd(SG_MAP_INFRA), "sg_infra"); !s) return s;
+  return clear_map<uint32_t>(map_fd(SG_MAP_NET_FLAGS), "sg_net_flags");
+}
+
+Status Datapath::reset_ratelimit() {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return libbpf_error("libbpf_num_possible_cpus", cpus);
+  std::vector<sg_ratelimit> zeros(static_cast<std::size_t>(cpus));
+  const uint32_t zero = 0;
+  if (bpf_map_update_elem(map_fd(SG_MAP_RATELIMIT), &zero, zeros.data(), BPF_ANY)) {
+    return errno_error("reset sg_ratelimit");
+  }
+  return {};
+}
+
+Result<Counters> Datapath::counters() const {
+  Counters out{};
+  if (auto s = sum_percpu(map_fd(SG_MAP_COUNTERS), "sg_counters", out); !s) {
+    return s.error();
+  }
+  return out;
+}
+
+Result<EventStats> Datapath::event_stats() const {
+  EventStats out{};
+  if (auto s = sum_percpu(map_fd(SG_MAP_EVENT_STATS), "sg_event_stats", out); !s) {
+    return s.error();
+  }
+  return out;
+}
+
+bpf_program *Datapath::program(Program program) const {
+  switch (program) {
+    case Program::kMachineEgress:
+      return bpf_object__find_program_by_name(obj_, "sg_machine_egress");
+    case Program::kMachineIngress:
+      return bpf_object__find_program_by_name(obj_, "sg_machine_ingress");
+    case Program::kUplink:
+      return bpf_object__find_program_by_name(obj_, "sg_uplink");
+    case Program::kUplinkL3:
+      return bpf_object__find_program_by_name(obj_, "sg_uplink_l3");
+    case Program::kExplain:
+      return bpf_object__find_program_by_name(obj_, "sg_explain");
+  }
+  return nullptr;
+}
+
+int Datapath::program_fd(Program which) const {
+  return bpf_program__fd(program(which));
+}
+
+Result<std::vector<sg_drop_event>> Datapath::drain_events() const {
+  std::vector<sg_drop_event> events;
+  const auto on_record = [](void *context, void *data, size_t size) -> int {
+    auto *out = static_cast<std::vector<sg_drop_event> *>(context);
+    sg_drop_event event{};
+    std::memcpy(&event, data, std::min(size, sizeof(event)));
+    out->push_back(event);
+    return 0;
+  };
+  ring_buffer *ring = ring_buffer__new(events_fd(), on_record, &events, nullptr);
+  if (!ring) return errno_error("ring_buffer__new sg_events");
+  const int consumed = ring_buffer__consume(ring);
+  ring_buffer__free(ring);
+  if (consumed < 0) return libbpf_error("consume sg_events", consumed);
+  return events;
+}
+
+uint32_t Datapath::map_max_entries(const char *name) const {
+  bpf_map *map = bpf_object__find_map_by_name(obj_, name);
+  return map ? bpf_map__max_entries(map) : 0;
+}
+
+int Datapath::events_fd() const {
+  return map_fd(SG_MAP_EVENTS);
+}
+
+Result<RunResult> Datapath::run(Program which, const std::vector<uint8_t> &packet, uint32_t ifindex,
+                                uint32_t repeat, std::optional<std::array<uint32_t, 2>> cb) const {
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.data_in = packet.data();
+  opts.data_size_in = static_cast<uint32_t>(packet.size());
+  opts.repeat = repeat;
+  xdp_md xdp_ctx{};
+  __sk_buff skb_ctx{};
+  if (which == Program::kMachineEgress) {
+    if (ifindex != 0) {
+      xdp_ctx.data_end = static_cast<uint32_t>(packet.size());
+      xdp_ctx.ingress_ifindex = ifindex;
+      opts.ctx_in = &xdp_ctx;
+      opts.ctx_size_in = sizeof(xdp_ctx);
+    }
+  } else {
+    skb_ctx.ifindex = ifindex;
+    if (cb) {
+      skb_ctx.cb[0] = (*cb)[0];
+      skb_ctx.cb[1] = (*cb)[1];
+    }
+    opts.ctx_in = &skb_ctx;
+    opts.ctx_size_in = sizeof(skb_ctx);
+  }
+  if (int err = bpf_prog_test_run_opts(program_fd(which), &opts); err) {
+    return libbpf_error("BPF_PROG_TEST_RUN " + std::string(bpf_program__name(program(which))), err);
+  }
+  return RunResult{opts.retval, opts.duration};
+}
+
+Counters counter_delta(const Counters &before, const Counters &after) {
+  Counters delta{};
+  for (std::size_t i = 0; i < delta.size(); ++i) {
+    delta[i].packets = after[i].packets - before[i].packets;
+    delta[i].bytes = after[i].bytes - before[i].bytes;
+  }
+  return delta;
+}
+
+}  // namespace sixguard::bpftest

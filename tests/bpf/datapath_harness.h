@@ -1,0 +1,88 @@
+// The datapath object (the ELF embedded in build/bpf/sixguard.skel.h) loaded for tests: pinning
+// disabled on every map (tests never touch /sys/fs/bpf/sixguard), optional map sizes, typed set-up
+// of the policy maps, counter snapshots and BPF_PROG_TEST_RUN of each program. The only file of the
+// bpf tests that calls libbpf's map API directly.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "address.h"
+#include "result.h"
+#include "sixguard_shared.h"
+
+struct bpf_object;
+struct bpf_program;
+struct bpf_map;
+
+namespace sixguard::bpftest {
+
+// The programs of the datapath object.
+enum class Program { kMachineEgress, kMachineIngress, kUplink, kUplinkL3, kExplain };
+
+// max_entries overrides (0: the object's default).
+struct MapSizes {
+  uint32_t machines = 0;
+  uint32_t flycast = 0;
+  uint32_t infra = 0;
+  uint32_t net_flags = 0;
+};
+
+using Counters = std::array<sg_counter, SG_COUNTER_SLOTS>;
+using EventStats = std::array<uint64_t, SG_EVSTAT_COUNT>;
+
+// One BPF_PROG_TEST_RUN.
+struct RunResult {
+  uint32_t retval = 0;
+  uint32_t duration_ns = 0;  // average per repetition, as the kernel reports it
+};
+
+class Datapath {
+ public:
+  static Result<std::unique_ptr<Datapath>> load(const MapSizes &sizes = {});
+  ~Datapath();
+  Datapath(const Datapath &) = delete;
+  Datapath &operator=(const Datapath &) = delete;
+
+  Status put_machine(uint32_t ifindex, const sg_machine &machine);
+  Status put_flycast(const Ipv6 &address, const sg_flycast &flycast);
+  Status put_infra(const Ipv6Prefix &prefix);
+  Status put_net_flags(uint32_t network_id, uint32_t flags);
+  Status write_config(const sg_config &config);
+  // Empties the four policy maps (machines, flycast, infra, net flags).
+  Status clear_policy();
+  // Forgets the drop-event token bucket of every CPU.
+  Status reset_ratelimit();
+
+  Result<Counters> counters() const;       // summed over CPUs
+  Result<EventStats> event_stats() const;  // summed over CPUs
+
+  // Runs a program on `packet`. XDP: ingress_ifindex = ifindex (0: the loopback default).
+  // TC: the skb's device is ifindex (0: loopback) and cb[0..1] are set from cb when given.
+  // Namespace-bound: ifindex must exist in the calling thread's network namespace.
+  Result<RunResult> run(Program program, const std::vector<uint8_t> &packet, uint32_t ifindex,
+                        uint32_t repeat = 1,
+                        std::optional<std::array<uint32_t, 2>> cb = std::nullopt) const;
+
+  // Every record waiting in sg_events, oldest first (the ring is emptied).
+  Result<std::vector<sg_drop_event>> drain_events() const;
+  uint32_t map_max_entries(const char *name) const;
+
+  int events_fd() const;
+  int program_fd(Program program) const;
+  bpf_object *object() const { return obj_; }
+
+ private:
+  explicit Datapath(bpf_object *obj) : obj_(obj) {}
+  bpf_program *program(Program program) const;
+  int map_fd(const char *name) const;
+  bpf_object *obj_;
+};
+
+// Per-slot difference between two snapshots.
+Counters counter_delta(const Counters &before, const Counters &after);
+
+}  // namespace sixguard::bpftest

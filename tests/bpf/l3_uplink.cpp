@@ -1,0 +1,86 @@
+#include "l3_uplink.h"
+
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <regex>
+#include <string>
+
+#include "command.h"
+
+namespace sixguard::bpftest {
+
+namespace {
+
+Status tc_hook(uint32_t ifindex, int prog_fd) {
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
+              .attach_point = BPF_TC_INGRESS);
+  if (int err = bpf_tc_hook_create(&hook); err && err != -EEXIST) {
+    return make_error("create clsact", -err);
+  }
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+  if (int err = bpf_tc_attach(&hook, &opts); err) return make_error("attach tc ingress", -err);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<L3Uplink>> L3Uplink::create(const test::NetNs &ns, const char *name,
+                                                   int prog_fd) {
+  // The device is made in the namespace of the thread that opens /dev/net/tun.
+  auto made = ns.run([&]() -> Result<std::pair<int, uint32_t>> {
+    Fd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return errno_error("open /dev/net/tun");
+    ifreq request{};
+    // With the packet-information header the writer chooses skb->protocol, as a device
+    // driver does; without it tun would guess from the version nibble.
+    request.ifr_flags = IFF_TUN;
+    std::strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) return errno_error("TUNSETIFF");
+    const uint32_t ifindex = ::if_nametoindex(name);
+    if (ifindex == 0) return errno_error(std::string("if_nametoindex ") + name);
+    if (auto status = tc_hook(ifindex, prog_fd); !status) return status.error();
+    return std::make_pair(fd.release(), ifindex);
+  });
+  if (!made) return made.error();
+  if (!*made) return made->error();
+  Fd tun((*made)->first);
+  std::unique_ptr<L3Uplink> uplink(new L3Uplink(ns, std::move(tun), name, (*made)->second));
+  if (auto up = ns.ip({"link", "set", name, "up"}); !up) return up.error();
+  return uplink;
+}
+
+L3Uplink::~L3Uplink() {
+  (void)ns_.run([&] {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex_),
+                .attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
+    bpf_tc_hook_destroy(&hook);
+  });
+}
+
+Status L3Uplink::inject(const std::vector<uint8_t> &packet, uint16_t protocol) const {
+  std::vector<uint8_t> frame = {0, 0, static_cast<uint8_t>(protocol >> 8),
+                                static_cast<uint8_t>(protocol)};  // struct tun_pi
+  frame.insert(frame.end(), packet.begin(), packet.end());
+  const ssize_t written = ::write(tun_.get(), frame.data(), frame.size());
+  if (written != static_cast<ssize_t>(frame.size())) return errno_error("write to " + name_);
+  return {};
+}
+
+Result<uint64_t> L3Uplink::drops() const {
+  auto shown = ns_.exec_ok({"tc", "-s", "qdisc", "show", "dev", name_, "ingress"});
+  if (!shown) return shown.error();
+  static const std::regex dropped(R"(dropped (\d+))");
+  std::smatch match;
+  if (!std::regex_search(*shown, match, dropped)) {
+    return make_error("no drop counter in `tc -s qdisc show dev " + name_ + "`: " + *shown);
+  }
+  return std::stoull(match[1].str());
+}
+
+}  // namespace sixguard::bpftest

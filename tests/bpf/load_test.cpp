@@ -1,0 +1,62 @@
+// Test that the datapath object passes the verifier, every program of it, with the default
+// map sizes and with large ones (the sizes a big host configures).
+#include <gtest/gtest.h>
+
+#include "datapath_harness.h"
+#include "kernel_test.h"
+
+namespace sixguard::bpftest {
+namespace {
+
+void expect_all_programs_loaded(const Datapath &dp) {
+  for (Program program : {Program::kMachineEgress, Program::kMachineIngress, Program::kUplink,
+                          Program::kUplinkL3, Program::kExplain}) {
+    EXPECT_GE(dp.program_fd(program), 0) << "program " << static_cast<int>(program);
+  }
+}
+
+TEST(DatapathLoad, EveryProgramLoadsWithDefaultMapSizes) {
+  SG_REQUIRE_KERNEL();
+  auto dp = Datapath::load();
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  expect_all_programs_loaded(**dp);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_MACHINES), SG_DEFAULT_MACHINES);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_FLYCAST), SG_DEFAULT_FLYCAST);
+}
+
+TEST(DatapathLoad, EveryProgramLoadsWithLargeMapSizes) {
+  SG_REQUIRE_KERNEL();
+  MapSizes sizes;
+  sizes.machines = 256 * 1024;
+  sizes.flycast = 1024 * 1024;
+  sizes.infra = 64 * 1024;
+  sizes.net_flags = 1024 * 1024;
+  auto dp = Datapath::load(sizes);
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  expect_all_programs_loaded(**dp);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_MACHINES), sizes.machines);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_FLYCAST), sizes.flycast);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_INFRA), sizes.infra);
+  EXPECT_EQ((*dp)->map_max_entries(SG_MAP_NET_FLAGS), sizes.net_flags);
+}
+
+// Test that a zeroed configuration (what a map holds before the agent writes it) fails
+// closed on the infrastructure fast path: no address is infrastructure.
+TEST(DatapathLoad, ZeroedConfigTreatsNothingAsInfra) {
+  SG_REQUIRE_KERNEL();
+  auto dp = Datapath::load();
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  ASSERT_TRUE((*dp)->put_infra(Ipv6Prefix{*parse_ipv6("fdaa::3"), 128}).ok());
+  // uplink, fdaa::3 -> network 2:45b: infra only if the lookup happened.
+  const std::vector<uint8_t> frame = {
+      0x02, 0,    0, 0, 0, 2,    0x02, 0,  0, 0, 0, 1, 0x86, 0xdd,        // Ethernet
+      0x60, 0,    0, 0, 0, 0,    59,   64,                                // IPv6, no next header
+      0xfd, 0xaa, 0, 0, 0, 0,    0,    0,  0, 0, 0, 0, 0,    0,    0, 3,  // fdaa::3
+      0xfd, 0xaa, 0, 2, 4, 0x5b, 0,    0,  0, 0, 0, 0, 0,    0,    0, 2};
+  auto run = (*dp)->run(Program::kExplain, frame, 0, 1, std::array<uint32_t, 2>{SG_HOOK_UPLINK, 0});
+  ASSERT_TRUE(run.ok()) << run.error().describe();
+  EXPECT_EQ(SG_EXPLAIN_REASON(run->retval), SG_REASON_CROSS_NETWORK);
+}
+
+}  // namespace
+}  // namespace sixguard::bpftest

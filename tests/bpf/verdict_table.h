@@ -1,0 +1,54 @@
+// The datapath's verdict table (DESIGN §2): each row is one packet on one hook of the scenario
+// host (scenario.h) with its map set-up and the expected return code, verdict and reason.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datapath_harness.h"
+#include "scenario.h"
+#include "sixguard_shared.h"
+
+namespace sixguard::bpftest {
+
+enum class Hook { kEgress, kIngress, kUplink, kUplinkL3 };
+enum class Iface { kDefault, kM1, kM2, kM3, kUnknown, kUplink, kTun };
+
+// Map set-up on top of the scenario's base policy.
+struct Tweak {
+  uint32_t config_flags = 0;                        // SG_CFG_*
+  std::vector<uint32_t> audit_networks;             // sg_net_flags SG_NET_AUDIT
+  std::optional<std::vector<uint32_t>> infra_nets;  // replaces sg_config.infra_nets
+};
+
+struct Row {
+  std::string description;
+  Hook hook;
+  std::vector<uint8_t> packet;  // Ethernet frame, or an L3 packet for kUplinkL3
+  uint8_t verdict;              // enum sg_verdict
+  uint8_t reason;               // enum sg_reason
+  Iface iface = Iface::kDefault;
+  Tweak tweak = {};
+  uint16_t l3_protocol = 0x86dd;  // skb->protocol on the L3 device
+};
+
+// Every row of the table.
+const std::vector<Row> &verdict_rows();
+
+// What the hook returns for a verdict: drop is XDP_DROP / TC_ACT_SHOT; pass and audit are
+// XDP_PASS / TC_ACT_UNSPEC (a TC pass lets the rest of the chain run).
+uint32_t expected_action(Hook hook, uint8_t verdict);
+
+uint8_t hook_id(Hook hook);  // enum sg_hook (the L3 uplink counts as the uplink)
+Program program_of(Hook hook);
+uint32_t ifindex_of(const Host &host, const Row &row);
+// The bytes the hook counts (XDP: the frame; TC: skb->len, the frame or the L3 packet).
+uint64_t counted_bytes(const Row &row);
+// The kernel's skb test run refuses a frame whose outer ethertype is IPv6 (IPv4) with fewer
+// than 40 (20) bytes after the Ethernet header: such rows can only run through XDP.
+bool skb_test_run_refuses(const std::vector<uint8_t> &frame);
+sg_config config_of(const Row &row);
+
+}  // namespace sixguard::bpftest

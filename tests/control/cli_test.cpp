@@ -1,0 +1,214 @@
+// Test the `sixguard` CLI in-process against an API server started by the test (and against
+// none, for "agent not running"), and `decode`, which needs no agent.
+#include <fstream>
+#include <sstream>
+
+#include "api_fixture.h"
+#include "cli.h"
+
+namespace sixguard::testing {
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+CliRun run_cli(std::vector<std::string> args, const std::string &stdin_text = "") {
+  args.insert(args.begin(), "sixguard");
+  std::vector<char *> argv;
+  for (auto &arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  CliRun run;
+  run.status = cli_main(static_cast<int>(args.size()), argv.data(), in, out, err);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(CliDecode, PrintsTheFieldsOfA6pnAddress) {
+  const auto run = run_cli({"decode", "fdaa:2:45b:a7b:174:db43:d3c6:2"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_TRUE(contains(run.out, "6PN:           yes")) << run.out;
+  EXPECT_TRUE(contains(run.out, "network id:    2:45b (132187, 0x0002045b)")) << run.out;
+  EXPECT_TRUE(contains(run.out, "host id:       0x0a7b0174")) << run.out;
+  EXPECT_TRUE(contains(run.out, "machine id:    0x0174db43") ||
+              contains(run.out, "machine id:    0xdb43d3c6"))
+      << run.out;
+  EXPECT_TRUE(contains(run.out, "machine /112:  fdaa:2:45b:a7b:174:db43:d3c6:0/112")) << run.out;
+}
+
+TEST(CliDecode, Json) {
+  const auto run = run_cli({"decode", "--json", "fdaa:9:d844:a7b:e:33bd:e8b1:2"});
+  ASSERT_EQ(run.status, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["network_id"], 0x0009d844u);
+  EXPECT_EQ(json["network_id_text"], "9:d844");
+  EXPECT_EQ(json["is_6pn"], true);
+  EXPECT_EQ(json["machine_prefix"], "fdaa:9:d844:a7b:e:33bd:e8b1:0/112");
+}
+
+TEST(CliDecode, NamesThePlatformNetwork) {
+  const auto run = run_cli({"decode", "fdaa::3"});
+  EXPECT_EQ(run.status, 0);
+  EXPECT_TRUE(contains(run.out, "the platform's own network")) << run.out;
+  EXPECT_FALSE(contains(run_cli({"decode", "fdaa:2:45b::2"}).out, "platform")) << run.out;
+}
+
+TEST(CliDecode, Non6pnSaysSo) {
+  const auto run = run_cli({"decode", "2001:db8::1"});
+  EXPECT_EQ(run.status, 0);
+  EXPECT_TRUE(contains(run.out, "6PN:           no")) << run.out;
+  EXPECT_FALSE(contains(run.out, "network id"));
+}
+
+TEST(CliDecode, MalformedAddressExits2WithAClearError) {
+  const auto run = run_cli({"decode", "fdaa::1", "not-an-address"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_TRUE(contains(run.err, "malformed IPv6 address 'not-an-address'")) << run.err;
+  EXPECT_TRUE(contains(run.out, "fdaa::1"));  // the good one is still decoded
+}
+
+TEST(CliUsage, UnknownSubcommandOrMissingArgumentExits2) {
+  EXPECT_EQ(run_cli({"frobnicate"}).status, 2);
+  EXPECT_EQ(run_cli({"decode"}).status, 2);
+  EXPECT_EQ(run_cli({}).status, 2);
+  const auto help = run_cli({"--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_TRUE(contains(help.out, "monitor")) << help.out;
+}
+
+TEST(CliNoAgent, SaysTheAgentIsNotRunning) {
+  TempDir dir;
+  const std::string socket = dir / "api.sock";
+  for (const std::vector<std::string> &args : {std::vector<std::string>{"apps"},
+                                               {"networks"},
+                                               {"status"},
+                                               {"monitor"},
+                                               {"explain", "fdaa::1", "fdaa::2"}}) {
+    auto with_socket = args;
+    with_socket.push_back("--socket");
+    with_socket.push_back(socket);
+    const auto run = run_cli(with_socket);
+    EXPECT_EQ(run.status, 1) << args[0];
+    EXPECT_TRUE(contains(run.err, "cannot reach the sixguard agent at " + socket)) << run.err;
+    EXPECT_TRUE(contains(run.err, "is `sixguard agent` running?")) << run.err;
+    EXPECT_EQ(run.out, "") << args[0];  // no table header or partial output
+  }
+}
+
+class Cli : public ApiFixture {
+ protected:
+  CliRun cli(std::vector<std::string> args, const std::string &stdin_text = "") {
+    args.insert(args.begin(), {"--socket", socket_path});
+    return run_cli(std::move(args), stdin_text);
+  }
+};
+
+TEST_F(Cli, ApplyFromFileAndStdin) {
+  const std::string file = dir / "events.json";
+  std::ofstream(file) << kPlatform;
+  auto run = cli({"apply", file});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "applied 4, unchanged 0\n");
+  run = cli({"apply", "-", "--json"}, kPlatform);
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["unchanged"], 4);
+}
+
+TEST_F(Cli, ApplyRefusedExits1WithTheReason) {
+  auto run = cli({"apply", "-"}, R"({"type":"app.destroyed","app":"ghost"})");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_TRUE(contains(run.err, "unknown app 'ghost'")) << run.err;
+  EXPECT_TRUE(contains(run.err, "HTTP 422")) << run.err;
+}
+
+TEST_F(Cli, ApplyMissingFileExits2) {
+  auto run = cli({"apply", dir / "missing.json"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_TRUE(contains(run.err, "cannot read")) << run.err;
+}
+
+TEST_F(Cli, AppsAndNetworksTables) {
+  cli({"apply", "-"}, kPlatform);
+  auto apps = cli({"apps", "--org", "acme"});
+  EXPECT_EQ(apps.status, 0) << apps.err;
+  EXPECT_TRUE(contains(apps.out, "NAME")) << apps.out;
+  EXPECT_TRUE(contains(apps.out, "tenant-a")) << apps.out;
+  EXPECT_TRUE(contains(apps.out, "cust-a")) << apps.out;
+  EXPECT_TRUE(contains(apps.out, "2 app(s)")) << apps.out;
+  auto none = cli({"apps", "--org", "nobody", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(none.out)["total_apps"], 0);
+
+  auto networks = cli({"networks"});
+  EXPECT_EQ(networks.status, 0) << networks.err;
+  EXPECT_TRUE(contains(networks.out, "2:45b")) << networks.out;
+  EXPECT_TRUE(contains(networks.out, "9:d844")) << networks.out;
+  EXPECT_TRUE(contains(networks.out, "enforce")) << networks.out;
+}
+
+TEST_F(Cli, SocketOptionAfterTheSubcommand) {
+  auto run = run_cli({"networks", "--socket", socket_path, "--json"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["total_networks"], 0);
+}
+
+TEST_F(Cli, Status) {
+  auto run = cli({"status"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_TRUE(contains(run.out, "ready: true")) << run.out;
+  EXPECT_TRUE(contains(run.out, "state.apps: 0")) << run.out;
+  EXPECT_TRUE(contains(run.out, "interfaces[0].interface: tap-web")) << run.out;
+}
+
+TEST_F(Cli, Explain) {
+  auto run = cli({"explain", kWebAddress, kTenantAddress, "--interface", "tap-web"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "machine_egress: drop (cross_network)\n");
+  run = cli({"explain", kWebAddress, kWebAddress, "--json"});
+  EXPECT_EQ(nlohmann::json::parse(run.out)["hook"], "uplink");
+  run = cli({"explain", "bogus", kWebAddress});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_TRUE(contains(run.err, "SRC")) << run.err;
+  run = cli({"explain", kWebAddress, kWebAddress, "--interface", "tap-nope"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_TRUE(contains(run.err, "HTTP 404")) << run.err;
+}
+
+TEST_F(Cli, MonitorPrintsEventsUntilTheAgentStops) {
+  CliRun run;
+  std::thread client([&] { run = cli({"monitor", "--json"}); });
+  wait_for_monitor_written();
+  server->stop();
+  client.join();
+  EXPECT_EQ(run.status, 0) << run.err;
+  std::istringstream lines(run.out);
+  std::string line;
+  std::vector<nlohmann::json> events;
+  while (std::getline(lines, line)) events.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(events.size(), 2u) << run.out;
+  EXPECT_EQ(events[0]["reason"], "cross_network");
+}
+
+TEST_F(Cli, MonitorHumanFormat) {
+  CliRun run;
+  std::thread client([&] { run = cli({"monitor"}); });
+  wait_for_monitor_written();
+  server->stop();
+  client.join();
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out.rfind("TIME ", 0), 0u) << run.out;
+  EXPECT_TRUE(contains(run.out, "machine_egress")) << run.out;
+  EXPECT_TRUE(contains(run.out, std::string(kWebAddress) + " -> " + kTenantAddress)) << run.out;
+  EXPECT_TRUE(contains(run.out, "spoofed_source")) << run.out;
+}
+
+}  // namespace
+}  // namespace sixguard::testing

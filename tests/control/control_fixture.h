@@ -1,0 +1,68 @@
+// A control plane over a fake map backend in a temporary state_dir, with a small platform:
+// org "acme" with networks default (2:45b) and cust-a (9:d844), apps web (default) and
+// tenant-a (cust-a), and two interfaces that exist.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "control_plane.h"
+#include "fake_map_backend.h"
+#include "temp_dir.h"
+
+namespace sixguard::testing {
+
+inline constexpr const char *kWebAddress = "fdaa:2:45b:a7b:174:db43:d3c6:2";
+inline constexpr const char *kTenantAddress = "fdaa:9:d844:a7b:e:33bd:e8b1:2";
+inline constexpr uint32_t kDefaultNet = 0x0002045b;
+inline constexpr uint32_t kCustNet = 0x0009d844;
+
+inline const char *kPlatform = R"([
+  {"type":"network.created","org":"acme","network":"default","id":"2:45b"},
+  {"type":"network.created","org":"acme","network":"cust-a","id":645188},
+  {"type":"app.created","org":"acme","app":"web"},
+  {"type":"app.created","org":"acme","app":"tenant-a","network":"cust-a"}
+])";
+
+class ControlFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    resolver.interfaces = {{"tap-web", 11}, {"tap-tenant", 12}, {"tap-spare", 13}};
+    config.state_dir = dir / "state";
+    config.infra_prefixes = {*parse_ipv6_prefix("fdaa::3/128")};
+    open();
+  }
+
+  void open() {
+    control.reset();
+    auto opened = ControlPlane::open(config, maps, resolver, observer);
+    ASSERT_TRUE(opened) << opened.error().describe();
+    control = std::move(*opened);
+    auto reconciled = control->reconcile();
+    ASSERT_TRUE(reconciled) << reconciled.error().describe();
+  }
+
+  ApplyResult apply(const std::string &body) { return control->apply(body); }
+
+  // Applies and expects success; returns the result for the counts.
+  ApplyResult apply_ok(const std::string &body) {
+    auto result = control->apply(body);
+    EXPECT_EQ(result.status, 200) << result.body.dump();
+    return result;
+  }
+
+  void apply_platform() { apply_ok(kPlatform); }
+
+  static std::string event(nlohmann::json object) { return object.dump(); }
+
+  TempDir dir;
+  ControlConfig config;
+  FakeMapBackend maps;
+  FakeResolver resolver;
+  RecordingObserver observer;
+  std::unique_ptr<ControlPlane> control;
+};
+
+}  // namespace sixguard::testing

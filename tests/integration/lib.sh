@@ -1,0 +1,435 @@
+# Shared by the integration tests and scripts/demo.sh: a "host" network namespace running the
+# real agent, machines each in their own namespace behind a veth pair, a Flycast proxy and a
+# DNS stand-in. Sourced, not run.
+#
+# Everything created is named "$SG_PREFIX-..." (namespaces) or "$SG_IFP..." (interfaces) with
+# the PID in it, and removed by sg_cleanup, which the EXIT trap runs on every exit path. Only
+# processes this script started are killed, by PID. Nothing touches the host's own namespace
+# except a bpffs mount under the work directory (unmounted on exit).
+#
+# Kernel-test rule: when the environment cannot run these tests (not root, no netns, no bpf),
+# sg_skip prints SKIP and exits 77 — unless SIXGUARD_REQUIRE_KERNEL_TESTS=1, then it fails.
+
+SG_ID=${SG_ID:-$$}
+SG_PREFIX=${SG_PREFIX:-sg-h4-$SG_ID}
+# Interface names have 15 characters at most: "s<pid>" + a short role.
+SG_IFP=${SG_IFP:-s$SG_ID}
+SG_HOST="$SG_PREFIX-host"
+SG_WORK=""
+SG_AGENT_PID=""
+SG_PIDS=()       # helper processes (socat, ping) we started; killed by PID on cleanup
+SG_NAMESPACES=() # namespaces we created
+SG_BPFFS_MOUNT=""
+SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
+SG_FAILURES=0
+
+sg_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+sg_fail() {
+  printf 'FAIL: %s\n' "$*"
+  SG_FAILURES=$((SG_FAILURES + 1))
+}
+sg_pass() { printf 'ok:   %s\n' "$*"; }
+sg_check() { # sg_check DESCRIPTION COMMAND... : ok when the command succeeds
+  local what=$1
+  shift
+  if "$@"; then sg_pass "$what"; else sg_fail "$what"; fi
+}
+
+sg_not() { ! "$@"; } # sg_check "x blocked" sg_not sg_probe_ping ...
+
+sg_skip() {
+  if [ "${SIXGUARD_REQUIRE_KERNEL_TESTS:-0}" = 1 ]; then
+    echo "FAIL: SIXGUARD_REQUIRE_KERNEL_TESTS=1 but $*"
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
+
+# Checks that this environment can run the test; skips (or fails) with the reason otherwise.
+sg_require_environment() {
+  [ "$(id -u)" -eq 0 ] || sg_skip "needs root (network namespaces, BPF)"
+  local tool
+  for tool in ip socat ping curl bpftool; do
+    command -v "$tool" >/dev/null || sg_skip "needs $tool"
+  done
+  [ -x "${SIXGUARD:-}" ] || sg_skip "sixguard binary not found at '${SIXGUARD:-}'"
+  local probe="$SG_PREFIX-probe"
+  ip netns add "$probe" 2>/dev/null || sg_skip "cannot create network namespaces"
+  ip netns del "$probe"
+  local dir
+  dir=$(mktemp -d "/tmp/$SG_PREFIX-bpffs-probe-XXXX")
+  if ! mount -t bpf bpf "$dir" 2>/dev/null; then
+    rmdir "$dir"
+    sg_skip "cannot mount a bpf filesystem"
+  fi
+  umount "$dir"
+  rmdir "$dir"
+  bpftool prog show >/dev/null 2>&1 || sg_skip "the bpf() syscall is refused"
+}
+
+sg_cleanup() {
+  local status=$?
+  set +e
+  if [ -n "$SG_AGENT_PID" ] && kill -0 "$SG_AGENT_PID" 2>/dev/null; then
+    kill -KILL "$SG_AGENT_PID" 2>/dev/null
+    wait "$SG_AGENT_PID" 2>/dev/null
+  fi
+  local pid
+  for pid in "${SG_PIDS[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
+  for pid in "${SG_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  local ns
+  for ns in "${SG_NAMESPACES[@]}"; do
+    ip netns del "$ns" 2>/dev/null
+  done
+  if [ -n "$SG_BPFFS_MOUNT" ] && mountpoint -q "$SG_BPFFS_MOUNT"; then
+    umount "$SG_BPFFS_MOUNT" 2>/dev/null || umount -l "$SG_BPFFS_MOUNT"
+  fi
+  if [ -n "$SG_WORK" ] && [ -z "${SG_KEEP_WORK:-}" ]; then rm -rf "$SG_WORK"; fi
+  return $status
+}
+
+# Sets up the work directory and the cleanup trap. Call first.
+sg_init() {
+  SG_WORK=$(mktemp -d "/tmp/$SG_PREFIX-XXXX")
+  trap sg_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+sg_ns() { # sg_ns NAME: creates a namespace with lo up, remembered for cleanup
+  ip netns add "$1" || return 1
+  SG_NAMESPACES+=("$1")
+  ip -n "$1" link set lo up
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# The host namespace: forwarding on, its own bpffs mount for the agent's pins.
+sg_host_create() {
+  sg_ns "$SG_HOST" || return 1
+  ip netns exec "$SG_HOST" sysctl -qw net.ipv6.conf.all.forwarding=1
+  if [ -z "${SG_BPFFS:-}" ]; then
+    SG_BPFFS_MOUNT="$SG_WORK/bpffs"
+    mkdir -p "$SG_BPFFS_MOUNT"
+    mount -t bpf bpf "$SG_BPFFS_MOUNT" || return 1
+    SG_BPFFS=$SG_BPFFS_MOUNT
+  fi
+}
+
+# sg_link NS HOSTIF ADDR: a veth pair HOSTIF (in the host namespace, fe80::1) <-> eth0 (in NS,
+# ADDR/128); NS routes fdaa::/16 via the host; the host routes ROUTE (default ADDR/128) to
+# HOSTIF. Re-running it after the link was deleted re-creates it (a machine restart).
+sg_link() {
+  local ns=$1 hostif=$2 addr=$3 route=${4:-$3/128}
+  ip link add "$hostif" netns "$SG_HOST" type veth peer name eth0 netns "$ns" || return 1
+  ip -n "$SG_HOST" addr add fe80::1/64 dev "$hostif" nodad
+  ip -n "$ns" addr add "$addr/128" dev eth0 nodad
+  ip -n "$ns" link set eth0 up
+  ip -n "$SG_HOST" link set "$hostif" up
+  ip -n "$ns" -6 route add fdaa::/16 via fe80::1 dev eth0
+  ip -n "$SG_HOST" -6 route replace "$route" dev "$hostif"
+}
+
+# sg_machine NAME HOSTIF ADDR: a machine namespace "$SG_PREFIX-NAME" with echo servers:
+# TCP 7000 and UDP 7001 answer what they receive; UDP 7002 appends what it receives to
+# $SG_WORK/NAME.udp (for one-way "was it delivered" checks).
+sg_machine() {
+  local name=$1 hostif=$2 addr=$3
+  local ns="$SG_PREFIX-$name"
+  sg_ns "$ns" || return 1
+  sg_link "$ns" "$hostif" "$addr" "${addr%:*}:0/112" || return 1
+  sg_spawn ip netns exec "$ns" socat TCP6-LISTEN:7000,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
+  sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:7001,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
+  : >"$SG_WORK/$name.udp"
+  sg_spawn ip netns exec "$ns" socat -u UDP6-RECV:7002 OPEN:"$SG_WORK/$name.udp",append
+}
+
+# sg_proxy NAME HOSTIF FLYCAST TARGET: the Flycast proxy. It answers on FLYCAST and connects
+# to TARGET with FLYCAST as its source (DESIGN §2 machine_ingress rule 6 passes exactly that).
+sg_proxy() {
+  local name=$1 hostif=$2 flycast=$3 target=$4
+  local ns="$SG_PREFIX-$name"
+  sg_ns "$ns" || return 1
+  sg_link "$ns" "$hostif" "$flycast" || return 1
+  sg_spawn ip netns exec "$ns" socat TCP6-LISTEN:7000,bind="[$flycast]",fork,reuseaddr \
+    TCP6:"[$target]":7000,bind="[$flycast]"
+}
+
+# sg_dns NAME HOSTIF: the platform DNS stand-in on fdaa::3 (UDP 53 answers what it receives).
+sg_dns() {
+  local name=$1 hostif=$2
+  local ns="$SG_PREFIX-$name"
+  sg_ns "$ns" || return 1
+  sg_link "$ns" "$hostif" fdaa::3 || return 1
+  sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:53,bind="[fdaa::3]",fork,reuseaddr \
+    SYSTEM:"read -r _; echo ok-dns"
+}
+
+sg_spawn() { # runs a helper in the background, remembered for cleanup
+  "$@" >/dev/null 2>&1 &
+  SG_PIDS+=($!)
+}
+
+# ---- probes: run in the source machine's namespace; succeed when the peer answered ----
+sg_probe_ping() { ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
+sg_probe_tcp() {
+  local out
+  out=$(ip netns exec "$SG_PREFIX-$1" timeout 4 socat -T 2 - \
+    TCP6:"[$2]":"${3:-7000}",connect-timeout=1 </dev/null 2>/dev/null)
+  [[ "$out" == ok-* ]]
+}
+sg_probe_udp() {
+  local out
+  out=$(echo probe | ip netns exec "$SG_PREFIX-$1" timeout 5 socat -t 3 -T 3 - \
+    UDP6:"[$2]":"${3:-7001}" 2>/dev/null)
+  [[ "$out" == ok-* ]]
+}
+
+# ---- the agent ----
+# sg_write_config FILE [extra yaml lines...]
+sg_write_config() {
+  local file=$1
+  shift
+  {
+    echo "state_dir: $SG_WORK/state"
+    echo "api_socket: $SG_WORK/api.sock"
+    echo "metrics_address: \"127.0.0.1:$SG_METRICS_PORT\""
+    echo "bpffs: $SG_BPFFS"
+    echo "mode: enforce"
+    echo "infra_prefixes: [\"fdaa::3/128\"]"
+    local line
+    for line in "$@"; do echo "$line"; done
+  } >"$file"
+}
+
+# sg_agent_start CONFIG: starts `sixguard agent` in the host namespace, waits for /readyz.
+sg_agent_start() {
+  local config=$1
+  local log="$SG_WORK/agent.log"
+  echo "---- agent start $(date +%T.%N)" >>"$log"
+  ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$config" >>"$log" 2>&1 &
+  SG_AGENT_PID=$! # `ip netns exec` execs the agent: this is the agent's own PID
+  sg_wait_ready || {
+    echo "agent did not become ready; its log:"
+    tail -n 30 "$log"
+    return 1
+  }
+}
+
+sg_agent_stop() { # sg_agent_stop [SIGNAL]: default TERM; waits for the exit, returns its status
+  local signal=${1:-TERM} status=0
+  [ -n "$SG_AGENT_PID" ] || return 0
+  kill -"$signal" "$SG_AGENT_PID" 2>/dev/null
+  wait "$SG_AGENT_PID" 2>/dev/null || status=$?
+  SG_AGENT_PID=""
+  return $status
+}
+
+sg_metrics() { # sg_metrics PATH: GET on the metrics listener
+  ip netns exec "$SG_HOST" curl -s --max-time 2 "http://127.0.0.1:$SG_METRICS_PORT$1"
+}
+
+sg_wait_ready() {
+  local i
+  for i in $(seq 1 100); do
+    if [ -n "$SG_AGENT_PID" ] && ! kill -0 "$SG_AGENT_PID" 2>/dev/null; then return 1; fi
+    [ "$(ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+      "http://127.0.0.1:$SG_METRICS_PORT/readyz" 2>/dev/null)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# sg_api METHOD PATH [BODY-FILE]: prints "<body>\n<http status>".
+sg_api() {
+  local method=$1 path=$2 body=${3:-}
+  local args=(-s --max-time 5 --unix-socket "$SG_WORK/api.sock" -X "$method" -w '\n%{http_code}')
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+  curl "${args[@]}" "http://sixguard$path"
+}
+
+# sg_attached HOSTIF: our programs are on the interface: an XDP program (ours, or libxdp's
+# dispatcher carrying ours) and our TC program on clsact egress.
+sg_attached() {
+  local out
+  out=$(ip netns exec "$SG_HOST" bpftool net show dev "$1" 2>/dev/null) || return 1
+  awk -v dev="$1(" '/^xdp:/ {s="xdp"} /^tc:/ {s="tc"} /^flow_dissector:/ {s=""}
+    s=="xdp" && index($0, dev)==1 {x=1}
+    s=="tc" && index($0, dev)==1 && /clsact\/egress/ && /sg_machine_ingr/ {t=1}
+    END {exit !(x && t)}' <<<"$out"
+}
+sg_detached() { # neither XDP nor any sg_ TC program on the interface
+  local out
+  out=$(ip netns exec "$SG_HOST" bpftool net show dev "$1" 2>/dev/null) || return 0
+  awk -v dev="$1(" '/^xdp:/ {s="xdp"} /^tc:/ {s="tc"} /^flow_dissector:/ {s=""}
+    s=="xdp" && index($0, dev)==1 {found=1}
+    s=="tc" && index($0, dev)==1 && /sg_/ {found=1}
+    END {exit found}' <<<"$out"
+}
+sg_wait_attached() {
+  local i
+  for i in $(seq 1 50); do
+    sg_attached "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---- the standard topology: 3 networks in 2 orgs, 4 machines, Flycast, DNS ----
+# net-a (acme, a:1): m1 app-a1, m2 app-a2; net-b (acme, b:1): m3 app-b1;
+# net-c (globex, c:1): m4 app-c1. Flycast FLYCAST targets app-a1 and is allocated into net-b.
+SG_MACHINES=(m1 m2 m3 m4)
+declare -A SG_ADDR=(
+  [m1]=fdaa:a:1:0:1:0:1:2 [m2]=fdaa:a:1:0:1:0:2:2
+  [m3]=fdaa:b:1:0:1:0:3:2 [m4]=fdaa:c:1:0:1:0:4:2)
+declare -A SG_NET=([m1]=net-a [m2]=net-a [m3]=net-b [m4]=net-c)
+declare -A SG_APP=([m1]=app-a1 [m2]=app-a2 [m3]=app-b1 [m4]=app-c1)
+SG_FLYCAST=fdaa:b:1:0:1:f1:0:1
+SG_FLYCAST_TARGET=app-a1
+SG_FLYCAST_NET=net-b
+
+sg_if() { echo "${SG_IFP}$1"; } # host-side interface of machine $1
+
+sg_topology() {
+  sg_host_create || return 1
+  local m
+  for m in "${SG_MACHINES[@]}"; do
+    sg_machine "$m" "$(sg_if "$m")" "${SG_ADDR[$m]}" || return 1
+  done
+  sg_proxy px "$(sg_if px)" "$SG_FLYCAST" "${SG_ADDR[m1]}" || return 1
+  sg_dns dns "$(sg_if dn)" || return 1
+  for m in "${SG_MACHINES[@]}"; do
+    sg_wait_listening "$SG_PREFIX-$m" 7000 7001 7002 || return 1
+  done
+  sg_wait_listening "$SG_PREFIX-px" 7000 && sg_wait_listening "$SG_PREFIX-dns" 53
+}
+
+# sg_wait_listening NS PORT...: the helpers' sockets are bound (they start in the background).
+sg_wait_listening() {
+  local ns=$1 port i
+  shift
+  for port in "$@"; do
+    for i in $(seq 1 50); do
+      ip netns exec "$ns" ss -Hlnu -Hlnt 2>/dev/null | grep -q ":$port\b" && break
+      sleep 0.05
+    done
+    [ "$i" -lt 50 ] || { echo "nothing listens on $port in $ns"; return 1; }
+  done
+}
+
+# The events describing the topology, NDJSON, to FILE. With ONLY_MACHINE=mN, just that
+# machine's machine.started.
+sg_write_events() {
+  local file=$1
+  cat >"$file" <<JSON
+{"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
+{"type":"network.created","org":"acme","network":"net-b","id":"b:1"}
+{"type":"network.created","org":"globex","network":"net-c","id":"c:1"}
+{"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
+{"type":"app.created","org":"acme","app":"app-a2","network":"net-a"}
+{"type":"app.created","org":"acme","app":"app-b1","network":"net-b"}
+{"type":"app.created","org":"globex","app":"app-c1","network":"net-c"}
+{"type":"flycast.allocated","app":"$SG_FLYCAST_TARGET","address":"$SG_FLYCAST","network":"$SG_FLYCAST_NET"}
+JSON
+  local m
+  for m in "${SG_MACHINES[@]}"; do
+    printf '{"type":"machine.started","app":"%s","machine":"%s","address":"%s","interface":"%s"}\n' \
+      "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" >>"$file"
+  done
+}
+
+# sg_expect_status EXPECTED "<body>\n<status>" : the HTTP status line matches
+sg_status_of() { tail -n 1 <<<"$1"; }
+sg_body_of() { sed '$d' <<<"$1"; }
+
+# Runs every probe of the matrix in parallel; results in $SG_WORK/matrix/<from>-<to>-<proto>
+# ("pass" or "block"). Targets: each machine, "fly" (the Flycast address, TCP) and "dns"
+# (fdaa::3: ping and UDP 53).
+sg_run_matrix() {
+  local dir="$SG_WORK/matrix"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local from to proto pids=()
+  for from in "${SG_MACHINES[@]}"; do
+    for to in "${SG_MACHINES[@]}"; do
+      [ "$from" = "$to" ] && continue
+      for proto in ping tcp; do
+        (if "sg_probe_$proto" "$from" "${SG_ADDR[$to]}"; then echo pass; else echo block; fi \
+          >"$dir/$from-$to-$proto") &
+        pids+=($!)
+      done
+    done
+    (if sg_probe_tcp "$from" "$SG_FLYCAST"; then echo pass; else echo block; fi \
+      >"$dir/$from-fly-tcp") &
+    pids+=($!)
+    (if sg_probe_ping "$from" fdaa::3; then echo pass; else echo block; fi \
+      >"$dir/$from-dns-ping") &
+    pids+=($!)
+  done
+  # socat's forking UDP responder can lose a datagram that arrives while it forks for another
+  # one, so each UDP server gets its probes one after the other (servers in parallel).
+  for to in "${SG_MACHINES[@]}" dns; do
+    (for from in "${SG_MACHINES[@]}"; do
+      [ "$from" = "$to" ] && continue
+      if [ "$to" = dns ]; then
+        if sg_probe_udp "$from" fdaa::3 53; then echo pass; else echo block; fi >"$dir/$from-dns-udp"
+      else
+        if sg_probe_udp "$from" "${SG_ADDR[$to]}"; then echo pass; else echo block; fi \
+          >"$dir/$from-$to-udp"
+      fi
+    done) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+
+# What DESIGN §2 says for each probe: machines reach machines of their own network only; the
+# Flycast address is reached from the network it was allocated into (and by its target app,
+# rule 6: replies to the proxy); fdaa::3 (infra) from everywhere.
+sg_expected() { # sg_expected FROM TO
+  local from=$1 to=$2
+  case "$to" in
+    dns) echo pass ;;
+    fly)
+      if [ "${SG_NET[$from]}" = "$SG_FLYCAST_NET" ] || [ "${SG_APP[$from]}" = "$SG_FLYCAST_TARGET" ]; then
+        echo pass
+      else echo block; fi ;;
+    *) if [ "${SG_NET[$from]}" = "${SG_NET[$to]}" ]; then echo pass; else echo block; fi ;;
+  esac
+}
+
+# Prints the matrix (cells: ping/tcp/udp, + reached, - blocked, ! unexpected) and counts
+# every probe whose outcome differs from sg_expected as a failure.
+sg_check_matrix() {
+  local dir="$SG_WORK/matrix" from to proto cell got want bad=0
+  printf '\n%-12s' "from \\ to"
+  for to in "${SG_MACHINES[@]}"; do printf '%-12s' "$to(${SG_NET[$to]})"; done
+  printf '%-12s%-10s\n' "flycast" "fdaa::3"
+  for from in "${SG_MACHINES[@]}"; do
+    printf '%-12s' "$from(${SG_NET[$from]})"
+    for to in "${SG_MACHINES[@]}" fly dns; do
+      cell=""
+      if [ "$from" = "$to" ]; then printf '%-12s' "."; continue; fi
+      local protos=(ping tcp udp)
+      [ "$to" = fly ] && protos=(tcp)
+      [ "$to" = dns ] && protos=(ping udp)
+      want=$(sg_expected "$from" "$to")
+      for proto in "${protos[@]}"; do
+        got=$(cat "$dir/$from-$to-$proto" 2>/dev/null || echo missing)
+        if [ "$got" != "$want" ]; then
+          cell+="!"
+          bad=$((bad + 1))
+          echo "$from -> $to $proto: got $got, want $want" >>"$dir/unexpected"
+        elif [ "$got" = pass ]; then cell+="+"; else cell+="-"; fi
+      done
+      printf '%-12s' "$cell"
+    done
+    printf '\n'
+  done
+  printf '(cells: ping,tcp,udp; flycast: tcp; fdaa::3: ping,udp53; + reached, - blocked, ! unexpected)\n\n'
+  [ -f "$dir/unexpected" ] && cat "$dir/unexpected"
+  return $bad
+}
