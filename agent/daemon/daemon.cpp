@@ -214,10 +214,7 @@ Status Agent::start() {
   log_info("api", "listening on " + config_.api_socket);
 
   auto metrics = exporter::MetricsServer::start(exporter_, config_.metrics_address);
-  if (!metrics) {
-    return Error{metrics.error().code,
-                 "metrics_address " + config_.metrics_address + ": " + metrics.error().message};
-  }
+  if (!metrics) return metrics.error();  // already names metrics_address
   metrics_server_ = std::move(*metrics);
   log_info("metrics", "listening on " + config_.metrics_address + " (port " +
                           std::to_string(metrics_server_->port()) + ")");

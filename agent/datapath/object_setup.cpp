@@ -17,7 +17,7 @@ const char *config_key(std::string_view map) {
   if (map == SG_MAP_FLYCAST) return "map_sizes.flycast";
   if (map == SG_MAP_INFRA) return "map_sizes.infra";
   if (map == SG_MAP_NET_FLAGS) return "map_sizes.net_flags";
-  if (map == SG_MAP_EVENTS) return "map_sizes.events_bytes";
+  if (map == SG_MAP_EVENTS) return "map_sizes.events";
   return nullptr;
 }
 
