@@ -52,7 +52,9 @@ TEST(Address, MalformedAddressesAreErrors) {
                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
     auto parsed = parse_ipv6(bad);
     EXPECT_FALSE(parsed.ok()) << "'" << bad << "'";
-    if (!parsed.ok()) EXPECT_NE(parsed.error().message.find("malformed"), std::string::npos);
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.error().message.find("malformed"), std::string::npos);
+    }
   }
 }
 
