@@ -7,7 +7,7 @@ SG_PACKAGES=(
   libelf-dev zlib1g-dev prometheus-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev libcli11-dev clang-format
   iproute2 iputils-ping socat curl ethtool nftables prometheus
-  qemu-system-x86 busybox-static cpio zstd xz-utils kmod linux-perf
+  qemu-system-x86 busybox-static cpio zstd xz-utils kmod debian-archive-keyring linux-perf
 )
 
 sg_log() { printf '==> %s\n' "$*" >&2; }
