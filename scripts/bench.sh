@@ -6,16 +6,17 @@
 #   scripts/bench.sh datapath [datapath_bench options]   # e.g. --repeat 1000000 --trials 7
 #   scripts/bench.sh all                                  # every group below
 #
-# Adding a group: put scripts/bench/<group>.sh next to this script; it is sourced here and
-# must define bench_<group>() and append <group> to BENCH_GROUPS (it may use build, need_root,
-# ROOT, BUILD_DIR, BENCH_OUT).
+#   scripts/bench.sh live|scale|control|restart          # scripts/bench/<group>.sh
+#
+# Adding a group: a script scripts/bench/<group>.sh, a bench_<group> function below and its
+# name in BENCH_GROUPS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BENCH_OUT=${BENCH_OUT:-$BUILD_DIR}
 JOBS=${JOBS:-2}
-BENCH_GROUPS=(datapath)
+BENCH_GROUPS=(datapath live scale control restart)
 
 usage() {
   echo "usage: $0 {all|$(IFS='|'; echo "${BENCH_GROUPS[*]}")} [options for the group's binary]" >&2
@@ -42,12 +43,17 @@ bench_datapath() {
   "$BUILD_DIR/tests/bench/datapath_bench" --json "$BENCH_OUT/bench-datapath.json" "$@"
 }
 
-# Groups contributed as files (see the header).
-for group_file in "$ROOT"/scripts/bench/*.sh; do
-  [[ -e $group_file ]] || continue
-  # shellcheck source=/dev/null
-  source "$group_file"
-done
+# The other groups are scripts of their own under scripts/bench/ (each builds what it needs,
+# prints a table and writes <group>.json).
+bench_script() {
+  local name=$1
+  shift
+  SIXGUARD_BENCH_OUT=$BENCH_OUT BUILD_DIR=$BUILD_DIR "$ROOT/scripts/bench/$name.sh" "$@"
+}
+bench_live() { bench_script live "$@"; }       # live packet rate vs XDP_DROP, nftables, TC
+bench_scale() { bench_script scale "$@"; }     # per-packet cost vs Flycast entries; memory
+bench_control() { bench_script control "$@"; } # events/s, apply latency, RSS
+bench_restart() { bench_script restart "$@"; } # SIGKILL to /readyz; leaked and lost packets
 
 group=${1:-}
 [[ -n $group ]] || { usage; exit 2; }

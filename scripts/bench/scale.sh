@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Scale (issue 6, group `scale`): ns/packet of the flycast and cross-network paths (machine
+# egress XDP and uplink TC) with 1, 1k, 100k and 1M Flycast entries, 10k networks and 1k
+# machines in the maps, measured with BPF_PROG_TEST_RUN beside a do-nothing floor at each
+# level; and each map's memory per entry (the kernel's memlock accounting). Never fails on
+# timing.
+#
+#   scripts/bench/scale.sh [scale_bench options]   # e.g. --repeat 5000000 --trials 7
+#
+# Output: a table on stdout, JSON in ${SIXGUARD_BENCH_OUT:-build/bench}/scale.json.
+set -euo pipefail
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sgb_init scale
+sgb_build scale_bench
+sg_log "scale: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+sgb_run "$BUILD_DIR/tests/bench/scale_bench" --json "$SGB_JSON" --ns-prefix "$SGB_PREFIX" "$@"
