@@ -106,6 +106,7 @@ MapImage desired_image(const State &state, const ControlConfig &config,
     if (network.audit) image.net_flags.emplace(id, SG_NET_AUDIT);
   }
   image.config = desired_config(config);
+  if (!image.net_flags.empty()) image.config.flags |= SG_CFG_NET_AUDIT_ANY;
   return image;
 }
 

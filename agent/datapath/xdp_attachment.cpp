@@ -79,6 +79,12 @@ bool same_tag(const xdp_program *a, const xdp_program *b) {
   return ta != nullptr && tb != nullptr && std::memcmp(ta, tb, BPF_TAG_SIZE) == 0;
 }
 
+bool has_tag(const xdp_program *program, const std::array<uint8_t, 8> &tag) {
+  static_assert(sizeof(tag) == BPF_TAG_SIZE);
+  const unsigned char *actual = xdp_program__tag(program);
+  return actual != nullptr && std::memcmp(actual, tag.data(), tag.size()) == 0;
+}
+
 }  // namespace
 
 std::string_view xdp_mode_name(XdpMode mode) {
@@ -102,6 +108,10 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, s
                       err != 0 ? static_cast<int>(-err) : ENOENT);
   }
   program->program_ = xdp;
+  program->object_bytes_ = object_bytes;
+  program->object_size_ = size;
+  program->pin_dir_ = pin_dir;
+  program->sizes_ = sizes;
   return program;
 }
 
@@ -132,6 +142,32 @@ Status XdpProgram::load_directly() {
   xdp_program__close(program_);
   program_ = from_fd;
   return {};
+}
+
+Result<std::array<uint8_t, 8>> XdpProgram::our_tag() {
+  if (fd() >= 0) {
+    auto info = program_info_by_fd(fd());
+    if (!info) return info.error();
+    return info->tag;
+  }
+  if (tag_) return *tag_;
+  auto opened = open_datapath_object(object_bytes_, object_size_, pin_dir_, "sixguard_xdp_tag");
+  if (!opened) return opened.error();
+  std::unique_ptr<bpf_object, void (*)(bpf_object *)> probe(*opened, bpf_object__close);
+  if (auto status = apply_map_sizes(probe.get(), sizes_); !status) return status.error();
+  if (auto status = enable_only(probe.get(), {kProgMachineEgress}); !status) {
+    return status.error();
+  }
+  if (int err = bpf_object__load(probe.get()); err != 0) {
+    return make_error("load " + std::string(kProgMachineEgress) + " to learn its tag", -err);
+  }
+  const bpf_program *loaded =
+      bpf_object__find_program_by_name(probe.get(), std::string(kProgMachineEgress).c_str());
+  if (loaded == nullptr) return make_error(std::string(kProgMachineEgress) + ": absent", ENOENT);
+  auto info = program_info_by_fd(bpf_program__fd(loaded));
+  if (!info) return info.error();
+  tag_ = info->tag;
+  return *tag_;
 }
 
 Result<XdpAttachment> XdpProgram::attach(int ifindex) {
@@ -168,7 +204,9 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
     if (ours != nullptr) {
       // Ours, inside a dispatcher: adopt if identical, else add the new one, then remove the
       // old one (both enforce the same maps meanwhile).
-      if (fd() >= 0 && same_tag(ours, program_)) {
+      auto tag = our_tag();
+      if (!tag) return tag.error();
+      if (has_tag(ours, *tag)) {
         return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, true);
       }
       uint32_t old_id = xdp_program__id(ours);

@@ -16,9 +16,11 @@
 // directly attached program, add-new-then-remove-old inside a dispatcher.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -103,8 +105,18 @@ class XdpProgram {
  private:
   XdpProgram() = default;
   Status load_directly();  // for replacing a directly attached program of ours
+  // The tag our sg_machine_egress has once loaded, to recognise an identical program already
+  // on an interface. libxdp loads program_ only when it attaches it, so before that a
+  // throwaway instance of the object is loaded once to learn the tag (the tag hashes the
+  // instructions only: the same whether loaded as XDP or as libxdp's freplace component).
+  Result<std::array<uint8_t, 8>> our_tag();
   bpf_object *object_ = nullptr;
   xdp_program *program_ = nullptr;
+  const void *object_bytes_ = nullptr;  // embedded in the binary: lives as long as we do
+  std::size_t object_size_ = 0;
+  std::string pin_dir_;
+  MapSizes sizes_;
+  std::optional<std::array<uint8_t, 8>> tag_;
 };
 
 }  // namespace sixguard

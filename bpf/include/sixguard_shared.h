@@ -88,6 +88,11 @@ struct sg_lpm_key {
  * more networks hold infrastructure prefixes than infra_nets has room for: every 6PN
  * address must then be looked up in sg_infra. */
 #define SG_CFG_INFRA_ANY_NET (1u << 1)
+/* Some network is in audit mode (has SG_NET_AUDIT in sg_net_flags). Only then does a drop
+ * look sg_net_flags up, which keeps a hash lookup off the drop path of a fully enforcing
+ * host. Whatever the order of the writes, a flag or an entry that is missing can only mean
+ * enforce: no window opens. */
+#define SG_CFG_NET_AUDIT_ANY (1u << 2)
 #define SG_CFG_INFRA_NETS 8
 
 struct sg_config {

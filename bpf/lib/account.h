@@ -20,7 +20,10 @@
 static __always_inline int sg_audit_applies(const struct sg_ctx *c, const struct sg_decision *d) {
   __u32 zero = 0;
   const struct sg_config *config = bpf_map_lookup_elem(&sg_config, &zero);
-  if (config && (config->flags & SG_CFG_AUDIT)) return 1;
+  if (!config) return 0;
+  if (config->flags & SG_CFG_AUDIT) return 1;
+  /* No network in audit: skip the sg_net_flags lookup (a fully enforcing host's drops). */
+  if (!(config->flags & SG_CFG_NET_AUDIT_ANY)) return 0;
   __u32 net = d->audit_net;
   if (d->audit_net_state == SG_AUDIT_NET_NONE) return 0;
   if (d->audit_net_state == SG_AUDIT_NET_UNKNOWN) {

@@ -317,6 +317,7 @@ int run(int argc, char **argv) {
     // the interface, 999 more machines and 10k networks flagged audit (none of them A or B).
     sg_config config{};
     config.infra_net_count = 1;
+    config.flags = SG_CFG_NET_AUDIT_ANY;  // the 10k audit networks are consulted on drops
     config.events_per_sec = 100;
     config.events_burst = 200;
     if (auto s = (*dp)->write_config(config); !s) return s;

@@ -254,6 +254,9 @@ std::vector<Row> build_rows() {
        kCross, Iface::kDefault, audit_network(kNetA)});
   add({"egress audit of the destination's network does not apply to the sender", E, udp6(a.m1, a.b),
        kDrop, kCross, Iface::kDefault, audit_network(kNetB)});
+  add({"egress network audit entry is not consulted without SG_CFG_NET_AUDIT_ANY", E,
+       udp6(a.m1, a.b), kDrop, kCross, Iface::kDefault,
+       Tweak{0, {kNetA}, std::nullopt, /*without_audit_any=*/true}});
   add({"egress spoofed source under global audit passes as audit", E, udp6(a.b, a.a_peer), kAudit,
        kSpoofed, Iface::kDefault, global_audit()});
   add({"egress malformed under network audit passes as audit", E,
@@ -559,6 +562,10 @@ uint64_t counted_bytes(const Row &row) {
 sg_config config_of(const Row &row) {
   sg_config config = base_config();
   config.flags |= row.tweak.config_flags;
+  // As the agent does: the per-network audit entries are consulted only under this flag.
+  if (!row.tweak.audit_networks.empty() && !row.tweak.without_audit_any) {
+    config.flags |= SG_CFG_NET_AUDIT_ANY;
+  }
   if (row.tweak.infra_nets) {
     config.infra_net_count = static_cast<uint32_t>(row.tweak.infra_nets->size());
     for (std::size_t i = 0; i < SG_CFG_INFRA_NETS; ++i) {

@@ -21,6 +21,9 @@ struct Tweak {
   uint32_t config_flags = 0;                        // SG_CFG_*
   std::vector<uint32_t> audit_networks;             // sg_net_flags SG_NET_AUDIT
   std::optional<std::vector<uint32_t>> infra_nets;  // replaces sg_config.infra_nets
+  // audit_networks normally come with SG_CFG_NET_AUDIT_ANY, as the agent writes them; a row
+  // can leave the flag out to show the entries are then not consulted.
+  bool without_audit_any = false;
 };
 
 struct Row {

@@ -113,13 +113,16 @@ TEST_F(ControlPlaneTest, NetworkModeSetsAndClearsTheAuditFlag) {
       {"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}}
                .dump());
   EXPECT_EQ(maps.net_flags, (std::map<uint32_t, uint32_t>{{kCustNet, SG_NET_AUDIT}}));
+  EXPECT_TRUE(maps.config.flags & SG_CFG_NET_AUDIT_ANY);
   apply_ok(nlohmann::json{
       {"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "enforce"}}
                .dump());
   EXPECT_TRUE(maps.net_flags.empty());
-  EXPECT_EQ(maps.writes,
-            (std::vector<std::string>{"put_net_flags " + std::to_string(kCustNet),
-                                      "delete_net_flags " + std::to_string(kCustNet)}));
+  EXPECT_FALSE(maps.config.flags & SG_CFG_NET_AUDIT_ANY);
+  // sg_config (whose SG_CFG_NET_AUDIT_ANY gates the per-network lookup) is written last.
+  EXPECT_EQ(maps.writes, (std::vector<std::string>{
+                             "put_net_flags " + std::to_string(kCustNet), "write_config",
+                             "delete_net_flags " + std::to_string(kCustNet), "write_config"}));
 }
 
 TEST_F(ControlPlaneTest, WholeBatchValidatedAgainstEarlierEventsOfTheBatch) {

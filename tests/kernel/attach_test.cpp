@@ -22,6 +22,7 @@
 #include "fd.h"
 #include "kernel_test.h"
 #include "netns.h"
+#include "program_names.h"
 
 namespace sixguard {
 namespace {
@@ -93,6 +94,37 @@ class AttachKernel : public ::testing::Test {
     return output->output;
   }
 
+  // The id of the XDP program the kernel runs on the interface (libxdp's dispatcher, or a
+  // program attached directly); 0 when none. Call inside the host namespace.
+  uint32_t xdp_program_on_interface() const {
+    xdp_multiprog *multiprog = xdp_multiprog__get_from_ifindex(ifindex_);
+    if (libxdp_get_error(multiprog) != 0 || multiprog == nullptr) return 0;
+    const xdp_program *main = xdp_multiprog__main_prog(multiprog);
+    const uint32_t id = main != nullptr ? xdp_program__id(main) : 0;
+    xdp_multiprog__close(multiprog);
+    return id;
+  }
+
+  // True when the interface runs libxdp's dispatcher dispatcher_id and program component_id
+  // (named sg_machine_egress) is one of its components. Call inside the host namespace.
+  bool dispatcher_holds(uint32_t dispatcher_id, uint32_t component_id) const {
+    xdp_multiprog *multiprog = xdp_multiprog__get_from_ifindex(ifindex_);
+    if (libxdp_get_error(multiprog) != 0 || multiprog == nullptr) return false;
+    bool found = false;
+    const xdp_program *main = xdp_multiprog__main_prog(multiprog);
+    if (!xdp_multiprog__is_legacy(multiprog) && main != nullptr &&
+        xdp_program__id(main) == dispatcher_id) {
+      for (auto *p = xdp_multiprog__next_prog(nullptr, multiprog); p != nullptr;
+           p = xdp_multiprog__next_prog(p, multiprog)) {
+        const char *name = xdp_program__name(p);
+        found = found || (xdp_program__id(p) == component_id && name != nullptr &&
+                          kernel_name_matches(name, kProgMachineEgress));
+      }
+    }
+    xdp_multiprog__close(multiprog);
+    return found;
+  }
+
   std::optional<PinDir> pins_;
   std::optional<NetNs> host_, machine_;
   std::optional<VethPair> veth_;
@@ -123,11 +155,21 @@ TEST_F(AttachKernel, MachineHooksAttachAndBpftoolSeesThem) {
   EXPECT_EQ((*tc)->program_id, ingress->program_id());
   EXPECT_EQ((*tc)->program_name, "sg_machine_ingr");
 
+  // What the kernel runs on the interface: our program itself when attached directly, else
+  // libxdp's dispatcher, which must then hold our program as one of its components.
+  const uint32_t on_interface = in_host([&] { return xdp_program_on_interface(); });
+  if (egress->in_dispatcher()) {
+    EXPECT_TRUE(in_host([&] { return dispatcher_holds(on_interface, egress->program_id()); }))
+        << "dispatcher id " << on_interface << " does not hold our program id "
+        << egress->program_id();
+  } else {
+    EXPECT_EQ(on_interface, egress->program_id());
+  }
   const std::string net = bpftool_net();
   // bpftool lists XDP by mode and program id: "sgh2host(2) driver id 514".
   const std::string xdp_line = "sgh2host(" + std::to_string(ifindex_) + ") " +
                                (egress->mode() == XdpMode::kNative ? "driver" : "generic") +
-                               " id " + std::to_string(egress->program_id());
+                               " id " + std::to_string(on_interface);
   EXPECT_NE(net.find(xdp_line), std::string::npos) << net;
   EXPECT_NE(net.find("sg_machine_ingr"), std::string::npos) << net;
   EXPECT_NE(net.find("sgh2host(" + std::to_string(ifindex_) + ") clsact/egress"), std::string::npos)
