@@ -172,7 +172,7 @@ run_one() {
         -nodefaults -no-user-config -display none -monitor none -no-reboot \
         -serial "file:$console" \
         -kernel "$kdir/vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
-        -append "console=ttyS0 quiet panic=-1 oops=panic mitigations=off sixguard.cmd=$dir/command.sh" \
+        -append "console=ttyS0 quiet panic=-1 oops=panic mitigations=off sixguard.cmd=$dir/command.sh sixguard.bind=$repo,$build_dir" \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
         "${out_share[@]}" \
         </dev/null >"$dir/qemu.log" 2>&1 &
