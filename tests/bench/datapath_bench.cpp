@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bench_baseline.skel.h"
+#include "hook_test_run.h"
 #include "packet_builder.h"
 #include "scenario.h"
 #include "verdict_table.h"
@@ -146,33 +147,13 @@ Result<Measurement> measure(int prog_fd, bool xdp, const std::vector<uint8_t> &p
                             uint32_t ifindex, const Options &options, uint32_t expected) {
   Measurement m;
   for (int trial = 0; trial < options.trials; ++trial) {
-    LIBBPF_OPTS(bpf_test_run_opts, opts);
-    opts.data_in = packet.data();
-    opts.data_size_in = static_cast<uint32_t>(packet.size());
-    opts.repeat = options.repeat;
-    xdp_md xdp_ctx{};
-    __sk_buff skb_ctx{};
-    if (xdp) {
-      xdp_ctx.data_end = static_cast<uint32_t>(packet.size());
-      xdp_ctx.ingress_ifindex = ifindex;
-      opts.ctx_in = &xdp_ctx;
-      opts.ctx_size_in = sizeof(xdp_ctx);
-    } else {
-      skb_ctx.ifindex = ifindex;
-      opts.ctx_in = &skb_ctx;
-      opts.ctx_size_in = sizeof(skb_ctx);
-    }
+    bench::HookTestRun test_run(xdp, packet, ifindex, options.repeat);
     const uint64_t start = now_ns();
-    if (int err = bpf_prog_test_run_opts(prog_fd, &opts); err) {
-      return make_error("BPF_PROG_TEST_RUN", -err);
-    }
+    const Status ran = test_run.run(prog_fd, expected);
     const uint64_t elapsed = now_ns() - start;
-    if (opts.retval != expected) {
-      return make_error("returned " + std::to_string(static_cast<int32_t>(opts.retval)) +
-                        ", expected " + std::to_string(static_cast<int32_t>(expected)));
-    }
+    if (!ran) return ran.error();
     m.trials.push_back(static_cast<double>(elapsed) / options.repeat);
-    m.kernel_ns.push_back(opts.duration);
+    m.kernel_ns.push_back(test_run.kernel_duration());
   }
   std::vector<double> sorted = m.trials;
   std::sort(sorted.begin(), sorted.end());

@@ -37,6 +37,7 @@
 
 #include "bench_baseline.skel.h"
 #include "datapath_harness.h"
+#include "hook_test_run.h"
 #include "kernel_test.h"
 #include "live_system.h"
 #include "netns.h"
@@ -138,31 +139,11 @@ Result<double> measure(int prog_fd, bool xdp, const std::vector<std::vector<uint
   for (int trial = 0; trial < o.trials; ++trial) {
     uint64_t elapsed = 0;
     for (const auto &packet : packets) {
-      LIBBPF_OPTS(bpf_test_run_opts, opts);
-      opts.data_in = packet.data();
-      opts.data_size_in = static_cast<uint32_t>(packet.size());
-      opts.repeat = repeat;
-      xdp_md xdp_ctx{};
-      __sk_buff skb_ctx{};
-      if (xdp) {
-        xdp_ctx.data_end = static_cast<uint32_t>(packet.size());
-        xdp_ctx.ingress_ifindex = ifindex;
-        opts.ctx_in = &xdp_ctx;
-        opts.ctx_size_in = sizeof(xdp_ctx);
-      } else {
-        skb_ctx.ifindex = ifindex;
-        opts.ctx_in = &skb_ctx;
-        opts.ctx_size_in = sizeof(skb_ctx);
-      }
+      bench::HookTestRun test_run(xdp, packet, ifindex, repeat);
       const uint64_t start = thread_ns();
-      if (int err = bpf_prog_test_run_opts(prog_fd, &opts); err != 0) {
-        return make_error("BPF_PROG_TEST_RUN", -err);
-      }
+      const Status ran = test_run.run(prog_fd, expected);
       elapsed += thread_ns() - start;
-      if (opts.retval != expected) {
-        return make_error("returned " + std::to_string(static_cast<int32_t>(opts.retval)) +
-                          ", expected " + std::to_string(static_cast<int32_t>(expected)));
-      }
+      if (!ran) return ran.error();
     }
     trials.push_back(static_cast<double>(elapsed) / (static_cast<double>(repeat) * packets.size()));
   }
