@@ -17,6 +17,15 @@ int sg_machine_egress(struct xdp_md *ctx) {
   return sg_run_xdp(ctx, SG_HOOK_MACHINE_EGRESS);
 }
 
+/* machine_egress where the XDP program cannot load (kernels before 5.18 lack
+ * bpf_xdp_load_bytes): the same chain on TC clsact ingress of the host side of the machine's
+ * interface, which sees the same frames once they are skbs. The machine is
+ * sg_machines[skb->ifindex]. */
+SEC("tc")
+int sg_egress_tc(struct __sk_buff *skb) {
+  return sg_run_tc(skb, SG_HOOK_MACHINE_EGRESS, 0);
+}
+
 /* TC clsact egress of the same interface: what is delivered to the machine. */
 SEC("tc")
 int sg_machine_ingress(struct __sk_buff *skb) {

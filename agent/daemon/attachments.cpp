@@ -28,11 +28,11 @@ Status AttachmentRegistry::attach_machine(const std::string &name, uint32_t ifin
   Entry entry;
   entry.info = InterfaceAttachment{name, ifindex, InterfaceRole::kMachine, {}};
   entry.info.hooks.push_back(HookAttachment{SG_HOOK_MACHINE_EGRESS,
-                                            std::string(xdp_mode_name(egress->mode())),
-                                            egress->program_id(), egress->adopted()});
+                                            std::string(egress->mode_name()), egress->program_id(),
+                                            egress->adopted()});
   entry.info.hooks.push_back(
       HookAttachment{SG_HOOK_MACHINE_INGRESS, "tc", ingress->program_id(), ingress->adopted()});
-  entry.xdp.emplace(std::move(*egress));
+  entry.egress.emplace(std::move(*egress));
   entry.tc.emplace(std::move(*ingress));
   std::lock_guard lock(mutex_);
   entries_.erase(ifindex);  // a stale entry under another name: its objects leave as they are
@@ -76,8 +76,8 @@ Status AttachmentRegistry::detach(uint32_t ifindex) {
   if (entry->tc) {
     if (auto status = entry->tc->detach(); !status) result = status;
   }
-  if (entry->xdp) {
-    if (auto status = entry->xdp->detach(); !status) result = status;
+  if (entry->egress) {
+    if (auto status = entry->egress->detach(); !status) result = status;
   }
   if (!result) return context(result.error(), "detach", entry->info.name);
   return {};

@@ -1,5 +1,6 @@
 // The interfaces this agent has attached programs to, by ifindex: machine interfaces carry
-// machine_egress (XDP) and machine_ingress (TC clsact egress); uplinks carry uplink (TC
+// machine_egress (XDP, or TC clsact ingress on older kernels) and machine_ingress (TC clsact
+// egress); uplinks carry uplink (TC
 // ingress). Holds the RAII attachment objects, whose default is to LEAVE the programs
 // attached when destroyed (agent exit, crash: enforcement never depends on the agent).
 //
@@ -64,8 +65,8 @@ class AttachmentRegistry {
  private:
   struct Entry {
     InterfaceAttachment info;
-    std::optional<XdpAttachment> xdp;
-    std::optional<TcAttachment> tc;
+    std::optional<MachineEgressAttachment> egress;  // machine interfaces
+    std::optional<TcAttachment> tc;                 // machine_ingress, or the uplink hook
   };
 
   DatapathService &datapath_;

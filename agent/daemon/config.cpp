@@ -110,6 +110,18 @@ std::string_view mode_name(EnforcementMode mode) {
   return mode == EnforcementMode::kAudit ? "audit" : "enforce";
 }
 
+std::string_view egress_hook_setting_name(EgressHookSetting setting) {
+  switch (setting) {
+    case EgressHookSetting::kXdp:
+      return "xdp";
+    case EgressHookSetting::kTc:
+      return "tc";
+    case EgressHookSetting::kAuto:
+      break;
+  }
+  return "auto";
+}
+
 std::vector<Ipv6Prefix> AgentConfig::default_infra_prefixes() {
   auto prefix = parse_ipv6_prefix(kDefaultInfraPrefix);
   return {prefix.value()};
@@ -188,6 +200,17 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         } else {
           return key_error(source, key, "must be enforce or audit, got \"" + *text + "\"");
         }
+      } else if (key == "machine_egress_hook") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        bool known = false;
+        for (auto setting :
+             {EgressHookSetting::kAuto, EgressHookSetting::kXdp, EgressHookSetting::kTc}) {
+          if (*text != egress_hook_setting_name(setting)) continue;
+          config.machine_egress_hook = setting;
+          known = true;
+        }
+        if (!known) return key_error(source, key, "must be auto, xdp or tc, got \"" + *text + "\"");
       } else if (key == "uplinks") {
         if (auto status = parse_uplinks(value, source, config.uplinks); !status) {
           return status.error();
@@ -238,6 +261,8 @@ std::string render_config(const AgentConfig &config) {
       << config.metrics_address;
   out << YAML::Key << "bpffs" << YAML::Value << config.bpffs;
   out << YAML::Key << "mode" << YAML::Value << std::string(mode_name(config.mode));
+  out << YAML::Key << "machine_egress_hook" << YAML::Value
+      << std::string(egress_hook_setting_name(config.machine_egress_hook));
   out << YAML::Key << "uplinks" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto &uplink : config.uplinks) out << uplink;
   out << YAML::EndSeq;

@@ -38,6 +38,12 @@ inline constexpr uint32_t kMinEventsBytes = 4096;
 enum class EnforcementMode { kEnforce, kAudit };
 std::string_view mode_name(EnforcementMode mode);
 
+// machine_egress_hook (extends DESIGN §4): where machine_egress runs. auto: XDP where the
+// kernel can load it (5.18+), else TC clsact ingress; xdp or tc force one (xdp fails to start
+// on an older kernel rather than fall back).
+enum class EgressHookSetting { kAuto, kXdp, kTc };
+std::string_view egress_hook_setting_name(EgressHookSetting setting);
+
 struct MapSizes {
   uint32_t machines = kDefaultMachinesSize;
   uint32_t flycast = kDefaultFlycastSize;
@@ -60,6 +66,7 @@ struct AgentConfig {
   ListenAddress metrics_listen{"", 9530};
   std::string bpffs{kDefaultBpffs};
   EnforcementMode mode = EnforcementMode::kEnforce;
+  EgressHookSetting machine_egress_hook = EgressHookSetting::kAuto;
   std::vector<std::string> uplinks;
   std::vector<Ipv6Prefix> infra_prefixes = default_infra_prefixes();
   MapSizes map_sizes;

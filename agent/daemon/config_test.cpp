@@ -32,6 +32,7 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->bpffs, kDefaultBpffs);
   EXPECT_EQ(config->pin_dir(), std::string(kDefaultBpffs) + "/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kEnforce);
+  EXPECT_EQ(config->machine_egress_hook, EgressHookSetting::kAuto);
   EXPECT_TRUE(config->uplinks.empty());
   ASSERT_EQ(config->infra_prefixes.size(), 1u);
   EXPECT_EQ(config->infra_prefixes[0].str(), kDefaultInfraPrefix);
@@ -65,6 +66,7 @@ api_socket: /tmp/s/api.sock
 metrics_address: "[::1]:9999"
 bpffs: /tmp/bpf
 mode: audit
+machine_egress_hook: tc
 uplinks: [eth0, wg0]
 infra_prefixes: ["fdaa::3/128", "fdaa:0:1::/48"]
 map_sizes: {machines: 10, flycast: 20, infra: 30, net_flags: 40, events: 8192}
@@ -79,6 +81,7 @@ events_burst: 9
   EXPECT_EQ(config->metrics_listen.port, 9999);
   EXPECT_EQ(config->pin_dir(), "/tmp/bpf/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kAudit);
+  EXPECT_EQ(config->machine_egress_hook, EgressHookSetting::kTc);
   EXPECT_EQ(config->uplinks, (std::vector<std::string>{"eth0", "wg0"}));
   ASSERT_EQ(config->infra_prefixes.size(), 2u);
   EXPECT_EQ(config->infra_prefixes[1].str(), "fdaa:0:1::/48");
@@ -102,6 +105,7 @@ TEST(DaemonConfig, RenderedConfigReadsBackTheSame) {
 TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {
   expect_error("colour: blue\n", "colour");
   expect_error("mode: strict\n", "mode");
+  expect_error("machine_egress_hook: ebpf\n", "machine_egress_hook");
   expect_error("state_dir: relative/path\n", "state_dir");
   expect_error("state_dir: [a]\n", "state_dir");
   expect_error("metrics_address: \"9530\"\n", "metrics_address");

@@ -130,7 +130,9 @@ Status Agent::start() {
   if (!datapath) return datapath.error();
   datapath_ = std::move(*datapath);
   attachments_.emplace(*datapath_);
-  log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir());
+  log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir() +
+                           "; machine_egress on " + std::string(datapath_->machine_egress_hook()) +
+                           " (" + datapath_->machine_egress_hook_reason() + ")");
 
   auto links = LinkWatcher::open([this](const LinkChange &change) { on_link_change(change); },
                                  [this] { sync_attachments(); });
@@ -192,7 +194,9 @@ Status Agent::start() {
       [this] { return attachments_->counts(); }));
 
   status_ =
-      std::make_unique<DaemonStatus>(config_, *attachments_, exporter_.readiness(), map_stats_);
+      std::make_unique<DaemonStatus>(config_, *attachments_, exporter_.readiness(), map_stats_,
+                                     DatapathSummary{std::string(datapath_->machine_egress_hook()),
+                                                     datapath_->machine_egress_hook_reason()});
   explainer_ = std::make_unique<DaemonExplainer>(*datapath_, *control_);
   if (auto events = datapath_->events_map()) {
     if (auto hub = MonitorHub::start(std::move(*events))) {

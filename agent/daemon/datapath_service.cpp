@@ -21,6 +21,17 @@ DatapathOptions options_from(const AgentConfig &config) {
   options.sizes.infra = config.map_sizes.infra;
   options.sizes.net_flags = config.map_sizes.net_flags;
   options.sizes.events_bytes = config.map_sizes.events;
+  switch (config.machine_egress_hook) {
+    case EgressHookSetting::kAuto:
+      options.egress_hook = EgressHookChoice::kAuto;
+      break;
+    case EgressHookSetting::kXdp:
+      options.egress_hook = EgressHookChoice::kXdp;
+      break;
+    case EgressHookSetting::kTc:
+      options.egress_hook = EgressHookChoice::kTc;
+      break;
+  }
   return options;
 }
 
@@ -45,7 +56,14 @@ MapBackend &DatapathService::map_backend() {
   return *impl_->backend;
 }
 
-Result<XdpAttachment> DatapathService::attach_machine_egress(int ifindex) {
+std::string_view DatapathService::machine_egress_hook() const {
+  return egress_hook_name(impl_->datapath->egress_hook().hook);
+}
+const std::string &DatapathService::machine_egress_hook_reason() const {
+  return impl_->datapath->egress_hook().reason;
+}
+
+Result<MachineEgressAttachment> DatapathService::attach_machine_egress(int ifindex) {
   return impl_->datapath->attach_machine_egress(ifindex);
 }
 Result<TcAttachment> DatapathService::attach_machine_ingress(int ifindex) {

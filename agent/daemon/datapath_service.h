@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config.h"
+#include "egress_attachment.h"
 #include "map_backend.h"
 #include "map_handle.h"
 #include "result.h"
@@ -40,7 +41,11 @@ class DatapathService {
   // The pinned maps as the control plane's MapBackend.
   MapBackend &map_backend();
 
-  Result<XdpAttachment> attach_machine_egress(int ifindex);
+  // Where machine_egress runs on this kernel ("xdp" or "tc") and why.
+  std::string_view machine_egress_hook() const;
+  const std::string &machine_egress_hook_reason() const;
+
+  Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   Result<TcAttachment> attach_machine_ingress(int ifindex);
   Result<TcAttachment> attach_uplink(int ifindex);
 

@@ -17,6 +17,8 @@ nlohmann::json DaemonStatus::status() {
                         {"ready", readiness.ready},
                         {"pin_dir", config_.pin_dir()}};
   if (!readiness.ready) out["ready_reason"] = readiness.reason;
+  out["datapath"] = {{"machine_egress_hook", datapath_.machine_egress_hook},
+                     {"reason", datapath_.machine_egress_hook_reason}};
 
   const auto counts = attachments_.counts();
   nlohmann::json per_hook = nlohmann::json::object();

@@ -18,20 +18,28 @@ namespace sixguard::daemon {
 
 // GET /v1/status:
 //   {"version", "kernel", "mode", "ready", "ready_reason"?, "pin_dir",
+//    "datapath": {"machine_egress_hook": "xdp"|"tc", "reason"},
 //    "attached_interfaces": {"machine_egress": n, "machine_ingress": n, "uplink": n},
 //    "interfaces": [{"interface", "ifindex", "role": "machine"|"uplink",
 //                    "hooks": [{"hook", "mode": "native"|"generic"|"tc", "program_id",
 //                               "adopted"}]}],
 //    "maps": {"machines": {"entries", "capacity"}, ...}}
+// The datapath decisions made at load, for status.
+struct DatapathSummary {
+  std::string machine_egress_hook;  // "xdp" | "tc"
+  std::string machine_egress_hook_reason;
+};
+
 class DaemonStatus final : public StatusProvider {
  public:
   DaemonStatus(const AgentConfig &config, const AttachmentRegistry &attachments,
                const exporter::Readiness &readiness,
-               std::shared_ptr<exporter::MapStatsSource> map_stats)
+               std::shared_ptr<exporter::MapStatsSource> map_stats, DatapathSummary datapath)
       : config_(config),
         attachments_(attachments),
         readiness_(readiness),
-        map_stats_(std::move(map_stats)) {}
+        map_stats_(std::move(map_stats)),
+        datapath_(std::move(datapath)) {}
   nlohmann::json status() override;
 
  private:
@@ -39,6 +47,7 @@ class DaemonStatus final : public StatusProvider {
   const AttachmentRegistry &attachments_;
   const exporter::Readiness &readiness_;
   std::shared_ptr<exporter::MapStatsSource> map_stats_;
+  DatapathSummary datapath_;
 };
 
 // POST /v1/explain. The packet is IPv6/UDP src -> dst in an Ethernet frame, run through the

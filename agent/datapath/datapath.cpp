@@ -34,13 +34,18 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   // Closed on every error path below; ownership passes to the Datapath at the end.
   std::unique_ptr<bpf_object, void (*)(bpf_object *)> object(*opened, bpf_object__close);
 
+  auto egress_hook = decide_egress_hook(options.egress_hook);
+  if (!egress_hook) return egress_hook.error();
+  const bool egress_on_xdp = egress_hook->hook == EgressHook::kXdp;
+
   if (auto status = apply_map_sizes(object.get(), options.sizes); !status) return status.error();
   // sg_machine_egress is loaded by libxdp from its own instance of the object (XdpProgram).
-  if (auto status = enable_only(object.get(),
-                                {kProgMachineIngress, kProgUplink, kProgUplinkL3, kProgExplain});
-      !status) {
-    return status.error();
-  }
+  auto enabled = egress_on_xdp
+                     ? enable_only(object.get(),
+                                   {kProgMachineIngress, kProgUplink, kProgUplinkL3, kProgExplain})
+                     : enable_only(object.get(), {kProgMachineEgressTc, kProgMachineIngress,
+                                                  kProgUplink, kProgUplinkL3, kProgExplain});
+  if (!enabled) return enabled.error();
   if (auto status = check_pinned_maps(object.get(), pin_dir); !status) return status.error();
   if (int err = bpf_object__load(object.get()); err != 0) {
     return make_error("load BPF object (pins in " + pin_dir + "; libbpf's log above has details)",
@@ -48,12 +53,17 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   }
   auto maps = PinnedMaps::from_object(object.get());
   if (!maps) return maps.error();
-  auto xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes);
-  if (!xdp) return xdp.error();
+  std::unique_ptr<XdpProgram> xdp;
+  if (egress_on_xdp) {
+    auto opened_xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes);
+    if (!opened_xdp) return opened_xdp.error();
+    xdp = std::move(*opened_xdp);
+  }
 
   std::unique_ptr<Datapath> datapath(new Datapath(std::move(*maps)));
   datapath->object_ = object.release();
-  datapath->xdp_ = std::move(*xdp);
+  datapath->xdp_ = std::move(xdp);
+  datapath->egress_hook_ = std::move(*egress_hook);
   datapath->pin_dir_ = pin_dir;
   datapath->sizes_ = options.sizes;
   return datapath;
@@ -65,13 +75,31 @@ Datapath::~Datapath() {
 }
 
 int Datapath::program_fd(std::string_view name) const {
-  if (name == kProgMachineEgress) return xdp_->fd();
+  if (name == kProgMachineEgress) return xdp_ ? xdp_->fd() : -1;
   const bpf_program *program = bpf_object__find_program_by_name(object_, std::string(name).c_str());
   return program != nullptr ? bpf_program__fd(program) : -1;
 }
 
-Result<XdpAttachment> Datapath::attach_machine_egress(int ifindex) {
-  return xdp_->attach(ifindex);
+Result<MachineEgressAttachment> Datapath::attach_machine_egress(int ifindex) {
+  if (xdp_ == nullptr) {
+    auto tc =
+        TcAttachment::attach(ifindex, TcDirection::kIngress, program_fd(kProgMachineEgressTc));
+    if (!tc) return tc.error();
+    // Enforcement is in place on TC: now an XDP sg_machine_egress of an earlier agent can go.
+    if (auto status = XdpProgram::detach_ours(ifindex); !status) return status.error();
+    return MachineEgressAttachment(std::move(*tc));
+  }
+  auto xdp = xdp_->attach(ifindex);
+  if (!xdp) return xdp.error();
+  // The reverse: our TC fallback left on clsact ingress (never an uplink program there).
+  auto present = TcAttachment::query(ifindex, TcDirection::kIngress);
+  if (!present) return present.error();
+  if (*present && kernel_name_matches((*present)->program_name, kProgMachineEgressTc)) {
+    if (auto status = TcAttachment::detach_ours(ifindex, TcDirection::kIngress); !status) {
+      return status.error();
+    }
+  }
+  return MachineEgressAttachment(std::move(*xdp));
 }
 
 Result<TcAttachment> Datapath::attach_machine_ingress(int ifindex) {
@@ -142,7 +170,7 @@ Status uninstall_datapath(const std::string &pin_dir) {
   if (struct if_nameindex *interfaces = ::if_nameindex()) {
     for (auto *entry = interfaces; entry->if_index != 0; ++entry) {
       const int ifindex = static_cast<int>(entry->if_index);
-      note(XdpProgram::detach_ours(ifindex));
+      note(XdpProgram::detach_ours(ifindex));  // whichever hook machine_egress was on
       note(TcAttachment::detach_ours(ifindex, TcDirection::kEgress));
       note(TcAttachment::detach_ours(ifindex, TcDirection::kIngress));
     }

@@ -5,7 +5,8 @@
 //
 //   DatapathOptions options;               // bpffs "/sys/fs/bpf", default map sizes
 //   auto datapath = Datapath::load(options);
-//   auto egress = (*datapath)->attach_machine_egress(ifindex);   // XDP, via libxdp
+//   auto egress = (*datapath)->attach_machine_egress(ifindex);   // XDP via libxdp, or TC
+//                                                                 // (egress_hook.h)
 //   auto ingress = (*datapath)->attach_machine_ingress(ifindex); // TC clsact egress
 //   auto uplink = (*datapath)->attach_uplink(uplink_ifindex);    // TC ingress, L2 or L3
 //   PinnedMapBackend backend((*datapath)->maps());                // for the control plane
@@ -21,6 +22,8 @@
 #include <span>
 #include <string>
 
+#include "egress_attachment.h"
+#include "egress_hook.h"
 #include "map_sizes.h"
 #include "pinned_maps.h"
 #include "result.h"
@@ -36,6 +39,7 @@ struct DatapathOptions {
   std::string bpffs = "/sys/fs/bpf";    // mounted if it is not a bpffs yet
   std::string pin_subdir = "sixguard";  // maps pinned in <bpffs>/<pin_subdir>
   MapSizes sizes;
+  EgressHookChoice egress_hook = EgressHookChoice::kAuto;
 };
 
 // The outcome of explain: the contract's {hook, verdict, reason} as enum values (names.h
@@ -50,7 +54,8 @@ struct Explanation {
 class Datapath {
  public:
   // Mounts bpffs if needed, creates the pin directory, sizes the maps, refuses incompatible
-  // pinned maps (clear error, nothing replaced), loads every program.
+  // pinned maps (clear error, nothing replaced), decides where machine_egress runs on this
+  // kernel, loads every program that needs.
   static Result<std::unique_ptr<Datapath>> load(const DatapathOptions &options);
   Datapath(const Datapath &) = delete;
   Datapath &operator=(const Datapath &) = delete;
@@ -60,9 +65,13 @@ class Datapath {
   const MapSizes &sizes() const { return sizes_; }
   PinnedMaps &maps() { return maps_; }
   const PinnedMaps &maps() const { return maps_; }
+  // Where machine_egress runs (XDP, or TC ingress on kernels without bpf_xdp_load_bytes).
+  const EgressHookDecision &egress_hook() const { return egress_hook_; }
 
-  // machine_egress: XDP on the host side of a machine interface (native, else generic).
-  Result<XdpAttachment> attach_machine_egress(int ifindex);
+  // machine_egress on the host side of a machine interface: XDP (native, else generic), or
+  // TC clsact ingress (egress_hook()). A program of ours on the other hook, left by an agent
+  // that decided otherwise, is removed once the new one is in place.
+  Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   // machine_ingress: TC clsact egress of the same interface.
   Result<TcAttachment> attach_machine_ingress(int ifindex);
   // uplink: TC clsact ingress; sg_uplink on Ethernet devices, sg_uplink_l3 on L3 devices
@@ -79,7 +88,8 @@ class Datapath {
  private:
   explicit Datapath(PinnedMaps maps) : maps_(std::move(maps)) {}
   bpf_object *object_ = nullptr;
-  std::unique_ptr<XdpProgram> xdp_;
+  std::unique_ptr<XdpProgram> xdp_;  // only when egress_hook_ is XDP
+  EgressHookDecision egress_hook_;
   std::string pin_dir_;
   MapSizes sizes_;
   PinnedMaps maps_;

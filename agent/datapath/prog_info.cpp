@@ -32,8 +32,8 @@ Result<ProgramInfo> program_info_by_id(uint32_t id) {
 }
 
 bool is_our_program_name(const std::string &kernel_name) {
-  for (auto name :
-       {kProgMachineEgress, kProgMachineIngress, kProgUplink, kProgUplinkL3, kProgExplain}) {
+  for (auto name : {kProgMachineEgress, kProgMachineEgressTc, kProgMachineIngress, kProgUplink,
+                    kProgUplinkL3, kProgExplain}) {
     if (kernel_name_matches(kernel_name, name)) return true;
   }
   return false;

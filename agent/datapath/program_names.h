@@ -8,6 +8,7 @@
 namespace sixguard {
 
 inline constexpr std::string_view kProgMachineEgress = "sg_machine_egress";    // XDP
+inline constexpr std::string_view kProgMachineEgressTc = "sg_egress_tc";       // TC ingress
 inline constexpr std::string_view kProgMachineIngress = "sg_machine_ingress";  // TC egress
 inline constexpr std::string_view kProgUplink = "sg_uplink";                   // TC ingress
 inline constexpr std::string_view kProgUplinkL3 = "sg_uplink_l3";              // TC ingress, L3

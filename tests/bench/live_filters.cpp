@@ -158,15 +158,17 @@ class SixguardXdpFilter : public ReceiveFilter {
     return sixguard_count(*env_.datapath, SG_HOOK_MACHINE_EGRESS, drop);
   }
   std::string detail() const override {
-    return std::string(xdp_mode_name(attachment_.mode())) +
-           (attachment_.in_dispatcher() ? ", libxdp dispatcher" : ", direct");
+    const XdpAttachment *xdp = attachment_.xdp();
+    if (xdp == nullptr) return "TC clsact ingress, sg_egress_tc (this kernel has no XDP path)";
+    return std::string(xdp_mode_name(xdp->mode())) +
+           (xdp->in_dispatcher() ? ", libxdp dispatcher" : ", direct");
   }
 
  private:
-  SixguardXdpFilter(ReceiverEnv env, XdpAttachment attachment, sg_config saved)
+  SixguardXdpFilter(ReceiverEnv env, MachineEgressAttachment attachment, sg_config saved)
       : env_(std::move(env)), attachment_(std::move(attachment)), saved_(saved) {}
   ReceiverEnv env_;
-  XdpAttachment attachment_;
+  MachineEgressAttachment attachment_;
   sg_config saved_;  // the configuration to restore (events back on)
 };
 

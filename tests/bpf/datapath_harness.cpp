@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "egress_hook.h"
 #include "skeleton_bytes.h"
 
 namespace sixguard::bpftest {
@@ -60,7 +61,7 @@ Status sum_percpu(int fd, const char *name, std::array<Value, N> &out) {
 
 }  // namespace
 
-Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes) {
+Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgress xdp) {
   std::size_t size = 0;
   const void *bytes = sg_skeleton::sixguard_object_bytes(&size);
   LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = "sixguard");
@@ -84,6 +85,16 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes) {
     if (!target) return make_error(std::string("no map ") + name, ENOENT);
     if (int err = bpf_map__set_max_entries(target, entries); err) {
       return libbpf_error(std::string("size ") + name, err);
+    }
+  }
+  // The agent's own decision (agent/datapath/egress_hook.h), so the tests follow it.
+  auto has_helper = kernel_has_xdp_load_bytes();
+  if (!has_helper) return has_helper.error();
+  if (!*has_helper && xdp == XdpEgress::kWhereSupported) {
+    bpf_program *egress = bpf_object__find_program_by_name(obj, "sg_machine_egress");
+    if (!egress) return make_error("no program sg_machine_egress", ENOENT);
+    if (int err = bpf_program__set_autoload(egress, false); err) {
+      return libbpf_error("skip sg_machine_egress", err);
     }
   }
   if (int err = bpf_object__load(obj); err) return libbpf_error("load the sixguard object", err);
@@ -178,6 +189,8 @@ bpf_program *Datapath::program(Program program) const {
   switch (program) {
     case Program::kMachineEgress:
       return bpf_object__find_program_by_name(obj_, "sg_machine_egress");
+    case Program::kMachineEgressTc:
+      return bpf_object__find_program_by_name(obj_, "sg_egress_tc");
     case Program::kMachineIngress:
       return bpf_object__find_program_by_name(obj_, "sg_machine_ingress");
     case Program::kUplink:
@@ -191,7 +204,8 @@ bpf_program *Datapath::program(Program program) const {
 }
 
 int Datapath::program_fd(Program which) const {
-  return bpf_program__fd(program(which));
+  bpf_program *found = program(which);
+  return found != nullptr ? bpf_program__fd(found) : -1;
 }
 
 Result<std::vector<sg_drop_event>> Datapath::drain_events() const {

@@ -20,8 +20,20 @@ struct bpf_map;
 
 namespace sixguard::bpftest {
 
-// The programs of the datapath object.
-enum class Program { kMachineEgress, kMachineIngress, kUplink, kUplinkL3, kExplain };
+// The programs of the datapath object. kMachineEgress is the XDP program; kMachineEgressTc the
+// same hook's TC program, which the agent uses where XDP programs lack bpf_xdp_load_bytes.
+enum class Program {
+  kMachineEgress,
+  kMachineEgressTc,
+  kMachineIngress,
+  kUplink,
+  kUplinkL3,
+  kExplain
+};
+
+// Whether load() asks the kernel for the XDP program where the agent would not (kernels whose
+// XDP programs lack bpf_xdp_load_bytes): to show that such a kernel refuses it.
+enum class XdpEgress { kWhereSupported, kAlways };
 
 // max_entries overrides (0: the object's default).
 struct MapSizes {
@@ -42,7 +54,8 @@ struct RunResult {
 
 class Datapath {
  public:
-  static Result<std::unique_ptr<Datapath>> load(const MapSizes &sizes = {});
+  static Result<std::unique_ptr<Datapath>> load(const MapSizes &sizes = {},
+                                                XdpEgress xdp = XdpEgress::kWhereSupported);
   ~Datapath();
   Datapath(const Datapath &) = delete;
   Datapath &operator=(const Datapath &) = delete;
@@ -72,7 +85,13 @@ class Datapath {
   uint32_t map_max_entries(const char *name) const;
 
   int events_fd() const;
+  // -1 for a program that was not loaded (the XDP program on a kernel without the helper).
   int program_fd(Program program) const;
+  bool xdp_egress_loaded() const { return program_fd(Program::kMachineEgress) >= 0; }
+  // The machine_egress program the agent attaches on this kernel.
+  Program machine_egress() const {
+    return xdp_egress_loaded() ? Program::kMachineEgress : Program::kMachineEgressTc;
+  }
   bpf_object *object() const { return obj_; }
 
  private:

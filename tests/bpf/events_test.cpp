@@ -65,7 +65,7 @@ class DropEvents : public HostTest {
     Datapath &dp = host_->datapath();
     const uint32_t ifindex = host_->if_m1;
     auto run =
-        in_host_ns(*host_, [&] { return dp.run(Program::kMachineEgress, frame, ifindex, repeat); });
+        in_host_ns(*host_, [&] { return dp.run(dp.machine_egress(), frame, ifindex, repeat); });
     ASSERT_TRUE(run.ok()) << run.error().describe();
     ASSERT_TRUE(run->ok()) << run->error().describe();
   }

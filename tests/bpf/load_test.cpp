@@ -2,17 +2,25 @@
 // map sizes and with large ones (the sizes a big host configures).
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "datapath_harness.h"
+#include "egress_hook.h"
 #include "kernel_test.h"
 
 namespace sixguard::bpftest {
 namespace {
 
+// Every program loads, but the XDP one only where the kernel's XDP programs have
+// bpf_xdp_load_bytes (the agent's decision, agent/datapath/egress_hook.h).
 void expect_all_programs_loaded(const Datapath &dp) {
-  for (Program program : {Program::kMachineEgress, Program::kMachineIngress, Program::kUplink,
+  for (Program program : {Program::kMachineEgressTc, Program::kMachineIngress, Program::kUplink,
                           Program::kUplinkL3, Program::kExplain}) {
     EXPECT_GE(dp.program_fd(program), 0) << "program " << static_cast<int>(program);
   }
+  auto has_helper = kernel_has_xdp_load_bytes();
+  ASSERT_TRUE(has_helper) << has_helper.error().describe();
+  EXPECT_EQ(dp.xdp_egress_loaded(), *has_helper);
 }
 
 TEST(DatapathLoad, EveryProgramLoadsWithDefaultMapSizes) {
@@ -38,6 +46,17 @@ TEST(DatapathLoad, EveryProgramLoadsWithLargeMapSizes) {
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_FLYCAST), sizes.flycast);
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_INFRA), sizes.infra);
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_NET_FLAGS), sizes.net_flags);
+}
+
+// Test that the XDP program loads exactly where the agent expects it to: a kernel the agent
+// falls back to TC on really refuses it (so the fallback is needed, not just chosen).
+TEST(DatapathLoad, TheXdpProgramLoadsExactlyWhereTheKernelHasXdpLoadBytes) {
+  SG_REQUIRE_KERNEL();
+  auto has_helper = kernel_has_xdp_load_bytes();
+  ASSERT_TRUE(has_helper) << has_helper.error().describe();
+  auto forced = Datapath::load({}, XdpEgress::kAlways);
+  std::cout << "XDP program on this kernel: " << (forced.ok() ? "loads" : "refused") << std::endl;
+  EXPECT_EQ(forced.ok(), *has_helper) << (forced.ok() ? "" : forced.error().describe());
 }
 
 // Test that a zeroed configuration (what a map holds before the agent writes it) fails

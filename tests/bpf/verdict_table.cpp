@@ -488,10 +488,18 @@ const std::vector<Row> &verdict_rows() {
   return rows;
 }
 
-uint32_t expected_action(Hook hook, uint8_t verdict) {
+uint32_t expected_action(Program program, uint8_t verdict) {
   const bool drop = verdict == SG_VERDICT_DROP;
-  if (hook == Hook::kEgress) return drop ? XDP_DROP : XDP_PASS;
+  if (program == Program::kMachineEgress) return drop ? XDP_DROP : XDP_PASS;
   return static_cast<uint32_t>(drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
+}
+
+uint32_t expected_action(Hook hook, uint8_t verdict) {
+  return expected_action(program_of(hook), verdict);
+}
+
+Program program_on_this_kernel(Hook hook, const Datapath &datapath) {
+  return hook == Hook::kEgress ? datapath.machine_egress() : program_of(hook);
 }
 
 uint8_t hook_id(Hook hook) {

@@ -31,6 +31,13 @@ sg_check "events applied: $(sg_body_of "$reply")" \
 for m in "${SG_MACHINES[@]}"; do
   sg_check "programs attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
 done
+status=$(sg_body_of "$(sg_api GET /v1/status)")
+egress_hook=$(sed -n 's/.*"machine_egress_hook":"\([a-z]*\)".*/\1/p' <<<"$status")
+sg_say "machine_egress on ${egress_hook:-?}: $(sed -n 's/.*"datapath":{[^}]*"reason":"\([^"]*\)".*/\1/p' <<<"$status")"
+case ${SIXGUARD_TEST_EGRESS_HOOK:-auto} in
+tc) sg_check "status reports machine_egress on tc" test "$egress_hook" = tc ;;
+*) sg_check "status reports machine_egress on xdp or tc" test "$egress_hook" = xdp -o "$egress_hook" = tc ;;
+esac
 
 sg_say "connectivity matrix"
 sg_run_matrix

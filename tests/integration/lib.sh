@@ -199,6 +199,8 @@ sg_write_config() {
     echo "metrics_address: \"127.0.0.1:$SG_METRICS_PORT\""
     echo "bpffs: $SG_BPFFS"
     echo "mode: enforce"
+    # SIXGUARD_TEST_EGRESS_HOOK=tc runs a suite with machine_egress on its TC fallback.
+    echo "machine_egress_hook: ${SIXGUARD_TEST_EGRESS_HOOK:-auto}"
     echo "infra_prefixes: [\"fdaa::3/128\"]"
     local line
     for line in "$@"; do echo "$line"; done
@@ -253,11 +255,14 @@ sg_api() {
 
 # sg_attached HOSTIF: our programs are on the interface: an XDP program (ours, or libxdp's
 # dispatcher carrying ours) and our TC program on clsact egress.
+# machine_egress (XDP, or sg_egress_tc on clsact ingress: agent/datapath/egress_hook.h) and
+# machine_ingress are both on interface $1.
 sg_attached() {
   local out
   out=$(ip netns exec "$SG_HOST" bpftool net show dev "$1" 2>/dev/null) || return 1
   awk -v dev="$1(" '/^xdp:/ {s="xdp"} /^tc:/ {s="tc"} /^flow_dissector:/ {s=""}
     s=="xdp" && index($0, dev)==1 {x=1}
+    s=="tc" && index($0, dev)==1 && /clsact\/ingress/ && /sg_egress_tc/ {x=1}
     s=="tc" && index($0, dev)==1 && /clsact\/egress/ && /sg_machine_ingr/ {t=1}
     END {exit !(x && t)}' <<<"$out"
 }

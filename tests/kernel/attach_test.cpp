@@ -1,9 +1,10 @@
 // Test that the datapath's programs attach to a machine interface (a veth inside namespaces
 // the test creates) the way DESIGN §2/§5 require: XDP for machine_egress (native, else
-// generic), TC clsact egress for machine_ingress, TC ingress for uplinks; attachments left in
-// place by default and removed on request; a restarted agent adopting or atomically replacing
-// its own programs; re-attachment after the interface is recreated; a foreign XDP program
-// never removed; uninstall removing only ours.
+// generic; TC clsact ingress on kernels whose XDP programs lack bpf_xdp_load_bytes, and
+// wherever the configuration asks for it), TC clsact egress for machine_ingress, TC ingress for
+// uplinks; attachments left in place by default and removed on request; a restarted agent adopting
+// or atomically replacing its own programs; re-attachment after the interface is recreated; a
+// foreign XDP program never removed; uninstall removing only ours.
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/if_link.h>
@@ -62,11 +63,35 @@ class AttachKernel : public ::testing::Test {
     host_.reset();
   }
 
-  DatapathOptions options() const {
+  DatapathOptions options(EgressHookChoice egress_hook = EgressHookChoice::kAuto) const {
     DatapathOptions options;
     options.bpffs = pins_->path();
+    options.egress_hook = egress_hook;
     return options;
   }
+
+  // Runs fn inside the host namespace (where the machine interface's host side lives).
+  template <typename F>
+  auto in_host(F &&fn) {
+    auto result = host_->run(std::forward<F>(fn));
+    EXPECT_TRUE(result) << "could not enter " << host_->name();
+    if constexpr (!std::is_void_v<std::invoke_result_t<F>>) return std::move(*result);
+  }
+
+  bool egress_on_xdp() const { return datapath_->egress_hook().hook == EgressHook::kXdp; }
+
+  // Whether machine_egress of ours is on the interface, on hook. Call outside namespaces.
+  bool egress_attached(EgressHook hook) {
+    if (hook == EgressHook::kXdp) {
+      auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
+      EXPECT_TRUE(xdp) << xdp.error().describe();
+      return xdp && xdp->attached;
+    }
+    auto tc = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kIngress); });
+    EXPECT_TRUE(tc) << tc.error().describe();
+    return tc && tc->has_value() && kernel_name_matches((*tc)->program_name, kProgMachineEgressTc);
+  }
+  bool egress_attached() { return egress_attached(datapath_->egress_hook().hook); }
 
   // Host side "sgh2host" in host_, machine side "sgh2vm" in machine_.
   Status make_veth() {
@@ -78,14 +103,6 @@ class AttachKernel : public ::testing::Test {
     if (!index) return index.error();
     ifindex_ = *index;
     return {};
-  }
-
-  // Runs fn inside the host namespace (where the machine interface's host side lives).
-  template <typename F>
-  auto in_host(F &&fn) {
-    auto result = host_->run(std::forward<F>(fn));
-    EXPECT_TRUE(result) << "could not enter " << host_->name();
-    if constexpr (!std::is_void_v<std::invoke_result_t<F>>) return std::move(*result);
   }
 
   std::string bpftool_net() {
@@ -139,41 +156,61 @@ TEST_F(AttachKernel, MachineHooksAttachAndBpftoolSeesThem) {
   ASSERT_TRUE(ingress) << ingress.error().describe();
   egress->set_on_destroy(OnDestroy::kDetach);
   ingress->set_on_destroy(OnDestroy::kDetach);
-  std::cout << "machine_egress on veth: " << xdp_mode_name(egress->mode())
-            << (egress->in_dispatcher() ? " (libxdp dispatcher)" : " (attached directly)")
-            << std::endl;
+  std::cout << "machine_egress on veth: " << egress->mode_name()
+            << (egress->xdp() == nullptr         ? " (TC clsact ingress)"
+                : egress->xdp()->in_dispatcher() ? " (libxdp dispatcher)"
+                                                 : " (attached directly)")
+            << "; " << datapath_->egress_hook().reason << std::endl;
   EXPECT_FALSE(egress->adopted());
   EXPECT_GT(egress->program_id(), 0u);
 
-  auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(xdp) << xdp.error().describe();
-  EXPECT_TRUE(xdp->attached);
-  EXPECT_EQ(xdp->program_id, egress->program_id());
-  EXPECT_EQ(xdp->mode, egress->mode());
   auto tc = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kEgress); });
   ASSERT_TRUE(tc && tc->has_value());
   EXPECT_EQ((*tc)->program_id, ingress->program_id());
   EXPECT_EQ((*tc)->program_name, "sg_machine_ingr");
+  const std::string net = bpftool_net();
+  EXPECT_NE(net.find("sg_machine_ingr"), std::string::npos) << net;
+  EXPECT_NE(net.find("sgh2host(" + std::to_string(ifindex_) + ") clsact/egress"), std::string::npos)
+      << net;
+
+  if (!egress_on_xdp()) {
+    ASSERT_EQ(egress->xdp(), nullptr);
+    EXPECT_EQ(egress->mode_name(), "tc");
+    auto on_ingress = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kIngress); });
+    ASSERT_TRUE(on_ingress && on_ingress->has_value());
+    EXPECT_EQ((*on_ingress)->program_id, egress->program_id());
+    EXPECT_EQ((*on_ingress)->program_name, kProgMachineEgressTc);
+    EXPECT_NE(net.find("sgh2host(" + std::to_string(ifindex_) + ") clsact/ingress sg_egress_tc"),
+              std::string::npos)
+        << net;
+    auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
+    ASSERT_TRUE(xdp);
+    EXPECT_FALSE(xdp->attached) << "machine_egress on TC must not also be on XDP";
+    return;
+  }
+  const XdpAttachment *attached = egress->xdp();
+  ASSERT_NE(attached, nullptr);
+  auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
+  ASSERT_TRUE(xdp) << xdp.error().describe();
+  EXPECT_TRUE(xdp->attached);
+  EXPECT_EQ(xdp->program_id, egress->program_id());
+  EXPECT_EQ(xdp->mode, attached->mode());
 
   // What the kernel runs on the interface: our program itself when attached directly, else
   // libxdp's dispatcher, which must then hold our program as one of its components.
   const uint32_t on_interface = in_host([&] { return xdp_program_on_interface(); });
-  if (egress->in_dispatcher()) {
+  if (attached->in_dispatcher()) {
     EXPECT_TRUE(in_host([&] { return dispatcher_holds(on_interface, egress->program_id()); }))
         << "dispatcher id " << on_interface << " does not hold our program id "
         << egress->program_id();
   } else {
     EXPECT_EQ(on_interface, egress->program_id());
   }
-  const std::string net = bpftool_net();
   // bpftool lists XDP by mode and program id: "sgh2host(2) driver id 514".
   const std::string xdp_line = "sgh2host(" + std::to_string(ifindex_) + ") " +
-                               (egress->mode() == XdpMode::kNative ? "driver" : "generic") +
+                               (attached->mode() == XdpMode::kNative ? "driver" : "generic") +
                                " id " + std::to_string(on_interface);
   EXPECT_NE(net.find(xdp_line), std::string::npos) << net;
-  EXPECT_NE(net.find("sg_machine_ingr"), std::string::npos) << net;
-  EXPECT_NE(net.find("sgh2host(" + std::to_string(ifindex_) + ") clsact/egress"), std::string::npos)
-      << net;
 }
 
 TEST_F(AttachKernel, UplinkUsesTheL2ProgramOnEthernet) {
@@ -211,10 +248,9 @@ TEST_F(AttachKernel, DestructionLeavesProgramsAttachedUnlessAskedToDetach) {
     ASSERT_TRUE(egress && ingress);
     // Default: kLeaveAttached (the agent exiting normally).
   }
+  const EgressHook hook = datapath_->egress_hook().hook;
   datapath_.reset();  // the "agent" is gone entirely
-  auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(xdp);
-  EXPECT_TRUE(xdp->attached);
+  EXPECT_TRUE(egress_attached(hook));
   auto tc = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kEgress); });
   ASSERT_TRUE(tc);
   EXPECT_TRUE(tc->has_value());
@@ -237,9 +273,7 @@ TEST_F(AttachKernel, DestructionLeavesProgramsAttachedUnlessAskedToDetach) {
       auto moved_ingress = std::move(*ingress);
     });
   }
-  xdp = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(xdp);
-  EXPECT_FALSE(xdp->attached);
+  EXPECT_FALSE(egress_attached(hook));
   tc = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kEgress); });
   ASSERT_TRUE(tc);
   EXPECT_FALSE(tc->has_value());
@@ -270,17 +304,13 @@ TEST_F(AttachKernel, ReattachesAfterTheInterfaceIsRecreated) {
   const int old_ifindex = ifindex_;
   ASSERT_TRUE(veth_->remove());
   ASSERT_TRUE(make_veth());  // the machine restarted: same name, new interface
-  auto gone = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(gone);
-  EXPECT_FALSE(gone->attached);
+  EXPECT_FALSE(egress_attached());
   auto again = in_host([&] { return datapath_->attach_machine_egress(ifindex_); });
   ASSERT_TRUE(again) << again.error().describe();
   auto ingress = in_host([&] { return datapath_->attach_machine_ingress(ifindex_); });
   ASSERT_TRUE(ingress) << ingress.error().describe();
-  auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(xdp);
-  EXPECT_TRUE(xdp->attached);
-  (void)old_ifindex;
+  EXPECT_TRUE(egress_attached());
+  EXPECT_NE(ifindex_, old_ifindex);
 }
 
 // A program that is not ours, attached through libxdp (from libxdp's own object files).
@@ -312,10 +342,16 @@ TEST_F(AttachKernel, ForeignXdpProgramIsNeverRemoved) {
 
   auto ours = in_host([&] { return datapath_->attach_machine_egress(ifindex_); });
   const std::string net = bpftool_net();
-  if (ours) {
+  if (!egress_on_xdp()) {
+    // On TC the XDP hook is the foreign program's alone.
+    ASSERT_TRUE(ours) << ours.error().describe();
+    EXPECT_EQ(ours->mode_name(), "tc");
+    EXPECT_TRUE(egress_attached());
+  } else if (ours) {
     // Behind libxdp's dispatcher: both run.
     ours->set_on_destroy(OnDestroy::kLeaveAttached);
-    EXPECT_TRUE(ours->in_dispatcher());
+    ASSERT_NE(ours->xdp(), nullptr);
+    EXPECT_TRUE(ours->xdp()->in_dispatcher());
     auto present = in_host([&] { return XdpProgram::query(ifindex_); });
     ASSERT_TRUE(present && present->attached);
     ASSERT_TRUE(in_host([&] { return XdpProgram::detach_ours(ifindex_); }));
@@ -346,6 +382,7 @@ TEST_F(AttachKernel, ForeignXdpProgramIsNeverRemoved) {
   auto still_ours = in_host([&] { return XdpProgram::query(ifindex_); });
   ASSERT_TRUE(still_ours);
   EXPECT_FALSE(still_ours->attached);
+  EXPECT_FALSE(egress_attached());
   in_host([&] { (void)xdp_program__detach(foreign.program, ifindex_, XDP_MODE_UNSPEC, 0); });
 }
 
@@ -354,11 +391,10 @@ TEST_F(AttachKernel, UninstallRemovesOurProgramsAndPins) {
   auto ingress = in_host([&] { return datapath_->attach_machine_ingress(ifindex_); });
   ASSERT_TRUE(egress && ingress);
   const std::string pin_dir = datapath_->pin_dir();
+  const EgressHook hook = datapath_->egress_hook().hook;
   datapath_.reset();
   ASSERT_TRUE(in_host([&] { return uninstall_datapath(pin_dir); }));
-  auto xdp = in_host([&] { return XdpProgram::query(ifindex_); });
-  ASSERT_TRUE(xdp);
-  EXPECT_FALSE(xdp->attached);
+  EXPECT_FALSE(egress_attached(hook));
   auto tc = in_host([&] { return TcAttachment::query(ifindex_, TcDirection::kEgress); });
   ASSERT_TRUE(tc);
   EXPECT_FALSE(tc->has_value());
@@ -402,7 +438,15 @@ TEST_F(AttachKernel, OurOlderXdpProgramIsReplacedAtomically) {
   replaced->set_on_destroy(OnDestroy::kLeaveAttached);
   EXPECT_FALSE(replaced->adopted());
   EXPECT_NE(replaced->program_id(), before->program_id);
-  EXPECT_EQ(replaced->mode(), XdpMode::kNative);  // the mode it had is kept
+  if (!egress_on_xdp()) {
+    // This kernel runs machine_egress on TC: the old XDP program goes once TC enforces.
+    EXPECT_EQ(replaced->mode_name(), "tc");
+    EXPECT_TRUE(egress_attached(EgressHook::kTc));
+    EXPECT_FALSE(egress_attached(EgressHook::kXdp));
+    return;
+  }
+  ASSERT_NE(replaced->xdp(), nullptr);
+  EXPECT_EQ(replaced->xdp()->mode(), XdpMode::kNative);  // the mode it had is kept
   auto after = in_host([&] { return XdpProgram::query(ifindex_); });
   ASSERT_TRUE(after && after->attached);
   EXPECT_EQ(after->program_id, replaced->program_id());
@@ -471,6 +515,64 @@ TEST_F(AttachKernel, RealTrafficIsClassifiedAndCounted) {
   EXPECT_NE(cross->exit_code, 0) << cross->output;
   EXPECT_GE(packets(maps, SG_HOOK_MACHINE_EGRESS, SG_VERDICT_DROP, SG_REASON_CROSS_NETWORK),
             dropped_before + 2);
+}
+
+}  // namespace
+}  // namespace sixguard
+
+namespace sixguard {
+namespace {
+
+// Test that machine_egress runs where this kernel can run it (XDP when its XDP programs have
+// bpf_xdp_load_bytes, else TC clsact ingress), that status's reason says why, and that asking
+// for XDP where it cannot load fails to start instead of leaving machines unchecked.
+TEST_F(AttachKernel, EgressHookFollowsTheKernel) {
+  auto has_helper = kernel_has_xdp_load_bytes();
+  ASSERT_TRUE(has_helper) << has_helper.error().describe();
+  std::cout << "kernel XDP programs have bpf_xdp_load_bytes: " << (*has_helper ? "yes" : "no")
+            << "; machine_egress on " << egress_hook_name(datapath_->egress_hook().hook) << " ("
+            << datapath_->egress_hook().reason << ")" << std::endl;
+  EXPECT_EQ(egress_on_xdp(), *has_helper);
+  auto forced_xdp = Datapath::load(options(EgressHookChoice::kXdp));
+  if (*has_helper) {
+    EXPECT_TRUE(forced_xdp) << forced_xdp.error().describe();
+    return;
+  }
+  EXPECT_NE(datapath_->egress_hook().reason.find("fallback"), std::string::npos);
+  ASSERT_FALSE(forced_xdp);
+  EXPECT_EQ(forced_xdp.error().code, EOPNOTSUPP);
+  EXPECT_NE(forced_xdp.error().message.find("bpf_xdp_load_bytes"), std::string::npos);
+}
+
+// Test that an agent configured for the other hook moves machine_egress over without a window:
+// the new hook enforces before the old one is removed, and never are both left behind.
+TEST_F(AttachKernel, EgressMovesBetweenXdpAndTcWithoutLeavingBoth) {
+  auto on_tc = Datapath::load(options(EgressHookChoice::kTc));
+  ASSERT_TRUE(on_tc) << on_tc.error().describe();
+  EXPECT_EQ((*on_tc)->egress_hook().hook, EgressHook::kTc);
+  if (!egress_on_xdp()) {
+    // Nothing to move from on this kernel: TC is all the agent uses.
+    auto tc = in_host([&] { return (*on_tc)->attach_machine_egress(ifindex_); });
+    ASSERT_TRUE(tc) << tc.error().describe();
+    EXPECT_TRUE(egress_attached(EgressHook::kTc));
+    EXPECT_FALSE(egress_attached(EgressHook::kXdp));
+    return;
+  }
+  auto xdp = in_host([&] { return datapath_->attach_machine_egress(ifindex_); });
+  ASSERT_TRUE(xdp) << xdp.error().describe();
+  ASSERT_TRUE(egress_attached(EgressHook::kXdp));
+
+  auto tc = in_host([&] { return (*on_tc)->attach_machine_egress(ifindex_); });
+  ASSERT_TRUE(tc) << tc.error().describe();
+  EXPECT_EQ(tc->mode_name(), "tc");
+  EXPECT_TRUE(egress_attached(EgressHook::kTc));
+  EXPECT_FALSE(egress_attached(EgressHook::kXdp));
+
+  auto back = in_host([&] { return datapath_->attach_machine_egress(ifindex_); });
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_NE(back->mode_name(), "tc");
+  EXPECT_TRUE(egress_attached(EgressHook::kXdp));
+  EXPECT_FALSE(egress_attached(EgressHook::kTc));
 }
 
 }  // namespace
