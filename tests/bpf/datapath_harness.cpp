@@ -117,6 +117,13 @@ Status Datapath::put_machine(uint32_t ifindex, const sg_machine &machine) {
   return {};
 }
 
+Result<std::optional<sg_machine>> Datapath::machine_of(uint32_t ifindex) const {
+  sg_machine machine{};
+  if (bpf_map_lookup_elem(map_fd(SG_MAP_MACHINES), &ifindex, &machine) == 0) return {machine};
+  if (errno == ENOENT) return std::optional<sg_machine>();
+  return errno_error("look up sg_machines");
+}
+
 Status Datapath::put_flycast(const Ipv6 &address, const sg_flycast &flycast) {
   const sg_in6 key = address.raw();
   if (bpf_map_update_elem(map_fd(SG_MAP_FLYCAST), &key, &flycast, BPF_ANY)) {

@@ -61,6 +61,7 @@ class Datapath {
   Datapath &operator=(const Datapath &) = delete;
 
   Status put_machine(uint32_t ifindex, const sg_machine &machine);
+  Result<std::optional<sg_machine>> machine_of(uint32_t ifindex) const;
   Status put_flycast(const Ipv6 &address, const sg_flycast &flycast);
   Status put_infra(const Ipv6Prefix &prefix);
   Status put_net_flags(uint32_t network_id, uint32_t flags);

@@ -68,10 +68,17 @@ Result<std::unique_ptr<Host>> Host::create(const MapSizes &sizes) {
     *out = static_cast<uint32_t>(*index);
   }
   // An L3 device like WireGuard (tun: no Ethernet header) with sg_uplink_l3 on TC ingress.
-  auto l3 = L3Uplink::create(host->ns_, "sgtun", host->datapath_->program_fd(Program::kUplinkL3));
+  auto l3 = InjectDevice::create(host->ns_, "sgtun", InjectDevice::Framing::kL3,
+                                 host->datapath_->program_fd(Program::kUplinkL3));
   if (!l3) return l3.error();
   host->l3_ = std::move(*l3);
   host->if_tun = host->l3_->ifindex();
+  // No machine entry of its own: a test gives it the one of the interface a row names.
+  auto tap = InjectDevice::create(host->ns_, "sgtap", InjectDevice::Framing::kEthernet,
+                                  host->datapath_->program_fd(Program::kMachineEgressTc));
+  if (!tap) return tap.error();
+  host->tap_ = std::move(*tap);
+  host->if_tap = host->tap_->ifindex();
   if (auto status = host->reset_policy(base_config()); !status) return status.error();
   return host;
 }

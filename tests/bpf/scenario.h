@@ -18,7 +18,7 @@
 
 #include "address.h"
 #include "datapath_harness.h"
-#include "l3_uplink.h"
+#include "inject_device.h"
 #include "netns.h"
 #include "result.h"
 
@@ -77,16 +77,20 @@ class Host {
 
   const test::NetNs &ns() const { return ns_; }
   Datapath &datapath() { return *datapath_; }
-  const L3Uplink &l3_uplink() const { return *l3_; }
+  const InjectDevice &l3_uplink() const { return *l3_; }
+  // A tap with sg_egress_tc on its TC ingress: machine_egress's TC program on real frames.
+  const InjectDevice &egress_tap() const { return *tap_; }
 
-  uint32_t if_m1 = 0, if_m2 = 0, if_m3 = 0, if_unknown = 0, if_uplink = 0, if_tun = 0;
+  uint32_t if_m1 = 0, if_m2 = 0, if_m3 = 0, if_unknown = 0, if_uplink = 0, if_tun = 0, if_tap = 0;
 
  private:
   Host(test::NetNs ns, std::unique_ptr<Datapath> datapath)
       : ns_(std::move(ns)), datapath_(std::move(datapath)) {}
   test::NetNs ns_;
   std::unique_ptr<Datapath> datapath_;
-  std::unique_ptr<L3Uplink> l3_;  // declared last: detached before the namespace goes
+  // Declared last: detached before the namespace goes.
+  std::unique_ptr<InjectDevice> l3_;
+  std::unique_ptr<InjectDevice> tap_;
 };
 
 }  // namespace sixguard::bpftest
