@@ -22,6 +22,7 @@ SG_NAMESPACES=() # namespaces we created
 SG_BPFFS_MOUNT=""
 SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
 SG_FAILURES=0
+SG_TCP_WAIT=${SG_TCP_WAIT:-5} # seconds a TCP answer may take (see sg_machine)
 
 sg_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 sg_fail() {
@@ -136,12 +137,20 @@ sg_link() {
 # sg_machine NAME HOSTIF ADDR: a machine namespace "$SG_PREFIX-NAME" with echo servers:
 # TCP 7000 and UDP 7001 answer what they receive; UDP 7002 appends what it receives to
 # $SG_WORK/NAME.udp (for one-way "was it delivered" checks).
+#
+# TCP: the probe's EOF (it sends nothing) starts socat's closing phase, which by default lasts
+# 0.5 s (-t) before the connection is closed. The answer must come from a shell forked and
+# exec'd after the accept, which takes longer than that in a loaded or emulated machine (the
+# 6.1 VM under TCG: the connection closed empty, though the datapath passed every packet), so
+# the servers, the proxy and the probe wait SG_TCP_WAIT seconds for it instead. A shell that
+# answers ends the closing phase at once: the wait costs nothing when all goes well.
 sg_machine() {
   local name=$1 hostif=$2 addr=$3
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" "$addr" "${addr%:*}:0/112" || return 1
-  sg_spawn ip netns exec "$ns" socat TCP6-LISTEN:7000,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
+  sg_spawn ip netns exec "$ns" socat -t "$SG_TCP_WAIT" TCP6-LISTEN:7000,fork,reuseaddr \
+    SYSTEM:"read -r _; echo ok-$name"
   sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:7001,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
   : >"$SG_WORK/$name.udp"
   sg_spawn ip netns exec "$ns" socat -u UDP6-RECV:7002 OPEN:"$SG_WORK/$name.udp",append
@@ -154,8 +163,8 @@ sg_proxy() {
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" "$flycast" || return 1
-  sg_spawn ip netns exec "$ns" socat TCP6-LISTEN:7000,bind="[$flycast]",fork,reuseaddr \
-    TCP6:"[$target]":7000,bind="[$flycast]"
+  sg_spawn ip netns exec "$ns" socat -t "$SG_TCP_WAIT" \
+    TCP6-LISTEN:7000,bind="[$flycast]",fork,reuseaddr TCP6:"[$target]":7000,bind="[$flycast]"
 }
 
 # sg_dns NAME HOSTIF: the platform DNS stand-in on fdaa::3 (UDP 53 answers what it receives).
@@ -177,7 +186,9 @@ sg_spawn() { # runs a helper in the background, remembered for cleanup
 sg_probe_ping() { ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
 sg_probe_tcp() {
   local out
-  out=$(ip netns exec "$SG_PREFIX-$1" timeout 4 socat -T 2 - \
+  # -T as long as -t: the wait for the answer is a time without traffic (see sg_machine).
+  out=$(ip netns exec "$SG_PREFIX-$1" timeout $((SG_TCP_WAIT + 3)) \
+    socat -t "$SG_TCP_WAIT" -T "$SG_TCP_WAIT" - \
     TCP6:"[$2]":"${3:-7000}",connect-timeout=1 </dev/null 2>/dev/null)
   [[ "$out" == ok-* ]]
 }
