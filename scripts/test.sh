@@ -34,13 +34,13 @@ skipped=$(grep -cE "\(Skipped\)|\*\*\*Skipped" build/ctest.log || true)
 [ -n "$total" ] || { echo "test.sh: ctest produced no summary" >&2; total=0; failed=1; status=1; }
 passed=$((total - failed - skipped))
 
-# The VM suite: the kernel and BPF fixture suites of this build, inside Debian's kernel under
-# qemu (TCG here: about 5 minutes for 6.1). The namespace integration scripts run on the host
-# above; inside TCG they take too long for CI. `--vm all` runs 5.10, 6.1 and 6.12.
+# The VM suite (tests/vm/guest-suite.sh): the BPF fixture and kernel suites and the namespace
+# integration scripts of this build, inside Debian's kernel under qemu (TCG here: about 8
+# minutes for 6.1). `--vm all` runs 5.10, 6.1 and 6.12 in turn.
 if [ "$vm" != none ]; then
   sg_log "running the VM suite ($vm)"
-  if SIXGUARD_VM_SUITES=gtest SIXGUARD_VM_GTEST_DIRS="kernel bpf" SIXGUARD_VM_LOG_DIR=build/vm-logs \
-    scripts/vmtest.sh "$vm" --build-dir build --timeout 900; then
+  if SIXGUARD_VM_SUITES="gtest integration" SIXGUARD_VM_GTEST_DIRS="kernel bpf" \
+    SIXGUARD_VM_LOG_DIR=build/vm-logs scripts/vmtest.sh "$vm" --build-dir build --timeout 1500; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
