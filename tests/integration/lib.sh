@@ -22,7 +22,7 @@ SG_NAMESPACES=() # namespaces we created
 SG_BPFFS_MOUNT=""
 SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
 SG_FAILURES=0
-SG_TCP_WAIT=${SG_TCP_WAIT:-5} # seconds a TCP answer may take (see sg_machine)
+SG_ANSWER_WAIT=${SG_ANSWER_WAIT:-5} # seconds an echo server's answer may take (see sg_machine)
 
 sg_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 sg_fail() {
@@ -142,14 +142,16 @@ sg_link() {
 # 0.5 s (-t) before the connection is closed. The answer must come from a shell forked and
 # exec'd after the accept, which takes longer than that in a loaded or emulated machine (the
 # 6.1 VM under TCG: the connection closed empty, though the datapath passed every packet), so
-# the servers, the proxy and the probe wait SG_TCP_WAIT seconds for it instead. A shell that
+# the servers, the proxy and the probe wait SG_ANSWER_WAIT seconds for it instead. A shell that
 # answers ends the closing phase at once: the wait costs nothing when all goes well.
+# UDP: the same forked shell answers, so the probe waits as long (the 5.10 VM under TCG lost
+# same-network UDP cells to a 3 s wait). A blocked probe costs the whole wait.
 sg_machine() {
   local name=$1 hostif=$2 addr=$3
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" "$addr" "${addr%:*}:0/112" || return 1
-  sg_spawn ip netns exec "$ns" socat -t "$SG_TCP_WAIT" TCP6-LISTEN:7000,fork,reuseaddr \
+  sg_spawn ip netns exec "$ns" socat -t "$SG_ANSWER_WAIT" TCP6-LISTEN:7000,fork,reuseaddr \
     SYSTEM:"read -r _; echo ok-$name"
   sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:7001,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
   : >"$SG_WORK/$name.udp"
@@ -163,7 +165,7 @@ sg_proxy() {
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" "$flycast" || return 1
-  sg_spawn ip netns exec "$ns" socat -t "$SG_TCP_WAIT" \
+  sg_spawn ip netns exec "$ns" socat -t "$SG_ANSWER_WAIT" \
     TCP6-LISTEN:7000,bind="[$flycast]",fork,reuseaddr TCP6:"[$target]":7000,bind="[$flycast]"
 }
 
@@ -187,15 +189,15 @@ sg_probe_ping() { ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q "$2" >/dev/
 sg_probe_tcp() {
   local out
   # -T as long as -t: the wait for the answer is a time without traffic (see sg_machine).
-  out=$(ip netns exec "$SG_PREFIX-$1" timeout $((SG_TCP_WAIT + 3)) \
-    socat -t "$SG_TCP_WAIT" -T "$SG_TCP_WAIT" - \
+  out=$(ip netns exec "$SG_PREFIX-$1" timeout $((SG_ANSWER_WAIT + 3)) \
+    socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - \
     TCP6:"[$2]":"${3:-7000}",connect-timeout=1 </dev/null 2>/dev/null)
   [[ "$out" == ok-* ]]
 }
 sg_probe_udp() {
   local out
-  out=$(echo probe | ip netns exec "$SG_PREFIX-$1" timeout 5 socat -t 3 -T 3 - \
-    UDP6:"[$2]":"${3:-7001}" 2>/dev/null)
+  out=$(echo probe | ip netns exec "$SG_PREFIX-$1" timeout $((SG_ANSWER_WAIT + 3)) \
+    socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - UDP6:"[$2]":"${3:-7001}" 2>/dev/null)
   [[ "$out" == ok-* ]]
 }
 
