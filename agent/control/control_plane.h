@@ -31,10 +31,13 @@
 
 #include "control_config.h"
 #include "desired_maps.h"
+#include "ifindex_cache.h"
 #include "interface_resolver.h"
 #include "map_backend.h"
 #include "observer.h"
+#include "partial_image.h"
 #include "state.h"
+#include "state_journal.h"
 #include "state_rules.h"
 #include "state_store.h"
 
@@ -106,11 +109,23 @@ class ControlPlane {
   ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                InterfaceResolver &resolver, ControlObserver &observer);
 
-  MapImage image_of(const State &state);  // resolves (and caches) interfaces
+  // What the capacity check compares a batch with: the sizes before it.
+  struct MapSizes {
+    std::size_t machines = 0, flycast = 0, net_flags = 0;
+  };
+  static MapSizes sizes_of(const State &state);
+
+  std::optional<uint32_t> resolve(const std::string &name);  // cached, else asks the resolver
+  MapImage image_of(const State &state);                     // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_locked(std::string_view body, bool &machines_changed);
-  std::optional<EventError> check_capacity(const State &before, const State &after,
-                                           std::size_t index, const Event &event) const;
+  std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,
+                                           const Event &event) const;
+  // Writes the maps after a committed batch: the entries of the keys it touched, before
+  // versus after; or (after an earlier failed write) whatever differs between what the
+  // maps hold and the full image.
+  Status write_touched(const StateJournal &journal, const StateDelta &delta);
+  Status repair_maps();
 
   const ControlConfig config_;
   MapBackend &maps_;
@@ -120,8 +135,8 @@ class ControlPlane {
   mutable std::mutex mutex_;
   StateStore store_;
   State state_;
-  std::map<std::string, std::optional<uint32_t>> ifindex_cache_;
-  bool maps_in_sync_ = false;  // a failed write makes the next change a full reconcile
+  IfindexCache ifindex_cache_;  // every machine's interface, while maps_in_sync_
+  bool maps_in_sync_ = false;   // a failed write makes the next change a full reconcile
   std::function<void()> machines_listener_;
 };
 
