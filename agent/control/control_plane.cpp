@@ -200,6 +200,10 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   }
 
   machines_changed = !delta.machines.empty();
+  for (const auto &[id, change] : delta.machines) {
+    if (change.first) changed_interfaces_.insert(change.first->interface_name);
+    if (change.second) changed_interfaces_.insert(change.second->interface_name);
+  }
   const Status written = maps_in_sync_ ? write_touched(journal, delta) : repair_maps();
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
@@ -335,24 +339,40 @@ nlohmann::json ControlPlane::networks_json() const {
   return {{"total_networks", total}, {"networks", std::move(networks)}};
 }
 
+MachineInfo ControlPlane::info_of(const MachineRecord &machine) const {
+  const AppRecord *app = state_.live_app(machine.app);
+  MachineInfo info;
+  info.machine = machine.machine;
+  info.app = machine.app;
+  info.app_id = app ? app->app_id : 0;
+  info.network_id = network_id(machine.address);
+  info.address = machine.address;
+  info.prefix = machine_prefix(machine.address);
+  info.interface_name = machine.interface_name;
+  if (const auto cached = ifindex_cache_.find(machine.interface_name)) info.ifindex = *cached;
+  return info;
+}
+
 std::vector<MachineInfo> ControlPlane::machines() const {
   std::lock_guard lock(mutex_);
   std::vector<MachineInfo> out;
   out.reserve(state_.machines().size());
-  for (const auto &[id, machine] : state_.machines()) {
-    const AppRecord *app = state_.live_app(machine.app);
-    MachineInfo info;
-    info.machine = id;
-    info.app = machine.app;
-    info.app_id = app ? app->app_id : 0;
-    info.network_id = network_id(machine.address);
-    info.address = machine.address;
-    info.prefix = machine_prefix(machine.address);
-    info.interface_name = machine.interface_name;
-    if (const auto cached = ifindex_cache_.find(machine.interface_name)) info.ifindex = *cached;
-    out.push_back(std::move(info));
-  }
+  for (const auto &[id, machine] : state_.machines()) out.push_back(info_of(machine));
   return out;
+}
+
+std::optional<MachineInfo> ControlPlane::machine_on(const std::string &interface_name) const {
+  std::lock_guard lock(mutex_);
+  const MachineRecord *machine = state_.machine_by_interface(interface_name);
+  if (!machine) return std::nullopt;
+  return info_of(*machine);
+}
+
+std::vector<std::string> ControlPlane::take_changed_interfaces() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names(changed_interfaces_.begin(), changed_interfaces_.end());
+  changed_interfaces_.clear();
+  return names;
 }
 
 StateCounts ControlPlane::counts() const {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,10 @@ class ControlPlane {
   nlohmann::json apps_json(const std::optional<std::string> &org) const;
   nlohmann::json networks_json() const;
   std::vector<MachineInfo> machines() const;
+  std::optional<MachineInfo> machine_on(const std::string &interface_name) const;
+  // The interfaces of the machines that batches started, stopped or moved since the last
+  // call (names before and after), so that the machines listener looks at those only.
+  std::vector<std::string> take_changed_interfaces();
   StateCounts counts() const;
   bool maps_in_sync() const;  // false after a failed map write, until a reconcile repairs it
 
@@ -116,7 +121,8 @@ class ControlPlane {
   static MapSizes sizes_of(const State &state);
 
   std::optional<uint32_t> resolve(const std::string &name);  // cached, else asks the resolver
-  MapImage image_of(const State &state);                     // resolves (and caches) interfaces
+  MachineInfo info_of(const MachineRecord &machine) const;
+  MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_locked(std::string_view body, bool &machines_changed);
   std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,
@@ -138,6 +144,7 @@ class ControlPlane {
   IfindexCache ifindex_cache_;  // every machine's interface, while maps_in_sync_
   bool maps_in_sync_ = false;   // a failed write makes the next change a full reconcile
   std::function<void()> machines_listener_;
+  std::set<std::string> changed_interfaces_;  // for take_changed_interfaces()
 };
 
 }  // namespace sixguard
