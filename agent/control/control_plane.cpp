@@ -204,7 +204,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
     if (change.first) changed_interfaces_.insert(change.first->interface_name);
     if (change.second) changed_interfaces_.insert(change.second->interface_name);
   }
-  const Status written = maps_in_sync_ ? write_touched(journal, delta) : repair_maps();
+  const Status written = maps_in_sync_ ? write_touched(delta) : repair_maps();
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
   report_events("");
@@ -218,7 +218,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   return result;
 }
 
-Status ControlPlane::write_touched(const StateJournal &journal, const StateDelta &delta) {
+Status ControlPlane::write_touched(const StateDelta &delta) {
   // The keys whose desired entries the batch may have changed. An entry depends on its own
   // record, its app's record and (sg_machines) the interfaces cached for its ifindex; the
   // machines and Flycast addresses an app lost are in the delta themselves.
@@ -238,14 +238,13 @@ Status ControlPlane::write_touched(const StateJournal &journal, const StateDelta
   for (const auto &[id, change] : delta.networks) keys.networks.insert(id);
   keys.config = !delta.networks.empty();  // SG_CFG_NET_AUDIT_ANY follows the audit networks
   // New names are resolved now, so that both sides see the same interfaces; the maps hold
-  // the image of the state before with the names cached before, unchanged since.
+  // the image of the state before with the names cached before, unchanged since. The
+  // state before is seen through the delta (state_before.h), not restored.
   for (const auto &name : names) {
     if (const auto ifindex = resolve(name)) keys.ifindexes.insert(*ifindex);
   }
 
-  state_.undo(journal);
-  const MapImage before = partial_image(state_, config_, ifindex_cache_, keys);
-  state_.redo(journal);
+  const MapImage before = partial_image(StateBefore(state_, delta), config_, ifindex_cache_, keys);
   const MapImage after = partial_image(state_, config_, ifindex_cache_, keys);
   for (const auto &name : names) {
     if (!state_.machine_by_interface(name)) ifindex_cache_.erase(name);

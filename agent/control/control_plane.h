@@ -130,7 +130,7 @@ class ControlPlane {
   // Writes the maps after a committed batch: the entries of the keys it touched, before
   // versus after; or (after an earlier failed write) whatever differs between what the
   // maps hold and the full image.
-  Status write_touched(const StateJournal &journal, const StateDelta &delta);
+  Status write_touched(const StateDelta &delta);
   Status repair_maps();
 
   const ControlConfig config_;

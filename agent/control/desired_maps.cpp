@@ -80,8 +80,7 @@ sg_config desired_config(const ControlConfig &config) {
   return out;
 }
 
-std::optional<sg_machine> desired_machine(const State &state, const MachineRecord &machine) {
-  const AppRecord *app = state.live_app(machine.app);
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *app) {
   if (!app) return std::nullopt;  // cannot happen: app.destroyed removes its machines
   sg_machine value{};
   value.prefix = machine_prefix(machine.address).raw();
@@ -90,8 +89,7 @@ std::optional<sg_machine> desired_machine(const State &state, const MachineRecor
   return value;
 }
 
-std::optional<sg_flycast> desired_flycast(const State &state, const FlycastRecord &flycast) {
-  const AppRecord *app = state.live_app(flycast.app);
+std::optional<sg_flycast> desired_flycast(const AppRecord *app) {
   if (!app) return std::nullopt;
   return sg_flycast{app->app_id, app->network_id};
 }
@@ -101,9 +99,9 @@ std::optional<uint32_t> desired_net_flags(const NetworkRecord &network) {
   return SG_NET_AUDIT;
 }
 
-sg_config desired_config(const ControlConfig &config, const State &state) {
+sg_config desired_config(const ControlConfig &config, bool any_audit_network) {
   sg_config out = desired_config(config);
-  if (state.audit_network_count() > 0) out.flags |= SG_CFG_NET_AUDIT_ANY;
+  if (any_audit_network) out.flags |= SG_CFG_NET_AUDIT_ANY;
   return out;
 }
 
@@ -111,7 +109,7 @@ MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of) {
   MapImage image;
   for (const auto &[id, machine] : state.machines()) {
-    const auto value = desired_machine(state, machine);
+    const auto value = desired_machine(machine, state.live_app(machine.app));
     if (!value) continue;
     const auto ifindex = ifindex_of(machine.interface_name);
     if (!ifindex || *ifindex == 0) continue;
@@ -120,13 +118,15 @@ MapImage desired_image(const State &state, const ControlConfig &config,
     image.machines.emplace(*ifindex, *value);
   }
   for (const auto &[address, flycast] : state.flycast()) {
-    if (const auto value = desired_flycast(state, flycast)) image.flycast.emplace(address, *value);
+    if (const auto value = desired_flycast(state.live_app(flycast.app))) {
+      image.flycast.emplace(address, *value);
+    }
   }
   for (const auto &prefix : config.infra_prefixes) image.infra.insert(prefix);
   for (const auto &[id, network] : state.networks()) {
     if (const auto flags = desired_net_flags(network)) image.net_flags.emplace(id, *flags);
   }
-  image.config = desired_config(config, state);
+  image.config = desired_config(config, state.audit_network_count() > 0);
   return image;
 }
 

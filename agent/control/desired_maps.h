@@ -31,17 +31,18 @@ using IfindexLookup = std::function<std::optional<uint32_t>(const std::string &)
 MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of);
 
-// The values desired_image gives one record (nullopt: none, the app is not live). The
-// incremental path (partial_image.h) builds its entries with these same functions.
-std::optional<sg_machine> desired_machine(const State &state, const MachineRecord &machine);
-std::optional<sg_flycast> desired_flycast(const State &state, const FlycastRecord &flycast);
+// The values desired_image gives one record, given its live app (nullopt: none, the app is
+// not live). The incremental path (partial_image.h) builds its entries with these same
+// functions.
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *live_app);
+std::optional<sg_flycast> desired_flycast(const AppRecord *live_app);
 std::optional<uint32_t> desired_net_flags(const NetworkRecord &network);
 
 // sg_config: global audit flag, the infra networks (see sixguard_shared.h) and the drop-event
 // rate limit.
 sg_config desired_config(const ControlConfig &config);
-// The same with what the state adds (SG_CFG_NET_AUDIT_ANY while a network is in audit).
-sg_config desired_config(const ControlConfig &config, const State &state);
+// The same with what the state adds: SG_CFG_NET_AUDIT_ANY while a network is in audit.
+sg_config desired_config(const ControlConfig &config, bool any_audit_network);
 
 // Reads every policy map and the config through the backend.
 Result<MapImage> read_image(MapBackend &maps);

@@ -11,6 +11,7 @@
 #include "desired_maps.h"
 #include "ifindex_cache.h"
 #include "state.h"
+#include "state_before.h"
 
 namespace sixguard {
 
@@ -25,6 +26,9 @@ struct MapKeys {
 // the full image there provided every machine's interface name is in the cache (the full
 // image resolves the others; they must be resolved, ControlPlane::resolve, first).
 MapImage partial_image(const State &state, const ControlConfig &config,
+                       const IfindexCache &interfaces, const MapKeys &keys);
+// The same for the registry as it was before a batch (state_before.h).
+MapImage partial_image(const StateBefore &state, const ControlConfig &config,
                        const IfindexCache &interfaces, const MapKeys &keys);
 
 }  // namespace sixguard

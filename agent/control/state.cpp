@@ -177,14 +177,10 @@ void State::end_journal() {
 }
 
 namespace {
-// Sets every change's `before` (undo, most recent first) or `after` (redo, in order).
+// Sets every change's `before`, most recent first.
 template <typename Change, typename Set>
 void rewind(const std::vector<Change> &changes, Set set) {
   for (auto it = changes.rbegin(); it != changes.rend(); ++it) set(it->key, it->before);
-}
-template <typename Change, typename Set>
-void replay(const std::vector<Change> &changes, Set set) {
-  for (const auto &change : changes) set(change.key, change.after);
 }
 }  // namespace
 
@@ -197,17 +193,6 @@ void State::undo(const StateJournal &journal) {
   rewind(journal.flycast,
          [this](const auto &key, const auto &record) { set_flycast(key, record); });
   next_app_id_ = journal.next_app_id_before;
-}
-
-void State::redo(const StateJournal &journal) {
-  replay(journal.networks,
-         [this](const auto &key, const auto &record) { set_network(key, record); });
-  replay(journal.apps, [this](const auto &key, const auto &record) { set_app(key, record); });
-  replay(journal.machines,
-         [this](const auto &key, const auto &record) { set_machine(key, record); });
-  replay(journal.flycast,
-         [this](const auto &key, const auto &record) { set_flycast(key, record); });
-  next_app_id_ = journal.next_app_id_after;
 }
 
 }  // namespace sixguard

@@ -88,10 +88,9 @@ class State {
   // Records every mutation into journal until end_journal(). One journal at a time.
   void begin_journal(StateJournal &journal);
   void end_journal();
-  // Takes the registry back to before the journal's mutations (most recent first), or
-  // forward again to after them. Not recorded.
+  // Takes the registry back to before the journal's mutations, most recent first (a refused
+  // batch, or one state.db could not take). Not recorded.
   void undo(const StateJournal &journal);
-  void redo(const StateJournal &journal);
 
  private:
   // The single place each kind of record changes: sets or (nullopt) removes the record at a
