@@ -94,7 +94,8 @@ class ControlPlane {
   Status interface_changed(const std::string &name, std::optional<uint32_t> ifindex);
 
   // Called (without the lock held) after a batch changed the set of machines, so the daemon
-  // can attach new interfaces. Set it before serving requests.
+  // can attach new interfaces and detach those of stopped machines; which interfaces, it
+  // asks take_changed_interfaces(). Set it before serving requests.
   void set_machines_listener(std::function<void()> listener);
 
   // Queries for the API and the daemon.

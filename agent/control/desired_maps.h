@@ -1,7 +1,8 @@
 // The datapath maps as they should be, derived from the registry and the configuration, and
 // the difference between two such images written through a MapBackend. The same diff serves
-// the start-up reconcile (current = what the maps hold) and a batch (current = the image of
-// the state before the batch), so only what differs is ever written.
+// the start-up reconcile and the repair after a failed write (current = what the maps hold,
+// desired = the full image), a batch and an interface change (the image before and after,
+// at the keys they touched only: partial_image.h), so only what differs is ever written.
 #pragma once
 
 #include <cstdint>
