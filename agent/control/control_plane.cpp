@@ -54,14 +54,20 @@ std::string ControlPlane::app_public_id(uint32_t app_id) {
   return text;
 }
 
+std::optional<uint32_t> ControlPlane::resolve(const std::string &name) {
+  if (const auto cached = ifindex_cache_.find(name)) return *cached;
+  auto ifindex = resolver_.ifindex(name);
+  if (ifindex && *ifindex == 0) ifindex.reset();
+  ifindex_cache_.set(name, ifindex);
+  return ifindex;
+}
+
 MapImage ControlPlane::image_of(const State &state) {
-  return desired_image(state, config_, [this](const std::string &name) {
-    if (const auto it = ifindex_cache_.find(name); it != ifindex_cache_.end()) return it->second;
-    auto ifindex = resolver_.ifindex(name);
-    if (ifindex && *ifindex == 0) ifindex.reset();
-    ifindex_cache_[name] = ifindex;
-    return ifindex;
-  });
+  return desired_image(state, config_, [this](const std::string &name) { return resolve(name); });
+}
+
+ControlPlane::MapSizes ControlPlane::sizes_of(const State &state) {
+  return {state.machines().size(), state.flycast().size(), state.audit_network_count()};
 }
 
 Status ControlPlane::reconcile() {
@@ -86,9 +92,9 @@ Status ControlPlane::reconcile_locked() {
   return status;
 }
 
-std::optional<EventError> ControlPlane::check_capacity(const State &before, const State &after,
-                                                       std::size_t index,
+std::optional<EventError> ControlPlane::check_capacity(const MapSizes &before, std::size_t index,
                                                        const Event &event) const {
+  const MapSizes after = sizes_of(state_);
   struct Check {
     PolicyMap map;
     const char *name;
@@ -96,12 +102,9 @@ std::optional<EventError> ControlPlane::check_capacity(const State &before, cons
     const char *field;
   };
   const Check checks[] = {
-      {PolicyMap::kMachines, SG_MAP_MACHINES, before.machines().size(), after.machines().size(),
-       "machine"},
-      {PolicyMap::kFlycast, SG_MAP_FLYCAST, before.flycast().size(), after.flycast().size(),
-       "address"},
-      {PolicyMap::kNetFlags, SG_MAP_NET_FLAGS, before.audit_network_count(),
-       after.audit_network_count(), "mode"},
+      {PolicyMap::kMachines, SG_MAP_MACHINES, before.machines, after.machines, "machine"},
+      {PolicyMap::kFlycast, SG_MAP_FLYCAST, before.flycast, after.flycast, "address"},
+      {PolicyMap::kNetFlags, SG_MAP_NET_FLAGS, before.net_flags, after.net_flags, "mode"},
   };
   for (const auto &check : checks) {
     const std::size_t capacity = maps_.capacity(check.map);
@@ -142,21 +145,28 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
     return refused(*parsed.error);
   }
 
-  // Validate the whole batch on a copy: each event sees the state plus the earlier events.
-  State working = state_;
+  // Validate the whole batch on the live state, journalled: each event sees the state plus
+  // the earlier events, and a refused batch is undone. No copy of the state: the cost
+  // follows the batch.
+  const MapSizes sizes_before = sizes_of(state_);
+  StateJournal journal;
+  state_.begin_journal(journal);
   std::vector<EventEffect> effects;
   effects.reserve(parsed.events.size());
   for (std::size_t i = 0; i < parsed.events.size(); ++i) {
     const Event &event = parsed.events[i];
-    EventOutcome outcome = apply_event(working, event, i);
-    if (!outcome.error) outcome.error = check_capacity(state_, working, i, event);
+    EventOutcome outcome = apply_event(state_, event, i);
+    if (!outcome.error) outcome.error = check_capacity(sizes_before, i, event);
     if (outcome.error) {
+      state_.end_journal();
+      state_.undo(journal);
       observer_.event_result(event_type_name(event.type), outcome.error->result_class());
       observer_.apply_duration(stopwatch.seconds());
       return refused(*outcome.error);
     }
     effects.push_back(outcome.effect);
   }
+  state_.end_journal();
 
   ApplyResult result;
   for (const auto effect : effects) {
@@ -178,7 +188,9 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   }
 
   // Durable first: the batch is on disk before it is acknowledged or reaches the maps.
-  if (auto committed = store_.commit(state_, working); !committed) {
+  const StateDelta delta(journal);
+  if (auto committed = store_.commit(delta); !committed) {
+    state_.undo(journal);
     report_events("internal");
     observer_.apply_duration(stopwatch.seconds());
     result.status = 500;
@@ -187,21 +199,12 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
     return result;
   }
 
-  // Only the keys the batch changed: the image of the state before versus after. After a
-  // failed write the maps may differ from that image, so read them instead (full repair).
-  Result<MapImage> before = maps_in_sync_ ? Result<MapImage>(image_of(state_)) : read_image(maps_);
-  machines_changed = state_.machines() != working.machines();
-  state_ = std::move(working);
-  for (auto it = ifindex_cache_.begin(); it != ifindex_cache_.end();) {
-    it = state_.machine_by_interface(it->first) ? std::next(it) : ifindex_cache_.erase(it);
+  machines_changed = !delta.machines.empty();
+  for (const auto &[id, change] : delta.machines) {
+    if (change.first) changed_interfaces_.insert(change.first->interface_name);
+    if (change.second) changed_interfaces_.insert(change.second->interface_name);
   }
-  Status written;
-  if (!before) {
-    written = make_error("reading the maps: " + before.error().describe());
-  } else {
-    auto summary = write_difference(maps_, *before, image_of(state_));
-    if (!summary) written = summary.error();
-  }
+  const Status written = maps_in_sync_ ? write_touched(delta) : repair_maps();
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
   report_events("");
@@ -215,20 +218,73 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   return result;
 }
 
+Status ControlPlane::write_touched(const StateDelta &delta) {
+  // The keys whose desired entries the batch may have changed. An entry depends on its own
+  // record, its app's record and (sg_machines) the interfaces cached for its ifindex; the
+  // machines and Flycast addresses an app lost are in the delta themselves.
+  MapKeys keys;
+  std::set<std::string> names;  // the interfaces of the machines touched, before and after
+  for (const auto &[id, change] : delta.machines) {
+    if (change.first) names.insert(change.first->interface_name);
+    if (change.second) names.insert(change.second->interface_name);
+  }
+  for (const auto &[address, change] : delta.flycast) keys.flycast.insert(address);
+  for (const auto &[name, change] : delta.apps) {
+    for (const auto &id : state_.machines_of_app(name)) {
+      names.insert(state_.machine(id)->interface_name);
+    }
+    for (const auto &address : state_.flycast_of_app(name)) keys.flycast.insert(address);
+  }
+  for (const auto &[id, change] : delta.networks) keys.networks.insert(id);
+  keys.config = !delta.networks.empty();  // SG_CFG_NET_AUDIT_ANY follows the audit networks
+  // New names are resolved now, so that both sides see the same interfaces; the maps hold
+  // the image of the state before with the names cached before, unchanged since. The
+  // state before is seen through the delta (state_before.h), not restored.
+  for (const auto &name : names) {
+    if (const auto ifindex = resolve(name)) keys.ifindexes.insert(*ifindex);
+  }
+
+  const MapImage before = partial_image(StateBefore(state_, delta), config_, ifindex_cache_, keys);
+  const MapImage after = partial_image(state_, config_, ifindex_cache_, keys);
+  for (const auto &name : names) {
+    if (!state_.machine_by_interface(name)) ifindex_cache_.erase(name);
+  }
+  auto summary = write_difference(maps_, before, after);
+  if (!summary) return summary.error();
+  return {};
+}
+
+// After a failed write the maps may differ from any image: read them and write everything
+// that differs from the image of the state.
+Status ControlPlane::repair_maps() {
+  auto current = read_image(maps_);
+  std::vector<std::string> unused;
+  for (const auto &[name, ifindex] : ifindex_cache_.entries()) {
+    if (!state_.machine_by_interface(name)) unused.push_back(name);
+  }
+  for (const auto &name : unused) ifindex_cache_.erase(name);
+  if (!current) return make_error("reading the maps: " + current.error().describe());
+  auto summary = write_difference(maps_, *current, image_of(state_));
+  if (!summary) return summary.error();
+  return {};
+}
+
 Status ControlPlane::interface_changed(const std::string &name, std::optional<uint32_t> ifindex) {
   std::lock_guard lock(mutex_);
   if (ifindex && *ifindex == 0) ifindex.reset();
   if (!maps_in_sync_) {
-    ifindex_cache_[name] = ifindex;
+    ifindex_cache_.set(name, ifindex);
     // reconcile_locked clears the cache and re-resolves every interface, this one included.
     return reconcile_locked();
   }
-  const MachineRecord *machine = state_.machine_by_interface(name);
-  if (!machine) return {};  // not a machine interface this agent knows
-  MapImage before, after;
-  before.machines = image_of(state_).machines;
-  ifindex_cache_[name] = ifindex;
-  after.machines = image_of(state_).machines;
+  if (!state_.machine_by_interface(name)) return {};  // not a machine interface we know
+  // Only the ifindexes the name leaves and takes can change their entries.
+  MapKeys keys;
+  if (const auto old = resolve(name)) keys.ifindexes.insert(*old);
+  if (ifindex) keys.ifindexes.insert(*ifindex);
+  const MapImage before = partial_image(state_, config_, ifindex_cache_, keys);
+  ifindex_cache_.set(name, ifindex);
+  const MapImage after = partial_image(state_, config_, ifindex_cache_, keys);
   auto written = write_difference(maps_, before, after);
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
@@ -282,26 +338,40 @@ nlohmann::json ControlPlane::networks_json() const {
   return {{"total_networks", total}, {"networks", std::move(networks)}};
 }
 
+MachineInfo ControlPlane::info_of(const MachineRecord &machine) const {
+  const AppRecord *app = state_.live_app(machine.app);
+  MachineInfo info;
+  info.machine = machine.machine;
+  info.app = machine.app;
+  info.app_id = app ? app->app_id : 0;
+  info.network_id = network_id(machine.address);
+  info.address = machine.address;
+  info.prefix = machine_prefix(machine.address);
+  info.interface_name = machine.interface_name;
+  if (const auto cached = ifindex_cache_.find(machine.interface_name)) info.ifindex = *cached;
+  return info;
+}
+
 std::vector<MachineInfo> ControlPlane::machines() const {
   std::lock_guard lock(mutex_);
   std::vector<MachineInfo> out;
   out.reserve(state_.machines().size());
-  for (const auto &[id, machine] : state_.machines()) {
-    const AppRecord *app = state_.live_app(machine.app);
-    MachineInfo info;
-    info.machine = id;
-    info.app = machine.app;
-    info.app_id = app ? app->app_id : 0;
-    info.network_id = network_id(machine.address);
-    info.address = machine.address;
-    info.prefix = machine_prefix(machine.address);
-    info.interface_name = machine.interface_name;
-    if (const auto it = ifindex_cache_.find(machine.interface_name); it != ifindex_cache_.end()) {
-      info.ifindex = it->second;
-    }
-    out.push_back(std::move(info));
-  }
+  for (const auto &[id, machine] : state_.machines()) out.push_back(info_of(machine));
   return out;
+}
+
+std::optional<MachineInfo> ControlPlane::machine_on(const std::string &interface_name) const {
+  std::lock_guard lock(mutex_);
+  const MachineRecord *machine = state_.machine_by_interface(interface_name);
+  if (!machine) return std::nullopt;
+  return info_of(*machine);
+}
+
+std::vector<std::string> ControlPlane::take_changed_interfaces() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names(changed_interfaces_.begin(), changed_interfaces_.end());
+  changed_interfaces_.clear();
+  return names;
 }
 
 StateCounts ControlPlane::counts() const {
@@ -311,8 +381,8 @@ StateCounts ControlPlane::counts() const {
   for (const auto &[name, app] : state_.apps()) counts.apps += app.destroyed ? 0 : 1;
   counts.machines = state_.machines().size();
   for (const auto &[id, machine] : state_.machines()) {
-    const auto it = ifindex_cache_.find(machine.interface_name);
-    if (it != ifindex_cache_.end() && it->second) ++counts.machines_attached;
+    const auto cached = ifindex_cache_.find(machine.interface_name);
+    if (cached && *cached) ++counts.machines_attached;
   }
   counts.flycast = state_.flycast().size();
   counts.audit_networks = state_.audit_network_count();

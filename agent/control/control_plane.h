@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,10 +32,13 @@
 
 #include "control_config.h"
 #include "desired_maps.h"
+#include "ifindex_cache.h"
 #include "interface_resolver.h"
 #include "map_backend.h"
 #include "observer.h"
+#include "partial_image.h"
 #include "state.h"
+#include "state_journal.h"
 #include "state_rules.h"
 #include "state_store.h"
 
@@ -90,13 +94,18 @@ class ControlPlane {
   Status interface_changed(const std::string &name, std::optional<uint32_t> ifindex);
 
   // Called (without the lock held) after a batch changed the set of machines, so the daemon
-  // can attach new interfaces. Set it before serving requests.
+  // can attach new interfaces and detach those of stopped machines; which interfaces, it
+  // asks take_changed_interfaces(). Set it before serving requests.
   void set_machines_listener(std::function<void()> listener);
 
   // Queries for the API and the daemon.
   nlohmann::json apps_json(const std::optional<std::string> &org) const;
   nlohmann::json networks_json() const;
   std::vector<MachineInfo> machines() const;
+  std::optional<MachineInfo> machine_on(const std::string &interface_name) const;
+  // The interfaces of the machines that batches started, stopped or moved since the last
+  // call (names before and after), so that the machines listener looks at those only.
+  std::vector<std::string> take_changed_interfaces();
   StateCounts counts() const;
   bool maps_in_sync() const;  // false after a failed map write, until a reconcile repairs it
 
@@ -106,11 +115,24 @@ class ControlPlane {
   ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                InterfaceResolver &resolver, ControlObserver &observer);
 
+  // What the capacity check compares a batch with: the sizes before it.
+  struct MapSizes {
+    std::size_t machines = 0, flycast = 0, net_flags = 0;
+  };
+  static MapSizes sizes_of(const State &state);
+
+  std::optional<uint32_t> resolve(const std::string &name);  // cached, else asks the resolver
+  MachineInfo info_of(const MachineRecord &machine) const;
   MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_locked(std::string_view body, bool &machines_changed);
-  std::optional<EventError> check_capacity(const State &before, const State &after,
-                                           std::size_t index, const Event &event) const;
+  std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,
+                                           const Event &event) const;
+  // Writes the maps after a committed batch: the entries of the keys it touched, before
+  // versus after; or (after an earlier failed write) whatever differs between what the
+  // maps hold and the full image.
+  Status write_touched(const StateDelta &delta);
+  Status repair_maps();
 
   const ControlConfig config_;
   MapBackend &maps_;
@@ -120,9 +142,10 @@ class ControlPlane {
   mutable std::mutex mutex_;
   StateStore store_;
   State state_;
-  std::map<std::string, std::optional<uint32_t>> ifindex_cache_;
-  bool maps_in_sync_ = false;  // a failed write makes the next change a full reconcile
+  IfindexCache ifindex_cache_;  // every machine's interface, while maps_in_sync_
+  bool maps_in_sync_ = false;   // a failed write makes the next change a full reconcile
   std::function<void()> machines_listener_;
+  std::set<std::string> changed_interfaces_;  // for take_changed_interfaces()
 };
 
 }  // namespace sixguard

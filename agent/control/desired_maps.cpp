@@ -80,33 +80,53 @@ sg_config desired_config(const ControlConfig &config) {
   return out;
 }
 
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *app) {
+  if (!app) return std::nullopt;  // cannot happen: app.destroyed removes its machines
+  sg_machine value{};
+  value.prefix = machine_prefix(machine.address).raw();
+  value.app_id = app->app_id;
+  value.network_id = network_id(machine.address);
+  return value;
+}
+
+std::optional<sg_flycast> desired_flycast(const AppRecord *app) {
+  if (!app) return std::nullopt;
+  return sg_flycast{app->app_id, app->network_id};
+}
+
+std::optional<uint32_t> desired_net_flags(const NetworkRecord &network) {
+  if (!network.audit) return std::nullopt;
+  return SG_NET_AUDIT;
+}
+
+sg_config desired_config(const ControlConfig &config, bool any_audit_network) {
+  sg_config out = desired_config(config);
+  if (any_audit_network) out.flags |= SG_CFG_NET_AUDIT_ANY;
+  return out;
+}
+
 MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of) {
   MapImage image;
   for (const auto &[id, machine] : state.machines()) {
-    const AppRecord *app = state.live_app(machine.app);
-    if (!app) continue;  // cannot happen: app.destroyed removes its machines
+    const auto value = desired_machine(machine, state.live_app(machine.app));
+    if (!value) continue;
     const auto ifindex = ifindex_of(machine.interface_name);
     if (!ifindex || *ifindex == 0) continue;
-    sg_machine value{};
-    value.prefix = machine_prefix(machine.address).raw();
-    value.app_id = app->app_id;
-    value.network_id = network_id(machine.address);
     // Two names resolving to one ifindex only happens with a stale resolver answer; the
-    // first machine keeps it until the daemon reports the change.
-    image.machines.emplace(*ifindex, value);
+    // first machine (by id) keeps it until the daemon reports the change.
+    image.machines.emplace(*ifindex, *value);
   }
   for (const auto &[address, flycast] : state.flycast()) {
-    const AppRecord *app = state.live_app(flycast.app);
-    if (!app) continue;
-    image.flycast.emplace(address, sg_flycast{app->app_id, app->network_id});
+    if (const auto value = desired_flycast(state.live_app(flycast.app))) {
+      image.flycast.emplace(address, *value);
+    }
   }
   for (const auto &prefix : config.infra_prefixes) image.infra.insert(prefix);
   for (const auto &[id, network] : state.networks()) {
-    if (network.audit) image.net_flags.emplace(id, SG_NET_AUDIT);
+    if (const auto flags = desired_net_flags(network)) image.net_flags.emplace(id, *flags);
   }
-  image.config = desired_config(config);
-  if (!image.net_flags.empty()) image.config.flags |= SG_CFG_NET_AUDIT_ANY;
+  image.config = desired_config(config, state.audit_network_count() > 0);
   return image;
 }
 

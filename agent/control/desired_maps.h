@@ -1,7 +1,8 @@
 // The datapath maps as they should be, derived from the registry and the configuration, and
 // the difference between two such images written through a MapBackend. The same diff serves
-// the start-up reconcile (current = what the maps hold) and a batch (current = the image of
-// the state before the batch), so only what differs is ever written.
+// the start-up reconcile and the repair after a failed write (current = what the maps hold,
+// desired = the full image), a batch and an interface change (the image before and after,
+// at the keys they touched only: partial_image.h), so only what differs is ever written.
 #pragma once
 
 #include <cstdint>
@@ -31,9 +32,18 @@ using IfindexLookup = std::function<std::optional<uint32_t>(const std::string &)
 MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of);
 
+// The values desired_image gives one record, given its live app (nullopt: none, the app is
+// not live). The incremental path (partial_image.h) builds its entries with these same
+// functions.
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *live_app);
+std::optional<sg_flycast> desired_flycast(const AppRecord *live_app);
+std::optional<uint32_t> desired_net_flags(const NetworkRecord &network);
+
 // sg_config: global audit flag, the infra networks (see sixguard_shared.h) and the drop-event
 // rate limit.
 sg_config desired_config(const ControlConfig &config);
+// The same with what the state adds: SG_CFG_NET_AUDIT_ANY while a network is in audit.
+sg_config desired_config(const ControlConfig &config, bool any_audit_network);
 
 // Reads every policy map and the config through the backend.
 Result<MapImage> read_image(MapBackend &maps);

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "state_journal.h"
+
 namespace sixguard {
 
 namespace {
@@ -7,6 +9,11 @@ template <typename Map, typename Key>
 const typename Map::mapped_type *find_in(const Map &map, const Key &key) {
   const auto it = map.find(key);
   return it == map.end() ? nullptr : &it->second;
+}
+
+template <typename Record>
+std::optional<Record> optional_of(const Record *record) {
+  return record ? std::optional<Record>(*record) : std::nullopt;
 }
 }  // namespace
 
@@ -53,42 +60,139 @@ const FlycastRecord *State::flycast_in_prefix(const Ipv6 &prefix) const {
   return &it->second;
 }
 
+const std::set<std::string> &State::machines_of_app(const std::string &app) const {
+  static const std::set<std::string> kNone;
+  const auto it = machines_by_app_.find(app);
+  return it == machines_by_app_.end() ? kNone : it->second;
+}
+
+const std::set<Ipv6> &State::flycast_of_app(const std::string &app) const {
+  static const std::set<Ipv6> kNone;
+  const auto it = flycast_by_app_.find(app);
+  return it == flycast_by_app_.end() ? kNone : it->second;
+}
+
 void State::put_network(const NetworkRecord &network) {
-  if (const auto it = networks_.find(network.id); it != networks_.end()) {
-    if (it->second.audit) --audit_networks_;
-    network_ids_.erase({it->second.org, it->second.name});
-  }
-  networks_[network.id] = network;
-  network_ids_[{network.org, network.name}] = network.id;
-  if (network.audit) ++audit_networks_;
+  if (journal_)
+    journal_->networks.push_back({network.id, optional_of(network_by_id(network.id)), network});
+  set_network(network.id, network);
 }
 
 void State::put_app(const AppRecord &app) {
-  apps_[app.name] = app;
+  if (journal_) journal_->apps.push_back({app.name, optional_of(this->app(app.name)), app});
+  set_app(app.name, app);
   if (app.app_id >= next_app_id_) next_app_id_ = app.app_id + 1;
 }
 
 void State::put_machine(const MachineRecord &machine) {
-  erase_machine(machine.machine);
-  machines_[machine.machine] = machine;
-  machine_by_prefix_[machine_prefix(machine.address)] = machine.machine;
-  machine_by_interface_[machine.interface_name] = machine.machine;
+  if (journal_) {
+    journal_->machines.push_back(
+        {machine.machine, optional_of(this->machine(machine.machine)), machine});
+  }
+  set_machine(machine.machine, machine);
 }
 
 void State::erase_machine(const std::string &id) {
-  const auto it = machines_.find(id);
-  if (it == machines_.end()) return;
-  machine_by_prefix_.erase(machine_prefix(it->second.address));
-  machine_by_interface_.erase(it->second.interface_name);
-  machines_.erase(it);
+  const MachineRecord *existing = machine(id);
+  if (!existing) return;
+  if (journal_) journal_->machines.push_back({id, *existing, std::nullopt});
+  set_machine(id, std::nullopt);
 }
 
 void State::put_flycast(const FlycastRecord &flycast) {
-  flycast_[flycast.address] = flycast;
+  if (journal_) {
+    journal_->flycast.push_back(
+        {flycast.address, optional_of(this->flycast(flycast.address)), flycast});
+  }
+  set_flycast(flycast.address, flycast);
 }
 
 void State::erase_flycast(const Ipv6 &address) {
-  flycast_.erase(address);
+  const FlycastRecord *existing = flycast(address);
+  if (!existing) return;
+  if (journal_) journal_->flycast.push_back({address, *existing, std::nullopt});
+  set_flycast(address, std::nullopt);
+}
+
+void State::set_network(uint32_t id, const std::optional<NetworkRecord> &network) {
+  if (const auto it = networks_.find(id); it != networks_.end()) {
+    if (it->second.audit) --audit_networks_;
+    network_ids_.erase({it->second.org, it->second.name});
+    networks_.erase(it);
+  }
+  if (!network) return;
+  networks_[id] = *network;
+  network_ids_[{network->org, network->name}] = id;
+  if (network->audit) ++audit_networks_;
+}
+
+void State::set_app(const std::string &name, const std::optional<AppRecord> &app) {
+  if (app) {
+    apps_[name] = *app;
+  } else {
+    apps_.erase(name);
+  }
+}
+
+void State::set_machine(const std::string &id, const std::optional<MachineRecord> &machine) {
+  if (const auto it = machines_.find(id); it != machines_.end()) {
+    const MachineRecord &old = it->second;
+    machine_by_prefix_.erase(machine_prefix(old.address));
+    machine_by_interface_.erase(old.interface_name);
+    if (const auto of_app = machines_by_app_.find(old.app); of_app != machines_by_app_.end()) {
+      of_app->second.erase(id);
+      if (of_app->second.empty()) machines_by_app_.erase(of_app);
+    }
+    machines_.erase(it);
+  }
+  if (!machine) return;
+  machines_[id] = *machine;
+  machine_by_prefix_[machine_prefix(machine->address)] = id;
+  machine_by_interface_[machine->interface_name] = id;
+  machines_by_app_[machine->app].insert(id);
+}
+
+void State::set_flycast(const Ipv6 &address, const std::optional<FlycastRecord> &flycast) {
+  if (const auto it = flycast_.find(address); it != flycast_.end()) {
+    if (const auto of_app = flycast_by_app_.find(it->second.app); of_app != flycast_by_app_.end()) {
+      of_app->second.erase(address);
+      if (of_app->second.empty()) flycast_by_app_.erase(of_app);
+    }
+    flycast_.erase(it);
+  }
+  if (!flycast) return;
+  flycast_[address] = *flycast;
+  flycast_by_app_[flycast->app].insert(address);
+}
+
+void State::begin_journal(StateJournal &journal) {
+  journal = StateJournal{};
+  journal.next_app_id_before = journal.next_app_id_after = next_app_id_;
+  journal_ = &journal;
+}
+
+void State::end_journal() {
+  if (journal_) journal_->next_app_id_after = next_app_id_;
+  journal_ = nullptr;
+}
+
+namespace {
+// Sets every change's `before`, most recent first.
+template <typename Change, typename Set>
+void rewind(const std::vector<Change> &changes, Set set) {
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) set(it->key, it->before);
+}
+}  // namespace
+
+void State::undo(const StateJournal &journal) {
+  rewind(journal.networks,
+         [this](const auto &key, const auto &record) { set_network(key, record); });
+  rewind(journal.apps, [this](const auto &key, const auto &record) { set_app(key, record); });
+  rewind(journal.machines,
+         [this](const auto &key, const auto &record) { set_machine(key, record); });
+  rewind(journal.flycast,
+         [this](const auto &key, const auto &record) { set_flycast(key, record); });
+  next_app_id_ = journal.next_app_id_before;
 }
 
 }  // namespace sixguard

@@ -1,16 +1,20 @@
-// The registry: what the platform told this agent exists (DESIGN §3). Plain values, so a
-// batch can be tried on a copy and either committed whole or dropped (all or nothing).
+// The registry: what the platform told this agent exists (DESIGN §3). A batch is tried on
+// the live registry with a journal of its mutations (state_journal.h) and either kept whole
+// or undone (all or nothing), so that its cost follows the batch, not the registry.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "address.h"
 
 namespace sixguard {
+
+struct StateJournal;
 
 struct NetworkRecord {
   uint32_t id = 0;
@@ -66,8 +70,12 @@ class State {
   const FlycastRecord *flycast(const Ipv6 &address) const;
   const FlycastRecord *flycast_in_prefix(const Ipv6 &prefix) const;  // any, inside the /112
   std::size_t audit_network_count() const { return audit_networks_; }
+  // The machines of an app and the Flycast addresses targeting it (empty sets: none).
+  const std::set<std::string> &machines_of_app(const std::string &app) const;
+  const std::set<Ipv6> &flycast_of_app(const std::string &app) const;
 
-  // Mutations keep the lookup indexes in step.
+  // Mutations keep the lookup indexes in step, and are recorded in the journal if one is
+  // being kept.
   void put_network(const NetworkRecord &network);
   void put_app(const AppRecord &app);  // also advances next_app_id past app.app_id
   uint32_t allocate_app_id() { return next_app_id_++; }
@@ -77,16 +85,33 @@ class State {
   void put_flycast(const FlycastRecord &flycast);
   void erase_flycast(const Ipv6 &address);
 
+  // Records every mutation into journal until end_journal(). One journal at a time.
+  void begin_journal(StateJournal &journal);
+  void end_journal();
+  // Takes the registry back to before the journal's mutations, most recent first (a refused
+  // batch, or one state.db could not take). Not recorded.
+  void undo(const StateJournal &journal);
+
  private:
+  // The single place each kind of record changes: sets or (nullopt) removes the record at a
+  // key with its indexes, unrecorded.
+  void set_network(uint32_t id, const std::optional<NetworkRecord> &network);
+  void set_app(const std::string &name, const std::optional<AppRecord> &app);
+  void set_machine(const std::string &id, const std::optional<MachineRecord> &machine);
+  void set_flycast(const Ipv6 &address, const std::optional<FlycastRecord> &flycast);
+
   std::map<uint32_t, NetworkRecord> networks_;
   std::map<NetworkName, uint32_t> network_ids_;
   std::map<std::string, AppRecord> apps_;
   std::map<std::string, MachineRecord> machines_;
   std::map<Ipv6, std::string> machine_by_prefix_;
   std::map<std::string, std::string> machine_by_interface_;
+  std::map<std::string, std::set<std::string>> machines_by_app_;
   std::map<Ipv6, FlycastRecord> flycast_;
+  std::map<std::string, std::set<Ipv6>> flycast_by_app_;
   std::size_t audit_networks_ = 0;
   uint32_t next_app_id_ = 1;  // 0 is never an app id
+  StateJournal *journal_ = nullptr;
 };
 
 }  // namespace sixguard

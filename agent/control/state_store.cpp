@@ -31,18 +31,17 @@ Status make_state_dir(const std::string &dir) {
   return {};
 }
 
-// Rows of `after` missing or different in `before` are upserted, keys gone are deleted.
-template <typename Map, typename Upsert, typename Delete>
-Status write_table(const Map &before, const Map &after, Upsert upsert, Delete erase) {
-  for (const auto &[key, value] : before) {
-    if (!after.contains(key)) {
+// Deletes the rows of keys gone, then upserts the changed and new ones.
+template <typename Changes, typename Upsert, typename Delete>
+Status write_table(const Changes &changes, Upsert upsert, Delete erase) {
+  for (const auto &[key, change] : changes) {
+    if (!change.second) {
       if (auto status = erase(key); !status) return status;
     }
   }
-  for (const auto &[key, value] : after) {
-    const auto it = before.find(key);
-    if (it == before.end() || !(it->second == value)) {
-      if (auto status = upsert(value); !status) return status;
+  for (const auto &[key, change] : changes) {
+    if (change.second) {
+      if (auto status = upsert(*change.second); !status) return status;
     }
   }
   return {};
@@ -143,7 +142,7 @@ Result<State> StateStore::load() {
   return state;
 }
 
-Status StateStore::commit(const State &before, const State &after) {
+Status StateStore::commit(const StateDelta &delta) {
   auto transaction = db_.begin();
   if (!transaction) return transaction.error();
 
@@ -168,7 +167,7 @@ Status StateStore::commit(const State &before, const State &after) {
   // Networks and apps are never deleted (ids are never reused).
   auto never = [](const auto &) -> Status { return make_error("never deleted"); };
   if (auto status = write_table(
-          before.networks(), after.networks(),
+          delta.networks,
           [&](const NetworkRecord &n) {
             return put_network->bind(1, int64_t{n.id})
                 .bind(2, n.org)
@@ -181,7 +180,7 @@ Status StateStore::commit(const State &before, const State &after) {
     return status;
   }
   if (auto status = write_table(
-          before.apps(), after.apps(),
+          delta.apps,
           [&](const AppRecord &a) {
             return put_app->bind(1, a.name)
                 .bind(2, int64_t{a.app_id})
@@ -195,7 +194,7 @@ Status StateStore::commit(const State &before, const State &after) {
     return status;
   }
   if (auto status = write_table(
-          before.machines(), after.machines(),
+          delta.machines,
           [&](const MachineRecord &m) {
             return put_machine->bind(1, m.machine)
                 .bind(2, m.app)
@@ -208,7 +207,7 @@ Status StateStore::commit(const State &before, const State &after) {
     return status;
   }
   if (auto status = write_table(
-          before.flycast(), after.flycast(),
+          delta.flycast,
           [&](const FlycastRecord &f) {
             return put_flycast->bind(1, f.address.str())
                 .bind(2, f.app)
@@ -219,8 +218,8 @@ Status StateStore::commit(const State &before, const State &after) {
       !status) {
     return status;
   }
-  if (before.next_app_id() != after.next_app_id()) {
-    if (auto status = put_meta->bind(1, int64_t{after.next_app_id()}).run(); !status) {
+  if (delta.next_app_id) {
+    if (auto status = put_meta->bind(1, int64_t{*delta.next_app_id}).run(); !status) {
       return status;
     }
   }

@@ -1,6 +1,6 @@
-// Durable registry: SQLite in WAL mode at <state_dir>/state.db. A batch is written as the
-// difference between the state before and after it, in one transaction, and committed
-// before it is acknowledged or reaches the maps (DESIGN §5).
+// Durable registry: SQLite in WAL mode at <state_dir>/state.db. A batch is written as its
+// net change (the rows it changed, nothing else), in one transaction, and committed before
+// it is acknowledged or reaches the maps (DESIGN §5).
 //
 // Schema version 1 (PRAGMA user_version):
 //   meta(key PRIMARY KEY, value)            next_app_id
@@ -14,6 +14,7 @@
 
 #include "sqlite.h"
 #include "state.h"
+#include "state_journal.h"
 
 namespace sixguard {
 
@@ -25,8 +26,8 @@ class StateStore {
   static Result<StateStore> open(const std::string &state_dir);
 
   Result<State> load();
-  // Writes what differs between before and after, atomically.
-  Status commit(const State &before, const State &after);
+  // Writes the rows a batch changed, atomically.
+  Status commit(const StateDelta &delta);
 
   const std::string &path() const { return path_; }
 

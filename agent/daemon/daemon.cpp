@@ -64,6 +64,11 @@ class Agent {
   // entry written first), every uplink, and detaches interfaces no machine owns any more
   // (machine.stopped). Updates readiness.
   void sync_attachments();
+  // The same for the interfaces a batch touched only, so that the cost of a batch follows
+  // the batch; anything that fails falls back to the full sweep (which decides readiness).
+  void sync_changed(const std::vector<std::string> &names);
+  // Writes the interface's sg_machines entry if its ifindex changed, then attaches.
+  Status attach_machine(const MachineInfo &machine, uint32_t ifindex);
   void on_link_change(const LinkChange &change);
   bool is_machine_interface(const std::string &name) const;
   bool is_uplink(const std::string &name) const;
@@ -252,7 +257,7 @@ void Agent::serve() {
     if (fds[2].revents & POLLIN) {
       uint64_t count = 0;
       [[maybe_unused]] auto got = ::read(wakeup_.get(), &count, sizeof(count));
-      sync_attachments();
+      sync_changed(control_->take_changed_interfaces());
     }
     if (ready == 0 && !exporter_.readiness().get().ready) {
       // Something failed before: try again (reconcile, then attachments).
@@ -270,10 +275,7 @@ void Agent::serve() {
 }
 
 bool Agent::is_machine_interface(const std::string &name) const {
-  for (const auto &machine : control_->machines()) {
-    if (machine.interface_name == name) return true;
-  }
-  return false;
+  return control_->machine_on(name).has_value();
 }
 
 bool Agent::is_uplink(const std::string &name) const {
@@ -308,6 +310,58 @@ void Agent::on_link_change(const LinkChange &change) {
   }
 }
 
+Status Agent::attach_machine(const MachineInfo &machine, uint32_t ifindex) {
+  if (machine.ifindex != ifindex) {
+    // The entry must be there (for this ifindex) before the program is.
+    if (auto status = control_->interface_changed(machine.interface_name, ifindex); !status) {
+      return make_error("entry for " + machine.interface_name + ": " + status.error().describe());
+    }
+  }
+  if (attachments_->attached(ifindex)) return {};
+  if (auto status = attachments_->attach_machine(machine.interface_name, ifindex); !status) {
+    return status;
+  }
+  const auto attached = attachments_->find(ifindex);
+  std::string modes;
+  for (const auto &hook : attached->hooks) {
+    modes += std::string(modes.empty() ? "" : ", ") +
+             (hook.hook == SG_HOOK_MACHINE_EGRESS ? "machine_egress " : "machine_ingress ") +
+             hook.mode + (hook.adopted ? " (adopted)" : "");
+  }
+  log_info("attach", "machine " + machine.machine + " on " + machine.interface_name + " (ifindex " +
+                         std::to_string(ifindex) + "): " + modes);
+  return {};
+}
+
+void Agent::sync_changed(const std::vector<std::string> &names) {
+  if (!control_) return;
+  if (!exporter_.readiness().get().ready) {
+    sync_attachments();  // something is amiss already: the full sweep, which retries it
+    return;
+  }
+  for (const auto &name : names) {
+    const auto ifindex = resolver_.ifindex(name);
+    if (!ifindex) continue;  // absent: attached when it appears, its programs gone with it
+    if (const auto machine = control_->machine_on(name)) {
+      if (!attach_machine(*machine, *ifindex)) {
+        sync_attachments();
+        return;
+      }
+      continue;
+    }
+    // No machine owns the name any more (stopped, moved, app destroyed). The ifindex is the
+    // one the name resolves to now, so no other machine's interface can be on it: detach,
+    // as the full sweep would, unless it is an uplink.
+    if (is_uplink(name) || !attachments_->attached(*ifindex)) continue;
+    if (auto status = attachments_->detach(*ifindex); !status) {
+      log_error("attach", status.error().describe());
+      sync_attachments();
+      return;
+    }
+    log_info("attach", "detached from " + name + " (machine stopped)");
+  }
+}
+
 void Agent::sync_attachments() {
   if (!control_) return;
   std::vector<std::string> problems;
@@ -317,28 +371,9 @@ void Agent::sync_attachments() {
     const auto ifindex = resolver_.ifindex(machine.interface_name);
     if (!ifindex) continue;  // absent: attached when it appears
     wanted.insert(*ifindex);
-    if (machine.ifindex != ifindex) {
-      // The entry must be there (for this ifindex) before the program is.
-      if (auto status = control_->interface_changed(machine.interface_name, *ifindex); !status) {
-        problems.push_back("entry for " + machine.interface_name + ": " +
-                           status.error().describe());
-        continue;
-      }
-    }
-    if (attachments_->attached(*ifindex)) continue;
-    if (auto status = attachments_->attach_machine(machine.interface_name, *ifindex); !status) {
+    if (auto status = attach_machine(machine, *ifindex); !status) {
       problems.push_back(status.error().describe());
-      continue;
     }
-    const auto attached = attachments_->find(*ifindex);
-    std::string modes;
-    for (const auto &hook : attached->hooks) {
-      modes += std::string(modes.empty() ? "" : ", ") +
-               (hook.hook == SG_HOOK_MACHINE_EGRESS ? "machine_egress " : "machine_ingress ") +
-               hook.mode + (hook.adopted ? " (adopted)" : "");
-    }
-    log_info("attach", "machine " + machine.machine + " on " + machine.interface_name +
-                           " (ifindex " + std::to_string(*ifindex) + "): " + modes);
   }
 
   for (const auto &uplink : config_.uplinks) {

@@ -405,6 +405,35 @@ TEST_F(ControlPlaneTest, MachinesListenerRunsWhenMachinesChange) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(ControlPlaneTest, ChangedInterfacesAreThoseOfTheMachinesBatchesTouched) {
+  apply_platform();
+  EXPECT_TRUE(control->take_changed_interfaces().empty());
+  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant"));
+  EXPECT_EQ(control->take_changed_interfaces(),
+            (std::vector<std::string>{"tap-tenant", "tap-web"}));
+  EXPECT_TRUE(control->take_changed_interfaces().empty());
+  // Moved: the interface it leaves and the one it takes.
+  apply_ok(machine_started("web", "m1", kWebAddress, "tap-spare"));
+  EXPECT_EQ(control->take_changed_interfaces(), (std::vector<std::string>{"tap-spare", "tap-web"}));
+  // Already in effect, refused, or started and stopped in one batch: nothing.
+  apply_ok(machine_started("web", "m1", kWebAddress, "tap-spare"));
+  EXPECT_EQ(apply(machine_started("web", "m9", kTenantAddress, "tap-web")).status, 422);
+  apply_ok(nlohmann::json::array(
+               {nlohmann::json::parse(machine_started("web", "m3", "fdaa:2:45b:1::2", "t3")),
+                {{"type", "machine.stopped"}, {"machine", "m3"}}})
+               .dump());
+  EXPECT_TRUE(control->take_changed_interfaces().empty());
+  // The cascade of app.destroyed.
+  apply_ok(nlohmann::json{{"type", "app.destroyed"}, {"app", "tenant-a"}}.dump());
+  EXPECT_EQ(control->take_changed_interfaces(), std::vector<std::string>{"tap-tenant"});
+  const auto on = control->machine_on("tap-spare");
+  ASSERT_TRUE(on);
+  EXPECT_EQ(on->machine, "m1");
+  EXPECT_EQ(on->ifindex, 13u);
+  EXPECT_FALSE(control->machine_on("tap-tenant"));
+}
+
 TEST_F(ControlPlaneTest, ObserverSeesEveryEventAndTheDuration) {
   observer.events.clear();
   apply_platform();
