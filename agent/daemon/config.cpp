@@ -110,18 +110,6 @@ std::string_view mode_name(EnforcementMode mode) {
   return mode == EnforcementMode::kAudit ? "audit" : "enforce";
 }
 
-std::string_view egress_hook_setting_name(EgressHookSetting setting) {
-  switch (setting) {
-    case EgressHookSetting::kXdp:
-      return "xdp";
-    case EgressHookSetting::kTc:
-      return "tc";
-    case EgressHookSetting::kAuto:
-      break;
-  }
-  return "auto";
-}
-
 std::vector<Ipv6Prefix> AgentConfig::default_infra_prefixes() {
   auto prefix = parse_ipv6_prefix(kDefaultInfraPrefix);
   return {prefix.value()};
@@ -204,10 +192,9 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         auto text = scalar_string(value, source, key);
         if (!text) return text.error();
         bool known = false;
-        for (auto setting :
-             {EgressHookSetting::kAuto, EgressHookSetting::kXdp, EgressHookSetting::kTc}) {
-          if (*text != egress_hook_setting_name(setting)) continue;
-          config.machine_egress_hook = setting;
+        for (auto choice : kEgressHookChoices) {
+          if (*text != egress_hook_choice_name(choice)) continue;
+          config.machine_egress_hook = choice;
           known = true;
         }
         if (!known) return key_error(source, key, "must be auto, xdp or tc, got \"" + *text + "\"");
@@ -262,7 +249,7 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "bpffs" << YAML::Value << config.bpffs;
   out << YAML::Key << "mode" << YAML::Value << std::string(mode_name(config.mode));
   out << YAML::Key << "machine_egress_hook" << YAML::Value
-      << std::string(egress_hook_setting_name(config.machine_egress_hook));
+      << std::string(egress_hook_choice_name(config.machine_egress_hook));
   out << YAML::Key << "uplinks" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto &uplink : config.uplinks) out << uplink;
   out << YAML::EndSeq;

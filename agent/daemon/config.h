@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "address.h"
+#include "egress_hook_choice.h"
 #include "result.h"
 #include "sixguard_shared.h"
 
@@ -38,12 +39,6 @@ inline constexpr uint32_t kMinEventsBytes = 4096;
 enum class EnforcementMode { kEnforce, kAudit };
 std::string_view mode_name(EnforcementMode mode);
 
-// machine_egress_hook (extends DESIGN §4): where machine_egress runs. auto: XDP where the
-// kernel can load it (5.18+), else TC clsact ingress; xdp or tc force one (xdp fails to start
-// on an older kernel rather than fall back).
-enum class EgressHookSetting { kAuto, kXdp, kTc };
-std::string_view egress_hook_setting_name(EgressHookSetting setting);
-
 struct MapSizes {
   uint32_t machines = kDefaultMachinesSize;
   uint32_t flycast = kDefaultFlycastSize;
@@ -66,7 +61,9 @@ struct AgentConfig {
   ListenAddress metrics_listen{"", 9530};
   std::string bpffs{kDefaultBpffs};
   EnforcementMode mode = EnforcementMode::kEnforce;
-  EgressHookSetting machine_egress_hook = EgressHookSetting::kAuto;
+  // Extends DESIGN §4: where machine_egress runs (xdp fails to start on a kernel older than
+  // 5.18 rather than fall back).
+  EgressHookChoice machine_egress_hook = EgressHookChoice::kAuto;
   std::vector<std::string> uplinks;
   std::vector<Ipv6Prefix> infra_prefixes = default_infra_prefixes();
   MapSizes map_sizes;

@@ -32,7 +32,7 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->bpffs, kDefaultBpffs);
   EXPECT_EQ(config->pin_dir(), std::string(kDefaultBpffs) + "/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kEnforce);
-  EXPECT_EQ(config->machine_egress_hook, EgressHookSetting::kAuto);
+  EXPECT_EQ(config->machine_egress_hook, EgressHookChoice::kAuto);
   EXPECT_TRUE(config->uplinks.empty());
   ASSERT_EQ(config->infra_prefixes.size(), 1u);
   EXPECT_EQ(config->infra_prefixes[0].str(), kDefaultInfraPrefix);
@@ -81,7 +81,7 @@ events_burst: 9
   EXPECT_EQ(config->metrics_listen.port, 9999);
   EXPECT_EQ(config->pin_dir(), "/tmp/bpf/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kAudit);
-  EXPECT_EQ(config->machine_egress_hook, EgressHookSetting::kTc);
+  EXPECT_EQ(config->machine_egress_hook, EgressHookChoice::kTc);
   EXPECT_EQ(config->uplinks, (std::vector<std::string>{"eth0", "wg0"}));
   ASSERT_EQ(config->infra_prefixes.size(), 2u);
   EXPECT_EQ(config->infra_prefixes[1].str(), "fdaa:0:1::/48");

@@ -21,17 +21,7 @@ DatapathOptions options_from(const AgentConfig &config) {
   options.sizes.infra = config.map_sizes.infra;
   options.sizes.net_flags = config.map_sizes.net_flags;
   options.sizes.events_bytes = config.map_sizes.events;
-  switch (config.machine_egress_hook) {
-    case EgressHookSetting::kAuto:
-      options.egress_hook = EgressHookChoice::kAuto;
-      break;
-    case EgressHookSetting::kXdp:
-      options.egress_hook = EgressHookChoice::kXdp;
-      break;
-    case EgressHookSetting::kTc:
-      options.egress_hook = EgressHookChoice::kTc;
-      break;
-  }
+  options.egress_hook = config.machine_egress_hook;
   return options;
 }
 

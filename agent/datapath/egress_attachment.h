@@ -7,7 +7,6 @@
 #include <variant>
 
 #include "attach_policy.h"
-#include "egress_hook.h"
 #include "result.h"
 #include "tc_attachment.h"
 #include "xdp_attachment.h"
@@ -19,9 +18,6 @@ class MachineEgressAttachment {
   explicit MachineEgressAttachment(XdpAttachment xdp) : attachment_(std::move(xdp)) {}
   explicit MachineEgressAttachment(TcAttachment tc) : attachment_(std::move(tc)) {}
 
-  EgressHook hook() const {
-    return std::holds_alternative<XdpAttachment>(attachment_) ? EgressHook::kXdp : EgressHook::kTc;
-  }
   // As status reports it: "native" | "generic" (XDP) | "tc".
   std::string_view mode_name() const;
   uint32_t program_id() const;

@@ -9,15 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "egress_hook_choice.h"
 #include "result.h"
 
 namespace sixguard {
 
 enum class EgressHook { kXdp, kTc };
 std::string_view egress_hook_name(EgressHook hook);  // "xdp" | "tc"
-
-// What the configuration asks for (machine_egress_hook): auto picks XDP where it can load.
-enum class EgressHookChoice { kAuto, kXdp, kTc };
 
 struct EgressHookDecision {
   EgressHook hook = EgressHook::kXdp;

@@ -544,8 +544,9 @@ TEST_F(AttachKernel, EgressHookFollowsTheKernel) {
   EXPECT_NE(forced_xdp.error().message.find("bpf_xdp_load_bytes"), std::string::npos);
 }
 
-// Test that an agent configured for the other hook moves machine_egress over without a window:
-// the new hook enforces before the old one is removed, and never are both left behind.
+// Test that an agent configured for the other hook moves machine_egress over and leaves
+// exactly one hook behind. (That the new hook is attached before the old one is removed is
+// the order of Datapath::attach_machine_egress; this test sees only the end states.)
 TEST_F(AttachKernel, EgressMovesBetweenXdpAndTcWithoutLeavingBoth) {
   auto on_tc = Datapath::load(options(EgressHookChoice::kTc));
   ASSERT_TRUE(on_tc) << on_tc.error().describe();
