@@ -11,7 +11,8 @@
 #    the reason, an ERROR line; it recovers once there is room again;
 #  - a corrupt state.db (found by SIGHUP's integrity check): not ready, 503, ERROR;
 #  - state.db deleted under the running agent: /readyz not ready with the reason, events 503,
-#    maps unchanged; the restart that follows is refused rather than wipe the maps.
+#    maps unchanged, what it holds saved aside; the restart that follows is refused rather
+#    than wipe the maps; with the saved copy moved into place it starts and goes on.
 #   usage: state_guard.sh PATH/TO/sixguard
 set -uo pipefail
 SIXGUARD=${1:?usage: state_guard.sh PATH/TO/sixguard}
@@ -153,7 +154,7 @@ sg_say "empty state refused"
 mkdir -p "$SG_WORK/saved"
 cp -a "$STATE"/state.db* "$SG_WORK/saved/"
 rm -f "$STATE"/state.db*
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
@@ -164,7 +165,7 @@ sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 2
 sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
 rm -f "$STATE"/state.db*
 : >"$STATE/state.db"
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
@@ -173,7 +174,7 @@ sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 2
 # A database with its schema but no rows (what a wiped or re-initialised state looks like).
 rm -f "$STATE"/state.db*
 sqlite3 "$SG_WORK/saved/state.db" .schema | sqlite3 "$STATE/state.db"
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db without rows, pins populated: exit 2 (got $status)" test "$status" = 2
@@ -221,7 +222,7 @@ reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
 sg_check "corrupt: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
 sg_check "corrupt: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_agent_stop TERM
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "corrupt at start: the agent does not start (exit $status)" test "$status" -ne 0 -a "$status" -ne 124
@@ -241,12 +242,24 @@ sg_check "deleted: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_check "deleted: state.db not re-created by the agent" test ! -e "$STATE/state.db"
 reply=$(sg_api GET /v1/apps)
 sg_check "deleted: reads still answer" test "$(sg_status_of "$reply")" = 200
+recovered=$(ls "$STATE"/state.db.recovered-* 2>/dev/null | head -n 1)
+sg_check "deleted: the state the agent holds saved to $recovered" test -s "$recovered"
+sg_check "deleted: the reason names the saved copy" not_ready_with "saved to $recovered"
 sg_agent_stop TERM
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "after the deletion, the restart is refused: exit 2 (got $status)" test "$status" = 2
 sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
+mv "$recovered" "$STATE/state.db"
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start on the saved copy"; exit 1; }
+sg_check "saved copy: the agent starts on it with nothing to repair" \
+  grep -q "loaded $STATE/state.db: 1 networks, 1 apps, 0 machines, 3200 flycast addresses" "$LOG"
+sg_check "saved copy: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
+reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
+sg_check "saved copy: events accepted again ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
+sg_check "saved copy: 3210 entries" test "$(entries sg_flycast)" = 3210
+sg_agent_stop TERM
 
 # ---- --uninstall with no agent: takes the locks, removes everything ----
 ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" --uninstall >>"$SG_WORK/second.log" 2>&1
