@@ -268,6 +268,25 @@ sg_check "--uninstall with no agent: exit 0 (got $status)" test "$status" = 0
 sg_check "--uninstall removed pins, state and lock" \
   test ! -e "$PINS" -a ! -e "$STATE/state.db" -a ! -e "$STATE/agent.lock"
 
+# ---- two agents started at the same instant: exactly one runs ----
+sg_say "two agents at once"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1 &
+agent_a=$!
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1 &
+agent_b=$!
+SG_PIDS+=("$agent_a" "$agent_b") # killed on every exit path
+wait -n "$agent_a" "$agent_b"
+status=$?
+sg_check "at once: the first to exit exits 2 (got $status)" test "$status" = 2
+if kill -0 "$agent_a" 2>/dev/null; then SG_AGENT_PID=$agent_a; else SG_AGENT_PID=$agent_b; fi
+sg_check "at once: the other one becomes ready" sg_wait_ready
+sg_check "at once: the refusal names the one that runs (PID $SG_AGENT_PID)" \
+  log_has "is locked by another sixguard agent (PID $SG_AGENT_PID)"
+sg_agent_stop TERM
+status=$?
+sg_check "at once: the one that ran stops with 0 (got $status)" test "$status" = 0
+
 if [ "$SG_FAILURES" -ne 0 ]; then
   echo "---- agent log (tail)"
   tail -n 40 "$LOG"
