@@ -75,9 +75,9 @@ class Agent {
   // One agent per state: the locks on state_dir and on the pin directory (created if need be).
   Status take_locks();
   // Refuses (refused_) an empty or missing persisted state while the pinned maps hold
-  // entries: reconciling would remove every one of them.
-  // Called before state.db is opened when it is missing or 0 bytes (so that a refusal leaves
-  // nothing behind), and after it is loaded when it holds no rows.
+  // entries: reconciling would remove every one of them. Called before state.db is opened
+  // when it is missing or 0 bytes (a refusal then leaves nothing behind), and after it is
+  // loaded when it holds no rows.
   Status check_state_against_maps(const std::string &why_empty);
   void serve();
   // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
@@ -604,9 +604,6 @@ int run_uninstall(const AgentConfig &config) {
   for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
     std::filesystem::remove(config.state_db_path() + suffix, ec);
   }
-  // Removed while we hold it: a process that opened it before sees, once it has the lock,
-  // that the path names another file, and tries again (instance_lock.cpp).
-  if (state_lock) std::filesystem::remove(state_lock->path(), ec);
   if (ec) {
     log_error("uninstall", "removing " + config.state_db_path() + ": " + ec.message());
     result = kExitFailure;
@@ -614,6 +611,9 @@ int run_uninstall(const AgentConfig &config) {
     log_info("uninstall", "state " + config.state_db_path() + " removed");
   }
   std::filesystem::remove(config.api_socket, ec);  // a stale socket file (nobody answers)
+  // Removed while we hold it: a process that opened it before sees, once it has the lock,
+  // that the path names another file, and tries again (instance_lock.cpp).
+  if (state_lock) std::filesystem::remove(state_lock->path(), ec);
   return result;
 }
 
