@@ -81,7 +81,8 @@ class Agent {
   Status check_state_against_maps(const std::string &why_empty);
   void serve();
   // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
-  // difference, every attachment swept. The drift checker of DESIGN §5 will replace the middle.
+  // difference, every attachment checked against the kernel (re-adopted or re-attached). The
+  // drift checker of DESIGN §5 will take the last two over.
   void check_now();
   // The state database's health into readiness and the log (ERROR on a fault).
   void on_store_health(const StateStore::Health &health);
@@ -346,13 +347,19 @@ void Agent::check_now() {
   } else {
     log_error("state", "reconciling maps to state: " + status.error().describe());
   }
+  // The registry says what we attached, not what the kernel still has: forget it (the
+  // programs stay attached) and attach again, which adopts what is there and identical and
+  // attaches what was removed behind our back, exactly as a restarted agent does.
+  const auto attached = attachments_->snapshot();
+  for (const auto &attachment : attached) attachments_->forget(attachment.ifindex);
   sync_attachments();
   const auto readiness = exporter_.readiness().get();
   log_info(
       "agent",
       std::string("check done: state database ") + (health.ok ? "ok" : "NOT ok") + "; maps " +
           (reconciled_ && control_->maps_in_sync() ? "reconciled to state" : "NOT reconciled") +
-          " by difference; attachments swept; " +
+          " by difference; attachments checked against the kernel on " +
+          std::to_string(attached.size()) + " interfaces; " +
           (readiness.ready ? "ready" : "not ready: " + readiness.reason));
 }
 

@@ -85,17 +85,26 @@ flycast_events() { # flycast_events FILE FIRST COUNT: COUNT flycast.allocated ev
   done
 }
 
+# One machine interface in the host namespace (a veth whose peer stays there too: no traffic
+# is needed, only the attachments).
+MIF=$(sg_if m1)
+ip -n "$SG_HOST" link add "$MIF" type veth peer name "${SG_IFP}p1" &&
+  ip -n "$SG_HOST" link set "$MIF" up && ip -n "$SG_HOST" link set "${SG_IFP}p1" up ||
+  { echo "FAIL: cannot create the machine interface"; exit 1; }
 sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start"; exit 1; }
 first_pid=$SG_AGENT_PID
-cat >"$SG_WORK/base.json" <<'JSON'
+cat >"$SG_WORK/base.json" <<JSON
 {"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
 {"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
+{"type":"machine.started","app":"app-a1","machine":"m1","address":"fdaa:a:1:0:1:0:1:2","interface":"$MIF"}
 JSON
 flycast_events "$SG_WORK/fly1.json" 1 200
 cat "$SG_WORK/fly1.json" >>"$SG_WORK/base.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/base.json")
 sg_check "base events applied ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
 sg_check "200 flycast entries in the pinned map" test "$(entries sg_flycast)" = 200
+sg_check "the machine interface attached" sg_wait_attached "$MIF"
+sg_check "its sg_machines entry" test "$(entries sg_machines)" = 1
 
 # ---- one agent per state ----
 sg_say "second agents"
@@ -137,6 +146,15 @@ sg_check "SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks
 sg_check "SIGHUP: the agent still runs" kill -0 "$first_pid"
 sg_check "SIGHUP: log says what was checked" log_has "received SIGHUP: checking the state database, the maps and the attachments"
 sg_check "SIGHUP: the removed entry is back (200)" test "$(entries sg_flycast)" = 200
+# Our programs removed from the machine interface behind the agent's back.
+ip -n "$SG_HOST" link set dev "$MIF" xdp off
+ip netns exec "$SG_HOST" tc qdisc del dev "$MIF" clsact
+sg_check "programs removed behind the agent's back" sg_detached "$MIF"
+checks_before=$(log_count "check done:")
+kill -HUP "$first_pid"
+sg_check "second SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "second SIGHUP: the programs are back on $MIF" sg_attached "$MIF"
+sg_check "second SIGHUP: the agent still runs" kill -0 "$first_pid"
 reply=$(sg_api GET /v1/apps)
 sg_check "SIGHUP: the API still answers" test "$(sg_status_of "$reply")" = 200
 sg_check "SIGHUP: still ready" test "$(readyz_code)" = 200
@@ -159,7 +177,7 @@ ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG
 status=$?
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says why (missing at start, 200 flycast)" \
-  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 200 entries (0 machines, 200 flycast, 0 network flags)"
+  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 201 entries (1 machines, 200 flycast, 0 network flags)"
 sg_check "says how to recover" log_has "accept-empty-state"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
 sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
@@ -254,7 +272,7 @@ sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
 mv "$recovered" "$STATE/state.db"
 sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start on the saved copy"; exit 1; }
 sg_check "saved copy: the agent starts on it with nothing to repair" \
-  grep -q "loaded $STATE/state.db: 1 networks, 1 apps, 0 machines, 3200 flycast addresses" "$LOG"
+  grep -q "loaded $STATE/state.db: 1 networks, 1 apps, 1 machines, 3200 flycast addresses" "$LOG"
 sg_check "saved copy: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
 sg_check "saved copy: events accepted again ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
