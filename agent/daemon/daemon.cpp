@@ -127,8 +127,9 @@ class Agent {
 
 int Agent::run() {
   if (auto status = start(); !status) {
-    log_error("agent", std::string(refused_ ? "refusing to start: " : "cannot start: ") +
-                           status.error().describe());
+    // A refusal's message says everything; the errno behind it (EWOULDBLOCK) adds nothing.
+    log_error("agent", refused_ ? "refusing to start: " + status.error().message
+                                : "cannot start: " + status.error().describe());
     return refused_ ? kExitRefused : kExitFailure;
   }
   serve();
@@ -200,7 +201,16 @@ Status Agent::start() {
   exporter_.readiness().set_not_ready("loading state");
   auto control =
       ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
-  if (!control) return control.error();
+  if (!control) {
+    if (control.error().code != EUCLEAN) return control.error();
+    // Corrupt: starting would be reconciling the maps to garbage, or to nothing.
+    refused_ = true;
+    return make_error("the state database is corrupt (" + control.error().describe() +
+                      "). The enforcement in place is left untouched. To recover: restore " +
+                      config_.state_db_path() +
+                      " from a backup (or a state.db.recovered-* an agent saved) and start "
+                      "again");
+  }
   control_ = std::move(*control);
   const auto counts = control_->counts();
   log_info("state", "loaded " + config_.state_db_path() + ": " + std::to_string(counts.networks) +
@@ -590,7 +600,8 @@ int run_uninstall(const AgentConfig &config) {
     if (!std::filesystem::is_directory(parent)) continue;
     auto locked = directory ? InstanceLock::lock_directory(path) : InstanceLock::lock_file(path);
     if (!locked) {
-      log_error("uninstall", locked.error().describe());
+      log_error("uninstall", locked.error().code == EWOULDBLOCK ? locked.error().message
+                                                                : locked.error().describe());
       return locked.error().code == EWOULDBLOCK ? kExitRefused : kExitFailure;
     }
     lock->emplace(std::move(*locked));

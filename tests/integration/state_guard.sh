@@ -243,7 +243,9 @@ sg_agent_stop TERM
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
-sg_check "corrupt at start: the agent does not start (exit $status)" test "$status" -ne 0 -a "$status" -ne 124
+sg_check "corrupt at start: refused, exit 2 (got $status)" test "$status" = 2
+sg_check "corrupt at start: says why and how to recover" \
+  log_has "ERROR agent: refusing to start: the state database is corrupt (sqlite step"
 sg_check "corrupt at start: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 rm -f "$STATE"/state.db*
 cp -a "$SG_WORK/saved"/state.db* "$STATE/"
