@@ -1,8 +1,11 @@
 #include "state_store.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
 
 namespace sixguard {
@@ -60,7 +63,141 @@ Result<StateStore> StateStore::open(const std::string &state_dir) {
     return status.error();
   }
   if (auto status = store.migrate(); !status) return status.error();
+  store.remember_files();
   return store;
+}
+
+namespace {
+
+std::optional<std::pair<dev_t, ino_t>> file_id(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+constexpr const char *kRecover =
+    "; the agent refuses events until it is restarted (restore state.db first: a restart with "
+    "an empty state and populated maps is refused)";
+
+}  // namespace
+
+void StateStore::remember_files() {
+  // After migrate() SQLite has read the database in WAL mode, so both files exist and are open.
+  if (const auto id = file_id(path_)) db_file_ = FileId{id->first, id->second};
+  if (const auto id = file_id(path_ + "-wal")) wal_file_ = FileId{id->first, id->second};
+}
+
+Status StateStore::same_files() const {
+  const std::pair<const std::optional<FileId> *, std::string> files[] = {
+      {&db_file_, path_}, {&wal_file_, path_ + "-wal"}};
+  for (const auto &[opened, path] : files) {
+    if (!*opened) continue;
+    const auto now = file_id(path);
+    if (!now) return make_error(path + " was deleted under the running agent", ENOENT);
+    if (now->first != (*opened)->dev || now->second != (*opened)->ino) {
+      return make_error(path + " was replaced under the running agent (opened inode " +
+                            std::to_string((*opened)->ino) + ", the path now names inode " +
+                            std::to_string(now->second) + ")",
+                        ESTALE);
+    }
+  }
+  return {};
+}
+
+void StateStore::set_fault(bool sticky, std::string reason) {
+  // A sticky fault is never downgraded to a write fault.
+  if (health_.sticky) return;
+  health_ = Health{false, sticky, std::move(reason)};
+}
+
+void StateStore::note_gone(const Error &error) {
+  if (health_.sticky) return;
+  // Our connection still has the unlinked files open, and sees every commit ever acknowledged
+  // (some may live only in the deleted -wal): save them where the operator can take them back.
+  const std::string copy =
+      path_ + ".recovered-" + std::to_string(static_cast<long long>(::time(nullptr)));
+  Status saved = make_error("cannot quote the path " + copy);
+  if (copy.find('\'') == std::string::npos) saved = db_.exec("VACUUM INTO '" + copy + "'");
+  const std::string recovery = saved ? "; the state this agent holds was saved to " + copy +
+                                           ": move it to " + path_ + " and restart the agent"
+                                     : "; saving the state this agent holds failed (" +
+                                           saved.error().describe() + ")" + kRecover;
+  set_fault(true, "state database " + error.message + recovery);
+}
+
+void StateStore::note_failure(const Error &error) {
+  if (error.code == EUCLEAN) {
+    set_fault(true, "state database " + path_ + " is corrupt: " + error.describe() + kRecover);
+  } else {
+    set_fault(false, "state database " + path_ + " cannot be written: " + error.describe() +
+                         "; events are answered 503 until a commit succeeds again");
+  }
+}
+
+StateStore::Health StateStore::check(bool integrity) {
+  if (health_.sticky) return health_;
+  if (auto same = same_files(); !same) {
+    note_gone(same.error());
+    return health_;
+  }
+  if (integrity) {
+    // What is on disk, not our page cache: a file damaged underneath us reads back as such.
+    sqlite3_db_release_memory(db_.handle());
+    std::string findings;  // quick_check answers "ok", or rows naming what is wrong
+    {
+      auto check = db_.prepare("PRAGMA quick_check(3)");
+      if (!check) {
+        note_failure(check.error());
+        return health_;
+      }
+      for (;;) {
+        auto row = check->step();
+        if (!row) {
+          note_failure(row.error());
+          return health_;
+        }
+        if (!*row) break;
+        std::string text = check->text(0);
+        std::replace(text.begin(), text.end(), '\n', ' ');  // one log line per event
+        findings += (findings.empty() ? "" : "; ") + text;
+      }
+    }  // the statement, and its read transaction, end here
+    if (findings != "ok") {
+      set_fault(true,
+                "state database " + path_ + " is corrupt: quick_check: " + findings + kRecover);
+      return health_;
+    }
+  }
+  if (!health_.ok) {
+    // A write fault: does a commit go through now, with room left to grow?
+    auto transaction = db_.begin();
+    Status probe = transaction ? db_.exec("UPDATE meta SET value = value WHERE key = 'next_app_id'")
+                               : Status(transaction.error());
+    if (probe) probe = (*transaction)->commit();
+    struct statvfs fs {};
+    if (!probe) {
+      note_failure(probe.error());
+    } else if (::statvfs(path_.c_str(), &fs) == 0 && fs.f_bfree == 0) {
+      // Still full: the probe fitted in the space the WAL already had.
+    } else {
+      health_ = Health{};
+    }
+  }
+  return health_;
+}
+
+Status StateStore::commit(const StateDelta &delta) {
+  if (health_.sticky) return make_error(health_.reason, EIO);
+  if (auto same = same_files(); !same) {
+    note_gone(same.error());
+    return make_error(health_.reason, same.error().code);
+  }
+  if (auto written = write(delta); !written) {
+    note_failure(written.error());
+    return written;
+  }
+  if (!health_.ok) health_ = Health{};  // a write fault is over once a commit succeeds
+  return {};
 }
 
 Status StateStore::migrate() {
@@ -142,15 +279,22 @@ Result<State> StateStore::load() {
   return state;
 }
 
-Status StateStore::commit(const StateDelta &delta) {
+Status StateStore::write(const StateDelta &delta) {
   auto transaction = db_.begin();
   if (!transaction) return transaction.error();
 
-  auto put_network =
-      db_.prepare("INSERT OR REPLACE INTO networks (id, org, name, audit) VALUES (?1, ?2, ?3, ?4)");
+  // Upserts on the primary key, never INSERT OR REPLACE: REPLACE silently deletes any other
+  // row that collides on a UNIQUE column (another app with the same app_id, another network
+  // id for the same org and name), which is how a second writer used to erase an app it had
+  // never seen. A collision is an error now: the batch is refused, nothing is acknowledged.
+  auto put_network = db_.prepare(
+      "INSERT INTO networks (id, org, name, audit) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (id) DO UPDATE SET org = excluded.org, name = excluded.name, "
+      "audit = excluded.audit");
   auto put_app = db_.prepare(
-      "INSERT OR REPLACE INTO apps (name, app_id, org, network_id, destroyed) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO apps (name, app_id, org, network_id, destroyed) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT (name) DO UPDATE SET app_id = excluded.app_id, org = excluded.org, "
+      "network_id = excluded.network_id, destroyed = excluded.destroyed");
   auto put_machine = db_.prepare(
       "INSERT OR REPLACE INTO machines (machine, app, address, interface) "
       "VALUES (?1, ?2, ?3, ?4)");
