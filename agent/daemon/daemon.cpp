@@ -83,7 +83,8 @@ class Agent {
   KernelInterfaceResolver resolver_;
   std::unique_ptr<ControlPlane> control_;
   bool reconciled_ = false;
-  bool listening_ = false;  // API and metrics up: the last condition for readiness
+  int start_failure_exit_ = kExitFailure;  // kExitUsage: the configuration contradicts the state
+  bool listening_ = false;                 // API and metrics up: the last condition for readiness
   std::shared_ptr<exporter::MapStatsSource> map_stats_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<DaemonExplainer> explainer_;
@@ -96,7 +97,7 @@ class Agent {
 int Agent::run() {
   if (auto status = start(); !status) {
     log_error("agent", "cannot start: " + status.error().describe());
-    return kExitFailure;
+    return start_failure_exit_;
   }
   serve();
   // Servers stop in the destructors; the attachment objects leave programs attached.
@@ -159,6 +160,12 @@ Status Agent::start() {
       ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
   if (!control) return control.error();
   control_ = std::move(*control);
+  // Before the maps are touched: the programs attached from the previous run keep enforcing
+  // with the maps as they were until the operator fixes the configuration.
+  if (auto status = control_->check_configuration(); !status) {
+    start_failure_exit_ = kExitUsage;
+    return status.error();
+  }
   const auto counts = control_->counts();
   log_info("state", "loaded " + config_.state_db_path() + ": " + std::to_string(counts.networks) +
                         " networks, " + std::to_string(counts.apps) + " apps, " +
