@@ -7,7 +7,8 @@
 # own tunnel device whose remote is the host's tunnel endpoint, the host namespace has the
 # matching device and forwards what comes out of it to m3's veth.
 #
-# Cases: VXLAN and Geneve over IPv6 and over IPv4, ip6gre, ip6gretap (Ethernet in GRE),
+# Cases: VXLAN and Geneve over IPv6 and over IPv4, VXLAN over IPv6 on a port configured in
+# encap_udp_ports (8472), ip6gre, ip6gretap (Ethernet in GRE),
 # ip6tnl (ip6ip6), GRE over IPv4 and sit (IPv6 in IPv4), each with the inner source fdaa::3 (infra-looking) and an address of m3's
 # network; a kind the kernel lacks is skipped visibly. For each:
 #   - audit (global mode: audit): the datagrams ARRIVE at m3 (the path is real, so the
@@ -60,7 +61,7 @@ sg_host_create &&
 # tunnel_type KIND: the iproute2 type; tunnel_args SIDE KIND: its parameters.
 tunnel_type() {
   case $1 in
-  vxlan6 | vxlan4) echo vxlan ;;
+  vxlan6 | vxlan4 | vxlan8472) echo vxlan ;;
   geneve6 | geneve4) echo geneve ;;
   ip6gre) echo ip6gre ;;
   ip6gretap) echo ip6gretap ;;
@@ -71,7 +72,7 @@ tunnel_type() {
 }
 tunnel_module() {
   case $1 in
-  vxlan6 | vxlan4) echo vxlan ;;
+  vxlan6 | vxlan4 | vxlan8472) echo vxlan ;;
   geneve6 | geneve4) echo geneve ;;
   ip6gre | ip6gretap) echo ip6_gre ;;
   ip6tnl) echo ip6_tunnel ;;
@@ -90,6 +91,9 @@ tunnel_args() { # tunnel_args m1|host KIND
           else echo "id 4206 local $local6 remote $remote6 dstport 4789 nolearning"; fi ;;
   vxlan4) if [ "$side" = host ]; then echo "id 4204 local $local4 dstport 4789 nolearning"
           else echo "id 4204 local $local4 remote $remote4 dstport 4789 nolearning"; fi ;;
+  # Linux's historical VXLAN port, listed in the agent's encap_udp_ports.
+  vxlan8472) if [ "$side" = host ]; then echo "id 4208 local $local6 dstport 8472 nolearning"
+             else echo "id 4208 local $local6 remote $remote6 dstport 8472 nolearning"; fi ;;
   # Geneve takes no local address; a device receives from its remote only.
   geneve6) echo "id 4306 remote $remote6" ;;
   geneve4) echo "id 4304 remote $remote4" ;;
@@ -196,7 +200,7 @@ enforce_case() {
     test "$delta" = "$sent"
 }
 
-KINDS=(vxlan6 vxlan4 geneve6 geneve4 ip6gre ip6gretap ip6tnl gre4 sit)
+KINDS=(vxlan6 vxlan4 vxlan8472 geneve6 geneve4 ip6gre ip6gretap ip6tnl gre4 sit)
 declare -A AVAILABLE=()
 run_cases() { # run_cases audit|enforce
   local mode=$1 kind status
@@ -223,7 +227,7 @@ run_cases() { # run_cases audit|enforce
 # ---- the agent: audit first (proves every path delivers), then enforce ----
 config="$SG_WORK/config.yaml"
 write_config() { # write_config MODE [INFRA_PREFIXES_YAML]
-  sg_write_config "$config"
+  sg_write_config "$config" "encap_udp_ports: [8472]"
   sed -i "s/^mode: enforce\$/mode: $1/" "$config"
   [ -n "${2:-}" ] && sed -i "s|^infra_prefixes: .*|infra_prefixes: $2|" "$config"
   return 0
