@@ -14,9 +14,10 @@
 #   - audit (global mode: audit): the datagrams ARRIVE at m3 (the path is real, so the
 #     enforce check can fail) and machine_egress audit/spoofed_source moved by exactly the
 #     datagrams sent;
-#   - enforce: none arrives at m3 and machine_egress drop/spoofed_source moved by exactly
-#     the datagrams sent (resent, at most 3 rounds, only while nothing was dropped or
-#     delivered).
+#   - enforce: none arrives at m3, machine_egress drop/spoofed_source moved by exactly the
+#     datagrams sent (resent, at most 3 rounds, only while nothing was dropped or delivered),
+#     and the drop events (sixguard monitor) carry the inner level's addresses, none the
+#     outer's: the inner packet is what was refused.
 # Then the infrastructure prefix checks (issue 13 A) on the real agent: network.created for
 # an id holding an infra prefix is 409; a restart with an infra prefix inside a persisted
 # tenant network exits 2 naming both, and leaves the programs attached; ::/0 is refused.
@@ -51,8 +52,10 @@ sg_host_create &&
   ip -n "$SG_HOST" addr add "$HOST4/32" dev lo &&
   ip -n "$SG_HOST" addr add 192.0.2.1/24 dev "$(sg_if m1)" &&
   ip -n "$N1" addr add "$M1_V4/24" dev eth0 &&
-  ip -n "$N1" route add "$HOST4/32" via 192.0.2.1 dev eth0 &&
-  ip -n "$N1" -6 route add "$HOST6/128" via fe80::1 dev eth0 &&
+  ip -n "$N1" route add "$HOST4/32" via 192.0.2.1 dev eth0 src "$M1_V4" &&
+  ip -n "$N1" -6 route add "$HOST6/128" via fe80::1 dev eth0 src "$M1" &&
+  # The inner sources. The outer source stays m1's own (the routes above say so, for the
+  # tunnels that take no local address): the outer level passes, only the inner is at fault.
   ip -n "$N1" addr add "$SPOOF_INFRA/128" dev lo nodad &&
   ip -n "$N1" addr add "$SPOOF_VICTIM_NET/128" dev lo nodad ||
   { echo "FAIL: could not build the topology"; exit 1; }
@@ -146,6 +149,15 @@ counter() { # counter HOOK VERDICT REASON: sixguard_packets_total, or nothing if
     END {if (n) print s + 0; else print 0}' <<<"$metrics"
 }
 arrivals() { grep -c "^$1-" "$SG_WORK/m3.udp" 2>/dev/null || true; }
+# events SRC DST: machine_egress drop/spoofed_source events from m1's interface for SRC -> DST
+# that `sixguard monitor --json` printed (the deciding level's addresses, DESIGN §2).
+MONITOR_OUT=""
+events() {
+  [ -n "$MONITOR_OUT" ] || { echo 0; return; }
+  grep -F "\"src\":\"$1\"" "$MONITOR_OUT" | grep -F "\"dst\":\"$2\"" |
+    grep -F '"hook":"machine_egress"' | grep -F '"verdict":"drop"' |
+    grep -F '"reason":"spoofed_source"' | grep -cF "\"interface\":\"$(sg_if m1)\"" || true
+}
 send() { # send SRC TAG COUNT FIRST: COUNT datagrams "TAG-<n>" from SRC in m1 to m3, over the route
   local src=$1 tag=$2 count=$3 first=$4 i
   for ((i = first; i < first + count; i++)); do
@@ -177,7 +189,10 @@ audit_case() {
 # enforce_case KIND LABEL SRC: nothing arrives; every datagram sent is a machine_egress drop.
 enforce_case() {
   local kind=$1 label=$2 src=$3 tag="$1-$2-enforce" before after got=0 delta=0 sent=0 round deadline
+  local events_before events_after outer_before outer_after
   before=$(counter machine_egress drop spoofed_source)
+  events_before=$(events "$src" "$M3")
+  outer_before=$(($(events "$M1" "$HOST6") + $(events "$M1" "::")))
   for round in 1 2 3; do
     send "$src" "$tag" "$SENT_PER_ROUND" $((sent + 1))
     sent=$((sent + SENT_PER_ROUND))
@@ -198,6 +213,15 @@ enforce_case() {
   sg_check "enforce $kind, inner src $label: $got of $sent datagrams reached m3 (want 0)" test "$got" = 0
   sg_check "enforce $kind, inner src $label: machine_egress drop/spoofed_source +$delta (want +$sent)" \
     test "$delta" = "$sent"
+  # The drop events are sent after the counters, through a ring buffer: wait for them.
+  deadline=$((SECONDS + 5))
+  until [ "$(events "$src" "$M3")" -gt "$events_before" ] || [ $SECONDS -ge $deadline ]; do
+    sleep 0.1
+  done
+  events_after=$(events "$src" "$M3")
+  outer_after=$(($(events "$M1" "$HOST6") + $(events "$M1" "::")))
+  sg_check "enforce $kind, inner src $label: drop events name the inner level ($src -> m3): +$((events_after - events_before)), outer level: +$((outer_after - outer_before))" \
+    test "$events_after" -gt "$events_before" -a "$outer_after" = "$outer_before"
 }
 
 KINDS=(vxlan6 vxlan4 vxlan8472 geneve6 geneve4 ip6gre ip6gretap ip6tnl gre4 sit)
@@ -254,7 +278,22 @@ sg_say "enforce mode: nothing arrives"
 sg_agent_stop || true
 write_config enforce '["fdaa::3/128", "fdaa:77:1::/48"]'
 sg_agent_start "$config" || { echo "FAIL: agent did not restart in enforce mode"; exit 1; }
+# The monitor stream, to see which level decided. It is known to be connected once it shows
+# the drop of a plain (not tunnelled) datagram from a spoofed source, sent until it does.
+MONITOR_OUT="$SG_WORK/monitor.json"
+"$SIXGUARD" monitor --json --socket "$SG_WORK/api.sock" >"$MONITOR_OUT" 2>&1 &
+MONITOR_PID=$!
+SG_PIDS+=("$MONITOR_PID")
+SENTINEL=fdaa:a:1:0:1:0:77:2 # m1's network, outside m1's /112
+ip -n "$N1" addr add "$SENTINEL/128" dev lo nodad
+deadline=$((SECONDS + 20))
+until [ "$(events "$SENTINEL" "$M3")" -gt 0 ] || [ $SECONDS -ge $deadline ]; do
+  echo sentinel | ip netns exec "$N1" socat -u - UDP6-SENDTO:"[$M3]":"$PORT",bind="[$SENTINEL]" 2>/dev/null
+  sleep 0.2
+done
+sg_check "monitor stream connected (it shows the sentinel's drop)" test "$(events "$SENTINEL" "$M3")" -gt 0
 run_cases enforce
+kill "$MONITOR_PID" 2>/dev/null
 if [ ${#AVAILABLE[@]} = 0 ]; then sg_fail "no tunnel kind could be set up"; fi
 
 # ---- infrastructure prefixes on the real agent (issue 13 A) ----
