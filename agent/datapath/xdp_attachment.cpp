@@ -102,8 +102,7 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, s
   if (auto status = enable_only(program->object_, {kProgMachineEgress}); !status) {
     return status.error();
   }
-  // The section of sg_machine_egress: multi-buffer frames are checked too (bpf/sixguard.bpf.c).
-  xdp_program *xdp = xdp_program__from_bpf_obj(program->object_, "xdp.frags");
+  xdp_program *xdp = xdp_program__from_bpf_obj(program->object_, "xdp");
   if (long err = libxdp_get_error(xdp); err != 0 || xdp == nullptr) {
     return make_error("libxdp: program " + std::string(kProgMachineEgress),
                       err != 0 ? static_cast<int>(-err) : ENOENT);
