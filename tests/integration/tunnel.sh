@@ -8,13 +8,14 @@
 # matching device and forwards what comes out of it to m3's veth.
 #
 # Cases: VXLAN and Geneve over IPv6 and over IPv4, VXLAN over IPv6 on a port configured in
-# encap_udp_ports (8472), ip6gre, ip6gretap (Ethernet in GRE),
-# ip6tnl (ip6ip6), GRE over IPv4 and sit (IPv6 in IPv4), each with the inner source fdaa::3 (infra-looking) and an address of m3's
-# network; a kind the kernel lacks is skipped visibly. For each:
+# encap_udp_ports (8472), ip6gre, ip6gretap (Ethernet in GRE), ip6tnl (ip6ip6), GRE over IPv4
+# and sit (IPv6 in IPv4); each with the inner source fdaa::3 (infra-looking) or an address of
+# m3's network (spoofed_source), or m1's own address (cross_network). A kind the kernel lacks
+# is skipped visibly. For each:
 #   - audit (global mode: audit): the datagrams ARRIVE at m3 (the path is real, so the
-#     enforce check can fail) and machine_egress audit/spoofed_source moved by exactly the
+#     enforce check can fail) and machine_egress audit/<reason> moved by exactly the
 #     datagrams sent;
-#   - enforce: none arrives at m3, machine_egress drop/spoofed_source moved by exactly the
+#   - enforce: none arrives at m3, machine_egress drop/<reason> moved by exactly the
 #     datagrams sent (resent, at most 3 rounds, only while nothing was dropped or delivered),
 #     and the drop events (sixguard monitor) carry the inner level's addresses: the inner
 #     packet is what was refused.
@@ -149,14 +150,14 @@ counter() { # counter HOOK VERDICT REASON: sixguard_packets_total, or nothing if
     END {if (n) print s + 0; else print 0}' <<<"$metrics"
 }
 arrivals() { grep -c "^$1-" "$SG_WORK/m3.udp" 2>/dev/null || true; }
-# events SRC DST: machine_egress drop/spoofed_source events from m1's interface for SRC -> DST
-# that `sixguard monitor --json` printed (the deciding level's addresses, DESIGN §2).
+# events SRC DST REASON: machine_egress drop events from m1's interface for SRC -> DST that
+# `sixguard monitor --json` printed (the deciding level's addresses, DESIGN §2).
 MONITOR_OUT=""
 events() {
   [ -n "$MONITOR_OUT" ] || { echo 0; return; }
   grep -F "\"src\":\"$1\"" "$MONITOR_OUT" | grep -F "\"dst\":\"$2\"" |
     grep -F '"hook":"machine_egress"' | grep -F '"verdict":"drop"' |
-    grep -F '"reason":"spoofed_source"' | grep -cF "\"interface\":\"$(sg_if m1)\"" || true
+    grep -F "\"reason\":\"$3\"" | grep -cF "\"interface\":\"$(sg_if m1)\"" || true
 }
 send() { # send SRC TAG COUNT FIRST: COUNT datagrams "TAG-<n>" from SRC in m1 to m3, over the route
   local src=$1 tag=$2 count=$3 first=$4 i
@@ -166,15 +167,15 @@ send() { # send SRC TAG COUNT FIRST: COUNT datagrams "TAG-<n>" from SRC in m1 to
   done
 }
 
-# audit_case KIND LABEL SRC: the datagrams arrive and are counted as audited spoofed sources.
+# audit_case KIND LABEL SRC REASON: the datagrams arrive and are counted as audited for REASON.
 audit_case() {
-  local kind=$1 label=$2 src=$3 tag="$1-$2-audit" before after got delta deadline
-  before=$(counter machine_egress audit spoofed_source)
+  local kind=$1 label=$2 src=$3 reason=$4 tag="$1-$2-audit" before after got delta deadline
+  before=$(counter machine_egress audit "$reason")
   send "$src" "$tag" "$SENT_PER_ROUND" 1
   deadline=$((SECONDS + 15))
   while :; do
     got=$(arrivals "$tag")
-    after=$(counter machine_egress audit spoofed_source) || after=$before
+    after=$(counter machine_egress audit "$reason") || after=$before
     delta=$((after - before))
     [ "$got" -ge "$SENT_PER_ROUND" ] && [ "$delta" -ge "$SENT_PER_ROUND" ] && break
     [ $SECONDS -ge $deadline ] && break
@@ -182,23 +183,24 @@ audit_case() {
   done
   sg_check "audit  $kind, inner src $label: $got of $SENT_PER_ROUND datagrams reached m3 (the path delivers)" \
     test "$got" = "$SENT_PER_ROUND"
-  sg_check "audit  $kind, inner src $label: machine_egress audit/spoofed_source +$delta (want +$SENT_PER_ROUND)" \
+  sg_check "audit  $kind, inner src $label: machine_egress audit/$reason +$delta (want +$SENT_PER_ROUND)" \
     test "$delta" = "$SENT_PER_ROUND"
 }
 
-# enforce_case KIND LABEL SRC: nothing arrives; every datagram sent is a machine_egress drop.
+# enforce_case KIND LABEL SRC REASON: nothing arrives; every datagram sent is a machine_egress
+# drop for REASON.
 enforce_case() {
-  local kind=$1 label=$2 src=$3 tag="$1-$2-enforce" before after got=0 delta=0 sent=0 round deadline
-  local events_before events_after
-  before=$(counter machine_egress drop spoofed_source)
-  events_before=$(events "$src" "$M3")
+  local kind=$1 label=$2 src=$3 reason=$4 tag="$1-$2-enforce" before after got=0 delta=0 sent=0
+  local round deadline events_before events_after
+  before=$(counter machine_egress drop "$reason")
+  events_before=$(events "$src" "$M3" "$reason")
   for round in 1 2 3; do
     send "$src" "$tag" "$SENT_PER_ROUND" $((sent + 1))
     sent=$((sent + SENT_PER_ROUND))
     deadline=$((SECONDS + 10))
     while :; do
       got=$(arrivals "$tag")
-      after=$(counter machine_egress drop spoofed_source) || after=$before
+      after=$(counter machine_egress drop "$reason") || after=$before
       delta=$((after - before))
       # Decided: every datagram dropped, or one delivered (the bypass).
       [ "$delta" -ge "$sent" ] || [ "$got" -gt 0 ] && break 2
@@ -210,15 +212,15 @@ enforce_case() {
     echo "    round $round: nothing dropped, nothing delivered yet; sending again"
   done
   sg_check "enforce $kind, inner src $label: $got of $sent datagrams reached m3 (want 0)" test "$got" = 0
-  sg_check "enforce $kind, inner src $label: machine_egress drop/spoofed_source +$delta (want +$sent)" \
+  sg_check "enforce $kind, inner src $label: machine_egress drop/$reason +$delta (want +$sent)" \
     test "$delta" = "$sent"
   # The drop events are sent after the counters, through a ring buffer: wait for them.
   deadline=$((SECONDS + 5))
-  until [ "$(events "$src" "$M3")" -gt "$events_before" ] || [ $SECONDS -ge $deadline ]; do
+  until [ "$(events "$src" "$M3" "$reason")" -gt "$events_before" ] || [ $SECONDS -ge $deadline ]; do
     sleep 0.1
   done
-  events_after=$(events "$src" "$M3")
-  # An outer level deciding would report m1's own address as the source.
+  events_after=$(events "$src" "$M3" "$reason")
+  # An outer level deciding would report the outer addresses (m1 -> the host's endpoint).
   sg_check "enforce $kind, inner src $label: drop events carry the inner level's addresses ($src -> m3): +$((events_after - events_before))" \
     test "$events_after" -gt "$events_before"
 }
@@ -241,8 +243,9 @@ run_cases() { # run_cases audit|enforce
       continue
     fi
     AVAILABLE[$kind]=1
-    "${mode}_case" "$kind" fdaa::3 "$SPOOF_INFRA"
-    "${mode}_case" "$kind" victim-net "$SPOOF_VICTIM_NET"
+    "${mode}_case" "$kind" fdaa::3 "$SPOOF_INFRA" spoofed_source
+    "${mode}_case" "$kind" victim-net "$SPOOF_VICTIM_NET" spoofed_source
+    "${mode}_case" "$kind" m1-own "$M1" cross_network
     tunnel_down "$kind"
   done
 }
@@ -286,11 +289,12 @@ SG_PIDS+=("$MONITOR_PID")
 SENTINEL=fdaa:a:1:0:1:0:77:2 # m1's network, outside m1's /112
 ip -n "$N1" addr add "$SENTINEL/128" dev lo nodad
 deadline=$((SECONDS + 20))
-until [ "$(events "$SENTINEL" "$M3")" -gt 0 ] || [ $SECONDS -ge $deadline ]; do
+until [ "$(events "$SENTINEL" "$M3" spoofed_source)" -gt 0 ] || [ $SECONDS -ge $deadline ]; do
   echo sentinel | ip netns exec "$N1" socat -u - UDP6-SENDTO:"[$M3]":"$PORT",bind="[$SENTINEL]" 2>/dev/null
   sleep 0.2
 done
-sg_check "monitor stream connected (it shows the sentinel's drop)" test "$(events "$SENTINEL" "$M3")" -gt 0
+sg_check "monitor stream connected (it shows the sentinel's drop)" \
+  test "$(events "$SENTINEL" "$M3" spoofed_source)" -gt 0
 run_cases enforce
 kill "$MONITOR_PID" 2>/dev/null
 if [ ${#AVAILABLE[@]} = 0 ]; then sg_fail "no tunnel kind could be set up"; fi
