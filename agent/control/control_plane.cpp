@@ -70,6 +70,11 @@ ControlPlane::MapSizes ControlPlane::sizes_of(const State &state) {
   return {state.machines().size(), state.flycast().size(), state.audit_network_count()};
 }
 
+Status ControlPlane::check_configuration() const {
+  std::lock_guard lock(mutex_);
+  return check_infra_prefixes(state_, config_.infra_prefixes);
+}
+
 Status ControlPlane::reconcile() {
   std::lock_guard lock(mutex_);
   return reconcile_locked();
@@ -188,7 +193,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   effects.reserve(parsed.events.size());
   for (std::size_t i = 0; i < parsed.events.size(); ++i) {
     const Event &event = parsed.events[i];
-    EventOutcome outcome = apply_event(state_, event, i);
+    EventOutcome outcome = apply_event(state_, event, i, config_.infra_prefixes);
     if (!outcome.error) outcome.error = check_capacity(sizes_before, i, event);
     if (outcome.error) {
       state_.end_journal();

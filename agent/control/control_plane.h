@@ -84,6 +84,9 @@ class ControlPlane {
   // Reads every map and writes only what differs from the state (inserts missing entries,
   // updates changed ones, deletes stale ones). Re-resolves every machine interface.
   Status reconcile();
+  // The persisted state against the configuration (state_rules.h check_infra_prefixes): an
+  // error means the agent must not start (the daemon exits 2).
+  Status check_configuration() const;
 
   // Validates the whole batch against the state, commits it to state.db, then writes the
   // keys it changed into the maps. All or nothing up to the commit.

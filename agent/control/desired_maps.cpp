@@ -63,7 +63,10 @@ sg_config desired_config(const ControlConfig &config) {
   for (const auto &prefix : config.infra_prefixes) {
     if (!overlaps_6pn(prefix)) continue;  // not a 6PN prefix: never compared with 6PN ids
     if (prefix.length < 48) {
-      any_network = true;  // spans more than one network id
+      // Spans more than one network id. The agent's configuration refuses such prefixes
+      // (and prefixes outside fdaa::/16), so only a ControlConfig built elsewhere gets here;
+      // kept so that such a caller still gets a correct, if slower, sg_config.
+      any_network = true;
     } else {
       networks.insert(network_id(prefix.address));
     }

@@ -78,7 +78,26 @@ std::optional<EventOutcome> parse_id(std::size_t index, const Event &event, uint
   return std::nullopt;
 }
 
-EventOutcome network_created(State &state, const Event &event, std::size_t index) {
+// The /48 of a network id: every address on the network.
+Ipv6Prefix network_prefix(uint32_t id) {
+  Ipv6Prefix prefix{Ipv6{}, 48};
+  prefix.address.octets[0] = SG_6PN_OCTET0;
+  prefix.address.octets[1] = SG_6PN_OCTET1;
+  for (int i = 0; i < 4; ++i)
+    prefix.address.octets[2 + i] = static_cast<uint8_t>(id >> (24 - 8 * i));
+  return prefix;
+}
+
+const Ipv6Prefix *infra_overlapping(const Ipv6Prefix &prefix,
+                                    std::span<const Ipv6Prefix> infra_prefixes) {
+  for (const auto &infra : infra_prefixes) {
+    if (infra.overlaps(prefix)) return &infra;
+  }
+  return nullptr;
+}
+
+EventOutcome network_created(State &state, const Event &event, std::size_t index,
+                             std::span<const Ipv6Prefix> infra_prefixes) {
   if (!valid_network_name(event.network)) {
     return invalid(index, event, "network",
                    "bad network name " + quoted(event.network) +
@@ -98,6 +117,15 @@ EventOutcome network_created(State &state, const Event &event, std::size_t index
                     "network " + network_text(*by_name) + " is already bound to another id");
   }
   if (by_id) return kUnchanged;
+  // Checked after "already bound": a network bound before the configuration changed is
+  // refused at start-up (check_infra_prefixes), so by_id never holds an infra prefix here.
+  if (const Ipv6Prefix *infra = infra_overlapping(network_prefix(id), infra_prefixes)) {
+    return conflict(index, event, "id",
+                    "network id " + format_network_id(id) + " holds infrastructure prefix " +
+                        infra->str() +
+                        " (infra_prefixes in the agent's configuration); it cannot be a "
+                        "tenant network");
+  }
   state.put_network(NetworkRecord{id, event.org, event.network, false});
   return kApplied;
 }
@@ -151,7 +179,8 @@ EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) 
   return kApplied;
 }
 
-EventOutcome machine_started(State &state, const Event &event, std::size_t index) {
+EventOutcome machine_started(State &state, const Event &event, std::size_t index,
+                             std::span<const Ipv6Prefix> infra_prefixes) {
   const AppRecord *app = state.live_app(event.app);
   if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
   if (!valid_interface_name(event.interface_name)) {
@@ -166,6 +195,12 @@ EventOutcome machine_started(State &state, const Event &event, std::size_t index
                    "address " + quoted(event.address) + " is on network " +
                        format_network_id(network_id(address)) + " but app " + quoted(app->name) +
                        " is on network " + format_network_id(app->network_id));
+  }
+  const Ipv6Prefix slash112{machine_prefix(address), 112};
+  if (const Ipv6Prefix *infra = infra_overlapping(slash112, infra_prefixes)) {
+    return invalid(index, event, "address",
+                   "the /112 of " + quoted(event.address) + " overlaps infrastructure prefix " +
+                       infra->str() + " (infra_prefixes in the agent's configuration)");
   }
   const MachineRecord *existing = state.machine(event.machine);
   if (existing && (existing->app != event.app || existing->address != address)) {
@@ -202,7 +237,8 @@ EventOutcome machine_stopped(State &state, const Event &event, std::size_t) {
   return kApplied;
 }
 
-EventOutcome flycast_allocated(State &state, const Event &event, std::size_t index) {
+EventOutcome flycast_allocated(State &state, const Event &event, std::size_t index,
+                               std::span<const Ipv6Prefix> infra_prefixes) {
   const AppRecord *app = state.live_app(event.app);
   if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
   const NetworkRecord *network = state.network_by_name(app->org, event.network);
@@ -217,6 +253,12 @@ EventOutcome flycast_allocated(State &state, const Event &event, std::size_t ind
                    "Flycast address " + quoted(event.address) + " is on network " +
                        format_network_id(network_id(address)) + " but network " +
                        network_text(*network) + " was asked for");
+  }
+  if (const Ipv6Prefix *infra = infra_overlapping(Ipv6Prefix{address, 128}, infra_prefixes)) {
+    return invalid(index, event, "address",
+                   "Flycast address " + quoted(event.address) +
+                       " is inside infrastructure prefix " + infra->str() +
+                       " (infra_prefixes in the agent's configuration)");
   }
   if (const FlycastRecord *existing = state.flycast(address)) {
     if (existing->app == event.app && existing->network_id == network->id) return kUnchanged;
@@ -281,26 +323,42 @@ bool valid_interface_name(std::string_view name) {
   return true;
 }
 
-EventOutcome apply_event(State &state, const Event &event, std::size_t index) {
+EventOutcome apply_event(State &state, const Event &event, std::size_t index,
+                         std::span<const Ipv6Prefix> infra_prefixes) {
   switch (event.type) {
     case EventType::kNetworkCreated:
-      return network_created(state, event, index);
+      return network_created(state, event, index, infra_prefixes);
     case EventType::kAppCreated:
       return app_created(state, event, index);
     case EventType::kAppDestroyed:
       return app_destroyed(state, event, index);
     case EventType::kMachineStarted:
-      return machine_started(state, event, index);
+      return machine_started(state, event, index, infra_prefixes);
     case EventType::kMachineStopped:
       return machine_stopped(state, event, index);
     case EventType::kFlycastAllocated:
-      return flycast_allocated(state, event, index);
+      return flycast_allocated(state, event, index, infra_prefixes);
     case EventType::kFlycastReleased:
       return flycast_released(state, event, index);
     case EventType::kNetworkMode:
       return network_mode(state, event, index);
   }
   return invalid(index, event, "type", "unhandled event type");
+}
+
+Status check_infra_prefixes(const State &state, std::span<const Ipv6Prefix> infra_prefixes) {
+  // By network: O(networks x prefixes), once at start-up. Network id 0 is never bound.
+  for (const auto &[id, network] : state.networks()) {
+    if (const Ipv6Prefix *infra = infra_overlapping(network_prefix(id), infra_prefixes)) {
+      return make_error("infrastructure prefix " + infra->str() +
+                        " (infra_prefixes in the configuration) is inside tenant network " +
+                        network_text(network) +
+                        " of the persisted state: it would open that network's addresses to "
+                        "every network. Remove the prefix from infra_prefixes (or move it "
+                        "out of the network) and restart");
+    }
+  }
+  return {};
 }
 
 }  // namespace sixguard

@@ -8,7 +8,10 @@
 //       inside a machine's /112 (either way round: the datapath could not tell them apart);
 //   422 well formed but invalid: malformed or non-6PN address, address on the wrong network,
 //       unknown app or network, network id 0 or out of range, bad network name, bad mode,
-//       bad interface name.
+//       bad interface name, a machine /112 or Flycast address inside (overlapping) an
+//       infrastructure prefix of the configuration;
+//   409 also: a network id whose /48 holds an infrastructure prefix (the configuration
+//       binds that /48 to the platform; network id 0 is refused as 422 before that).
 //
 // Decisions where DESIGN §3 is silent:
 // - App names and machine ids are global (app.destroyed / machine.stopped carry only them):
@@ -30,6 +33,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 
 #include "events.h"
 #include "state.h"
@@ -43,8 +47,16 @@ struct EventOutcome {
   std::optional<EventError> error;  // set: the state was not changed
 };
 
-// index: the event's position in its batch, for the error message.
-EventOutcome apply_event(State &state, const Event &event, std::size_t index);
+// index: the event's position in its batch, for the error message. infra_prefixes: the
+// configuration's (ControlConfig::infra_prefixes).
+EventOutcome apply_event(State &state, const Event &event, std::size_t index,
+                         std::span<const Ipv6Prefix> infra_prefixes);
+
+// Start-up check: a persisted tenant network that holds a configured infrastructure prefix
+// (the operator changed infra_prefixes after the network was bound) would open that network's
+// addresses to every other network. The error names the prefix and the network. Machines and
+// Flycast addresses are on bound networks, so checking the networks covers them.
+Status check_infra_prefixes(const State &state, std::span<const Ipv6Prefix> infra_prefixes);
 
 // Network names: letters, digits and dashes, starting with a letter (at most 255 bytes).
 bool valid_network_name(std::string_view name);

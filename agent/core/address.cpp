@@ -31,6 +31,10 @@ std::string Ipv6Prefix::str() const {
   return address.str() + "/" + std::to_string(length);
 }
 
+bool Ipv6Prefix::overlaps(const Ipv6Prefix &other) const {
+  return length <= other.length ? contains(other.address) : other.contains(address);
+}
+
 bool Ipv6Prefix::contains(const Ipv6 &other) const {
   for (int bit = 0; bit < length; bit += 8) {
     const int bits = std::min(8, length - bit);

@@ -27,6 +27,8 @@ struct Ipv6Prefix {
 
   std::string str() const;
   bool contains(const Ipv6 &address) const;
+  // Some address is in both (for prefixes: one contains the other).
+  bool overlaps(const Ipv6Prefix &other) const;
   sg_lpm_key lpm_key() const;
   auto operator<=>(const Ipv6Prefix &) const = default;
 };

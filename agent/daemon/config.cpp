@@ -135,6 +135,22 @@ Status parse_infra(const YAML::Node &node, std::string_view source,
           source, "infra_prefixes",
           "\"" + *text + "\" is not an IPv6 prefix (" + prefix.error().describe() + ")");
     }
+    // The rules consult infrastructure prefixes only for 6PN addresses, so a prefix outside
+    // fdaa::/16 would never match: refused rather than left to mislead the operator. At /48
+    // or longer a prefix is wholly inside or wholly outside fdaa::/16.
+    if (prefix->length < kMinInfraPrefixLength) {
+      return key_error(source, "infra_prefixes",
+                       "\"" + *text + "\" is shorter than /" +
+                           std::to_string(kMinInfraPrefixLength) +
+                           " (it would span more than one network: every tenant network "
+                           "would be open to it)");
+    }
+    if (!is_6pn(prefix->address)) {
+      return key_error(source, "infra_prefixes",
+                       "\"" + *text +
+                           "\" is outside fdaa::/16 (infrastructure prefixes are only "
+                           "consulted for 6PN addresses; it would never match)");
+    }
     prefixes.push_back(*prefix);
   }
   return {};

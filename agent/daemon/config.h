@@ -23,6 +23,9 @@ inline constexpr std::string_view kDefaultMetricsAddress = ":9530";
 inline constexpr std::string_view kDefaultBpffs = "/sys/fs/bpf";
 inline constexpr std::string_view kDefaultMode = "enforce";
 inline constexpr std::string_view kDefaultInfraPrefix = "fdaa::3/128";
+// DESIGN §4: a shorter infrastructure prefix would span several network ids, i.e. let one
+// configuration line open every tenant network to whatever sits behind it.
+inline constexpr uint8_t kMinInfraPrefixLength = 48;
 inline constexpr uint32_t kDefaultMachinesSize = SG_DEFAULT_MACHINES;
 inline constexpr uint32_t kDefaultFlycastSize = SG_DEFAULT_FLYCAST;
 inline constexpr uint32_t kDefaultInfraSize = SG_DEFAULT_INFRA;

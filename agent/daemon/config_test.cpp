@@ -133,6 +133,48 @@ TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {
   expect_error("mode: enforce\nmode: audit\n", "mode");
 }
 
+// DESIGN §4: shorter than /48 would span several networks; outside fdaa::/16 it would never
+// be consulted (the rules look infrastructure up for 6PN addresses only).
+TEST(DaemonConfig, InfraPrefixShorterThanSlash48OrOutside6pnIsRefused) {
+  struct Case {
+    const char *prefix;
+    const char *why;  // a word the message must hold
+  };
+  for (const Case &c :
+       {Case{"::/0", "shorter than /48"}, Case{"fdaa::/16", "shorter than /48"},
+        Case{"fdaa::/32", "shorter than /48"}, Case{"fdaa:0:2::/47", "shorter than /48"},
+        Case{"fc00::/7", "shorter than /48"}, Case{"fd00::/8", "shorter than /48"},
+        Case{"fdab::/48", "outside fdaa::/16"}, Case{"fdab::3/128", "outside fdaa::/16"},
+        Case{"2001:db8::/48", "outside fdaa::/16"},
+        Case{"::ffff:10.0.0.1/128", "outside fdaa::/16"}, Case{"fe80::/64", "outside fdaa::/16"},
+        Case{"::/128", "outside fdaa::/16"}, Case{"::1", "outside fdaa::/16"}}) {
+    const std::string text =
+        std::string("infra_prefixes: [\"fdaa::3/128\", \"") + c.prefix + "\"]\n";
+    auto config = parse(text);
+    ASSERT_FALSE(config.ok()) << c.prefix;
+    const std::string &message = config.error().message;
+    EXPECT_NE(message.find("test.yaml"), std::string::npos) << message;
+    EXPECT_NE(message.find("infra_prefixes"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::string("\"") + c.prefix + "\""), std::string::npos) << message;
+    EXPECT_NE(message.find(c.why), std::string::npos) << message;
+  }
+}
+
+TEST(DaemonConfig, InfraPrefixesFromSlash48To128Inside6pnAreAccepted) {
+  auto config = parse(
+      "infra_prefixes: [\"fdaa::3/128\", \"fdaa:0:1::/48\", \"fdaa:ffff:ffff::/48\", "
+      "\"fdaa:0:2:3::/64\", \"fdaa:0:0:0:0:0:0:1\", \"fdaa:0:2::/048\"]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->infra_prefixes.size(), 6u);
+  EXPECT_EQ(config->infra_prefixes[1].length, 48);
+  EXPECT_EQ(config->infra_prefixes[4].str(), "fdaa::1/128");  // a bare address is a /128
+  EXPECT_EQ(config->infra_prefixes[5].str(), "fdaa:0:2::/48");
+  // An empty list is valid: nothing is infrastructure.
+  auto none = parse("infra_prefixes: []\n");
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->infra_prefixes.empty());
+}
+
 // Test that encap_udp_ports refuses what the datapath could not honour or would read
 // ambiguously: out-of-range or non-numeric ports, duplicates, the built-in ports, more than
 // SG_CFG_ENCAP_PORTS entries, and a scalar instead of a list.

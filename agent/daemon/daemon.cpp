@@ -213,6 +213,12 @@ Status Agent::start() {
                       "again");
   }
   control_ = std::move(*control);
+  // Before the maps are touched: the programs attached from the previous run keep enforcing
+  // with the maps as they were until the operator fixes the configuration.
+  if (auto status = control_->check_configuration(); !status) {
+    refused_ = true;  // the configuration contradicts the persisted state
+    return status.error();
+  }
   const auto counts = control_->counts();
   log_info("state", "loaded " + config_.state_db_path() + ": " + std::to_string(counts.networks) +
                         " networks, " + std::to_string(counts.apps) + " apps, " +

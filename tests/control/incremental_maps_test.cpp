@@ -46,6 +46,7 @@ std::string address_in(uint32_t network, const std::string &rest) {
 struct Reference {
   State state;
   std::size_t machines_capacity = 0, flycast_capacity = 0, net_flags_capacity = 0;
+  std::vector<Ipv6Prefix> infra_prefixes;  // the control plane's (ControlFixture's config)
 
   // The status the control plane must answer (200 for an accepted batch, whatever the maps).
   int apply(const std::string &body, std::size_t &applied) {
@@ -54,7 +55,7 @@ struct Reference {
     State working = state;
     applied = 0;
     for (std::size_t i = 0; i < parsed.events.size(); ++i) {
-      EventOutcome outcome = apply_event(working, parsed.events[i], i);
+      EventOutcome outcome = apply_event(working, parsed.events[i], i, infra_prefixes);
       if (outcome.error) return outcome.error->status;
       const auto grows = [](std::size_t before, std::size_t after, std::size_t capacity) {
         return after > capacity && after > before;
@@ -82,6 +83,7 @@ class IncrementalMaps : public ControlFixture {
     reference.machines_capacity = maps.machines_capacity;
     reference.flycast_capacity = maps.flycast_capacity;
     reference.net_flags_capacity = maps.net_flags_capacity;
+    reference.infra_prefixes = config.infra_prefixes;
     // tap0-tap6 exist; tap7 names the ifindex of tap1 (a stale resolver answer); tap8 and
     // tap9 do not exist yet.
     resolver.interfaces.clear();

@@ -300,5 +300,134 @@ TEST_F(Validation, ObserverGetsTheErrorClass) {
   EXPECT_EQ(observer.events[3], std::make_pair(std::string("unknown"), std::string("malformed")));
 }
 
+// --- infrastructure prefixes (DESIGN §3, §4) ---
+// The agent's config refuses prefixes shorter than /48 or outside fdaa::/16 (config_test);
+// the control plane checks whatever ControlConfig holds, short ones included.
+
+class InfraValidation : public Validation {
+ protected:
+  // Restarts the control plane on the same state.db with these infra prefixes (the operator
+  // changed the configuration), as the daemon would before its start-up check.
+  void reopen_with(const std::vector<std::string> &prefixes) {
+    config.infra_prefixes.clear();
+    for (const auto &text : prefixes) config.infra_prefixes.push_back(*parse_ipv6_prefix(text));
+    open();
+    maps.clear_log();  // the reconcile of open() wrote sg_config and sg_infra
+  }
+
+  std::string message_of(const std::string &body) { return apply(body).body.value("error", ""); }
+};
+
+TEST_F(InfraValidation, NetworkIdWhoseSlash48HoldsAnInfraPrefixIs409) {
+  reopen_with({"fdaa::3/128", "fdaa:0:7::/48", "fdaa:5:6:1::/64", "fdaa:8:9::1/128"});
+  ASSERT_TRUE(control->check_configuration());  // none of them is in a bound network
+  for (const nlohmann::json &id :
+       {nlohmann::json("0:7"), nlohmann::json(7), nlohmann::json("0x7"), nlohmann::json("5:6"),
+        nlohmann::json(0x00050006), nlohmann::json("8:9")}) {
+    expect_refused(
+        event({{"type", "network.created"}, {"org", "evil"}, {"network", "grab"}, {"id", id}}), 409,
+        "id");
+  }
+  const std::string message = message_of(
+      event({{"type", "network.created"}, {"org", "evil"}, {"network", "grab"}, {"id", "5:6"}}));
+  EXPECT_NE(message.find("fdaa:5:6:1::/64"), std::string::npos) << message;
+  EXPECT_NE(message.find("5:6"), std::string::npos) << message;
+  // Neighbours of those networks are tenant networks like any other.
+  apply_ok(event({{"type", "network.created"}, {"org", "acme"}, {"network", "n8"}, {"id", "0:8"}}));
+  apply_ok(event({{"type", "network.created"}, {"org", "acme"}, {"network", "n6"}, {"id", "5:7"}}));
+}
+
+TEST_F(InfraValidation, NetworkIdZeroStays422WhateverTheInfraPrefixes) {
+  reopen_with({"fdaa::3/128", "fdaa::/48"});
+  expect_refused(
+      event({{"type", "network.created"}, {"org", "acme"}, {"network", "zero"}, {"id", 0}}), 422,
+      "id");
+}
+
+TEST_F(InfraValidation, ShortPrefixRefusesEveryNewNetwork) {
+  // Not accepted by the agent's config, but the control plane does not rely on it.
+  reopen_with({"::/0"});
+  expect_refused(
+      event({{"type", "network.created"}, {"org", "acme"}, {"network", "n"}, {"id", "ab:cd"}}), 409,
+      "id");
+}
+
+TEST_F(InfraValidation, MachineSlash112OverlappingAnInfraPrefixIs422) {
+  // Bound networks holding infra prefixes are refused at start-up; the event rule is the
+  // second line, checked here on a control plane that was opened anyway.
+  reopen_with({"fdaa::3/128", "fdaa:2:45b:1::/64", "fdaa:2:45b:2::1:7/128"});
+  for (const char *address : {"fdaa:2:45b:1::2",                   // inside the /64
+                              "fdaa:2:45b:1:ffff:ffff:ffff:ffff",  // its last address
+                              "fdaa:2:45b:2::1:2"}) {              // its /112 holds the /128
+    expect_refused(event({{"type", "machine.started"},
+                          {"app", "web"},
+                          {"machine", "m-two"},
+                          {"address", address},
+                          {"interface", "tap-spare"}}),
+                   422, "address");
+  }
+  const std::string message = message_of(event({{"type", "machine.started"},
+                                                {"app", "web"},
+                                                {"machine", "m-two"},
+                                                {"address", "fdaa:2:45b:2::1:2"},
+                                                {"interface", "tap-spare"}}));
+  EXPECT_NE(message.find("fdaa:2:45b:2::1:7/128"), std::string::npos) << message;
+  EXPECT_NE(message.find("event 0"), std::string::npos) << message;
+  // The neighbouring /112 and the address just past the /64 are fine.
+  apply_ok(event({{"type", "machine.started"},
+                  {"app", "web"},
+                  {"machine", "m-two"},
+                  {"address", "fdaa:2:45b:2::2:2"},
+                  {"interface", "tap-spare"}}));
+}
+
+TEST_F(InfraValidation, FlycastAddressInsideAnInfraPrefixIs422) {
+  reopen_with({"fdaa::3/128", "fdaa:9:d844:1::/64", "fdaa:9:d844::f9/128"});
+  for (const char *address : {"fdaa:9:d844:1::f2", "fdaa:9:d844::f9"}) {
+    expect_refused(event({{"type", "flycast.allocated"},
+                          {"app", "web"},
+                          {"address", address},
+                          {"network", "cust-a"}}),
+                   422, "address");
+  }
+  apply_ok(event({{"type", "flycast.allocated"},
+                  {"app", "web"},
+                  {"address", "fdaa:9:d844::f8"},
+                  {"network", "cust-a"}}));
+}
+
+TEST_F(InfraValidation, TheBatchIsRefusedAtTheEventThatHitsTheInfraPrefix) {
+  reopen_with({"fdaa::3/128", "fdaa:77:1::/48"});
+  const auto result = apply(
+      nlohmann::json::array(
+          {{{"type", "app.created"}, {"org", "acme"}, {"app", "fine"}},
+           {{"type", "network.created"}, {"org", "acme"}, {"network", "grab"}, {"id", "77:1"}}})
+          .dump());
+  EXPECT_EQ(result.status, 409);
+  EXPECT_EQ(result.body["index"], 1);
+  EXPECT_EQ(result.body["field"], "id");
+  EXPECT_EQ(control->apps_json(std::nullopt), apps_before);
+  EXPECT_TRUE(maps.writes.empty());
+}
+
+TEST_F(InfraValidation, StartUpCheckNamesThePrefixAndTheTenantNetworkHoldingIt) {
+  ASSERT_TRUE(control->check_configuration());
+  reopen_with({"fdaa::3/128", "fdaa:9:d844:1::/64"});
+  auto status = control->check_configuration();
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message.find("fdaa:9:d844:1::/64"), std::string::npos)
+      << status.error().message;
+  EXPECT_NE(status.error().message.find("'cust-a'"), std::string::npos) << status.error().message;
+  EXPECT_NE(status.error().message.find("9:d844"), std::string::npos) << status.error().message;
+  // A whole tenant /48, and a short prefix spanning it, are refused the same way.
+  reopen_with({"fdaa:2:45b::/48"});
+  EXPECT_FALSE(control->check_configuration());
+  reopen_with({"fdaa::/16"});
+  EXPECT_FALSE(control->check_configuration());
+  // A prefix in a network nobody bound, or outside 6PN, is no conflict.
+  reopen_with({"fdaa::3/128", "fdaa:2:45c::/48", "2001:db8::/32"});
+  EXPECT_TRUE(control->check_configuration());
+}
+
 }  // namespace
 }  // namespace sixguard::testing

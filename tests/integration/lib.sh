@@ -249,7 +249,9 @@ sg_metrics() { # sg_metrics PATH: GET on the metrics listener
 
 sg_wait_ready() {
   local i
-  for i in $(seq 1 100); do
+  # Up to 60 s: loading and verifying the programs alone took 8 s on a loaded 2-core machine
+  # (load average 14+), and a 10 s deadline failed there. A dead agent ends the wait at once.
+  for i in $(seq 1 600); do
     if [ -n "$SG_AGENT_PID" ] && ! kill -0 "$SG_AGENT_PID" 2>/dev/null; then return 1; fi
     [ "$(ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
       "http://127.0.0.1:$SG_METRICS_PORT/readyz" 2>/dev/null)" = 200 ] && return 0

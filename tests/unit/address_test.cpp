@@ -86,6 +86,18 @@ TEST(Prefix, ParsesAndContains) {
   EXPECT_EQ(key.addr.octets[0], 0xfd);
 }
 
+TEST(Prefix, OverlapsEitherWayRound) {
+  auto p = [](const char *text) { return parse_ipv6_prefix(text).value(); };
+  EXPECT_TRUE(p("fdaa:0:1::/48").overlaps(p("fdaa:0:1:2:3:4:5:0/112")));
+  EXPECT_TRUE(p("fdaa:0:1:2:3:4:5:0/112").overlaps(p("fdaa:0:1::/48")));
+  EXPECT_TRUE(p("fdaa:0:1:2:3:4:5:0/112").overlaps(p("fdaa:0:1:2:3:4:5:9/128")));
+  EXPECT_TRUE(p("fdaa:0:1:2:3:4:5:9/128").overlaps(p("fdaa:0:1:2:3:4:5:0/112")));
+  EXPECT_TRUE(p("::/0").overlaps(p("fdaa::3/128")));
+  EXPECT_FALSE(p("fdaa:0:1::/48").overlaps(p("fdaa:0:2::/48")));
+  EXPECT_FALSE(p("fdaa:0:1:2:3:4:5:0/112").overlaps(p("fdaa:0:1:2:3:4:6:0/112")));
+  EXPECT_FALSE(p("fdaa::3/128").overlaps(p("fdaa::4/128")));
+}
+
 TEST(Prefix, RejectsBadPrefixes) {
   for (const char *bad :
        {"fdaa::3/64", "fdaa::/129", "fdaa::/", "fdaa::/x", "fdaa::/-1", "/48", "fdaa::/48/1"}) {
