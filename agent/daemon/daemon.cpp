@@ -91,6 +91,7 @@ class Agent {
   Router api_router_;
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<exporter::MetricsServer> metrics_server_;
+  std::unique_ptr<exporter::MetricsServer> health_server_;  // the probes' own listener
 };
 
 int Agent::run() {
@@ -227,6 +228,11 @@ Status Agent::start() {
   metrics_server_ = std::move(*metrics);
   log_info("metrics", "listening on " + config_.metrics_address + " (port " +
                           std::to_string(metrics_server_->port()) + ")");
+  auto health = exporter::MetricsServer::start(exporter_, config_.health_address,
+                                               exporter::Endpoints::kHealth);
+  if (!health) return health.error();  // already names health_address
+  health_server_ = std::move(*health);
+  log_info("health", "listening on " + config_.health_address + " (/healthz, /readyz)");
   listening_ = true;
   sync_attachments();  // nothing to attach by now; decides readiness
   return {};
