@@ -228,6 +228,16 @@ struct HttpServer::Impl {
     }
   }
 
+  // A small body needs no reservation: the connection caps bound those.
+  static constexpr std::size_t kSmallBody = 64 * 1024;
+  bool reserve_body(std::size_t bytes) {
+    if (counters.body_bytes > 0 && counters.body_bytes + bytes > options.max_body_bytes_in_flight) {
+      return false;  // (one request alone always fits, up to max_body_bytes)
+    }
+    counters.body_bytes += bytes;
+    return true;
+  }
+
   void run_handler(const std::string &peer, std::function<void()> job) {
     auto &mine = peer_handlers[peer];
     if (mine.running >= std::max<std::size_t>(1, options.max_handlers_per_peer)) {
@@ -333,6 +343,7 @@ class HttpServer::Impl::SocketSession final
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
     release_slot();
+    release_body();
     if (stream_slot_) {
       stream_slot_ = false;
       impl_.release_stream_slot(peer_);
@@ -352,6 +363,11 @@ class HttpServer::Impl::SocketSession final
     });
   }
   void disarm() { deadline_.expires_at(Clock::time_point::max()); }
+
+  void release_body() {
+    impl_.counters.body_bytes -= body_reserved_;
+    body_reserved_ = 0;
+  }
 
   void wait_for_request() {
     arm(impl_.options.request_deadline);
@@ -375,6 +391,20 @@ class HttpServer::Impl::SocketSession final
 
   void on_header(error_code ec) {
     if (ec) return fail(ec);
+    // Large bodies share a memory budget: beyond it, 503 with Retry-After before any of the
+    // body is read, rather than the agent outgrowing its memory limit.
+    const auto length = parser_->content_length();
+    const std::size_t body = length               ? static_cast<std::size_t>(*length)
+                             : parser_->chunked() ? impl_.options.max_body_bytes
+                                                  : 0;
+    if (body > kSmallBody) {
+      if (!impl_.reserve_body(body)) {
+        HttpResponse busy = json_error(503, "too many large requests at once; retry shortly");
+        busy.headers.emplace_back("Retry-After", "1");
+        return respond(busy, parser_->get().version(), false);
+      }
+      body_reserved_ = body;
+    }
     if (parser_->get()[http::field::expect] == "100-continue") {
       // curl asks before sending a body over 1 KiB; answering saves it a 1 s wait. (A body
       // over the limit was refused above, from its Content-Length, before this.)
@@ -442,6 +472,7 @@ class HttpServer::Impl::SocketSession final
   }
 
   void respond(const HttpResponse &response, unsigned version, bool keep_alive) {
+    release_body();  // the handler is done with it
     if (closed_) return;
     auto text = std::make_shared<std::string>(serialize(response, version, keep_alive));
     arm(impl_.options.write_deadline);
@@ -507,6 +538,7 @@ class HttpServer::Impl::SocketSession final
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool stream_slot_ = false;
+  std::size_t body_reserved_ = 0;  // of the body budget, for the request being handled
 };
 
 // A refused connection: the 503 goes out, our side is shut, and what the peer already sent is

@@ -446,6 +446,42 @@ TEST_F(HttpServerTest, BodiesOver32MiBAre413WithoutBeingRead) {
   EXPECT_NE(served.find("\r\n\r\n" + std::to_string(32u << 20)), std::string::npos);
 }
 
+// Large bodies share a memory budget: over it, 503 with Retry-After before the body is read;
+// small requests pass, and the refused one passes once the budget is free again.
+TEST_F(HttpServerTest, LargeBodiesShareABudget) {
+  options.max_body_bytes_in_flight = 1u << 20;
+  start_unix();
+  const std::string body(800'000, 'x');
+  const std::string header =
+      "POST /size HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
+  Fd first = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(first.get(), header));  // the body comes later
+  auto counters = wait_for([&](const auto &c) { return c.body_bytes == body.size(); });
+  ASSERT_EQ(counters.body_bytes, body.size());
+
+  Fd second = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(second.get(), header));
+  const std::string busy = receive(second.get());
+  EXPECT_EQ(status_of(busy), 503u) << busy;
+  EXPECT_NE(busy.find("Retry-After: 1"), std::string::npos) << busy;
+  Fd small = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(small.get(),
+                       "POST /size HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                       "Content-Length: 5\r\n\r\nhello"));
+  EXPECT_EQ(status_of(receive(small.get())), 200u);
+
+  ASSERT_TRUE(send_all(first.get(), body));
+  EXPECT_EQ(status_of(receive(first.get())), 200u);
+  counters = wait_for([](const auto &c) { return c.body_bytes == 0; });
+  EXPECT_EQ(counters.body_bytes, 0u);
+  Fd retry = connect_unix(socket_path);
+  std::thread sender([&] { (void)send_all(retry.get(), header + body); });
+  EXPECT_EQ(status_of(receive(retry.get())), 200u);
+  sender.join();
+}
+
 // A peer that does not read its answer is closed at the write deadline, and holds no slot.
 TEST_F(HttpServerTest, APeerThatDoesNotReadIsClosedAtTheWriteDeadline) {
   router.add("GET", "/big", [](const HttpRequest &) {
