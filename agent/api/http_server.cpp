@@ -277,7 +277,11 @@ struct HttpServer::Impl {
     auto &entry = stream_threads.emplace_back();
     try {
       entry.thread = std::thread([body = std::move(body), &entry] {
-        body();
+        try {
+          body();
+        } catch (const std::exception &) {
+          // Out of memory in one stream: that stream ends, the server goes on.
+        }
         entry.done = true;
       });
     } catch (const std::system_error &) {
@@ -813,7 +817,17 @@ Status HttpServer::start() {
     (void)listener.fd.release();  // the acceptor owns it now
   }
   impl.started = true;
-  impl.io_thread = std::thread([&impl] { impl.io.run(); });
+  impl.io_thread = std::thread([&impl] {
+    for (;;) {
+      try {
+        impl.io.run();
+        return;
+      } catch (const std::exception &) {
+        // Out of memory or similar in one connection's handler: that connection is dropped
+        // (its handler is gone), every other one goes on.
+      }
+    }
+  });
   return {};
 }
 
