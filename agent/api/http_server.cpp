@@ -259,10 +259,26 @@ struct HttpServer::Impl {
     if (--it->second.running == 0) peer_handlers.erase(it);
   }
 
+  // At most once a minute: what was turned away since the last report, and the latest why.
+  HttpServerCounters reported;
+  std::optional<Clock::time_point> last_report;
+  void report(const std::string &latest) {
+    if (!options.warn || (last_report && Clock::now() - *last_report < std::chrono::minutes(1))) {
+      return;
+    }
+    last_report = Clock::now();
+    options.warn("refused " + std::to_string(counters.refused - reported.refused) +
+                 " connection(s) at a cap, closed " +
+                 std::to_string(counters.deadline_closed - reported.deadline_closed) +
+                 " at a deadline, " + std::to_string(counters.evicted - reported.evicted) +
+                 " idle to make room (latest: " + latest + ")");
+    reported = counters;
+  }
+
   template <typename Protocol>
   void accept(std::shared_ptr<typename Protocol::acceptor> acceptor);
   template <typename Socket>
-  void refuse(Socket socket, const std::string &why);
+  void refuse(Socket socket, const std::string &why, const std::string &peer);
 
   void start_stream_thread(std::function<void()> body) {
     std::lock_guard lock(stream_threads_mutex);
@@ -363,6 +379,7 @@ class HttpServer::Impl::SocketSession final
       auto self = weak.lock();
       if (ec || !self || self->closed_ || self->deadline_.expiry() > Clock::now()) return;
       ++self->impl_.counters.deadline_closed;
+      self->impl_.report("a connection from " + self->peer_ + " reached its deadline");
       self->close();
     });
   }
@@ -618,8 +635,9 @@ bool HttpServer::Impl::admit(const std::string &peer) {
 }
 
 template <typename Socket>
-void HttpServer::Impl::refuse(Socket socket, const std::string &why) {
+void HttpServer::Impl::refuse(Socket socket, const std::string &why, const std::string &peer) {
   ++counters.refused;
+  report(why + ": " + peer);
   const std::string answer = serialize(json_error(503, why), 11, false);
   if (refusals.size() >= Refusal<Socket>::kMaxDraining) {
     (void)::send(socket.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -646,10 +664,11 @@ void HttpServer::Impl::accept(std::shared_ptr<typename Protocol::acceptor> accep
     if (!admit(peer)) {
       const bool peer_full = peer_connections.count(peer) &&
                              peer_connections[peer] >= options.max_connections_per_peer;
-      refuse(std::move(socket), peer_full
-                                    ? "too many connections from this client (at most " +
-                                          std::to_string(options.max_connections_per_peer) + ")"
-                                    : "too many connections");
+      refuse(std::move(socket),
+             peer_full ? "too many connections from this client (at most " +
+                             std::to_string(options.max_connections_per_peer) + ")"
+                       : "too many connections",
+             peer);
     } else {
       std::make_shared<SocketSession<typename Protocol::socket>>(*this, std::move(socket), peer)
           ->start();

@@ -29,6 +29,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -55,6 +57,9 @@ struct HttpServerOptions {
   // Handlers of one peer running at once; its further requests wait their turn, so one peer
   // cannot hold every worker.
   std::size_t max_handlers_per_peer = 2;
+  // Told, at most once a minute, what the limits turned away (a peer at its cap, deadlines),
+  // so that an operator sees an attack or a misbehaving client. Called on the I/O thread.
+  std::function<void(const std::string &)> warn;
 };
 
 // What the server counts, for tests and logs.

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -266,6 +267,12 @@ TEST_F(HttpServerTest, IdleStreamsHaveTheirOwnCapAndDoNotStopRequests) {
 
 TEST_F(HttpServerTest, APeerOverItsCapIsRefusedAndOthersAreNot) {
   options.max_connections_per_peer = 4;
+  std::mutex warnings_mutex;
+  std::vector<std::string> warnings;
+  options.warn = [&](const std::string &message) {
+    std::lock_guard lock(warnings_mutex);
+    warnings.push_back(message);
+  };
   const uint16_t port = start_tcp();
   std::vector<Fd> greedy;
   for (int i = 0; i < 4; ++i) {
@@ -286,6 +293,12 @@ TEST_F(HttpServerTest, APeerOverItsCapIsRefusedAndOthersAreNot) {
   EXPECT_EQ(exchange(connect_tcp(port, "127.0.0.3")), 200u);
   counters = server->counters();
   EXPECT_EQ(counters.refused, 1u);
+  {
+    std::lock_guard lock(warnings_mutex);  // the operator is told, once, and who it was
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("refused 1 connection"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("127.0.0.2"), std::string::npos) << warnings[0];
+  }
   // The greedy peer's requests that were admitted go on.
   ASSERT_TRUE(send_all(greedy[0].get(), "x\r\nConnection: close\r\n\r\n"));
   EXPECT_EQ(status_of(receive(greedy[0].get())), 200u);
