@@ -243,7 +243,9 @@ TEST_F(Api, OversizedBodyIs413) {
   EXPECT_TRUE(control->apps_json(std::nullopt)["apps"].empty());
 }
 
-TEST_F(Api, ConnectionsBeyondTheLimitGet503) {
+// A connection in the middle of a request holds a slot; a monitor stream does not (it has
+// its own cap, DESIGN §4).
+TEST_F(Api, ConnectionsBeyondTheLimitGet503ButStreamsDoNotCount) {
   server.reset();
   options.max_connections = 1;
   server = std::make_unique<HttpServer>(router, options);
@@ -252,11 +254,32 @@ TEST_F(Api, ConnectionsBeyondTheLimitGet503) {
   std::thread stream([&] {
     (void)ApiClient(socket_path).stream_lines("/v1/monitor", [](std::string_view) { return true; });
   });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  ASSERT_EQ(monitor.live, 1);
+  EXPECT_EQ(request("GET", "/v1/networks").status, 200u);
+  // The client has its answer; the server may not have closed its end yet.
+  for (auto counters = server->counters();
+       counters.connections != 0 && std::chrono::steady_clock::now() < deadline;
+       counters = server->counters()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  Fd busy = connect_unix(socket_path);
+  ASSERT_EQ(::send(busy.get(), "GET /v1/networks HTTP/1.1\r\n", 27, MSG_NOSIGNAL), 27);
+  // Evidence that the server holds it as a request being received, not an idle connection.
+  HttpServerCounters counters;
+  while (std::chrono::steady_clock::now() < deadline) {
+    counters = server->counters();
+    if (counters.connections == 1 && counters.idle == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(counters.connections, 1u);
+  ASSERT_EQ(counters.idle, 0u);
   EXPECT_EQ(request("GET", "/v1/networks").status, 503u);
+  EXPECT_EQ(server->counters().refused, 1u);
   server->stop();
   stream.join();
 }
