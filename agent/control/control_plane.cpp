@@ -31,6 +31,7 @@ ApplyResult refused(const EventError &error) {
 ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                            InterfaceResolver &resolver, ControlObserver &observer)
     : config_(std::move(config)),
+      rules_{config_.uplinks},
       maps_(maps),
       resolver_(resolver),
       observer_(observer),
@@ -155,7 +156,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   effects.reserve(parsed.events.size());
   for (std::size_t i = 0; i < parsed.events.size(); ++i) {
     const Event &event = parsed.events[i];
-    EventOutcome outcome = apply_event(state_, event, i);
+    EventOutcome outcome = apply_event(state_, event, i, rules_);
     if (!outcome.error) outcome.error = check_capacity(sizes_before, i, event);
     if (outcome.error) {
       state_.end_journal();

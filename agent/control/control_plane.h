@@ -135,6 +135,7 @@ class ControlPlane {
   Status repair_maps();
 
   const ControlConfig config_;
+  const EventRules rules_;
   MapBackend &maps_;
   InterfaceResolver &resolver_;
   ControlObserver &observer_;

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "api_fixture.h"
+#include "input_limits.h"
 #include "fd.h"
 
 namespace sixguard::testing {
@@ -152,6 +153,50 @@ TEST_F(Api, ExplainErrors) {
       request("POST", "/v1/explain", R"({"src":"fdaa::1","dst":"fdaa::2","interface":"tap-nope"})");
   EXPECT_EQ(unknown.status, 404u);
   EXPECT_NE(json_of(unknown)["error"].get<std::string>().find("tap-nope"), std::string::npos);
+}
+
+// The explain body is one flat object of three string fields: anything else is refused at
+// the first byte that breaks the shape, never built into a document (a 16 MB "[[],[],...]"
+// used to peak at 410 MB).
+TEST_F(Api, ExplainRefusesEveryOtherShape) {
+  server.reset();
+  options.max_body_bytes = 32u << 20;  // DESIGN §3: what the agent takes
+  server = std::make_unique<HttpServer>(router, options);
+  ASSERT_TRUE(server->listen_unix(socket_path));
+  ASSERT_TRUE(server->start());
+  std::string arrays = "[";
+  while (arrays.size() < (16u << 20)) arrays += "[],";
+  arrays += "[]]";
+  const std::string deep(60000, '[');
+  const std::string fields = R"("src":"fdaa::1","dst":"fdaa::2")";
+  for (const std::string &body : std::vector<std::string>{
+           arrays,
+           deep,
+           "{" + fields + R"(,"x":)" + arrays + "}",                        // an unknown field
+           "{" + fields + R"(,"interface":)" + deep + "}",                  // a nested value
+           "{" + fields + R"(,"interface":{"a":"b"}})",                     // an object
+           "{" + fields + R"(,"src":"fdaa::3"})",                           // a duplicate key
+           R"({"src":"fdaa::1\u0000junk","dst":"fdaa::2"})",                // NUL: was truncated
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":"tap\u001b"})",  // a control char
+           "{\"src\":\"fdaa::1\",\"dst\":\"fdaa::2\xff\"}",                 // not UTF-8
+           R"({"src":1,"dst":"fdaa::2"})",
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":7})",
+           R"("fdaa::1")",
+       }) {
+    auto direct = parse_explain_request(body);
+    EXPECT_FALSE(direct) << shown(body, 100);
+    if (!direct) {
+      EXPECT_LT(direct.error().message.size(), 512u);
+      EXPECT_EQ(string_problem(direct.error().message), std::nullopt);
+    }
+    explainer.last_interface = "untouched";
+    const auto reply = request("POST", "/v1/explain", body);
+    EXPECT_EQ(reply.status, 400u) << shown(body, 100) << " -> " << shown(reply.body, 300);
+    EXPECT_EQ(explainer.last_interface, "untouched");  // the explainer never ran
+  }
+  // A null interface is an absent one.
+  const auto reply = request("POST", "/v1/explain", "{" + fields + R"(,"interface":null})");
+  EXPECT_EQ(reply.status, 200u) << reply.body;
 }
 
 TEST_F(Api, WithoutProvidersExplainAndMonitorAre503) {
