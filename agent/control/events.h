@@ -1,10 +1,13 @@
 // Control-plane events (DESIGN §3) as the platform sends them, parsed from JSON: one object,
-// an array of objects, or NDJSON. Parsing checks only the shape (known type, required fields
-// present with the right JSON type); whether the values make sense against what is bound is
-// the registry's job (state_rules.h).
+// an array of objects, or NDJSON. Parsing checks the shape (known type, required fields
+// present with the right JSON type) and the input limits of DESIGN §3 (input_limits.h:
+// nesting, duplicate keys, UTF-8 and control characters in every string, names, interface
+// names), all 400; whether the values make sense against what is bound is the registry's
+// job (state_rules.h). It needs no lock: the control plane parses before taking its own.
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,11 +65,14 @@ struct EventError {
 };
 
 struct ParsedEvents {
-  std::vector<Event> events;
+  std::deque<Event> events;         // a deque: growing never copies the events already read
   std::optional<EventError> error;  // set: nothing in events is to be applied
 };
 
-// Accepts one JSON object, a JSON array of objects, or NDJSON (one object per line).
+// Accepts one JSON object, a JSON array of objects, or NDJSON (one object per line). Streams
+// the body through the parser (no JSON document is built): memory follows the body, and
+// nesting costs nothing but a counter. Fields other than an event's own are allowed and
+// ignored, under the same limits.
 ParsedEvents parse_events(std::string_view body);
 
 }  // namespace sixguard

@@ -1,8 +1,10 @@
 #include "state_rules.h"
 
-#include <cctype>
+#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "input_limits.h"
 
 namespace sixguard {
 
@@ -30,8 +32,9 @@ EventOutcome invalid(std::size_t index, const Event &event, std::string field,
 constexpr EventOutcome kApplied{EventEffect::kApplied, std::nullopt};
 constexpr EventOutcome kUnchanged{EventEffect::kUnchanged, std::nullopt};
 
+// Values are quoted back bounded and printable: an address field may hold anything.
 std::string quoted(const std::string &text) {
-  return "'" + text + "'";
+  return "'" + shown(text) + "'";
 }
 
 std::string network_text(const NetworkRecord &network) {
@@ -98,11 +101,6 @@ const Ipv6Prefix *infra_overlapping(const Ipv6Prefix &prefix,
 
 EventOutcome network_created(State &state, const Event &event, std::size_t index,
                              std::span<const Ipv6Prefix> infra_prefixes) {
-  if (!valid_network_name(event.network)) {
-    return invalid(index, event, "network",
-                   "bad network name " + quoted(event.network) +
-                       ": letters, digits and dashes, starting with a letter");
-  }
   uint32_t id = 0;
   if (auto refused = parse_id(index, event, id)) return *refused;
   const NetworkRecord *by_id = state.network_by_id(id);
@@ -165,28 +163,34 @@ EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) 
   tombstone.destroyed = true;
   state.put_app(tombstone);
   // Cascade: the app's machines and the Flycast addresses targeting it go with it, so its
-  // interfaces lose their sg_machines entries and fail closed in the datapath.
-  std::vector<std::string> machines;
-  for (const auto &[id, machine] : state.machines()) {
-    if (machine.app == event.app) machines.push_back(id);
+  // interfaces lose their sg_machines entries and fail closed in the datapath. Through the
+  // per-app indexes: the cost follows the app, not the registry (copied first: erasing
+  // updates them).
+  const std::set<std::string> &machines = state.machines_of_app(event.app);
+  for (const std::string &id : std::vector<std::string>(machines.begin(), machines.end())) {
+    state.erase_machine(id);
   }
-  for (const auto &id : machines) state.erase_machine(id);
-  std::vector<Ipv6> addresses;
-  for (const auto &[address, flycast] : state.flycast()) {
-    if (flycast.app == event.app) addresses.push_back(address);
+  const std::set<Ipv6> &addresses = state.flycast_of_app(event.app);
+  for (const Ipv6 &address : std::vector<Ipv6>(addresses.begin(), addresses.end())) {
+    state.erase_flycast(address);
   }
-  for (const auto &address : addresses) state.erase_flycast(address);
   return kApplied;
 }
 
 EventOutcome machine_started(State &state, const Event &event, std::size_t index,
-                             std::span<const Ipv6Prefix> infra_prefixes) {
+                             const EventRules &rules) {
   const AppRecord *app = state.live_app(event.app);
   if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
-  if (!valid_interface_name(event.interface_name)) {
+  // Machine programs on lo or an uplink would judge the host's own or the fabric's traffic
+  // as one machine's (and the uplink's own programs would be replaced).
+  if (event.interface_name == "lo") {
+    return invalid(index, event, "interface", "'lo' is never a machine interface");
+  }
+  if (std::find(rules.uplinks.begin(), rules.uplinks.end(), event.interface_name) !=
+      rules.uplinks.end()) {
     return invalid(index, event, "interface",
-                   "bad interface name " + quoted(event.interface_name) +
-                       ": 1-15 bytes, no '/' or whitespace");
+                   "interface " + quoted(event.interface_name) +
+                       " is a configured uplink, never a machine interface");
   }
   Ipv6 address;
   if (auto refused = parse_6pn(index, event, address)) return *refused;
@@ -197,7 +201,7 @@ EventOutcome machine_started(State &state, const Event &event, std::size_t index
                        " is on network " + format_network_id(app->network_id));
   }
   const Ipv6Prefix slash112{machine_prefix(address), 112};
-  if (const Ipv6Prefix *infra = infra_overlapping(slash112, infra_prefixes)) {
+  if (const Ipv6Prefix *infra = infra_overlapping(slash112, rules.infra_prefixes)) {
     return invalid(index, event, "address",
                    "the /112 of " + quoted(event.address) + " overlaps infrastructure prefix " +
                        infra->str() + " (infra_prefixes in the agent's configuration)");
@@ -303,41 +307,21 @@ EventOutcome network_mode(State &state, const Event &event, std::size_t index) {
 
 }  // namespace
 
-bool valid_network_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  if (!std::isalpha(static_cast<unsigned char>(name[0]))) return false;
-  for (const char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-  }
-  return true;
-}
-
-bool valid_interface_name(std::string_view name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
-  for (const char c : name) {
-    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) ||
-        !std::isprint(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 EventOutcome apply_event(State &state, const Event &event, std::size_t index,
-                         std::span<const Ipv6Prefix> infra_prefixes) {
+                         const EventRules &rules) {
   switch (event.type) {
     case EventType::kNetworkCreated:
-      return network_created(state, event, index, infra_prefixes);
+      return network_created(state, event, index, rules.infra_prefixes);
     case EventType::kAppCreated:
       return app_created(state, event, index);
     case EventType::kAppDestroyed:
       return app_destroyed(state, event, index);
     case EventType::kMachineStarted:
-      return machine_started(state, event, index, infra_prefixes);
+      return machine_started(state, event, index, rules);
     case EventType::kMachineStopped:
       return machine_stopped(state, event, index);
     case EventType::kFlycastAllocated:
-      return flycast_allocated(state, event, index, infra_prefixes);
+      return flycast_allocated(state, event, index, rules.infra_prefixes);
     case EventType::kFlycastReleased:
       return flycast_released(state, event, index);
     case EventType::kNetworkMode:

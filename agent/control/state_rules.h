@@ -7,11 +7,9 @@
 //       Flycast address already allocated for another app or network, a Flycast address
 //       inside a machine's /112 (either way round: the datapath could not tell them apart);
 //   422 well formed but invalid: malformed or non-6PN address, address on the wrong network,
-//       unknown app or network, network id 0 or out of range, bad network name, bad mode,
-//       bad interface name, a machine /112 or Flycast address inside (overlapping) an
-//       infrastructure prefix of the configuration;
-//   409 also: a network id whose /48 holds an infrastructure prefix (the configuration
-//       binds that /48 to the platform; network id 0 is refused as 422 before that).
+//       unknown app or network, network id 0 or out of range, bad mode, a machine
+//       interface that is lo or a configured uplink.
+// (Names, interface names and strings are checked by the parser, events.h: 400.)
 //
 // Decisions where DESIGN §3 is silent:
 // - App names and machine ids are global (app.destroyed / machine.stopped carry only them):
@@ -35,7 +33,11 @@
 #include <optional>
 #include <span>
 
+#include <string>
+#include <vector>
+
 #include "events.h"
+#include "input_limits.h"
 #include "state.h"
 
 namespace sixguard {
@@ -47,20 +49,20 @@ struct EventOutcome {
   std::optional<EventError> error;  // set: the state was not changed
 };
 
-// index: the event's position in its batch, for the error message. infra_prefixes: the
-// configuration's (ControlConfig::infra_prefixes).
+// What the rules need from the configuration.
+struct EventRules {
+  std::vector<std::string> uplinks;        // never machine interfaces (nor is lo)
+  std::vector<Ipv6Prefix> infra_prefixes;  // no tenant network, /112 or Flycast inside one
+};
+
+// index: the event's position in its batch, for the error message.
 EventOutcome apply_event(State &state, const Event &event, std::size_t index,
-                         std::span<const Ipv6Prefix> infra_prefixes);
+                         const EventRules &rules);
 
 // Start-up check: a persisted tenant network that holds a configured infrastructure prefix
 // (the operator changed infra_prefixes after the network was bound) would open that network's
 // addresses to every other network. The error names the prefix and the network. Machines and
 // Flycast addresses are on bound networks, so checking the networks covers them.
 Status check_infra_prefixes(const State &state, std::span<const Ipv6Prefix> infra_prefixes);
-
-// Network names: letters, digits and dashes, starting with a letter (at most 255 bytes).
-bool valid_network_name(std::string_view name);
-// Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".
-bool valid_interface_name(std::string_view name);
 
 }  // namespace sixguard

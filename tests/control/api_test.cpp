@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 
 #include "api_fixture.h"
+#include "input_limits.h"
 #include "fd.h"
 
 namespace sixguard::testing {
@@ -118,6 +120,54 @@ TEST_F(Api, StatusMergesTheDaemonAndTheState) {
   EXPECT_EQ(status["state"]["maps_in_sync"], true);
 }
 
+// A batch holds the control-plane lock while it writes the maps; GET /v1/status (and the
+// daemon's readiness, which reads the same maps_in_sync) must answer meanwhile. The batch is
+// held inside its first map write until the status reply is in: the reply cannot have waited
+// for the batch, and it shows the state the last finished batch published.
+TEST_F(Api, StatusAnswersWhileABatchHoldsTheLock) {
+  request("POST", "/v1/events", kPlatform);
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  maps.before_write = [&] {
+    if (holding.exchange(true)) return;  // the first write only
+    entered.set_value();
+    released.wait();
+  };
+  std::atomic<bool> batch_done{false};
+  unsigned batch_status = 0;
+  std::thread batch([&] {
+    batch_status = request("POST", "/v1/events",
+                           nlohmann::json{{"type", "machine.started"},
+                                          {"app", "web"},
+                                          {"machine", "m-web"},
+                                          {"address", kWebAddress},
+                                          {"interface", "tap-web"}}
+                               .dump())
+                       .status;
+    batch_done = true;
+  });
+  const bool batch_holds_the_lock =
+      entered.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  EXPECT_TRUE(batch_holds_the_lock);
+  auto status = std::async(std::launch::async, [&] { return request("GET", "/v1/status"); });
+  // A failure here is a status that waits for the batch; the bound only keeps a failing
+  // test from hanging.
+  const bool answered = status.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  const bool batch_was_running = !batch_done;
+  release.set_value();
+  batch.join();
+  ASSERT_TRUE(answered) << "GET /v1/status waited for the batch";
+  EXPECT_TRUE(batch_was_running);
+  const ApiReply reply = status.get();
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(json_of(reply)["state"]["machines"], 0);  // as published before the batch
+  EXPECT_EQ(json_of(reply)["state"]["maps_in_sync"], true);
+  EXPECT_EQ(batch_status, 200u);
+  EXPECT_EQ(json_of(request("GET", "/v1/status"))["state"]["machines"], 1);
+  maps.before_write = nullptr;
+}
+
 TEST_F(Api, Explain) {
   auto uplink = request("POST", "/v1/explain",
                         nlohmann::json{{"src", kWebAddress}, {"dst", kWebAddress}}.dump());
@@ -152,6 +202,50 @@ TEST_F(Api, ExplainErrors) {
       request("POST", "/v1/explain", R"({"src":"fdaa::1","dst":"fdaa::2","interface":"tap-nope"})");
   EXPECT_EQ(unknown.status, 404u);
   EXPECT_NE(json_of(unknown)["error"].get<std::string>().find("tap-nope"), std::string::npos);
+}
+
+// The explain body is one flat object of three string fields: anything else is refused at
+// the first byte that breaks the shape, never built into a document (a 16 MB "[[],[],...]"
+// used to peak at 410 MB).
+TEST_F(Api, ExplainRefusesEveryOtherShape) {
+  server.reset();
+  options.max_body_bytes = 32u << 20;  // DESIGN §3: what the agent takes
+  server = std::make_unique<HttpServer>(router, options);
+  ASSERT_TRUE(server->listen_unix(socket_path));
+  ASSERT_TRUE(server->start());
+  std::string arrays = "[";
+  while (arrays.size() < (16u << 20)) arrays += "[],";
+  arrays += "[]]";
+  const std::string deep(60000, '[');
+  const std::string fields = R"("src":"fdaa::1","dst":"fdaa::2")";
+  for (const std::string &body : std::vector<std::string>{
+           arrays,
+           deep,
+           "{" + fields + R"(,"x":)" + arrays + "}",                        // an unknown field
+           "{" + fields + R"(,"interface":)" + deep + "}",                  // a nested value
+           "{" + fields + R"(,"interface":{"a":"b"}})",                     // an object
+           "{" + fields + R"(,"src":"fdaa::3"})",                           // a duplicate key
+           R"({"src":"fdaa::1\u0000junk","dst":"fdaa::2"})",                // NUL: was truncated
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":"tap\u001b"})",  // a control char
+           "{\"src\":\"fdaa::1\",\"dst\":\"fdaa::2\xff\"}",                 // not UTF-8
+           R"({"src":1,"dst":"fdaa::2"})",
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":7})",
+           R"("fdaa::1")",
+       }) {
+    auto direct = parse_explain_request(body);
+    EXPECT_FALSE(direct) << shown(body, 100);
+    if (!direct) {
+      EXPECT_LT(direct.error().message.size(), 512u);
+      EXPECT_EQ(string_problem(direct.error().message), std::nullopt);
+    }
+    explainer.last_interface = "untouched";
+    const auto reply = request("POST", "/v1/explain", body);
+    EXPECT_EQ(reply.status, 400u) << shown(body, 100) << " -> " << shown(reply.body, 300);
+    EXPECT_EQ(explainer.last_interface, "untouched");  // the explainer never ran
+  }
+  // A null interface is an absent one.
+  const auto reply = request("POST", "/v1/explain", "{" + fields + R"(,"interface":null})");
+  EXPECT_EQ(reply.status, 200u) << reply.body;
 }
 
 TEST_F(Api, WithoutProvidersExplainAndMonitorAre503) {
