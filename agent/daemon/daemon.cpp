@@ -178,6 +178,11 @@ Status Agent::start() {
   log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir() +
                            "; machine_egress on " + std::string(datapath_->machine_egress_hook()) +
                            " (" + datapath_->machine_egress_hook_reason() + ")");
+  for (const auto &map : datapath_->recreated_maps()) {
+    log_warn("datapath", "pinned " + map +
+                             " had an older build's layout: replaced by a new map; the attached "
+                             "programs keep the old one until the new programs replace them");
+  }
 
   auto links = LinkWatcher::open([this](const LinkChange &change) { on_link_change(change); },
                                  [this] { sync_attachments(); });

@@ -52,6 +52,9 @@ std::string_view DatapathService::machine_egress_hook() const {
 const std::string &DatapathService::machine_egress_hook_reason() const {
   return impl_->datapath->egress_hook().reason;
 }
+const std::vector<std::string> &DatapathService::recreated_maps() const {
+  return impl_->datapath->recreated_maps();
+}
 
 Result<MachineEgressAttachment> DatapathService::attach_machine_egress(int ifindex) {
   return impl_->datapath->attach_machine_egress(ifindex);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "egress_attachment.h"
@@ -44,6 +45,8 @@ class DatapathService {
   // Where machine_egress runs on this kernel ("xdp" or "tc") and why.
   std::string_view machine_egress_hook() const;
   const std::string &machine_egress_hook_reason() const;
+  // Pins replaced at load because an older build left an incompatible layout.
+  const std::vector<std::string> &recreated_maps() const;
 
   Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   Result<TcAttachment> attach_machine_ingress(int ifindex);

@@ -46,7 +46,8 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
                      : enable_only(object.get(), {kProgMachineEgressTc, kProgMachineIngress,
                                                   kProgUplink, kProgUplinkL3, kProgExplain});
   if (!enabled) return enabled.error();
-  if (auto status = check_pinned_maps(object.get(), pin_dir); !status) return status.error();
+  auto recreated = check_pinned_maps(object.get(), pin_dir);
+  if (!recreated) return recreated.error();
   if (int err = bpf_object__load(object.get()); err != 0) {
     return make_error("load BPF object (pins in " + pin_dir + "; libbpf's log above has details)",
                       -err);
@@ -65,6 +66,7 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   datapath->xdp_ = std::move(xdp);
   datapath->egress_hook_ = std::move(*egress_hook);
   datapath->pin_dir_ = pin_dir;
+  datapath->recreated_maps_ = std::move(*recreated);
   datapath->sizes_ = options.sizes;
   return datapath;
 }

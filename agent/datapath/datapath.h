@@ -21,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "egress_attachment.h"
 #include "egress_hook.h"
@@ -63,6 +64,9 @@ class Datapath {
 
   const std::string &pin_dir() const { return pin_dir_; }
   const MapSizes &sizes() const { return sizes_; }
+  // Pins this load replaced because an older build left an incompatible layout (only maps
+  // the agent rewrites wholly from its configuration: check_pinned_maps).
+  const std::vector<std::string> &recreated_maps() const { return recreated_maps_; }
   PinnedMaps &maps() { return maps_; }
   const PinnedMaps &maps() const { return maps_; }
   // Where machine_egress runs (XDP, or TC ingress on kernels without bpf_xdp_load_bytes).
@@ -92,6 +96,7 @@ class Datapath {
   EgressHookDecision egress_hook_;
   std::string pin_dir_;
   MapSizes sizes_;
+  std::vector<std::string> recreated_maps_;
   PinnedMaps maps_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -52,7 +53,8 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
   return {};
 }
 
-Status check_pinned_maps(bpf_object *object, const std::string &pin_dir) {
+Result<std::vector<std::string>> check_pinned_maps(bpf_object *object, const std::string &pin_dir) {
+  std::vector<std::string> recreated;
   bpf_map *map = nullptr;
   bpf_object__for_each_map(map, object) {
     if (bpf_map__pin_path(map) == nullptr) continue;  // not pinned (e.g. .rodata)
@@ -63,8 +65,18 @@ Status check_pinned_maps(bpf_object *object, const std::string &pin_dir) {
     auto pinned = maps::MapHandle::open_pinned(path);
     if (!pinned) return pinned.error();
     const maps::MapInfo &have = pinned->info();
+    const bool compatible =
+        have.type == bpf_map__type(map) && have.key_size == bpf_map__key_size(map) &&
+        have.value_size == bpf_map__value_size(map) &&
+        have.max_entries == bpf_map__max_entries(map) && have.map_flags == bpf_map__map_flags(map);
+    if (!compatible && name == SG_MAP_CONFIG) {
+      if (::unlink(path.c_str()) != 0) return errno_error("unpin incompatible " + path);
+      recreated.push_back(name + " (value size " + std::to_string(have.value_size) + " -> " +
+                          std::to_string(bpf_map__value_size(map)) + ")");
+      continue;
+    }
     auto mismatch = [&](const std::string &what, uint64_t pinned_value,
-                        uint64_t wanted_value) -> Status {
+                        uint64_t wanted_value) -> Error {
       std::string message = "pinned map " + name + " (" + path + ") has " + what + " " +
                             std::to_string(pinned_value) + " but this agent needs " +
                             std::to_string(wanted_value) + ": a pinned map is shared with the " +
@@ -95,7 +107,7 @@ Status check_pinned_maps(bpf_object *object, const std::string &pin_dir) {
       return mismatch("map_flags", have.map_flags, bpf_map__map_flags(map));
     }
   }
-  return {};
+  return recreated;
 }
 
 Status enable_only(bpf_object *object, std::initializer_list<std::string_view> programs) {

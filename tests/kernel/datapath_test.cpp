@@ -10,8 +10,10 @@
 
 #include "address.h"
 #include "datapath.h"
+#include "fd.h"
 #include "frame.h"
 #include "kernel_test.h"
+#include "map_handle.h"
 #include "names.h"
 #include "pinned_map_backend.h"
 #include "stats.h"
@@ -110,6 +112,46 @@ TEST(DatapathKernel, SecondLoadReusesThePinnedMaps) {
   auto opened = PinnedMaps::open((*first)->pin_dir());
   ASSERT_TRUE(opened) << opened.error().describe();
   EXPECT_EQ(opened->flycast.handle().id(), (*first)->maps().flycast.handle().id());
+}
+
+// Test that an sg_config pinned by an older build (its 48-byte layout, before
+// encap_udp_ports) is replaced rather than refused: it holds only what the agent writes from
+// its configuration at every start. The old map lives on for as long as something holds it
+// (here an fd, in production the older build's attached programs) until the new programs
+// replace them atomically.
+TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsReplacedWhileTheOldMapLivesOn) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  const std::string dir = pins->path() + "/sixguard";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string path = dir + "/" + SG_MAP_CONFIG;
+  Fd old_config(bpf_map_create(BPF_MAP_TYPE_ARRAY, SG_MAP_CONFIG, 4, 48, 1, nullptr));
+  ASSERT_TRUE(old_config.valid()) << errno;
+  ASSERT_EQ(bpf_obj_pin(old_config.get(), path.c_str()), 0) << errno;
+  bpf_map_info old_info{};
+  uint32_t length = sizeof(old_info);
+  ASSERT_EQ(bpf_obj_get_info_by_fd(old_config.get(), &old_info, &length), 0);
+
+  auto datapath = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(datapath) << datapath.error().describe();
+  ASSERT_EQ((*datapath)->recreated_maps().size(), 1u);
+  EXPECT_NE((*datapath)->recreated_maps()[0].find(SG_MAP_CONFIG), std::string::npos);
+  auto pinned = maps::MapHandle::open_pinned(path);
+  ASSERT_TRUE(pinned) << pinned.error().describe();
+  EXPECT_EQ(pinned->info().value_size, sizeof(sg_config));
+  EXPECT_NE(pinned->id(), old_info.id);
+  // The older build's programs would still read their map: it was unpinned, not destroyed.
+  bpf_map_info still{};
+  length = sizeof(still);
+  ASSERT_EQ(bpf_obj_get_info_by_fd(old_config.get(), &still, &length), 0);
+  EXPECT_EQ(still.id, old_info.id);
+
+  // A restart on the new layout replaces nothing.
+  datapath->reset();
+  auto again = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_TRUE((*again)->recreated_maps().empty());
 }
 
 TEST(DatapathKernel, IncompatiblePinnedSizeIsAClearErrorAndThePinIsKept) {
