@@ -1,8 +1,11 @@
 #include "api_routes.h"
 
 #include <chrono>
+#include <set>
+#include <tuple>
 
 #include "drop_event_json.h"
+#include "input_limits.h"
 #include "names.h"  // agent/datapath
 
 namespace sixguard {
@@ -51,28 +54,103 @@ void monitor(MonitorSource &source, ResponseStream &stream) {
 
 }  // namespace
 
+namespace {
+
+// Reads {"src", "dst", "interface"?} straight from the parser's SAX callbacks: anything else
+// (another key, a nested value, a duplicate key, a bad string) stops the parse at once, so a
+// huge body costs no more than reading it (no JSON document is built).
+class ExplainReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::optional<std::string> src, dst, interface_name;
+  std::string error;
+
+  bool null() override {
+    if (field_ == "interface") return true;  // as if absent
+    return wrong_type();
+  }
+  bool boolean(bool) override { return wrong_type(); }
+  bool number_integer(number_integer_t) override { return wrong_type(); }
+  bool number_unsigned(number_unsigned_t) override { return wrong_type(); }
+  bool number_float(number_float_t, const string_t &) override { return wrong_type(); }
+  bool binary(binary_t &) override { return wrong_type(); }
+  bool string(string_t &value) override {
+    if (depth_ == 0) return refuse("the body must be a JSON object");
+    if (auto problem = string_problem(value)) return refuse(field_text() + ": string " + *problem);
+    (field_ == "src" ? src : field_ == "dst" ? dst : interface_name) = std::move(value);
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    if (depth_++ > 0) return wrong_type();
+    return true;
+  }
+  bool key(string_t &key) override {
+    if (key != "src" && key != "dst" && key != "interface") {
+      return refuse("unknown field '" + shown(key) + "' (expected src, dst, interface)");
+    }
+    if (!seen_.insert(key).second) return refuse("duplicate key '" + key + "'");
+    field_ = key;
+    return true;
+  }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override {
+    return depth_ == 0 ? refuse("the body must be a JSON object") : wrong_type();
+  }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &problem) override {
+    std::string what = problem.what();
+    if (const auto start = what.find("] "); start != std::string::npos) what.erase(0, start + 2);
+    error = "malformed JSON: " + shown(what, 200);
+    return false;
+  }
+
+ private:
+  std::string field_text() const { return "field '" + field_ + "'"; }
+  bool refuse(std::string why) {
+    if (error.empty()) error = std::move(why);
+    return false;
+  }
+  bool wrong_type() {
+    if (depth_ == 0) return refuse("the body must be a JSON object");
+    return refuse(field_text() + " must be a string");
+  }
+
+  std::size_t depth_ = 0;
+  std::set<std::string> seen_;
+  std::string field_;
+};
+
+}  // namespace
+
 Result<ExplainRequest> parse_explain_request(const std::string &body) {
-  const auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    return make_error("the body must be a JSON object {\"src\", \"dst\", \"interface\"?}", EINVAL);
+  ExplainReader reader;
+  if (!nlohmann::json::sax_parse(body, &reader)) {
+    return make_error(reader.error.empty()
+                          ? std::string("the body must be a JSON object {\"src\", \"dst\", "
+                                        "\"interface\"?}")
+                          : reader.error,
+                      EINVAL);
   }
   ExplainRequest request;
-  for (const char *field : {"src", "dst"}) {
-    const auto it = json.find(field);
-    if (it == json.end() || !it->is_string()) {
-      return make_error(std::string("field '") + field + "' is missing or not a string", EINVAL);
-    }
-    auto address = parse_ipv6(it->get<std::string>());
+  for (const auto &[field, text, out] : {std::tuple{"src", &reader.src, &request.src},
+                                         std::tuple{"dst", &reader.dst, &request.dst}}) {
+    if (!*text) return make_error(std::string("field '") + field + "' is missing", EINVAL);
+    auto address = parse_ipv6(**text);
     if (!address) {
-      return make_error(std::string("field '") + field + "': " + address.error().message, EINVAL);
+      return make_error(
+          std::string("field '") + field + "': malformed IPv6 address '" + shown(**text) + "'",
+          EINVAL);
     }
-    (std::string_view(field) == "src" ? request.src : request.dst) = *address;
+    *out = *address;
   }
-  if (const auto it = json.find("interface"); it != json.end() && !it->is_null()) {
-    if (!it->is_string() || !valid_interface_name(it->get<std::string>())) {
-      return make_error("field 'interface' must be an interface name (1-15 bytes)", EINVAL);
+  if (reader.interface_name) {
+    if (!valid_interface_name(*reader.interface_name)) {
+      return make_error(
+          "field 'interface' must be an interface name (1-15 bytes, no '/', ':' "
+          "or whitespace)",
+          EINVAL);
     }
-    request.interface_name = it->get<std::string>();
+    request.interface_name = std::move(reader.interface_name);
   }
   return request;
 }

@@ -8,21 +8,39 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <filesystem>
+#include <future>
 #include <list>
-#include <system_error>
+#include <map>
 #include <mutex>
+#include <sstream>
+#include <array>
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "fd_stream.h"
+#include "peer_key.h"
 
 namespace sixguard {
 
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -31,7 +49,9 @@ std::string lower(std::string text) {
   return text;
 }
 
-// The chunked body of a streamed response.
+// The chunked body of a streamed response, written by the stream's own thread through its
+// own descriptor (a dup of the connection's), every wait bounded by the write deadline and
+// ended by the server's stop eventfd.
 class ChunkedStream final : public ResponseStream {
  public:
   ChunkedStream(FdStream &stream, int stop_fd) : stream_(stream), stop_fd_(stop_fd) {}
@@ -39,9 +59,8 @@ class ChunkedStream final : public ResponseStream {
   bool write(std::string_view data) override {
     if (broken_ || !open()) return false;
     if (data.empty()) return true;  // an empty chunk would end the body
-    boost::system::error_code ec;
-    boost::asio::write(stream_,
-                       http::make_chunk(boost::asio::const_buffer(data.data(), data.size())), ec);
+    error_code ec;
+    asio::write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), ec);
     broken_ = static_cast<bool>(ec);
     return !broken_;
   }
@@ -59,8 +78,8 @@ class ChunkedStream final : public ResponseStream {
     return true;
   }
 
-  // The terminating chunk goes out even when the server is stopping (the stream's own waits
-  // end at stop), so the client sees a complete response; best effort, never blocks.
+  // The terminating chunk goes out even when the server is stopping, so the client sees a
+  // complete response; best effort, never blocks.
   void finish() {
     if (broken_) return;
     static constexpr char kLastChunk[] = "0\r\n\r\n";
@@ -74,7 +93,7 @@ class ChunkedStream final : public ResponseStream {
   bool broken_ = false;
 };
 
-HttpRequest to_request(const http::request<http::string_body> &raw) {
+HttpRequest to_request(http::request<http::string_body> &&raw) {
   HttpRequest request;
   request.method = std::string(raw.method_string());
   request.target = std::string(raw.target());
@@ -82,8 +101,20 @@ HttpRequest to_request(const http::request<http::string_body> &raw) {
   for (const auto &field : raw) {
     request.headers[lower(std::string(field.name_string()))] = std::string(field.value());
   }
-  request.body = raw.body();
+  request.body = std::move(raw.body());
   return request;
+}
+
+std::string serialize(const HttpResponse &response, unsigned version, bool keep_alive) {
+  http::response<http::string_body> out{static_cast<http::status>(response.status), version};
+  out.set(http::field::content_type, response.content_type);
+  for (const auto &[name, value] : response.headers) out.set(name, value);
+  out.keep_alive(keep_alive);
+  out.body() = response.body;
+  out.prepare_payload();
+  std::ostringstream text;
+  text << out;
+  return text.str();
 }
 
 Status set_v6only(int fd, bool on) {
@@ -94,156 +125,481 @@ Status set_v6only(int fd, bool on) {
   return {};
 }
 
+std::string peer_key(asio::ip::tcp::socket &socket) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (::getpeername(socket.native_handle(), reinterpret_cast<sockaddr *>(&address), &length) < 0) {
+    return "tcp:unknown";
+  }
+  return tcp_peer_key(reinterpret_cast<sockaddr *>(&address), length);
+}
+
+std::string peer_key(asio::local::stream_protocol::socket &socket) {
+  return unix_peer_key(socket.native_handle());
+}
+
+// A connection the I/O thread may close: request sessions and refusals.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void close() = 0;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
   struct Listener {
     Fd fd;
+    int family = AF_UNIX;
     std::string unix_path;  // removed on stop
-    std::thread thread;
   };
-  struct Connection {
+  struct StreamThread {
     std::thread thread;
     std::atomic<bool> done{false};
   };
+  class Session;  // one request connection (below)
+  template <typename Socket>
+  class SocketSession;
+  template <typename Socket>
+  class Refusal;
 
   const Router &router;
-  HttpServerOptions options;
+  const HttpServerOptions options;
   Fd stop_fd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
   std::vector<Listener> listeners;
   bool started = false;
   bool stopped = false;
+  std::atomic<bool> stopping{false};
 
-  std::mutex connections_mutex;
-  std::list<Connection> connections;
+  // ---- Touched on the I/O thread only. ----
+  HttpServerCounters counters;
+  std::map<std::string, std::size_t> peer_connections;
+  std::map<std::string, std::size_t> peer_streams;
+  std::list<Session *> sessions;  // request connections, oldest first
+  std::list<Closable *> refusals;
+  std::vector<std::function<void()>> close_acceptors;
 
-  Impl(const Router &r, HttpServerOptions o) : router(r), options(o) {}
+  // Stream threads: started on the I/O thread, joined on stop.
+  std::mutex stream_threads_mutex;
+  std::list<StreamThread> stream_threads;
 
-  void reap_finished() {
-    std::lock_guard lock(connections_mutex);
-    for (auto it = connections.begin(); it != connections.end();) {
+  // Destroyed first (reverse order): pending handlers own sessions, which give their slots
+  // back to the members above.
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
+  asio::thread_pool workers;
+  std::thread io_thread;
+
+  Impl(const Router &r, HttpServerOptions o)
+      : router(r), options(o), workers(std::max(1u, o.worker_threads)) {}
+
+  // A new connection from peer: room for it, making room by closing an idle connection (of
+  // that peer when the peer is at its cap) when needed. false: refuse it.
+  bool admit(const std::string &peer);
+  void release(const std::string &peer) {
+    --counters.connections;
+    if (auto it = peer_connections.find(peer); it != peer_connections.end() && --it->second == 0) {
+      peer_connections.erase(it);
+    }
+  }
+  bool evict_idle(const std::string *peer);
+  bool take_stream_slot(const std::string &peer) {
+    auto &mine = peer_streams[peer];
+    if (counters.streams >= options.max_streams || mine >= options.max_streams_per_peer) {
+      if (mine == 0) peer_streams.erase(peer);
+      return false;
+    }
+    ++mine;
+    ++counters.streams;
+    return true;
+  }
+  void release_stream_slot(const std::string &peer) {
+    --counters.streams;
+    if (auto it = peer_streams.find(peer); it != peer_streams.end() && --it->second == 0) {
+      peer_streams.erase(it);
+    }
+  }
+
+  template <typename Protocol>
+  void accept(std::shared_ptr<typename Protocol::acceptor> acceptor);
+  template <typename Socket>
+  void refuse(Socket socket, const std::string &why);
+
+  void start_stream_thread(std::function<void()> body) {
+    std::lock_guard lock(stream_threads_mutex);
+    for (auto it = stream_threads.begin(); it != stream_threads.end();) {
       if (it->done) {
         it->thread.join();
-        it = connections.erase(it);
+        it = stream_threads.erase(it);
       } else {
         ++it;
       }
     }
-  }
-
-  void accept_loop(int listen_fd) {
-    for (;;) {
-      pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd.get(), POLLIN, 0}};
-      // Wake now and then to join finished connection threads.
-      const int ready = ::poll(fds, 2, 1000);
-      if (ready < 0 && errno != EINTR) return;
-      if (fds[1].revents) return;
-      reap_finished();
-      if (ready <= 0 || !(fds[0].revents & POLLIN)) continue;
-      Fd client(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
-      if (!client.valid()) continue;
-      std::lock_guard lock(connections_mutex);
-      if (connections.size() >= options.max_connections) {
-        FdStream stream(std::move(client), stop_fd.get(), 1000);
-        send_error(stream, 11, json_error(503, "too many connections"));
-        continue;
-      }
-      auto &connection = connections.emplace_back();
-      try {
-        connection.thread = std::thread([this, fd = client.get(), &connection] {
-          try {
-            serve(FdStream(Fd(fd), stop_fd.get(),
-                           static_cast<int>(options.idle_timeout_seconds * 1000)));
-          } catch (const std::exception &) {
-            // Out of memory or similar in one connection: drop it, keep serving the others.
-          }
-          connection.done = true;
-        });
-        (void)client.release();  // the thread owns it now
-      } catch (const std::system_error &) {
-        connections.pop_back();  // no thread to be had: `client` closes the connection
-      }
-    }
-  }
-
-  void send_error(FdStream &stream, unsigned version, const HttpResponse &response) {
-    http::response<http::string_body> out{static_cast<http::status>(response.status), version};
-    out.set(http::field::content_type, response.content_type);
-    out.keep_alive(false);
-    out.body() = response.body;
-    out.prepare_payload();
-    boost::system::error_code ec;
-    http::write(stream, out, ec);
-  }
-
-  HttpResponse dispatch(const Router::Match &match, const HttpRequest &request) {
-    if (match.error) return *match.error;
+    auto &entry = stream_threads.emplace_back();
     try {
-      return (*match.handler)(request);
-    } catch (const std::exception &e) {
-      return json_error(500, std::string("internal error: ") + e.what());
+      entry.thread = std::thread([body = std::move(body), &entry] {
+        body();
+        entry.done = true;
+      });
+    } catch (const std::system_error &) {
+      stream_threads.pop_back();
+      throw;
     }
   }
 
-  void serve(FdStream stream) {
-    boost::beast::flat_buffer buffer;
-    for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
-      parser.header_limit(16 * 1024);
-      boost::system::error_code ec;
-      http::read_header(stream, buffer, parser, ec);
-      if (!ec && parser.get()[http::field::expect] == "100-continue") {
-        // curl asks before sending a body over 1 KiB; answering saves it a 1 s wait.
-        http::response<http::empty_body> proceed{http::status::continue_, 11};
-        http::write(stream, proceed, ec);
-      }
-      if (!ec) http::read(stream, buffer, parser, ec);
-      if (ec) {
-        if (ec == http::error::body_limit) {
-          send_error(stream, 11,
-                     json_error(413, "request body larger than " +
-                                         std::to_string(options.max_body_bytes) + " bytes"));
-        } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-                   ec != http::error::end_of_stream && ec != http::error::partial_message) {
-          send_error(stream, 11, json_error(400, "bad HTTP request: " + ec.message()));
-        }
-        return;  // eof, timeout, stop, or an error already answered
-      }
-      const auto &raw = parser.get();
-      const HttpRequest request = to_request(raw);
-      const auto match = router.match(request.method, request.path);
-      if (match.stream) {
-        http::response<http::empty_body> header{http::status::ok, raw.version()};
-        header.set(http::field::content_type, match.stream_content_type);
-        header.set(http::field::cache_control, "no-cache");
-        header.chunked(true);
-        header.keep_alive(false);
-        http::response_serializer<http::empty_body> serializer{header};
-        http::write_header(stream, serializer, ec);
-        if (ec) return;
-        ChunkedStream body(stream, stop_fd.get());
-        try {
-          (*match.stream)(request, body);
-        } catch (const std::exception &) {
-          // The status line is gone already; ending the stream is all that is left.
-        }
-        body.finish();
-        return;
-      }
-      const HttpResponse response = dispatch(match, request);
-      http::response<http::string_body> out{static_cast<http::status>(response.status),
-                                            raw.version()};
-      out.set(http::field::content_type, response.content_type);
-      for (const auto &[name, value] : response.headers) out.set(name, value);
-      out.keep_alive(raw.keep_alive());
-      out.body() = response.body;
-      out.prepare_payload();
-      http::write(stream, out, ec);
-      if (ec || !raw.keep_alive()) return;
+  void close_everything();
+};
+
+// ---- One request connection. Every member is touched on the I/O thread only, except while
+// its handler runs on a worker (then nothing else touches it) or its stream thread owns it.
+class HttpServer::Impl::Session : public Closable {
+ public:
+  Session(Impl &impl, std::string peer) : impl_(impl), peer_(std::move(peer)) {
+    position_ = impl_.sessions.insert(impl_.sessions.end(), this);
+  }
+  ~Session() override { release_slot(); }
+
+  const std::string &peer() const { return peer_; }
+  // Waiting for a request with nothing of it received: safe to close to make room.
+  bool idle() const { return waiting_first_byte_ && !closed_; }
+  void evict() {
+    ++impl_.counters.evicted;
+    close();
+  }
+
+ protected:
+  // Gives the connection slot back (once): at close, or when the connection becomes a stream.
+  void release_slot() {
+    if (!slot_held_) return;
+    slot_held_ = false;
+    impl_.sessions.erase(position_);
+    impl_.release(peer_);
+  }
+
+  Impl &impl_;
+  const std::string peer_;
+  bool waiting_first_byte_ = false;
+  bool closed_ = false;
+
+ private:
+  std::list<Session *>::iterator position_;
+  bool slot_held_ = true;
+};
+
+template <typename Socket>
+class HttpServer::Impl::SocketSession final
+    : public Session,
+      public std::enable_shared_from_this<SocketSession<Socket>> {
+ public:
+  SocketSession(Impl &impl, Socket socket, std::string peer)
+      : Session(impl, std::move(peer)), socket_(std::move(socket)), deadline_(impl.io) {}
+
+  void start() { wait_for_request(); }
+
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    disarm();
+    error_code ignored;
+    socket_.shutdown(Socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    release_slot();
+    if (stream_slot_) {
+      stream_slot_ = false;
+      impl_.release_stream_slot(peer_);
     }
   }
+
+ private:
+  // The deadline closes the connection; a handler that finds the deadline moved on (it was
+  // re-armed or disarmed after it fired) does nothing.
+  void arm(std::chrono::milliseconds after) {
+    deadline_.expires_after(after);
+    deadline_.async_wait([weak = this->weak_from_this()](error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_ || self->deadline_.expiry() > Clock::now()) return;
+      ++self->impl_.counters.deadline_closed;
+      self->close();
+    });
+  }
+  void disarm() { deadline_.expires_at(Clock::time_point::max()); }
+
+  void wait_for_request() {
+    arm(impl_.options.request_deadline);
+    if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
+    waiting_first_byte_ = true;
+    socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](error_code ec) {
+      self->waiting_first_byte_ = false;
+      if (ec || self->closed_) return self->close();
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->body_limit(impl_.options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return fail(ec);
+    if (parser_->get()[http::field::expect] == "100-continue") {
+      // curl asks before sending a body over 1 KiB; answering saves it a 1 s wait. (A body
+      // over the limit was refused above, from its Content-Length, before this.)
+      auto proceed =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(socket_, *proceed,
+                        [self = this->shared_from_this(), proceed](error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = this->shared_from_this()](error_code ec, std::size_t) {
+                       if (ec) return self->fail(ec);
+                       self->on_request();
+                     });
+  }
+
+  void fail(error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::body_limit) {
+      return respond(json_error(413, "request body larger than " +
+                                         std::to_string(impl_.options.max_body_bytes) + " bytes"),
+                     11, false);
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return respond(json_error(400, "bad HTTP request: " + ec.message()), 11, false);
+    }
+    close();  // eof, reset, or the deadline (which closed the socket)
+  }
+
+  void on_request() {
+    disarm();  // the request is whole: the handler's time is not the peer's
+    auto &raw = parser_->get();
+    const unsigned version = raw.version();
+    const bool keep_alive = raw.keep_alive();
+    HttpRequest request = to_request(std::move(raw));
+    parser_.reset();
+    auto match = impl_.router.match(request.method, request.path);
+    if (match.error) return respond(std::move(*match.error), version, keep_alive);
+    if (match.stream) return start_stream(std::move(request), match, version);
+    // The handler may block (a large batch, explain): on a worker, never on the I/O thread.
+    asio::post(impl_.workers, [self = this->shared_from_this(), request = std::move(request),
+                               handler = match.handler, version, keep_alive]() mutable {
+      HttpResponse response;
+      try {
+        response = (*handler)(request);
+      } catch (const std::exception &e) {
+        response = json_error(500, std::string("internal error: ") + e.what());
+      }
+      auto &io = self->impl_.io;
+      // self moves into the I/O thread's handler: the session is only ever destroyed there.
+      asio::post(io, [self = std::move(self), response = std::move(response), version,
+                      keep_alive]() mutable { self->respond(response, version, keep_alive); });
+    });
+  }
+
+  void respond(const HttpResponse &response, unsigned version, bool keep_alive) {
+    if (closed_) return;
+    auto text = std::make_shared<std::string>(serialize(response, version, keep_alive));
+    arm(impl_.options.write_deadline);
+    asio::async_write(
+        socket_, asio::buffer(*text),
+        [self = this->shared_from_this(), text, keep_alive](error_code ec, std::size_t) {
+          if (ec || !keep_alive) return self->close();
+          self->wait_for_request();
+        });
+  }
+
+  // A streamed response (/v1/monitor): under the stream caps, on its own thread, no longer
+  // counted as a request connection.
+  void start_stream(HttpRequest request, const Router::Match &match, unsigned version) {
+    if (!impl_.take_stream_slot(peer_)) {
+      return respond(
+          json_error(503, "too many open streams (at most " +
+                              std::to_string(impl_.options.max_streams) + ", " +
+                              std::to_string(impl_.options.max_streams_per_peer) + " per client)"),
+          version, false);
+    }
+    stream_slot_ = true;
+    release_slot();
+    Fd fd(::dup(socket_.native_handle()));
+    if (!fd.valid()) return respond(json_error(503, "cannot open a stream now"), version, false);
+    const int timeout_ms = static_cast<int>(impl_.options.write_deadline.count());
+    try {
+      impl_.start_stream_thread([self = this->shared_from_this(), fd = fd.release(),
+                                 request = std::move(request), handler = match.stream,
+                                 content_type = match.stream_content_type, version,
+                                 timeout_ms]() mutable {
+        {
+          FdStream stream(Fd(fd), self->impl_.stop_fd.get(), timeout_ms);
+          http::response<http::empty_body> header{http::status::ok, version};
+          header.set(http::field::content_type, content_type);
+          header.set(http::field::cache_control, "no-cache");
+          header.chunked(true);
+          header.keep_alive(false);
+          http::response_serializer<http::empty_body> serializer{header};
+          error_code ec;
+          http::write_header(stream, serializer, ec);
+          if (!ec) {
+            ChunkedStream body(stream, self->impl_.stop_fd.get());
+            try {
+              (*handler)(request, body);
+            } catch (const std::exception &) {
+              // The status line is gone already; ending the stream is all that is left.
+            }
+            body.finish();
+          }
+        }
+        auto &io = self->impl_.io;
+        asio::post(io, [self = std::move(self)] { self->close(); });
+      });
+    } catch (const std::system_error &) {
+      ::close(fd.release());
+      close();
+    }
+  }
+
+  Socket socket_;
+  asio::steady_timer deadline_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool stream_slot_ = false;
 };
+
+// A refused connection: the 503 goes out, our side is shut, and what the peer already sent is
+// read and dropped for a moment, so that closing does not reset the connection before the
+// peer has read the answer. Bounded in number and time.
+template <typename Socket>
+class HttpServer::Impl::Refusal final : public Closable,
+                                        public std::enable_shared_from_this<Refusal<Socket>> {
+ public:
+  static constexpr std::size_t kMaxDraining = 64;
+
+  Refusal(Impl &impl, Socket socket) : impl_(impl), socket_(std::move(socket)), timer_(impl.io) {
+    position_ = impl_.refusals.insert(impl_.refusals.end(), this);
+  }
+  ~Refusal() override { impl_.refusals.erase(position_); }
+
+  void start(const std::string &answer) {
+    error_code ignored;
+    (void)::send(socket_.native_handle(), answer.data(), answer.size(),
+                 MSG_DONTWAIT | MSG_NOSIGNAL);
+    socket_.shutdown(Socket::shutdown_send, ignored);
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([weak = this->weak_from_this()](error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->close();
+    });
+    drain();
+  }
+
+  void close() override {
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > 64 * 1024) return self->close();
+                              self->drain();
+                            });
+  }
+
+  Impl &impl_;
+  Socket socket_;
+  asio::steady_timer timer_;
+  std::array<char, 4096> scratch_{};
+  std::size_t drained_ = 0;
+  std::list<Closable *>::iterator position_;
+};
+
+bool HttpServer::Impl::evict_idle(const std::string *peer) {
+  for (Session *session : sessions) {
+    if (session->idle() && (!peer || session->peer() == *peer)) {
+      session->evict();
+      return true;
+    }
+  }
+  return false;
+}
+
+bool HttpServer::Impl::admit(const std::string &peer) {
+  if (const auto it = peer_connections.find(peer); it != peer_connections.end() &&
+                                                   it->second >= options.max_connections_per_peer &&
+                                                   !evict_idle(&peer)) {
+    return false;
+  }
+  if (counters.connections >= options.max_connections && !evict_idle(nullptr)) return false;
+  ++counters.connections;
+  ++peer_connections[peer];
+  return true;
+}
+
+template <typename Socket>
+void HttpServer::Impl::refuse(Socket socket, const std::string &why) {
+  ++counters.refused;
+  const std::string answer = serialize(json_error(503, why), 11, false);
+  if (refusals.size() >= Refusal<Socket>::kMaxDraining) {
+    (void)::send(socket.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return;  // closed as it goes out of scope
+  }
+  std::make_shared<Refusal<Socket>>(*this, std::move(socket))->start(answer);
+}
+
+template <typename Protocol>
+void HttpServer::Impl::accept(std::shared_ptr<typename Protocol::acceptor> acceptor) {
+  acceptor->async_accept([this, acceptor](error_code ec, typename Protocol::socket socket) {
+    if (stopping || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors, most likely: make room if we can, and try again shortly rather
+      // than spin.
+      (void)evict_idle(nullptr);
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(50));
+      timer->async_wait([this, acceptor, timer](error_code) {
+        if (!stopping) accept<Protocol>(acceptor);
+      });
+      return;
+    }
+    const std::string peer = peer_key(socket);
+    if (!admit(peer)) {
+      const bool peer_full = peer_connections.count(peer) &&
+                             peer_connections[peer] >= options.max_connections_per_peer;
+      refuse(std::move(socket), peer_full
+                                    ? "too many connections from this client (at most " +
+                                          std::to_string(options.max_connections_per_peer) + ")"
+                                    : "too many connections");
+    } else {
+      std::make_shared<SocketSession<typename Protocol::socket>>(*this, std::move(socket), peer)
+          ->start();
+    }
+    accept<Protocol>(acceptor);
+  });
+}
+
+void HttpServer::Impl::close_everything() {
+  for (auto &close : close_acceptors) close();
+  // close() unlinks each from its list: walk copies.
+  for (Session *session : std::vector<Session *>(sessions.begin(), sessions.end())) {
+    session->close();
+  }
+  for (Closable *refusal : std::vector<Closable *>(refusals.begin(), refusals.end())) {
+    refusal->close();
+  }
+}
 
 HttpServer::HttpServer(const Router &router, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(router, options)) {}
@@ -285,7 +641,7 @@ Status HttpServer::listen_unix(const std::string &path, mode_t mode) {
   }
   if (::chmod(path.c_str(), mode) < 0) return errno_error("chmod " + path);
   if (::listen(fd.get(), 128) < 0) return errno_error("listen " + path);
-  impl_->listeners.push_back(Impl::Listener{std::move(fd), path, {}});
+  impl_->listeners.push_back(Impl::Listener{std::move(fd), AF_UNIX, path});
   return {};
 }
 
@@ -360,7 +716,7 @@ Result<uint16_t> HttpServer::listen_tcp(const std::string &address) {
       const uint16_t bound_port = bound.ss_family == AF_INET6
                                       ? ntohs(reinterpret_cast<sockaddr_in6 *>(&bound)->sin6_port)
                                       : ntohs(reinterpret_cast<sockaddr_in *>(&bound)->sin_port);
-      impl_->listeners.push_back(Impl::Listener{std::move(fd), "", {}});
+      impl_->listeners.push_back(Impl::Listener{std::move(fd), info->ai_family, ""});
       return bound_port;
     }
   }
@@ -368,36 +724,75 @@ Result<uint16_t> HttpServer::listen_tcp(const std::string &address) {
 }
 
 Status HttpServer::start() {
-  if (!impl_->stop_fd.valid()) return errno_error("eventfd");
-  if (impl_->started) return make_error("HTTP server already started", EALREADY);
-  if (impl_->listeners.empty()) return make_error("HTTP server has nothing to listen on", EINVAL);
-  impl_->started = true;
-  for (auto &listener : impl_->listeners) {
-    listener.thread = std::thread([this, fd = listener.fd.get()] { impl_->accept_loop(fd); });
+  auto &impl = *impl_;
+  if (!impl.stop_fd.valid()) return errno_error("eventfd");
+  if (impl.started) return make_error("HTTP server already started", EALREADY);
+  if (impl.listeners.empty()) return make_error("HTTP server has nothing to listen on", EINVAL);
+  for (auto &listener : impl.listeners) {
+    error_code ec;
+    if (listener.family == AF_UNIX) {
+      using Protocol = asio::local::stream_protocol;
+      auto acceptor = std::make_shared<Protocol::acceptor>(impl.io);
+      acceptor->assign(Protocol(), listener.fd.get(), ec);
+      if (ec) return make_error("cannot serve " + listener.unix_path + ": " + ec.message(), EINVAL);
+      impl.close_acceptors.push_back([acceptor] { acceptor->close(); });
+      impl.accept<Protocol>(acceptor);
+    } else {
+      using Protocol = asio::ip::tcp;
+      auto acceptor = std::make_shared<Protocol::acceptor>(impl.io);
+      acceptor->assign(listener.family == AF_INET6 ? Protocol::v6() : Protocol::v4(),
+                       listener.fd.get(), ec);
+      if (ec) return make_error("cannot serve a TCP listener: " + ec.message(), EINVAL);
+      impl.close_acceptors.push_back([acceptor] { acceptor->close(); });
+      impl.accept<Protocol>(acceptor);
+    }
+    (void)listener.fd.release();  // the acceptor owns it now
   }
+  impl.started = true;
+  impl.io_thread = std::thread([&impl] { impl.io.run(); });
   return {};
 }
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped) return;
-  impl_->stopped = true;
+  auto &impl = *impl_;
+  impl.stopped = true;
+  impl.stopping = true;
   const uint64_t one = 1;
-  // The eventfd stays readable: every wait in every thread ends at once from now on.
-  (void)!::write(impl_->stop_fd.get(), &one, sizeof(one));
-  for (auto &listener : impl_->listeners) {
-    if (listener.thread.joinable()) listener.thread.join();
-  }
+  // The eventfd stays readable: every stream thread's wait ends at once from now on.
+  (void)!::write(impl.stop_fd.get(), &one, sizeof(one));
+  asio::post(impl.io, [&impl] { impl.close_everything(); });
+  impl.work.reset();
   {
-    std::lock_guard lock(impl_->connections_mutex);
-    for (auto &connection : impl_->connections) {
-      if (connection.thread.joinable()) connection.thread.join();
+    std::lock_guard lock(impl.stream_threads_mutex);
+    for (auto &entry : impl.stream_threads) {
+      if (entry.thread.joinable()) entry.thread.join();
     }
-    impl_->connections.clear();
+    impl.stream_threads.clear();
   }
-  for (auto &listener : impl_->listeners) {
+  impl.workers.join();  // handlers running now finish; their answers find closed sessions
+  if (impl.io_thread.joinable()) impl.io_thread.join();
+  // What workers and streams handed to the I/O thread after it ran out of work.
+  impl.io.restart();
+  impl.close_everything();
+  impl.io.run();
+  for (auto &listener : impl.listeners) {
     if (!listener.unix_path.empty()) ::unlink(listener.unix_path.c_str());
     listener.fd.reset();
   }
+}
+
+HttpServerCounters HttpServer::counters() const {
+  auto &impl = *impl_;
+  if (!impl.started || impl.stopped) return impl.counters;
+  std::promise<HttpServerCounters> snapshot;
+  auto future = snapshot.get_future();
+  asio::post(impl.io, [&] {
+    HttpServerCounters now = impl.counters;
+    for (const auto *session : impl.sessions) now.idle += session->idle() ? 1 : 0;
+    snapshot.set_value(now);
+  });
+  return future.get();
 }
 
 }  // namespace sixguard

@@ -1,18 +1,31 @@
-// A small HTTP/1.1 server (Boost.Beast, synchronous, one thread per connection, bounded)
-// serving a Router on any number of listeners: a Unix socket (the API, DESIGN §4) and/or
-// TCP host:port (the exporter's /metrics, /healthz, /readyz).
+// A small HTTP/1.1 server (Boost.Asio/Beast, event-driven) serving a Router on any number of
+// listeners: a Unix socket (the API, DESIGN §4) and/or TCP host:port (the exporter's
+// /metrics, /healthz, /readyz, and the loopback health listener).
 //
 //   Router router;  router.add("GET", "/healthz", handler);
 //   HttpServer server(router);
 //   server.listen_unix("/run/sixguard/api.sock");   // or listen_tcp(":9530")
 //   server.start();  ...  server.stop();            // stop() also runs in the destructor
 //
+// No peer can starve the others (DESIGN §4):
+// - one I/O thread reads and writes every connection without blocking; handlers run on a
+//   small worker pool, so a slow handler (a large batch, explain) holds one worker, never the
+//   I/O or other connections;
+// - every request has an overall deadline, from the wait for its first byte until its body
+//   is complete (a slow-loris peer is closed at it), and every response a write deadline;
+// - connections are capped per peer (TCP: the source address, IPv6 by its /112, link-local
+//   by interface; Unix socket: the peer's pid from SO_PEERCRED) and in all; a peer over its
+//   cap is answered 503 at once, and when the server is full, a connection that is waiting
+//   for a request with nothing received (idle keep-alive, or silent) is closed to make room;
+// - streamed responses (/v1/monitor) have their own caps and threads, never counted against
+//   request connections.
+//
 // The router must outlive the server and must not change after start().
 #pragma once
 
 #include <sys/types.h>
 
-#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,9 +37,27 @@
 namespace sixguard {
 
 struct HttpServerOptions {
-  std::size_t max_body_bytes = 16u << 20;  // bigger requests get 413
-  std::size_t max_connections = 64;        // more at once get 503
-  unsigned idle_timeout_seconds = 60;      // a silent client is disconnected
+  std::size_t max_body_bytes = 32u << 20;  // DESIGN §3: bigger requests get 413, unread
+  std::size_t max_connections = 256;       // request connections, all peers together
+  std::size_t max_connections_per_peer = 16;
+  std::size_t max_streams = 16;  // open streamed responses (monitor), all peers together
+  std::size_t max_streams_per_peer = 4;
+  // From the wait for a request's first byte until its body is complete; an idle keep-alive
+  // connection is closed at it too.
+  std::chrono::milliseconds request_deadline{10'000};
+  // To hand a response (or one chunk of a stream) to a peer that does not read.
+  std::chrono::milliseconds write_deadline{10'000};
+  unsigned worker_threads = 4;  // handlers that may block
+};
+
+// What the server counts, for tests and logs.
+struct HttpServerCounters {
+  std::size_t connections = 0;   // open request connections
+  std::size_t idle = 0;          // of those, waiting for a request with nothing received
+  std::size_t streams = 0;       // open streamed responses
+  uint64_t refused = 0;          // connections answered 503 at accept (a cap)
+  uint64_t evicted = 0;          // idle connections closed to make room
+  uint64_t deadline_closed = 0;  // connections closed at the request or write deadline
 };
 
 class HttpServer {
@@ -43,11 +74,14 @@ class HttpServer {
   // one. Returns the bound port.
   Result<uint16_t> listen_tcp(const std::string &address);
 
-  // Serves every listener on its own accept thread; returns at once.
+  // Serves every listener; returns at once.
   Status start();
   // Stops accepting, disconnects clients (streams end), joins every thread, removes the
   // Unix socket files it created. Idempotent.
   void stop();
+
+  // A snapshot, taken on the I/O thread (zeros once stopped).
+  HttpServerCounters counters() const;
 
  private:
   struct Impl;

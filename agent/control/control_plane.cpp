@@ -31,6 +31,7 @@ ApplyResult refused(const EventError &error) {
 ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                            InterfaceResolver &resolver, ControlObserver &observer)
     : config_(std::move(config)),
+      rules_{config_.uplinks},
       maps_(maps),
       resolver_(resolver),
       observer_(observer),
@@ -127,13 +128,44 @@ ApplyResult ControlPlane::apply(std::string_view body) {
   bool machines_changed = false;
   ApplyResult result;
   std::function<void()> listener;
+  StateStore::Health before, after;
   {
     std::lock_guard lock(mutex_);
+    before = store_.health();
+    if (before.sticky) {
+      // state.db is gone or corrupt: nothing can be made durable, so nothing is acknowledged.
+      result.status = 503;
+      result.body = {{"error", "the state cannot be committed: " + before.reason}};
+      return result;
+    }
     result = apply_locked(body, machines_changed);
     listener = machines_listener_;
+    after = store_.health();
   }
+  if (!(after == before) && store_listener_) store_listener_(after);
   if (machines_changed && listener) listener();
   return result;
+}
+
+StateStore::Health ControlPlane::store_health() const {
+  std::lock_guard lock(mutex_);
+  return store_.health();
+}
+
+StateStore::Health ControlPlane::check_store(bool integrity) {
+  StateStore::Health before, after;
+  {
+    std::lock_guard lock(mutex_);
+    before = store_.health();
+    after = store_.check(integrity);
+  }
+  if (!(after == before) && store_listener_) store_listener_(after);
+  return after;
+}
+
+void ControlPlane::set_store_listener(std::function<void(const StateStore::Health &)> listener) {
+  std::lock_guard lock(mutex_);
+  store_listener_ = std::move(listener);
 }
 
 ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_changed) {
@@ -155,7 +187,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
   effects.reserve(parsed.events.size());
   for (std::size_t i = 0; i < parsed.events.size(); ++i) {
     const Event &event = parsed.events[i];
-    EventOutcome outcome = apply_event(state_, event, i);
+    EventOutcome outcome = apply_event(state_, event, i, rules_);
     if (!outcome.error) outcome.error = check_capacity(sizes_before, i, event);
     if (outcome.error) {
       state_.end_journal();
@@ -193,7 +225,7 @@ ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_cha
     state_.undo(journal);
     report_events("internal");
     observer_.apply_duration(stopwatch.seconds());
-    result.status = 500;
+    result.status = 503;
     result.body = {{"error", "cannot persist the batch (nothing was applied): " +
                                  committed.error().describe()}};
     return result;

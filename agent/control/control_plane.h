@@ -46,7 +46,7 @@ namespace sixguard {
 
 // The answer to one POST /v1/events.
 struct ApplyResult {
-  int status = 200;     // 200, 400, 409, 422, 507, or 500 (state.db or map write failed)
+  int status = 200;     // 200, 400, 409, 422, 507, 503 (state.db cannot commit), 500 (map write)
   nlohmann::json body;  // {"applied","unchanged"} or {"error","index","type","field"}
   std::size_t applied = 0;
   std::size_t unchanged = 0;
@@ -98,6 +98,14 @@ class ControlPlane {
   // asks take_changed_interfaces(). Set it before serving requests.
   void set_machines_listener(std::function<void()> listener);
 
+  // The health of state.db (state_store.h). While it is gone or corrupt every batch is
+  // answered 503 unread; a batch whose commit fails is answered 503 and nothing is applied.
+  // The listener is called (without the lock held) whenever the health changes, from the
+  // thread that noticed it. Set it before serving requests.
+  StateStore::Health store_health() const;
+  StateStore::Health check_store(bool integrity);
+  void set_store_listener(std::function<void(const StateStore::Health &)> listener);
+
   // Queries for the API and the daemon.
   nlohmann::json apps_json(const std::optional<std::string> &org) const;
   nlohmann::json networks_json() const;
@@ -135,6 +143,7 @@ class ControlPlane {
   Status repair_maps();
 
   const ControlConfig config_;
+  const EventRules rules_;
   MapBackend &maps_;
   InterfaceResolver &resolver_;
   ControlObserver &observer_;
@@ -145,6 +154,7 @@ class ControlPlane {
   IfindexCache ifindex_cache_;  // every machine's interface, while maps_in_sync_
   bool maps_in_sync_ = false;   // a failed write makes the next change a full reconcile
   std::function<void()> machines_listener_;
+  std::function<void(const StateStore::Health &)> store_listener_;
   std::set<std::string> changed_interfaces_;  // for take_changed_interfaces()
 };
 

@@ -66,7 +66,10 @@ struct ParsedEvents {
   std::optional<EventError> error;  // set: nothing in events is to be applied
 };
 
-// Accepts one JSON object, a JSON array of objects, or NDJSON (one object per line).
+// Accepts one JSON object, a JSON array of objects, or NDJSON (one object per line). Streams
+// the body through the parser (no JSON document is built): memory follows the body, and
+// nesting costs nothing but a counter. Fields other than an event's own are allowed and
+// ignored, under the same limits.
 ParsedEvents parse_events(std::string_view body);
 
 }  // namespace sixguard

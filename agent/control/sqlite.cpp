@@ -1,6 +1,32 @@
 #include "sqlite.h"
 
+#include <cerrno>
+
 namespace sixguard::sqlite {
+
+int errno_of(sqlite3 *db, int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return ENOSPC;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: {
+      const int system = db ? sqlite3_system_errno(db) : 0;
+      return system != 0 ? system : ((rc & 0xff) == SQLITE_IOERR ? EIO : ENOENT);
+    }
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return EUCLEAN;
+    case SQLITE_READONLY:
+      return EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return EBUSY;
+    case SQLITE_NOMEM:
+      return ENOMEM;
+    default:
+      return 0;
+  }
+}
 
 Result<Database> Database::open(const std::string &path) {
   sqlite3 *raw = nullptr;
@@ -10,8 +36,9 @@ Result<Database> Database::open(const std::string &path) {
   Database db;
   db.db_.reset(raw);
   if (rc != SQLITE_OK) {
-    return make_error("cannot open " + path + ": " +
-                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return make_error(
+        "cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+        errno_of(raw, rc));
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 5000);
@@ -19,15 +46,17 @@ Result<Database> Database::open(const std::string &path) {
 }
 
 Error Database::error(std::string_view what) const {
-  return make_error(std::string(what) + ": " + sqlite3_errmsg(db_.get()));
+  return make_error(std::string(what) + ": " + sqlite3_errmsg(db_.get()),
+                    errno_of(db_.get(), sqlite3_extended_errcode(db_.get())));
 }
 
 Status Database::exec(const std::string &sql) {
   char *message = nullptr;
-  if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+  const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
-    return make_error("sqlite: " + text + " in: " + sql);
+    return make_error("sqlite: " + text + " in: " + sql, errno_of(db_.get(), rc));
   }
   return {};
 }
@@ -79,8 +108,9 @@ Result<bool> Statement::step() {
   const int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return make_error(std::string("sqlite step '") + sqlite3_sql(stmt_.get()) +
-                    "': " + sqlite3_errmsg(db_));
+  return make_error(
+      std::string("sqlite step '") + sqlite3_sql(stmt_.get()) + "': " + sqlite3_errmsg(db_),
+      errno_of(db_, rc));
 }
 
 Status Statement::run() {

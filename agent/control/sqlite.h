@@ -1,5 +1,6 @@
 // A small RAII layer over libsqlite3: a move-only connection and prepared statement, errors
-// as Result with SQLite's message.
+// as Result with SQLite's message and, as Error::code, the errno that SQLite's result code
+// means (errno_of), so that callers can tell a full disk from a corrupt file.
 #pragma once
 
 #include <sqlite3.h>
@@ -14,6 +15,10 @@
 namespace sixguard::sqlite {
 
 class Statement;
+
+// SQLITE_FULL: ENOSPC; SQLITE_IOERR*: the OS errno behind it (else EIO); SQLITE_CORRUPT and
+// SQLITE_NOTADB: EUCLEAN; SQLITE_READONLY: EROFS; SQLITE_BUSY/LOCKED: EBUSY; others 0.
+int errno_of(sqlite3 *db, int rc);
 
 class Database {
  public:

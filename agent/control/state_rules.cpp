@@ -1,8 +1,10 @@
 #include "state_rules.h"
 
-#include <cctype>
+#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "input_limits.h"
 
 namespace sixguard {
 
@@ -30,8 +32,9 @@ EventOutcome invalid(std::size_t index, const Event &event, std::string field,
 constexpr EventOutcome kApplied{EventEffect::kApplied, std::nullopt};
 constexpr EventOutcome kUnchanged{EventEffect::kUnchanged, std::nullopt};
 
+// Values are quoted back bounded and printable: an address field may hold anything.
 std::string quoted(const std::string &text) {
-  return "'" + text + "'";
+  return "'" + shown(text) + "'";
 }
 
 std::string network_text(const NetworkRecord &network) {
@@ -79,11 +82,6 @@ std::optional<EventOutcome> parse_id(std::size_t index, const Event &event, uint
 }
 
 EventOutcome network_created(State &state, const Event &event, std::size_t index) {
-  if (!valid_network_name(event.network)) {
-    return invalid(index, event, "network",
-                   "bad network name " + quoted(event.network) +
-                       ": letters, digits and dashes, starting with a letter");
-  }
   uint32_t id = 0;
   if (auto refused = parse_id(index, event, id)) return *refused;
   const NetworkRecord *by_id = state.network_by_id(id);
@@ -151,13 +149,20 @@ EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) 
   return kApplied;
 }
 
-EventOutcome machine_started(State &state, const Event &event, std::size_t index) {
+EventOutcome machine_started(State &state, const Event &event, std::size_t index,
+                             const EventRules &rules) {
   const AppRecord *app = state.live_app(event.app);
   if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
-  if (!valid_interface_name(event.interface_name)) {
+  // Machine programs on lo or an uplink would judge the host's own or the fabric's traffic
+  // as one machine's (and the uplink's own programs would be replaced).
+  if (event.interface_name == "lo") {
+    return invalid(index, event, "interface", "'lo' is never a machine interface");
+  }
+  if (std::find(rules.uplinks.begin(), rules.uplinks.end(), event.interface_name) !=
+      rules.uplinks.end()) {
     return invalid(index, event, "interface",
-                   "bad interface name " + quoted(event.interface_name) +
-                       ": 1-15 bytes, no '/' or whitespace");
+                   "interface " + quoted(event.interface_name) +
+                       " is a configured uplink, never a machine interface");
   }
   Ipv6 address;
   if (auto refused = parse_6pn(index, event, address)) return *refused;
@@ -261,27 +266,8 @@ EventOutcome network_mode(State &state, const Event &event, std::size_t index) {
 
 }  // namespace
 
-bool valid_network_name(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
-  if (!std::isalpha(static_cast<unsigned char>(name[0]))) return false;
-  for (const char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-  }
-  return true;
-}
-
-bool valid_interface_name(std::string_view name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
-  for (const char c : name) {
-    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) ||
-        !std::isprint(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-EventOutcome apply_event(State &state, const Event &event, std::size_t index) {
+EventOutcome apply_event(State &state, const Event &event, std::size_t index,
+                         const EventRules &rules) {
   switch (event.type) {
     case EventType::kNetworkCreated:
       return network_created(state, event, index);
@@ -290,7 +276,7 @@ EventOutcome apply_event(State &state, const Event &event, std::size_t index) {
     case EventType::kAppDestroyed:
       return app_destroyed(state, event, index);
     case EventType::kMachineStarted:
-      return machine_started(state, event, index);
+      return machine_started(state, event, index, rules);
     case EventType::kMachineStopped:
       return machine_stopped(state, event, index);
     case EventType::kFlycastAllocated:

@@ -7,8 +7,9 @@
 //       Flycast address already allocated for another app or network, a Flycast address
 //       inside a machine's /112 (either way round: the datapath could not tell them apart);
 //   422 well formed but invalid: malformed or non-6PN address, address on the wrong network,
-//       unknown app or network, network id 0 or out of range, bad network name, bad mode,
-//       bad interface name.
+//       unknown app or network, network id 0 or out of range, bad mode, a machine
+//       interface that is lo or a configured uplink.
+// (Names, interface names and strings are checked by the parser, events.h: 400.)
 //
 // Decisions where DESIGN §3 is silent:
 // - App names and machine ids are global (app.destroyed / machine.stopped carry only them):
@@ -31,7 +32,11 @@
 #include <cstddef>
 #include <optional>
 
+#include <string>
+#include <vector>
+
 #include "events.h"
+#include "input_limits.h"
 #include "state.h"
 
 namespace sixguard {
@@ -43,12 +48,13 @@ struct EventOutcome {
   std::optional<EventError> error;  // set: the state was not changed
 };
 
-// index: the event's position in its batch, for the error message.
-EventOutcome apply_event(State &state, const Event &event, std::size_t index);
+// What the rules need from the configuration.
+struct EventRules {
+  std::vector<std::string> uplinks;  // never machine interfaces (nor is lo)
+};
 
-// Network names: letters, digits and dashes, starting with a letter (at most 255 bytes).
-bool valid_network_name(std::string_view name);
-// Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".
-bool valid_interface_name(std::string_view name);
+// index: the event's position in its batch, for the error message.
+EventOutcome apply_event(State &state, const Event &event, std::size_t index,
+                         const EventRules &rules);
 
 }  // namespace sixguard

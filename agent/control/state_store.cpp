@@ -1,6 +1,7 @@
 #include "state_store.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -60,7 +61,113 @@ Result<StateStore> StateStore::open(const std::string &state_dir) {
     return status.error();
   }
   if (auto status = store.migrate(); !status) return status.error();
+  store.remember_files();
   return store;
+}
+
+namespace {
+
+std::optional<std::pair<dev_t, ino_t>> file_id(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+constexpr const char *kRecover =
+    "; the agent refuses events until it is restarted (restore state.db first: a restart with "
+    "an empty state and populated maps is refused)";
+
+}  // namespace
+
+void StateStore::remember_files() {
+  // After migrate() SQLite has read the database in WAL mode, so both files exist and are open.
+  if (const auto id = file_id(path_)) db_file_ = FileId{id->first, id->second};
+  if (const auto id = file_id(path_ + "-wal")) wal_file_ = FileId{id->first, id->second};
+}
+
+Status StateStore::same_files() const {
+  const std::pair<const std::optional<FileId> *, std::string> files[] = {
+      {&db_file_, path_}, {&wal_file_, path_ + "-wal"}};
+  for (const auto &[opened, path] : files) {
+    if (!*opened) continue;
+    const auto now = file_id(path);
+    if (!now) return make_error(path + " was deleted under the running agent", ENOENT);
+    if (now->first != (*opened)->dev || now->second != (*opened)->ino) {
+      return make_error(path + " was replaced under the running agent (opened inode " +
+                            std::to_string((*opened)->ino) + ", the path now names inode " +
+                            std::to_string(now->second) + ")",
+                        ESTALE);
+    }
+  }
+  return {};
+}
+
+void StateStore::set_fault(bool sticky, std::string reason) {
+  // A sticky fault is never downgraded to a write fault.
+  if (health_.sticky) return;
+  health_ = Health{false, sticky, std::move(reason)};
+}
+
+void StateStore::note_failure(const Error &error) {
+  if (error.code == EUCLEAN) {
+    set_fault(true, "state database " + path_ + " is corrupt: " + error.describe() + kRecover);
+  } else {
+    set_fault(false, "state database " + path_ + " cannot be written: " + error.describe() +
+                         "; events are answered 503 until a commit succeeds again");
+  }
+}
+
+StateStore::Health StateStore::check(bool integrity) {
+  if (health_.sticky) return health_;
+  if (auto same = same_files(); !same) {
+    set_fault(true, "state database " + same.error().message + kRecover);
+    return health_;
+  }
+  if (integrity) {
+    // What is on disk, not our page cache: a file damaged underneath us reads back as such.
+    sqlite3_db_release_memory(db_.handle());
+    auto check = db_.prepare("PRAGMA quick_check");
+    Result<bool> row = check ? check->step() : Result<bool>(check.error());
+    if (!row) {
+      note_failure(row.error());
+      return health_;
+    }
+    if (!*row || check->text(0) != "ok") {
+      set_fault(true, "state database " + path_ + " is corrupt: quick_check: " +
+                          (*row ? check->text(0) : std::string("no answer")) + kRecover);
+      return health_;
+    }
+  }
+  if (!health_.ok) {
+    // A write fault: does a commit go through now, with room left to grow?
+    auto transaction = db_.begin();
+    Status probe = transaction ? db_.exec("UPDATE meta SET value = value WHERE key = 'next_app_id'")
+                               : Status(transaction.error());
+    if (probe) probe = (*transaction)->commit();
+    struct statvfs fs {};
+    if (!probe) {
+      note_failure(probe.error());
+    } else if (::statvfs(path_.c_str(), &fs) == 0 && fs.f_bfree == 0) {
+      // Still full: the probe fitted in the space the WAL already had.
+    } else {
+      health_ = Health{};
+    }
+  }
+  return health_;
+}
+
+Status StateStore::commit(const StateDelta &delta) {
+  if (health_.sticky) return make_error(health_.reason, EIO);
+  if (auto same = same_files(); !same) {
+    set_fault(true, "state database " + same.error().message + kRecover);
+    return make_error(health_.reason, same.error().code);
+  }
+  if (auto written = write(delta); !written) {
+    note_failure(written.error());
+    return written;
+  }
+  if (!health_.ok) health_ = Health{};  // a write fault is over once a commit succeeds
+  return {};
 }
 
 Status StateStore::migrate() {
@@ -142,7 +249,7 @@ Result<State> StateStore::load() {
   return state;
 }
 
-Status StateStore::commit(const StateDelta &delta) {
+Status StateStore::write(const StateDelta &delta) {
   auto transaction = db_.begin();
   if (!transaction) return transaction.error();
 

@@ -8,8 +8,23 @@
 //   apps(name PRIMARY KEY, app_id UNIQUE, org, network_id, destroyed)
 //   machines(machine PRIMARY KEY, app, address, interface)
 //   flycast(address PRIMARY KEY, app, network_id)
+//
+// Health (DESIGN §4, §5: never acknowledge into the void). The store remembers the device and
+// inode of state.db and of its -wal as opened; SQLite keeps both open, so their inodes cannot
+// be reused while we run, and a path that names another inode (or nothing) means the file was
+// deleted or replaced under us: our commits would go to a file nobody will read again.
+// Faults:
+//   gone     state.db or its -wal deleted or replaced: sticky (until a restart); commits are
+//            refused without being attempted.
+//   corrupt  SQLITE_CORRUPT / SQLITE_NOTADB (a commit, or check(integrity)): sticky, refused.
+//   write    any other failed commit (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, ...):
+//            commits are still attempted, and the fault clears on the next one that succeeds
+//            or on a check() whose probe commit succeeds on a filesystem with free blocks.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "sqlite.h"
@@ -26,17 +41,41 @@ class StateStore {
   static Result<StateStore> open(const std::string &state_dir);
 
   Result<State> load();
-  // Writes the rows a batch changed, atomically.
+  // Writes the rows a batch changed, atomically; first checks that state.db is still the file
+  // we opened. A failure sets the fault (see above).
   Status commit(const StateDelta &delta);
+
+  struct Health {
+    bool ok = true;
+    bool sticky = false;  // gone or corrupt: only a restart clears it
+    std::string reason;   // what is wrong and what to do, when !ok
+    bool operator==(const Health &) const = default;
+  };
+  Health health() const { return health_; }
+  // Periodic check: identity of state.db and -wal; with integrity, also PRAGMA quick_check
+  // on what is on disk (the page cache dropped first); while a write fault stands, a probe
+  // commit. Returns the health after it.
+  Health check(bool integrity);
 
   const std::string &path() const { return path_; }
 
  private:
+  struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
   StateStore(sqlite::Database db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
   Status migrate();
+  Status write(const StateDelta &delta);
+  void remember_files();
+  Status same_files() const;  // the paths still name the files we opened
+  void note_failure(const Error &error);
+  void set_fault(bool sticky, std::string reason);
 
   sqlite::Database db_;
   std::string path_;
+  std::optional<FileId> db_file_, wal_file_;
+  Health health_;
 };
 
 }  // namespace sixguard

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -146,6 +147,18 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
   return address;
 }
 
+namespace {
+
+bool is_loopback_host(const std::string &host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+}  // namespace
+
 Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source) {
   AgentConfig config;
   config.source = std::string(source);
@@ -178,6 +191,20 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         if (!listen) return key_error(source, key, listen.error().message);
         config.metrics_address = *text;
         config.metrics_listen = *listen;
+      } else if (key == "health_address") {
+        // Refused rather than warned about: a health listener a tenant can reach is the
+        // restart-the-agent attack the key exists to prevent.
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        auto listen = parse_listen_address(*text);
+        if (!listen) return key_error(source, key, listen.error().message);
+        if (!is_loopback_host(listen->host)) {
+          return key_error(
+              source, key,
+              "must be a loopback address (127.0.0.1:PORT or [::1]:PORT), got \"" + *text + "\"");
+        }
+        config.health_address = *text;
+        config.health_listen = *listen;
       } else if (key == "mode") {
         auto text = scalar_string(value, source, key);
         if (!text) return text.error();
@@ -246,6 +273,8 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "api_socket" << YAML::Value << config.api_socket;
   out << YAML::Key << "metrics_address" << YAML::Value << YAML::DoubleQuoted
       << config.metrics_address;
+  out << YAML::Key << "health_address" << YAML::Value << YAML::DoubleQuoted
+      << config.health_address;
   out << YAML::Key << "bpffs" << YAML::Value << config.bpffs;
   out << YAML::Key << "mode" << YAML::Value << std::string(mode_name(config.mode));
   out << YAML::Key << "machine_egress_hook" << YAML::Value

@@ -20,6 +20,8 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/sixguard/config.yam
 inline constexpr std::string_view kDefaultStateDir = "/var/lib/sixguard";
 inline constexpr std::string_view kDefaultApiSocket = "/run/sixguard/api.sock";
 inline constexpr std::string_view kDefaultMetricsAddress = ":9530";
+// /healthz and /readyz for the probes, out of tenants' reach (DESIGN §4): loopback only.
+inline constexpr std::string_view kDefaultHealthAddress = "127.0.0.1:9531";
 inline constexpr std::string_view kDefaultBpffs = "/sys/fs/bpf";
 inline constexpr std::string_view kDefaultMode = "enforce";
 inline constexpr std::string_view kDefaultInfraPrefix = "fdaa::3/128";
@@ -59,6 +61,8 @@ struct AgentConfig {
   std::string api_socket{kDefaultApiSocket};
   std::string metrics_address{kDefaultMetricsAddress};
   ListenAddress metrics_listen{"", 9530};
+  std::string health_address{kDefaultHealthAddress};  // a loopback address, checked
+  ListenAddress health_listen{"127.0.0.1", 9531};
   std::string bpffs{kDefaultBpffs};
   EnforcementMode mode = EnforcementMode::kEnforce;
   // Extends DESIGN §4: where machine_egress runs (xdp fails to start on a kernel older than

@@ -29,6 +29,9 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->metrics_address, kDefaultMetricsAddress);
   EXPECT_EQ(config->metrics_listen.host, "");
   EXPECT_EQ(config->metrics_listen.port, 9530);
+  EXPECT_EQ(config->health_address, kDefaultHealthAddress);
+  EXPECT_EQ(config->health_listen.host, "127.0.0.1");
+  EXPECT_EQ(config->health_listen.port, 9531);
   EXPECT_EQ(config->bpffs, kDefaultBpffs);
   EXPECT_EQ(config->pin_dir(), std::string(kDefaultBpffs) + "/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kEnforce);
@@ -64,6 +67,7 @@ TEST(DaemonConfig, EveryKeyIsRead) {
 state_dir: /tmp/s
 api_socket: /tmp/s/api.sock
 metrics_address: "[::1]:9999"
+health_address: "[::1]:9998"
 bpffs: /tmp/bpf
 mode: audit
 machine_egress_hook: tc
@@ -79,6 +83,8 @@ events_burst: 9
   EXPECT_EQ(config->api_socket, "/tmp/s/api.sock");
   EXPECT_EQ(config->metrics_listen.host, "::1");
   EXPECT_EQ(config->metrics_listen.port, 9999);
+  EXPECT_EQ(config->health_listen.host, "::1");
+  EXPECT_EQ(config->health_listen.port, 9998);
   EXPECT_EQ(config->pin_dir(), "/tmp/bpf/sixguard");
   EXPECT_EQ(config->mode, EnforcementMode::kAudit);
   EXPECT_EQ(config->machine_egress_hook, EgressHookChoice::kTc);
@@ -112,6 +118,13 @@ TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {
   expect_error("metrics_address: \":0\"\n", "metrics_address");
   expect_error("metrics_address: \":70000\"\n", "metrics_address");
   expect_error("metrics_address: \"::1:9530\"\n", "metrics_address");
+  // The health listener must stay out of tenants' reach: loopback only.
+  expect_error("health_address: \":9531\"\n", "health_address");
+  expect_error("health_address: \"0.0.0.0:9531\"\n", "health_address");
+  expect_error("health_address: \"[::]:9531\"\n", "health_address");
+  expect_error("health_address: \"[fe80::1]:9531\"\n", "health_address");
+  expect_error("health_address: \"10.0.0.1:9531\"\n", "health_address");
+  expect_error("health_address: \"9531\"\n", "health_address");
   expect_error("uplinks: eth0\n", "uplinks");
   expect_error("uplinks: [\"a-name-far-too-long-for-linux\"]\n", "uplinks");
   expect_error("infra_prefixes: [\"not-an-address\"]\n", "infra_prefixes");

@@ -2,22 +2,27 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
 
 #include "api_routes.h"
 #include "attachments.h"
+#include "bpffs.h"
 #include "control_plane.h"
 #include "datapath_service.h"
+#include "desired_maps.h"
 #include "exporter.h"
 #include "fd.h"
 #include "http_server.h"
+#include "instance_lock.h"
 #include "interface_resolver_impl.h"
 #include "link_watcher.h"
 #include "log.h"
@@ -30,19 +35,26 @@
 namespace sixguard::daemon {
 namespace {
 
-constexpr int kRetryIntervalMs = 5000;  // failed reconcile/attach is retried this often
+constexpr auto kRetryInterval = std::chrono::seconds(5);  // failed reconcile/attach retried
+// state.db's identity (deleted, replaced) is checked this often besides before every commit;
+// its integrity (PRAGMA quick_check on what is on disk) less often, and on SIGHUP.
+constexpr int kStoreCheckIntervalMs = 1000;
+constexpr auto kIntegrityInterval = std::chrono::seconds(30);
+constexpr const char *kStateCondition = "state";
 
 bool socket_answers(const std::string &path);
 
-// SIGTERM and SIGINT as a readable fd. Blocked before any thread starts, so every thread
-// inherits the mask and only the main loop ever sees them.
+// SIGTERM, SIGINT (stop) and SIGHUP (check now, DESIGN §5) as a readable fd. Blocked before
+// any thread starts, so every thread inherits the mask and only the main loop ever sees them;
+// SIGHUP's default action (terminate, leaving the socket file behind) can never run.
 Result<Fd> open_signal_fd() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
-    return errno_error("blocking SIGTERM/SIGINT");
+    return errno_error("blocking SIGTERM/SIGINT/SIGHUP");
   }
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the agent
   Fd fd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
@@ -54,12 +66,23 @@ Result<Fd> open_signal_fd() {
 // the reverse order: the servers stop before what they serve goes away.
 class Agent {
  public:
-  explicit Agent(const AgentConfig &config) : config_(config) {}
+  Agent(const AgentConfig &config, const AgentOptions &options)
+      : config_(config), options_(options) {}
   int run();
 
  private:
   Status start();
+  // One agent per state: the locks on state_dir and on the pin directory (created if need be).
+  Status take_locks();
+  // Refuses (refused_) an empty or missing persisted state while the pinned maps hold
+  // entries: reconciling would remove every one of them.
+  Status check_state_against_maps(const std::string &db_before_open);
   void serve();
+  // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
+  // difference, every attachment swept. The drift checker of DESIGN §5 will replace the middle.
+  void check_now();
+  // The state database's health into readiness and the log (ERROR on a fault).
+  void on_store_health(const StateStore::Health &health);
   // Attaches every machine interface that exists and is not attached yet (its sg_machines
   // entry written first), every uplink, and detaches interfaces no machine owns any more
   // (machine.stopped). Updates readiness.
@@ -74,6 +97,11 @@ class Agent {
   bool is_uplink(const std::string &name) const;
 
   const AgentConfig &config_;
+  const AgentOptions &options_;
+  bool refused_ = false;  // start() refused for safety: exit kExitRefused
+  // Declared first, so released last: nothing of ours runs without them held.
+  std::optional<InstanceLock> state_lock_;
+  std::optional<InstanceLock> pin_lock_;
   Fd signals_;
   Fd wakeup_;  // eventfd: a batch changed the machines (written from the API's thread)
   exporter::Exporter exporter_;
@@ -83,7 +111,8 @@ class Agent {
   KernelInterfaceResolver resolver_;
   std::unique_ptr<ControlPlane> control_;
   bool reconciled_ = false;
-  bool listening_ = false;  // API and metrics up: the last condition for readiness
+  bool listening_ = false;    // API and metrics up: the last condition for readiness
+  bool swept_ready_ = false;  // the last sweep found nothing amiss (logged on change)
   std::shared_ptr<exporter::MapStatsSource> map_stats_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<DaemonExplainer> explainer_;
@@ -91,12 +120,14 @@ class Agent {
   Router api_router_;
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<exporter::MetricsServer> metrics_server_;
+  std::unique_ptr<exporter::MetricsServer> health_server_;  // the probes' own listener
 };
 
 int Agent::run() {
   if (auto status = start(); !status) {
-    log_error("agent", "cannot start: " + status.error().describe());
-    return kExitFailure;
+    log_error("agent", std::string(refused_ ? "refusing to start: " : "cannot start: ") +
+                           status.error().describe());
+    return refused_ ? kExitRefused : kExitFailure;
   }
   serve();
   // Servers stop in the destructors; the attachment objects leave programs attached.
@@ -117,7 +148,10 @@ int Agent::run() {
 // Interfaces that appear later are handled by the netlink watcher (opened before step 2, so
 // no change is missed): entry first, then attach.
 Status Agent::start() {
-  // Two agents on one host would fight over the same interfaces and maps.
+  // Two agents on one state or one pin directory would fight over the same maps, and both
+  // hand out the same app IDs: the locks first, before anything is read or written.
+  if (auto status = take_locks(); !status) return status;
+  // Two agents with different state and pins would still fight over the interfaces.
   if (socket_answers(config_.api_socket)) {
     return make_error("another agent answers on " + config_.api_socket);
   }
@@ -145,15 +179,22 @@ Status Agent::start() {
   links_.emplace(std::move(*links));
 
   // 2. state
-  std::error_code ec;
-  std::filesystem::create_directories(config_.state_dir, ec);
-  if (ec) return make_error("creating state_dir " + config_.state_dir + ": " + ec.message());
+  std::string db_before_open = "present";
+  {
+    struct stat st {};
+    if (::stat(config_.state_db_path().c_str(), &st) != 0) {
+      db_before_open = "missing";
+    } else if (st.st_size == 0) {
+      db_before_open = "0 bytes";
+    }
+  }
   ControlConfig control_config;
   control_config.state_dir = config_.state_dir;
   control_config.infra_prefixes = config_.infra_prefixes;
   control_config.global_audit = config_.mode == EnforcementMode::kAudit;
   control_config.events_per_sec = config_.events_per_second;
   control_config.events_burst = config_.events_burst;
+  control_config.uplinks = config_.uplinks;
   exporter_.readiness().set_not_ready("loading state");
   auto control =
       ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
@@ -164,6 +205,9 @@ Status Agent::start() {
                         " networks, " + std::to_string(counts.apps) + " apps, " +
                         std::to_string(counts.machines) + " machines, " +
                         std::to_string(counts.flycast) + " flycast addresses");
+  if (auto status = check_state_against_maps(db_before_open); !status) return status;
+  control_->set_store_listener(
+      [this](const StateStore::Health &health) { on_store_health(health); });
 
   // 3. maps <- state, by difference (also writes sg_config)
   if (auto status = control_->reconcile(); !status) {
@@ -227,16 +271,105 @@ Status Agent::start() {
   metrics_server_ = std::move(*metrics);
   log_info("metrics", "listening on " + config_.metrics_address + " (port " +
                           std::to_string(metrics_server_->port()) + ")");
+  auto health = exporter::MetricsServer::start(exporter_, config_.health_address,
+                                               exporter::Endpoints::kHealth);
+  if (!health) return health.error();  // already names health_address
+  health_server_ = std::move(*health);
+  log_info("health", "listening on " + config_.health_address + " (/healthz, /readyz)");
   listening_ = true;
   sync_attachments();  // nothing to attach by now; decides readiness
   return {};
 }
 
+Status Agent::take_locks() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  if (ec) return make_error("creating state_dir " + config_.state_dir + ": " + ec.message());
+  auto state_lock = InstanceLock::lock_file(config_.state_dir + "/" + kStateLockName);
+  if (!state_lock) {
+    refused_ = state_lock.error().code == EWOULDBLOCK;
+    return state_lock.error();
+  }
+  state_lock_.emplace(std::move(*state_lock));
+  if (auto status = ensure_bpffs(config_.bpffs); !status) return status;
+  if (auto status = make_pin_dir(config_.pin_dir()); !status) return status;
+  auto pin_lock = InstanceLock::lock_directory(config_.pin_dir());
+  if (!pin_lock) {
+    refused_ = pin_lock.error().code == EWOULDBLOCK;
+    return pin_lock.error();
+  }
+  pin_lock_.emplace(std::move(*pin_lock));
+  log_info("agent", "locked " + state_lock_->path() + " and " + pin_lock_->path() + " (PID " +
+                        std::to_string(::getpid()) + ")");
+  return {};
+}
+
+Status Agent::check_state_against_maps(const std::string &db_before_open) {
+  const auto counts = control_->counts();
+  if (counts.networks != 0 || counts.apps != 0 || counts.machines != 0 || counts.flycast != 0) {
+    return {};
+  }
+  auto held = read_image(datapath_->map_backend());
+  if (!held) return make_error("reading the pinned maps: " + held.error().describe());
+  const std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
+  if (entries == 0) return {};
+  const std::string what = "the persisted state " + config_.state_db_path() + " is empty (" +
+                           db_before_open + " at start) but the maps pinned in " +
+                           datapath_->pin_dir() + " hold " + std::to_string(entries) +
+                           " entries (" + std::to_string(held->machines.size()) + " machines, " +
+                           std::to_string(held->flycast.size()) + " flycast, " +
+                           std::to_string(held->net_flags.size()) + " network flags)";
+  if (options_.accept_empty_state) {
+    log_warn("state", what +
+                          "; --accept-empty-state: removing them (machines fail closed until "
+                          "their events are sent again)");
+    return {};
+  }
+  refused_ = true;
+  return make_error(what +
+                    "; reconciling would remove them all. The enforcement in place is "
+                    "left untouched. To recover: restore " +
+                    config_.state_db_path() +
+                    " from a backup and start again, or start once with `sixguard agent "
+                    "--accept-empty-state` to remove them and replay the events");
+}
+
+void Agent::on_store_health(const StateStore::Health &health) {
+  if (health.ok) {
+    exporter_.readiness().clear_condition(kStateCondition);
+    log_info("state", "state database " + config_.state_db_path() + " commits again");
+    return;
+  }
+  exporter_.readiness().set_condition(kStateCondition, health.reason);
+  log_error("state", health.reason);
+}
+
+void Agent::check_now() {
+  log_info("agent", "received SIGHUP: checking the state database, the maps and the attachments");
+  const auto health = control_->check_store(/*integrity=*/true);
+  if (auto status = control_->reconcile(); status) {
+    reconciled_ = true;
+  } else {
+    log_error("state", "reconciling maps to state: " + status.error().describe());
+  }
+  sync_attachments();
+  const auto readiness = exporter_.readiness().get();
+  log_info(
+      "agent",
+      std::string("check done: state database ") + (health.ok ? "ok" : "NOT ok") + "; maps " +
+          (reconciled_ && control_->maps_in_sync() ? "reconciled to state" : "NOT reconciled") +
+          " by difference; attachments swept; " +
+          (readiness.ready ? "ready" : "not ready: " + readiness.reason));
+}
+
 void Agent::serve() {
   pollfd fds[3] = {
       {signals_.get(), POLLIN, 0}, {links_->fd(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
+  using Clock = std::chrono::steady_clock;
+  auto last_retry = Clock::now();
+  auto last_integrity = Clock::now();
   for (;;) {
-    const int ready = ::poll(fds, 3, kRetryIntervalMs);
+    const int ready = ::poll(fds, 3, kStoreCheckIntervalMs);
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_error("agent", "poll: " + errno_error("").describe());
@@ -245,6 +378,11 @@ void Agent::serve() {
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
       [[maybe_unused]] auto got = ::read(signals_.get(), &info, sizeof(info));
+      if (info.ssi_signo == SIGHUP) {
+        check_now();
+        last_integrity = Clock::now();
+        continue;
+      }
       log_info("agent", std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) +
                             ", stopping");
       return;
@@ -259,7 +397,13 @@ void Agent::serve() {
       [[maybe_unused]] auto got = ::read(wakeup_.get(), &count, sizeof(count));
       sync_changed(control_->take_changed_interfaces());
     }
-    if (ready == 0 && !exporter_.readiness().get().ready) {
+    const auto now = Clock::now();
+    const bool integrity = now - last_integrity >= kIntegrityInterval;
+    if (integrity) last_integrity = now;
+    control_->check_store(integrity);
+    if (now - last_retry < kRetryInterval) continue;
+    last_retry = now;
+    if (!swept_ready_) {
       // Something failed before: try again (reconcile, then attachments).
       if (!reconciled_ || !control_->maps_in_sync()) {
         if (auto status = control_->reconcile(); status) {
@@ -335,7 +479,7 @@ Status Agent::attach_machine(const MachineInfo &machine, uint32_t ifindex) {
 
 void Agent::sync_changed(const std::vector<std::string> &names) {
   if (!control_) return;
-  if (!exporter_.readiness().get().ready) {
+  if (!swept_ready_) {
     sync_attachments();  // something is amiss already: the full sweep, which retries it
     return;
   }
@@ -406,9 +550,11 @@ void Agent::sync_attachments() {
     return;
   }
   if (problems.empty()) {
-    if (!exporter_.readiness().get().ready) log_info("agent", "ready");
+    if (!swept_ready_) log_info("agent", "ready");
+    swept_ready_ = true;
     exporter_.readiness().set_ready();
   } else {
+    swept_ready_ = false;
     for (const auto &problem : problems) log_error("attach", problem);
     exporter_.readiness().set_not_ready(problems.front());
   }
@@ -427,12 +573,27 @@ bool socket_answers(const std::string &path) {
 
 }  // namespace
 
-int run_agent(const AgentConfig &config) {
-  Agent agent(config);
+int run_agent(const AgentConfig &config, const AgentOptions &options) {
+  Agent agent(config, options);
   return agent.run();
 }
 
 int run_uninstall(const AgentConfig &config) {
+  // The agent's own locks: held by a running agent, uninstall refuses; held by us, no agent
+  // starts while we remove what it would use. A missing directory has no agent to protect.
+  std::optional<InstanceLock> state_lock, pin_lock;
+  for (auto [path, lock, directory] :
+       {std::tuple{config.state_dir + "/" + kStateLockName, &state_lock, false},
+        std::tuple{config.pin_dir(), &pin_lock, true}}) {
+    const std::string parent = directory ? path : config.state_dir;
+    if (!std::filesystem::is_directory(parent)) continue;
+    auto locked = directory ? InstanceLock::lock_directory(path) : InstanceLock::lock_file(path);
+    if (!locked) {
+      log_error("uninstall", locked.error().describe());
+      return locked.error().code == EWOULDBLOCK ? kExitRefused : kExitFailure;
+    }
+    lock->emplace(std::move(*locked));
+  }
   if (socket_answers(config.api_socket)) {
     log_error("uninstall", "an agent is running (it answers on " + config.api_socket +
                                "); stop it first, or it would attach again");
@@ -449,6 +610,9 @@ int run_uninstall(const AgentConfig &config) {
   for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
     std::filesystem::remove(config.state_db_path() + suffix, ec);
   }
+  // Removed while we hold it: a process that opened it before sees, once it has the lock,
+  // that the path names another file, and tries again (instance_lock.cpp).
+  if (state_lock) std::filesystem::remove(state_lock->path(), ec);
   if (ec) {
     log_error("uninstall", "removing " + config.state_db_path() + ": " + ec.message());
     result = kExitFailure;

@@ -16,17 +16,22 @@
 namespace {
 
 constexpr const char *kAgentUsage =
-    "usage: sixguard agent [--config FILE] [--uninstall] [--print-config]\n"
+    "usage: sixguard agent [--config FILE] [--uninstall] [--print-config] "
+    "[--accept-empty-state]\n"
     "  --config FILE    configuration (default /etc/sixguard/config.yaml; no file: defaults)\n"
     "  --uninstall      detach every sixguard program, remove the pins under <bpffs>/sixguard\n"
     "                   and the state database, then exit\n"
-    "  --print-config   print the effective configuration (every key) and exit\n";
+    "  --print-config   print the effective configuration (every key) and exit\n"
+    "  --accept-empty-state\n"
+    "                   start even though the state database is empty or missing while the\n"
+    "                   pinned maps hold entries, and remove them (otherwise: exit 2)\n";
 
 int agent_main(int argc, char **argv) {
   using namespace sixguard::daemon;
   std::string config_path;
   bool uninstall = false;
   bool print_config = false;
+  AgentOptions options;
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--config" || arg == "-c") {
@@ -43,6 +48,8 @@ int agent_main(int argc, char **argv) {
       config_path = std::string(arg.substr(9));
     } else if (arg == "--uninstall") {
       uninstall = true;
+    } else if (arg == "--accept-empty-state") {
+      options.accept_empty_state = true;
     } else if (arg == "--print-config") {
       print_config = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -69,7 +76,7 @@ int agent_main(int argc, char **argv) {
     std::fputs(render_config(*config).c_str(), stdout);
     return kExitOk;
   }
-  return uninstall ? run_uninstall(*config) : run_agent(*config);
+  return uninstall ? run_uninstall(*config) : run_agent(*config, options);
 }
 
 }  // namespace

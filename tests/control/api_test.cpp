@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "api_fixture.h"
+#include "input_limits.h"
 #include "fd.h"
 
 namespace sixguard::testing {
@@ -154,6 +155,50 @@ TEST_F(Api, ExplainErrors) {
   EXPECT_NE(json_of(unknown)["error"].get<std::string>().find("tap-nope"), std::string::npos);
 }
 
+// The explain body is one flat object of three string fields: anything else is refused at
+// the first byte that breaks the shape, never built into a document (a 16 MB "[[],[],...]"
+// used to peak at 410 MB).
+TEST_F(Api, ExplainRefusesEveryOtherShape) {
+  server.reset();
+  options.max_body_bytes = 32u << 20;  // DESIGN §3: what the agent takes
+  server = std::make_unique<HttpServer>(router, options);
+  ASSERT_TRUE(server->listen_unix(socket_path));
+  ASSERT_TRUE(server->start());
+  std::string arrays = "[";
+  while (arrays.size() < (16u << 20)) arrays += "[],";
+  arrays += "[]]";
+  const std::string deep(60000, '[');
+  const std::string fields = R"("src":"fdaa::1","dst":"fdaa::2")";
+  for (const std::string &body : std::vector<std::string>{
+           arrays,
+           deep,
+           "{" + fields + R"(,"x":)" + arrays + "}",                        // an unknown field
+           "{" + fields + R"(,"interface":)" + deep + "}",                  // a nested value
+           "{" + fields + R"(,"interface":{"a":"b"}})",                     // an object
+           "{" + fields + R"(,"src":"fdaa::3"})",                           // a duplicate key
+           R"({"src":"fdaa::1\u0000junk","dst":"fdaa::2"})",                // NUL: was truncated
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":"tap\u001b"})",  // a control char
+           "{\"src\":\"fdaa::1\",\"dst\":\"fdaa::2\xff\"}",                 // not UTF-8
+           R"({"src":1,"dst":"fdaa::2"})",
+           R"({"src":"fdaa::1","dst":"fdaa::2","interface":7})",
+           R"("fdaa::1")",
+       }) {
+    auto direct = parse_explain_request(body);
+    EXPECT_FALSE(direct) << shown(body, 100);
+    if (!direct) {
+      EXPECT_LT(direct.error().message.size(), 512u);
+      EXPECT_EQ(string_problem(direct.error().message), std::nullopt);
+    }
+    explainer.last_interface = "untouched";
+    const auto reply = request("POST", "/v1/explain", body);
+    EXPECT_EQ(reply.status, 400u) << shown(body, 100) << " -> " << shown(reply.body, 300);
+    EXPECT_EQ(explainer.last_interface, "untouched");  // the explainer never ran
+  }
+  // A null interface is an absent one.
+  const auto reply = request("POST", "/v1/explain", "{" + fields + R"(,"interface":null})");
+  EXPECT_EQ(reply.status, 200u) << reply.body;
+}
+
 TEST_F(Api, WithoutProvidersExplainAndMonitorAre503) {
   Router bare;
   register_api_routes(bare, *control, ApiProviders{});
@@ -243,7 +288,9 @@ TEST_F(Api, OversizedBodyIs413) {
   EXPECT_TRUE(control->apps_json(std::nullopt)["apps"].empty());
 }
 
-TEST_F(Api, ConnectionsBeyondTheLimitGet503) {
+// A connection in the middle of a request holds a slot; a monitor stream does not (it has
+// its own cap, DESIGN §4).
+TEST_F(Api, ConnectionsBeyondTheLimitGet503ButStreamsDoNotCount) {
   server.reset();
   options.max_connections = 1;
   server = std::make_unique<HttpServer>(router, options);
@@ -256,7 +303,22 @@ TEST_F(Api, ConnectionsBeyondTheLimitGet503) {
   while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  ASSERT_EQ(monitor.live, 1);
+  EXPECT_EQ(request("GET", "/v1/networks").status, 200u);
+
+  Fd busy = connect_unix(socket_path);
+  ASSERT_EQ(::send(busy.get(), "GET /v1/networks HTTP/1.1\r\n", 27, MSG_NOSIGNAL), 27);
+  // Evidence that the server holds it as a request being received, not an idle connection.
+  HttpServerCounters counters;
+  while (std::chrono::steady_clock::now() < deadline) {
+    counters = server->counters();
+    if (counters.connections == 1 && counters.idle == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(counters.connections, 1u);
+  ASSERT_EQ(counters.idle, 0u);
   EXPECT_EQ(request("GET", "/v1/networks").status, 503u);
+  EXPECT_EQ(server->counters().refused, 1u);
   server->stop();
   stream.join();
 }

@@ -54,7 +54,7 @@ struct Reference {
     State working = state;
     applied = 0;
     for (std::size_t i = 0; i < parsed.events.size(); ++i) {
-      EventOutcome outcome = apply_event(working, parsed.events[i], i);
+      EventOutcome outcome = apply_event(working, parsed.events[i], i, EventRules{});
       if (outcome.error) return outcome.error->status;
       const auto grows = [](std::size_t before, std::size_t after, std::size_t capacity) {
         return after > capacity && after > before;

@@ -3,6 +3,10 @@
 // versioned and in WAL mode.
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
+#include <random>
+
 #include "control_fixture.h"
 
 namespace sixguard::testing {
@@ -10,6 +14,18 @@ namespace {
 
 class Persistence : public ControlFixture {
  protected:
+  std::string db_path() const { return dir / "state/state.db"; }
+  std::string machine_m1() const {
+    return R"({"type":"machine.started","app":"web","machine":"m1","address":")" +
+           std::string(kWebAddress) + R"(","interface":"tap-web"})";
+  }
+  // Records every health change the control plane reports.
+  void listen_to_store() {
+    control->set_store_listener(
+        [this](const StateStore::Health &health) { reported.push_back(health); });
+  }
+  std::vector<StateStore::Health> reported;
+
   int64_t query_integer(const std::string &sql) {
     sqlite3 *db = nullptr;
     EXPECT_EQ(sqlite3_open_v2((dir / "state/state.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
@@ -124,6 +140,85 @@ TEST_F(Persistence, NewerSchemaIsRefused) {
   auto opened = ControlPlane::open(config, maps, resolver, observer);
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("schema version 99"), std::string::npos);
+}
+
+// DESIGN §5: a state database deleted under a running agent: never acknowledge into the void.
+TEST_F(Persistence, DeletedDatabaseRefusesEveryBatchUntilRestart) {
+  apply_platform();
+  listen_to_store();
+  const std::size_t apps_before = control->counts().apps;
+  for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path() + suffix);
+  maps.clear_log();
+
+  auto result = apply(machine_m1());
+  EXPECT_EQ(result.status, 503) << result.body.dump();
+  const std::string message = result.body.value("error", "");
+  EXPECT_NE(message.find("was deleted under the running agent"), std::string::npos) << message;
+  EXPECT_NE(message.find("nothing was applied"), std::string::npos) << message;
+  EXPECT_TRUE(control->machines().empty());  // undone in memory too
+  EXPECT_TRUE(maps.writes.empty());
+  EXPECT_FALSE(std::filesystem::exists(db_path()));  // not re-created behind anyone's back
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_FALSE(reported[0].ok);
+  EXPECT_TRUE(reported[0].sticky);
+
+  // Sticky: later batches are refused unread, whatever they are, and a check keeps it.
+  result = apply(R"({"type":"app.created","org":"acme","app":"later"})");
+  EXPECT_EQ(result.status, 503);
+  EXPECT_EQ(control->counts().apps, apps_before);
+  EXPECT_FALSE(control->check_store(true).ok);
+  EXPECT_EQ(reported.size(), 1u);  // reported once, on the change
+}
+
+TEST_F(Persistence, ReplacedDatabaseIsNoticedByThePeriodicCheck) {
+  apply_platform();
+  listen_to_store();
+  EXPECT_TRUE(control->check_store(false).ok);
+  EXPECT_TRUE(reported.empty());
+  // Another file moved over state.db (a restore from a backup while the agent runs).
+  std::filesystem::copy_file(db_path(), db_path() + ".copy");
+  std::filesystem::rename(db_path() + ".copy", db_path());
+  const auto health = control->check_store(false);
+  EXPECT_FALSE(health.ok);
+  EXPECT_NE(health.reason.find("was replaced under the running agent"), std::string::npos)
+      << health.reason;
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(apply(machine_m1()).status, 503);
+  EXPECT_TRUE(control->machines().empty());
+}
+
+TEST_F(Persistence, CorruptDatabaseIsFoundByTheIntegrityCheck) {
+  apply_platform();
+  open();  // a clean close checkpoints the WAL: every page is read from state.db now
+  listen_to_store();
+  EXPECT_TRUE(control->check_store(true).ok);
+  const auto size = std::filesystem::file_size(db_path());
+  ASSERT_GT(size, 4096u);
+  {
+    // Every page but the header overwritten with garbage, in place.
+    std::fstream file(db_path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(4096);
+    std::mt19937 random(7);
+    for (std::uintmax_t i = 4096; i < size; ++i) file.put(static_cast<char>(random()));
+  }
+  EXPECT_TRUE(control->check_store(false).ok);  // identity only: the same file
+  const auto health = control->check_store(true);
+  EXPECT_FALSE(health.ok);
+  EXPECT_TRUE(health.sticky);
+  EXPECT_NE(health.reason.find("is corrupt"), std::string::npos) << health.reason;
+  ASSERT_EQ(reported.size(), 1u);
+  const auto result = apply(machine_m1());
+  EXPECT_EQ(result.status, 503) << result.body.dump();
+  EXPECT_TRUE(control->machines().empty());
+}
+
+TEST_F(Persistence, HealthyDatabaseStaysHealthy) {
+  apply_platform();
+  listen_to_store();
+  apply_ok(machine_m1());
+  EXPECT_TRUE(control->check_store(true).ok);
+  EXPECT_TRUE(control->store_health().ok);
+  EXPECT_TRUE(reported.empty());
 }
 
 TEST_F(Persistence, UnwritableStateDirIsAnError) {

@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 using daemon::kDefaultApiSocket;
 using daemon::kDefaultBpffs;
 using daemon::kDefaultConfigPath;
+using daemon::kDefaultHealthAddress;
 using daemon::kDefaultMetricsAddress;
 using daemon::kDefaultStateDir;
 
@@ -189,6 +190,7 @@ void expect_default_config(const std::string &yaml, const std::string &source) {
   EXPECT_EQ(parsed->state_dir, kDefaultStateDir);
   EXPECT_EQ(parsed->api_socket, kDefaultApiSocket);
   EXPECT_EQ(parsed->metrics_address, kDefaultMetricsAddress);
+  EXPECT_EQ(parsed->health_address, kDefaultHealthAddress);
   EXPECT_EQ(parsed->bpffs, kDefaultBpffs);
 }
 
@@ -280,10 +282,20 @@ TEST_F(DeployKubernetes, MetricsPortProbesAndScrapeAnnotations) {
     }
   }
   EXPECT_TRUE(named_port);
-  EXPECT_EQ(container_["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
-  EXPECT_EQ(container_["livenessProbe"]["httpGet"]["port"].as<std::string>(), "metrics");
-  EXPECT_EQ(container_["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
-  EXPECT_EQ(container_["readinessProbe"]["httpGet"]["port"].as<std::string>(), "metrics");
+  // The probes use the loopback health listener, never the metrics port a tenant can reach
+  // (DESIGN §4): a flood there must not get the agent restarted.
+  auto health = daemon::parse_listen_address(kDefaultHealthAddress);
+  ASSERT_TRUE(health) << health.error().describe();
+  EXPECT_EQ(health->host, "127.0.0.1");
+  for (const char *probe : {"livenessProbe", "readinessProbe", "startupProbe"}) {
+    const YAML::Node get = container_[probe]["httpGet"];
+    ASSERT_TRUE(get.IsMap()) << probe;
+    EXPECT_EQ(get["host"].as<std::string>(), health->host) << probe;
+    EXPECT_EQ(get["port"].as<int>(), health->port) << probe;
+    EXPECT_EQ(get["path"].as<std::string>(),
+              std::string(probe) == "readinessProbe" ? "/readyz" : "/healthz")
+        << probe;
+  }
   const YAML::Node annotations = pod_["metadata"]["annotations"];
   EXPECT_EQ(annotations["prometheus.io/scrape"].as<std::string>(), "true");
   EXPECT_EQ(annotations["prometheus.io/port"].as<std::string>(), std::to_string(port));

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# One agent per state, and the state database watched (DESIGN §4 readiness, §5 "One agent per
+# state", SIGHUP), with the real agent, real files, a real tmpfs and the real pinned maps:
+#  - a second agent on the same state_dir and pins refuses to start (exit 2) naming the
+#    first's PID; so does one sharing only the pins; --uninstall refuses while one runs;
+#  - SIGHUP: the agent goes on, answers, logs the check, and repairs a map entry removed
+#    behind its back (a full reconcile by difference); SIGTERM removes the socket file;
+#  - an empty state (state.db missing, or 0 bytes) with populated pins is refused (exit 2)
+#    and the maps are left as they were;
+#  - the disk of state_dir full: 503 for the batch, nothing applied, /readyz not ready with
+#    the reason, an ERROR line; it recovers once there is room again;
+#  - a corrupt state.db (found by SIGHUP's integrity check): not ready, 503, ERROR;
+#  - state.db deleted under the running agent: /readyz not ready with the reason, events 503,
+#    maps unchanged; the restart that follows is refused rather than wipe the maps.
+#   usage: state_guard.sh PATH/TO/sixguard
+set -uo pipefail
+SIXGUARD=${1:?usage: state_guard.sh PATH/TO/sixguard}
+SG_PREFIX=sg-state-$$
+source "$(dirname "$0")/lib.sh"
+sg_require_environment
+command -v jq >/dev/null || sg_skip "needs jq"
+sg_init
+
+SG_STATE_MOUNT=""
+state_cleanup() {
+  local status=$?
+  [ -n "$SG_STATE_MOUNT" ] && mountpoint -q "$SG_STATE_MOUNT" && umount "$SG_STATE_MOUNT"
+  sg_cleanup
+  return $status
+}
+trap state_cleanup EXIT
+
+sg_host_create || { echo "FAIL: could not create the host namespace"; exit 1; }
+# state_dir on a small tmpfs of its own, so that the test can fill it.
+SG_STATE_MOUNT="$SG_WORK/state"
+mkdir -p "$SG_STATE_MOUNT"
+mount -t tmpfs -o size=8m,mode=0700 "sg-state-$$" "$SG_STATE_MOUNT" ||
+  { echo "FAIL: cannot mount a tmpfs for state_dir"; exit 1; }
+STATE=$SG_STATE_MOUNT
+LOG=$SG_WORK/agent.log
+CONFIG=$SG_WORK/config.yaml
+sg_write_config "$CONFIG"
+PINS=$SG_BPFFS/sixguard
+
+wait_for() { # wait_for SECONDS COMMAND...: polls for evidence, up to a deadline
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+entries() { # entries MAP: how many entries the pinned map holds, read with bpftool
+  bpftool map dump pinned "$PINS/$1" -j 2>/dev/null | jq length
+}
+readyz() { sg_metrics /readyz; }
+readyz_code() {
+  ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://127.0.0.1:$SG_METRICS_PORT/readyz"
+}
+not_ready_with() { [ "$(readyz_code)" = 503 ] && readyz | grep -q -- "$1"; }
+log_has() { grep -q -- "$1" "$LOG"; }
+log_count() { grep -c -- "$1" "$LOG"; }
+ready_now() { [ "$(readyz_code)" = 200 ]; }
+checks_logged_beyond() { [ "$(log_count "check done:")" -gt "$1" ]; } # SIGHUP checks in the log
+# run_second CONFIG [ARGS...]: runs another agent in the foreground; prints its exit status.
+# A second agent that does not refuse would run until the timeout (status 124: a failure).
+run_second() {
+  local config=$1
+  shift
+  ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$config" "$@" \
+    >>"$SG_WORK/second.log" 2>&1
+  local status=$?
+  cat "$SG_WORK/second.log" >>"$SG_WORK/second-all.log"
+  echo $status
+}
+flycast_events() { # flycast_events FILE FIRST COUNT: COUNT flycast.allocated events in net-a
+  local file=$1 first=$2 count=$3 i
+  : >"$file"
+  for ((i = first; i < first + count; i++)); do
+    printf '{"type":"flycast.allocated","app":"app-a1","address":"fdaa:a:1:0:1:f1:%x:%x","network":"net-a"}\n' \
+      $((i / 65536)) $((i % 65536)) >>"$file"
+  done
+}
+
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start"; exit 1; }
+first_pid=$SG_AGENT_PID
+cat >"$SG_WORK/base.json" <<'JSON'
+{"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
+{"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
+JSON
+flycast_events "$SG_WORK/fly1.json" 1 200
+cat "$SG_WORK/fly1.json" >>"$SG_WORK/base.json"
+reply=$(sg_api POST /v1/events "$SG_WORK/base.json")
+sg_check "base events applied ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
+sg_check "200 flycast entries in the pinned map" test "$(entries sg_flycast)" = 200
+
+# ---- one agent per state ----
+sg_say "second agents"
+sg_check "lock file names the agent's PID" test "$(cat "$STATE/agent.lock")" = "$first_pid"
+: >"$SG_WORK/second.log"
+status=$(run_second "$CONFIG")
+sg_check "a second agent on the same state_dir and pins exits 2 (got $status)" test "$status" = 2
+sg_check "and names the first's PID $first_pid" \
+  grep -q "agent.lock is locked by another sixguard agent (PID $first_pid)" "$SG_WORK/second.log"
+# Another state_dir and socket, the same pins: refused on the pin directory.
+mkdir -p "$SG_WORK/state2"
+sg_write_config "$SG_WORK/config2.yaml"
+sed -i -e "s|^state_dir: .*|state_dir: $SG_WORK/state2|" -e "s|^api_socket: .*|api_socket: $SG_WORK/api2.sock|" \
+  -e "s|^metrics_address: .*|metrics_address: \"127.0.0.1:$((SG_METRICS_PORT + 1))\"|" \
+  "$SG_WORK/config2.yaml"
+: >"$SG_WORK/second.log"
+status=$(run_second "$SG_WORK/config2.yaml")
+sg_check "an agent sharing only the pins exits 2 (got $status)" test "$status" = 2
+sg_check "and names the first's PID $first_pid on the pin directory" \
+  grep -q "pin directory $PINS is locked by another sixguard agent (PID $first_pid)" "$SG_WORK/second.log"
+: >"$SG_WORK/second.log"
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" --uninstall >>"$SG_WORK/second.log" 2>&1
+status=$?
+sg_check "--uninstall refuses while the agent runs: exit 2 (got $status)" test "$status" = 2
+sg_check "--uninstall names the PID" grep -q "(PID $first_pid)" "$SG_WORK/second.log"
+sg_check "the first agent still runs" kill -0 "$first_pid"
+sg_check "state.db, lock and pins untouched" \
+  test -s "$STATE/state.db" -a -e "$STATE/agent.lock" -a "$(entries sg_flycast)" = 200
+sg_check "the first agent still ready" test "$(readyz_code)" = 200
+
+# ---- SIGHUP: a check, never a stop ----
+sg_say "SIGHUP"
+key=$(bpftool map dump pinned "$PINS/sg_flycast" -j | jq -r '.[0].key | map(ltrimstr("0x")) | join(" ")')
+bpftool map delete pinned "$PINS/sg_flycast" key hex $key
+sg_check "an entry removed behind the agent's back (199 left)" test "$(entries sg_flycast)" = 199
+checks_before=$(log_count "check done:")
+kill -HUP "$first_pid"
+sg_check "SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "SIGHUP: the agent still runs" kill -0 "$first_pid"
+sg_check "SIGHUP: log says what was checked" log_has "received SIGHUP: checking the state database, the maps and the attachments"
+sg_check "SIGHUP: the removed entry is back (200)" test "$(entries sg_flycast)" = 200
+reply=$(sg_api GET /v1/apps)
+sg_check "SIGHUP: the API still answers" test "$(sg_status_of "$reply")" = 200
+sg_check "SIGHUP: still ready" test "$(readyz_code)" = 200
+sg_check "SIGHUP: the socket file is there" test -S "$SG_WORK/api.sock"
+
+# ---- SIGTERM: a clean stop, the socket file removed ----
+sg_agent_stop TERM
+status=$?
+sg_check "SIGTERM: exit 0 (got $status)" test "$status" = 0
+sg_check "SIGTERM: socket file removed" test ! -e "$SG_WORK/api.sock"
+sg_check "pins kept (200 flycast entries)" test "$(entries sg_flycast)" = 200
+
+# ---- empty state with populated pins: refused ----
+sg_say "empty state refused"
+mkdir -p "$SG_WORK/saved"
+cp -a "$STATE"/state.db* "$SG_WORK/saved/"
+rm -f "$STATE"/state.db*
+: >"$LOG"
+ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+status=$?
+sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
+sg_check "says why (missing at start, 200 flycast)" \
+  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (missing at start) but the maps pinned in $PINS hold 200 entries (0 machines, 200 flycast, 0 network flags)"
+sg_check "says how to recover" log_has "accept-empty-state"
+sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
+rm -f "$STATE"/state.db*
+: >"$STATE/state.db"
+: >"$LOG"
+ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+status=$?
+sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
+sg_check "says 0 bytes" log_has "is empty (0 bytes at start)"
+sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
+rm -f "$STATE"/state.db*
+cp -a "$SG_WORK/saved"/state.db* "$STATE/"
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start on the restored state"; exit 1; }
+sg_check "restored state: started, 200 entries" test "$(entries sg_flycast)" = 200
+
+# ---- the disk of state_dir full ----
+sg_say "state_dir full"
+dd if=/dev/zero of="$STATE/filler" bs=64k >/dev/null 2>&1 # until ENOSPC
+flycast_events "$SG_WORK/fly2.json" 1000 3000
+reply=$(sg_api POST /v1/events "$SG_WORK/fly2.json")
+sg_check "full disk: the batch answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
+sg_check "full disk: the answer says nothing was applied" grep -q "nothing was applied" <<<"$reply"
+sg_check "full disk: nothing reached the maps (200 entries)" test "$(entries sg_flycast)" = 200
+sg_check "full disk: /readyz not ready, with the reason" not_ready_with "cannot be written"
+sg_check "full disk: an ERROR line" log_has "ERROR state: state database $STATE/state.db cannot be written"
+sg_check "full disk: the agent runs" kill -0 "$SG_AGENT_PID"
+rm -f "$STATE/filler"
+sg_check "room again: ready again" wait_for 20 ready_now
+sg_check "room again: logged" log_has "INFO  state: state database $STATE/state.db commits again"
+reply=$(sg_api POST /v1/events "$SG_WORK/fly2.json")
+sg_check "room again: the batch applied (3000)" test "$(sg_status_of "$reply")" = 200
+sg_check "room again: 3200 entries" test "$(entries sg_flycast)" = 3200
+
+# ---- corrupt state.db, found by the integrity check SIGHUP runs ----
+sg_say "corrupt state.db"
+sg_agent_stop TERM # a clean stop checkpoints the WAL into state.db: what follows reads the file
+cp -a "$STATE"/state.db* "$SG_WORK/saved/"
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not restart"; exit 1; }
+size=$(stat -c %s "$STATE/state.db")
+# Every page but the first (the header) overwritten with garbage, in place.
+dd if=/dev/urandom of="$STATE/state.db" bs=4096 seek=1 count=$((size / 4096 - 1)) conv=notrunc \
+  >/dev/null 2>&1
+checks_before=$(log_count "check done:")
+kill -HUP "$SG_AGENT_PID"
+sg_check "corrupt: SIGHUP check done" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "corrupt: /readyz not ready, with the reason" not_ready_with "is corrupt"
+sg_check "corrupt: an ERROR line" log_has "ERROR state: state database $STATE/state.db is corrupt"
+flycast_events "$SG_WORK/fly3.json" 5000 10
+reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
+sg_check "corrupt: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
+sg_check "corrupt: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
+sg_agent_stop TERM
+: >"$LOG"
+ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+status=$?
+sg_check "corrupt at start: the agent does not start (exit $status)" test "$status" -ne 0 -a "$status" -ne 124
+sg_check "corrupt at start: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
+rm -f "$STATE"/state.db*
+cp -a "$SG_WORK/saved"/state.db* "$STATE/"
+
+# ---- state.db deleted under the running agent ----
+sg_say "state.db deleted under the agent"
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not restart"; exit 1; }
+rm -f "$STATE/state.db" "$STATE/state.db-wal" "$STATE/state.db-shm"
+sg_check "deleted: /readyz not ready, with the reason" wait_for 20 not_ready_with "was deleted under the running agent"
+sg_check "deleted: an ERROR line" log_has "ERROR state: state database $STATE/state.db"
+reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
+sg_check "deleted: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
+sg_check "deleted: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
+sg_check "deleted: state.db not re-created by the agent" test ! -e "$STATE/state.db"
+reply=$(sg_api GET /v1/apps)
+sg_check "deleted: reads still answer" test "$(sg_status_of "$reply")" = 200
+sg_agent_stop TERM
+: >"$LOG"
+ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+status=$?
+sg_check "after the deletion, the restart is refused: exit 2 (got $status)" test "$status" = 2
+sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
+
+# ---- --uninstall with no agent: takes the locks, removes everything ----
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" --uninstall >>"$SG_WORK/second.log" 2>&1
+status=$?
+sg_check "--uninstall with no agent: exit 0 (got $status)" test "$status" = 0
+sg_check "--uninstall removed pins, state and lock" \
+  test ! -e "$PINS" -a ! -e "$STATE/state.db" -a ! -e "$STATE/agent.lock"
+
+if [ "$SG_FAILURES" -ne 0 ]; then
+  echo "---- agent log (tail)"
+  tail -n 40 "$LOG"
+  echo "---- second agents' log"
+  cat "$SG_WORK/second-all.log" "$SG_WORK/second.log"
+  echo "FAILED: $SG_FAILURES check(s)"
+  exit 1
+fi
+echo "PASS"
