@@ -115,22 +115,28 @@ probe_loop() { # probe_loop FILE [EXTRA-URL]: one line per sample "what code sec
 }
 probe_start() {
   PROBE_FILE="$SG_WORK/probe-$CASE"
+  PROBE_WHAT=(status healthz)
+  [ -n "${1:-}" ] && PROBE_WHAT+=(extra)
   : >"$PROBE_FILE"
   probe_loop "$PROBE_FILE" "${1:-}" &
   PROBE_PID=$!
 }
+probe_count() { grep -c "^$1 " "$PROBE_FILE"; }
 # probe_stop MIN_SAMPLES: stops the prober; fails the case when an endpoint missed two samples
 # in a row or was sampled fewer than MIN_SAMPLES times.
 probe_stop() {
-  local min=${1:-5}
+  local min=${1:-5} what deadline=$((SECONDS + 15))
+  # A short attack still gets its samples: wait (15 s at most) until every endpoint has them.
+  for what in "${PROBE_WHAT[@]}"; do
+    while [ "$(probe_count "$what")" -lt "$min" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  done
   kill "$PROBE_PID" 2>/dev/null
   wait "$PROBE_PID" 2>/dev/null
   PROBE_PID=""
-  local what summary
-  for what in status healthz extra; do
-    grep -q "^$what " "$PROBE_FILE" || continue
+  local summary
+  for what in "${PROBE_WHAT[@]}"; do
     summary=$(awk -v w="$what" '$1==w {n++; if ($2!=200) {bad++; run++; if (run>worst) worst=run} else run=0;
-        if ($3>max) max=$3} END {printf "%d %d %d %.3f", n, bad, worst, max}' "$PROBE_FILE")
+        if ($3>max) max=$3} END {printf "%d %d %d %.3f", n, bad, worst, max + 0}' "$PROBE_FILE")
     read -r n bad worst max <<<"$summary"
     local label=$what
     [ "$what" = status ] && label="/v1/status (API socket)"
@@ -203,7 +209,7 @@ case_nesting() {
   echo "    sixguard apply: exit $status: $(head -c 200 <<<"$out")"
   sg_check "$CASE: sixguard apply of it fails cleanly (exit 1, not a signal)" test "$status" = 1
   sg_check "$CASE: the agent answered 400 (the CLI says so)" grep -q "HTTP 400" <<<"$out"
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
   case_begin nesting "60,000 nested '[' (120 KB) to POST /v1/events"
@@ -221,7 +227,7 @@ case_nesting() {
   reply=$(api POST /v1/explain "$SG_WORK/deep-objects.json")
   show "$reply"
   sg_check "$CASE: 40,000 nested objects to /v1/explain -> 400" status_code_is "$reply" 400
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
 }
@@ -233,13 +239,16 @@ case_slow_clients() {
 
   # (a) 100 connections to the API socket dripping a request one byte a second.
   probe_start
-  "$CLIENT" --unix "$SG_WORK/api.sock" --connections 100 --seconds 12 --interval-ms 1000 \
+  "$CLIENT" --unix "$SG_WORK/api.sock" --connections 100 --seconds 60 --until-closed --interval-ms 1000 \
     --drip 'POST /v1/events HTTP/1.1\r\nHost: sixguard\r\nContent-Length: 1000000\r\n\r\n[' \
     >"$attack" 2>&1 &
   local client=$!
   SG_PIDS+=("$client")
   wait "$client"
   echo "    slow-loris: $(cat "$attack")"
+  # The overall request deadline: the agent ends every one of them (within the client's 60 s).
+  sg_check "$CASE: the agent closed every slow connection (request deadline, per-peer cap)" \
+    grep -q 'connected=100 .*open_at_end=0 ' "$attack"
   probe_stop 10
 
   # (b) 80 /v1/monitor streams left open: more than the monitor cap.
@@ -265,7 +274,7 @@ case_slow_clients() {
   PROBE_EXTRA_LABEL="/metrics from the host (127.0.0.1)"
   probe_start "http://127.0.0.1:$SG_METRICS_PORT/metrics"
   ip netns exec "$SG_PREFIX-m1" "$CLIENT" --tcp "fe80::1%eth0" "$SG_METRICS_PORT" --connections 70 \
-    --seconds 12 --interval-ms 1000 --drip 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >"$attack" 2>&1 &
+    --seconds 60 --until-closed --interval-ms 1000 --drip 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >"$attack" 2>&1 &
   client=$!
   SG_PIDS+=("$client")
   local readyz_bad=0 samples=0 r
@@ -277,6 +286,7 @@ case_slow_clients() {
   done
   wait "$client"
   echo "    tenant flood: $(cat "$attack")"
+  sg_check "$CASE: the agent closed every flooding connection" grep -q 'connected=70 .*open_at_end=0 ' "$attack"
   sg_check "$CASE: /readyz on health_address answered 200 during the flood ($samples samples, $readyz_bad not)" \
     test "$samples" -ge 5 -a "$readyz_bad" -le 1
   probe_stop 10
@@ -323,7 +333,7 @@ case_two_agents() {
   try_second "same state_dir and bpffs" "$second"
   write_config "$second" "$SG_WORK/state-second" "$SG_WORK/second.sock" 9540 9541
   try_second "same bpffs, another state_dir" "$second"
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
 }
@@ -371,7 +381,7 @@ case_db_deleted() {
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"into-the-void","network":"net-a"}')
   show "$reply"
   sg_check "$CASE: an event is refused (503), never acknowledged into the void" status_code_is "$reply" 503
-  probe_stop 1
+  probe_stop 3
   case_end
   # Restarted on the empty state while the pinned maps hold entries: exit 2, maps kept.
   sg_agent_stop TERM
@@ -392,7 +402,7 @@ case_db_deleted() {
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"into-the-void","network":"net-a"}')
   show "$reply"
   sg_check "$CASE: an event is refused (503)" status_code_is "$reply" 503
-  probe_stop 1
+  probe_stop 3
   case_end
   restore_state
   CASE=db_deleted
@@ -450,7 +460,7 @@ case_large_batch() {
   echo "    the batch took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s"
   sg_check "$CASE: 200 with applied=$LB_DESTROY" \
     test "$(sg_status_of "$reply")" = 200 -a -n "$(sg_body_of "$reply" | grep -F "\"applied\":$LB_DESTROY")"
-  probe_stop 1
+  probe_stop 3
   local apps_now
   apps_now=$(sg_body_of "$(api GET /v1/status)" | sed -nE 's/.*"state":\{[^}]*"apps":([0-9]+).*/\1/p')
   echo "    apps in the state now: $apps_now"
@@ -498,7 +508,7 @@ case_big_bodies() {
   show "$reply"
   sg_check "$CASE: a 40 MB body -> 413" status_code_is "$reply" 413
   rm -f "$SG_WORK/big.json"
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
 }
@@ -533,7 +543,7 @@ case_strings() {
     "$(printf '{"type":"app.created","org":"acme","app":"tab\tx","network":"net-a"}')"
   expect_400 'an interface name that is not a Linux name' /v1/events \
     '{"type":"machine.started","app":"app-a1","machine":"m9","address":"'"$a"'","interface":"a/b"}'
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
 }
@@ -548,10 +558,12 @@ case_db_errors() {
   local log_lines reply
   log_lines=$(wc -l <"$SG_WORK/agent.log")
   probe_start
-  # Garbage over the file's pages, in place (same inode): the database is corrupt, not gone.
+  # Everything into the main file (a second connection may checkpoint; the WAL file stays,
+  # emptied), then garbage over the file's pages in place: same inodes, the database is
+  # corrupt, not gone or replaced.
+  sqlite3 "$STATE_DIR/state.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
   local pages=$(( $(stat -c %s "$STATE_DIR/state.db") / 4096 ))
   dd if=/dev/urandom of="$STATE_DIR/state.db" bs=4096 count="$pages" conv=notrunc status=none
-  rm -f "$STATE_DIR/state.db-wal" # nothing left to read from the log either
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"onto-garbage","network":"net-a"}')
   show "$reply"
   sg_check "$CASE: the commit fails (500 or 503), never 200" status_code_is "$reply" 500 503
@@ -559,7 +571,7 @@ case_db_errors() {
   echo "    /readyz: $(health /readyz)"
   sg_check "$CASE: an ERROR is logged" wait_for 5 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
   tail -n +$((log_lines + 1)) "$SG_WORK/agent.log" | grep ERROR | head -n 2 | sed 's/^/    /'
-  probe_stop 1
+  probe_stop 3
   case_end
   restore_state
 
@@ -587,7 +599,7 @@ case_db_errors() {
   sg_check "$CASE: /readyz 503 with a reason" wait_for 10 not_ready_with_reason
   echo "    /readyz: $(health /readyz)"
   sg_check "$CASE: an ERROR is logged" wait_for 5 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
-  probe_stop 1
+  probe_stop 3
   case_end
   # Space again: the state can be committed, so the agent is ready and takes the batch.
   rm -f "$TMPFS_MOUNT/filler"
@@ -623,7 +635,7 @@ case_lo() {
   sg_check "$CASE: no XDP or TC program of ours on lo" sg_detached lo
   sg_check "$CASE: no machine hooks on the uplink" sg_not sg_attached "$UPLINK"
   reply=$(post_text /v1/events '{"type":"machine.stopped","machine":"m5"}') # back to the state before
-  probe_stop 1
+  probe_stop 3
   case_end
   ensure_agent
 }

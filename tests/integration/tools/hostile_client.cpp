@@ -4,11 +4,12 @@
 // that caps connections per peer must see one peer, as it would from a real attacker.
 //
 //   hostile_client (--unix PATH | --tcp HOST PORT) --connections N --seconds S
-//                  [--send TEXT] [--drip TEXT] [--interval-ms M]
+//                  [--send TEXT] [--drip TEXT] [--interval-ms M] [--until-closed]
 //
 // --send is written at once on every connection, then --drip one byte every M ms (default
-// 1000). The client stops after S seconds and prints one line:
-//   connected=C refused=R closed_by_server=X open_at_end=O statuses=200:n,503:m
+// 1000). The client stops after S seconds, or with --until-closed as soon as the server has
+// closed every connection, and prints one line:
+//   connected=C refused=R closed_by_server=X open_at_end=O seconds=T statuses=200:n,503:m
 // where statuses counts the status code of the first response line each connection received.
 #include <netdb.h>
 #include <poll.h>
@@ -29,6 +30,7 @@ namespace {
 struct Options {
   std::string unix_path, host, port, send, drip;
   int connections = 1, seconds = 10, interval_ms = 1000;
+  bool until_closed = false;
 };
 
 struct Connection {
@@ -87,6 +89,8 @@ bool parse(int argc, char **argv, Options &options) {
       options.send = value();
     else if (arg == "--drip")
       options.drip = value();
+    else if (arg == "--until-closed")
+      options.until_closed = true;
     else
       return false;
   }
@@ -138,7 +142,8 @@ int main(int argc, char **argv) {
   }
 
   std::map<int, int> statuses;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(options.seconds);
+  const auto begin = std::chrono::steady_clock::now();
+  const auto end = begin + std::chrono::seconds(options.seconds);
   auto next_drip = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() < end) {
     const auto now = std::chrono::steady_clock::now();
@@ -155,6 +160,7 @@ int main(int argc, char **argv) {
       if (!connection.closed) fds.push_back({connection.fd, POLLIN, 0});
     }
     if (fds.empty()) {
+      if (options.until_closed) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
@@ -190,7 +196,10 @@ int main(int argc, char **argv) {
     status_text +=
         (status_text.empty() ? "" : ",") + std::to_string(code) + ":" + std::to_string(count);
   }
-  std::printf("connected=%zu refused=%d closed_by_server=%d open_at_end=%d statuses=%s\n",
-              connections.size(), refused, closed, open, status_text.c_str());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  std::printf(
+      "connected=%zu refused=%d closed_by_server=%d open_at_end=%d seconds=%.1f statuses=%s\n",
+      connections.size(), refused, closed, open, seconds, status_text.c_str());
   return 0;
 }
