@@ -28,6 +28,8 @@ sg_fuzz_api_run() {
   rm -rf "$work/corpus"
   mkdir -p "$work/corpus"
   cp tests/fuzz/corpus/* "$work/corpus/"
+  # Issue 11's first crash, too big to check in: 60,000 nested '[' (mutations start from it).
+  { printf '@o'; head -c 60000 /dev/zero | tr '\0' '['; } >"$work/corpus/nesting-60000"
   # state.db commits fsync: a tmpfs keeps 100k inputs within CI time.
   local tmp=/tmp
   [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm

@@ -53,7 +53,7 @@ std::string mutate(std::string input, std::mt19937_64 &random,
   const int count = 1 + static_cast<int>(random() % 4);
   for (int i = 0; i < count; ++i) {
     const std::size_t at = input.empty() ? 0 : random() % (input.size() + 1);
-    switch (random() % 7) {
+    switch (random() % 8) {
       case 0:
         if (!input.empty()) input[at % input.size()] ^= static_cast<char>(1u << (random() % 8));
         break;
@@ -82,6 +82,17 @@ std::string mutate(std::string input, std::mt19937_64 &random,
       case 6:  // another framing (byte 0) or write pattern (byte 1)
         if (input.size() >= 2) input[random() % 2] = static_cast<char>(random());
         break;
+      case 7: {  // deep nesting, up to 65,536 levels: a recursive parser's stack
+        const std::size_t depth = std::size_t{1} << (random() % 17);
+        const bool arrays = random() % 2;
+        input.insert(at, arrays ? std::string(depth, '[') : "");
+        if (!arrays) {
+          std::string objects;
+          for (std::size_t d = 0; d < depth && objects.size() < 262144; ++d) objects += "{\"a\":";
+          input.insert(at, objects);
+        }
+        break;
+      }
     }
   }
   return input;
