@@ -253,11 +253,18 @@ Status StateStore::write(const StateDelta &delta) {
   auto transaction = db_.begin();
   if (!transaction) return transaction.error();
 
-  auto put_network =
-      db_.prepare("INSERT OR REPLACE INTO networks (id, org, name, audit) VALUES (?1, ?2, ?3, ?4)");
+  // Upserts on the primary key, never INSERT OR REPLACE: REPLACE silently deletes any other
+  // row that collides on a UNIQUE column (another app with the same app_id, another network
+  // id for the same org and name), which is how a second writer used to erase an app it had
+  // never seen. A collision is an error now: the batch is refused, nothing is acknowledged.
+  auto put_network = db_.prepare(
+      "INSERT INTO networks (id, org, name, audit) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (id) DO UPDATE SET org = excluded.org, name = excluded.name, "
+      "audit = excluded.audit");
   auto put_app = db_.prepare(
-      "INSERT OR REPLACE INTO apps (name, app_id, org, network_id, destroyed) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO apps (name, app_id, org, network_id, destroyed) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT (name) DO UPDATE SET app_id = excluded.app_id, org = excluded.org, "
+      "network_id = excluded.network_id, destroyed = excluded.destroyed");
   auto put_machine = db_.prepare(
       "INSERT OR REPLACE INTO machines (machine, app, address, interface) "
       "VALUES (?1, ?2, ?3, ?4)");

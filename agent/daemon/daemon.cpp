@@ -76,7 +76,9 @@ class Agent {
   Status take_locks();
   // Refuses (refused_) an empty or missing persisted state while the pinned maps hold
   // entries: reconciling would remove every one of them.
-  Status check_state_against_maps(const std::string &db_before_open);
+  // Called before state.db is opened when it is missing or 0 bytes (so that a refusal leaves
+  // nothing behind), and after it is loaded when it holds no rows.
+  Status check_state_against_maps(const std::string &why_empty);
   void serve();
   // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
   // difference, every attachment swept. The drift checker of DESIGN §5 will replace the middle.
@@ -148,6 +150,11 @@ int Agent::run() {
 // Interfaces that appear later are handled by the netlink watcher (opened before step 2, so
 // no change is missed): entry first, then attach.
 Status Agent::start() {
+  // Signals first: from here on SIGHUP and SIGTERM wait for serve() instead of killing us
+  // half-started (SIGHUP's default action would).
+  auto signals = open_signal_fd();
+  if (!signals) return signals.error();
+  signals_ = std::move(*signals);
   // Two agents on one state or one pin directory would fight over the same maps, and both
   // hand out the same app IDs: the locks first, before anything is read or written.
   if (auto status = take_locks(); !status) return status;
@@ -155,9 +162,6 @@ Status Agent::start() {
   if (socket_answers(config_.api_socket)) {
     return make_error("another agent answers on " + config_.api_socket);
   }
-  auto signals = open_signal_fd();
-  if (!signals) return signals.error();
-  signals_ = std::move(*signals);
   wakeup_ = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wakeup_.valid()) return errno_error("eventfd");
   exporter_.readiness().set_not_ready("loading the datapath");
@@ -179,13 +183,12 @@ Status Agent::start() {
   links_.emplace(std::move(*links));
 
   // 2. state
-  std::string db_before_open = "present";
   {
     struct stat st {};
     if (::stat(config_.state_db_path().c_str(), &st) != 0) {
-      db_before_open = "missing";
+      if (auto status = check_state_against_maps("it is missing"); !status) return status;
     } else if (st.st_size == 0) {
-      db_before_open = "0 bytes";
+      if (auto status = check_state_against_maps("it is 0 bytes"); !status) return status;
     }
   }
   ControlConfig control_config;
@@ -205,7 +208,9 @@ Status Agent::start() {
                         " networks, " + std::to_string(counts.apps) + " apps, " +
                         std::to_string(counts.machines) + " machines, " +
                         std::to_string(counts.flycast) + " flycast addresses");
-  if (auto status = check_state_against_maps(db_before_open); !status) return status;
+  if (counts.networks == 0 && counts.apps == 0 && counts.machines == 0 && counts.flycast == 0) {
+    if (auto status = check_state_against_maps("it holds no rows"); !status) return status;
+  }
   control_->set_store_listener(
       [this](const StateStore::Health &health) { on_store_health(health); });
 
@@ -304,19 +309,15 @@ Status Agent::take_locks() {
   return {};
 }
 
-Status Agent::check_state_against_maps(const std::string &db_before_open) {
-  const auto counts = control_->counts();
-  if (counts.networks != 0 || counts.apps != 0 || counts.machines != 0 || counts.flycast != 0) {
-    return {};
-  }
+Status Agent::check_state_against_maps(const std::string &why_empty) {
   auto held = read_image(datapath_->map_backend());
   if (!held) return make_error("reading the pinned maps: " + held.error().describe());
   const std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
   if (entries == 0) return {};
   const std::string what = "the persisted state " + config_.state_db_path() + " is empty (" +
-                           db_before_open + " at start) but the maps pinned in " +
-                           datapath_->pin_dir() + " hold " + std::to_string(entries) +
-                           " entries (" + std::to_string(held->machines.size()) + " machines, " +
+                           why_empty + ") but the maps pinned in " + datapath_->pin_dir() +
+                           " hold " + std::to_string(entries) + " entries (" +
+                           std::to_string(held->machines.size()) + " machines, " +
                            std::to_string(held->flycast.size()) + " flycast, " +
                            std::to_string(held->net_flags.size()) + " network flags)";
   if (options_.accept_empty_state) {

@@ -212,6 +212,27 @@ TEST_F(Persistence, CorruptDatabaseIsFoundByTheIntegrityCheck) {
   EXPECT_TRUE(control->machines().empty());
 }
 
+// Issue 11: a second writer on the same state.db took the app ID this control plane hands out
+// next. INSERT OR REPLACE used to delete the other writer's app; now the batch is refused.
+TEST_F(Persistence, AppIdCollisionIsRefusedNotReplaced) {
+  apply_platform();
+  const int64_t next = query_integer("SELECT value FROM meta WHERE key = 'next_app_id'");
+  ASSERT_GT(next, 0);
+  sqlite3 *db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  const std::string insert =
+      "INSERT INTO apps (name, app_id, org, network_id, destroyed) VALUES ('theirs', " +
+      std::to_string(next) + ", 'acme', 1, 0)";
+  ASSERT_EQ(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  const auto result = apply(R"({"type":"app.created","org":"acme","app":"ours"})");
+  EXPECT_EQ(result.status, 503) << result.body.dump();
+  EXPECT_EQ(query_integer("SELECT COUNT(*) FROM apps WHERE name = 'theirs'"), 1);
+  EXPECT_EQ(query_integer("SELECT COUNT(*) FROM apps WHERE name = 'ours'"), 0);
+  EXPECT_FALSE(control->store_health().ok);
+}
+
 TEST_F(Persistence, HealthyDatabaseStaysHealthy) {
   apply_platform();
   listen_to_store();

@@ -346,6 +346,20 @@ TEST_F(ExporterTest, HttpEndpoints) {
   EXPECT_EQ(exporter_.handle("HEAD", "/healthz").status, 200);
 }
 
+// A condition (the state database) holds /readyz false whatever the attachment sweep says,
+// with its reason, until it is cleared (DESIGN §4).
+TEST_F(ExporterTest, ReadinessConditionOutranksTheSweep) {
+  exporter_.readiness().set_ready();
+  exporter_.readiness().set_condition("state", "state database /x/state.db was deleted");
+  exporter_.readiness().set_ready();  // a later sweep finds every interface attached
+  HttpReply reply = exporter_.handle("GET", "/readyz");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_NE(reply.body.find("state database /x/state.db was deleted"), std::string::npos);
+  EXPECT_NE(exporter_.scrape().find("sixguard_ready 0"), std::string::npos);
+  exporter_.readiness().clear_condition("state");
+  EXPECT_EQ(exporter_.handle("GET", "/readyz").status, 200);
+}
+
 TEST_F(ExporterTest, EveryFamilyHasHelpAndType) {
   const std::string text = exporter_.scrape();
   for (const char *name :

@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
+#include <vector>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -129,6 +132,105 @@ TEST_F(MetricsServerTest, PromtoolAcceptsTheServedScrape) {
   ::unlink(file.c_str());
   EXPECT_EQ(status, 0) << "promtool (Debian package prometheus) failed: " << output;
   EXPECT_EQ(output, "") << "promtool check metrics complained";
+}
+
+// Connects to 127.0.0.1:port from source (each loopback address is another peer).
+Fd connect_from(uint16_t port, const std::string &source) {
+  Fd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(sock.get(), reinterpret_cast<sockaddr *>(&local), sizeof local) != 0 ||
+      ::connect(sock.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+    return Fd();
+  }
+  return sock;
+}
+
+template <typename Done>
+HttpServerCounters wait_for(const MetricsServer &server, Done done) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  HttpServerCounters now = server.counters();
+  while (!done(now) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    now = server.counters();
+  }
+  return now;
+}
+
+// Issue 11: a flood on the metrics port (tenants reach it over their gateway) made /healthz
+// answer 503 and the kubelet restart the agent. The health listener is another server: with
+// the metrics port full of requests that never end, it answers every probe within 1 s.
+TEST_F(MetricsServerTest, AFloodOnTheMetricsPortLeavesTheHealthListenerAnswering) {
+  auto health = MetricsServer::start(exporter_, "127.0.0.1:0", Endpoints::kHealth);
+  ASSERT_TRUE(health.ok()) << health.error().describe();
+  exporter_.readiness().set_ready();
+  const HttpServerOptions limits = listener_options(Endpoints::kMetrics);
+  std::vector<Fd> flood;
+  const std::string unfinished = "GET /metrics HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+  const std::size_t peers = limits.max_connections / limits.max_connections_per_peer + 10;
+  for (std::size_t peer = 0; peer < peers; ++peer) {
+    const std::string source = "127.0.1." + std::to_string(peer + 1);
+    for (std::size_t i = 0; i < limits.max_connections_per_peer; ++i) {
+      flood.push_back(connect_from(server_->port(), source));
+      ASSERT_TRUE(flood.back().valid()) << source;
+      ASSERT_GT(::send(flood.back().get(), unfinished.data(), unfinished.size(), MSG_NOSIGNAL), 0);
+    }
+  }
+  const auto counters = wait_for(*server_, [&](const HttpServerCounters &c) {
+    return c.connections == limits.max_connections && c.idle == 0 &&
+           c.refused + c.evicted >= flood.size() - limits.max_connections;
+  });
+  ASSERT_EQ(counters.connections, limits.max_connections);  // the metrics port is full
+  ASSERT_EQ(counters.idle, 0u);
+  // Turned away: refused at the cap, or closed while it had sent nothing yet.
+  ASSERT_GE(counters.refused + counters.evicted, flood.size() - limits.max_connections);
+  EXPECT_EQ(http(server_->port(), "GET", "/healthz").status, 503);  // what the probes saw
+
+  for (int i = 0; i < 10; ++i) {
+    for (const char *path : {"/healthz", "/readyz"}) {
+      const auto start = std::chrono::steady_clock::now();
+      const Reply reply = http((*health)->port(), "GET", path);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << path;
+      EXPECT_EQ(reply.status, 200) << path;
+    }
+  }
+  EXPECT_EQ(http((*health)->port(), "GET", "/metrics").status, 404);
+}
+
+// Issue 11: 70 silent connections to the metrics port made it answer 503 for 45 s. Silent
+// connections make room for a scrape.
+TEST_F(MetricsServerTest, SilentConnectionsDoNotStopAScrape) {
+  const HttpServerOptions limits = listener_options(Endpoints::kMetrics);
+  std::vector<Fd> silent;
+  for (std::size_t i = 0; i < limits.max_connections + 70; ++i) {
+    silent.push_back(connect_from(server_->port(), "127.0.2." + std::to_string(i % 200 + 1)));
+    ASSERT_TRUE(silent.back().valid());
+  }
+  wait_for(*server_, [&](const HttpServerCounters &c) {
+    return c.connections == limits.max_connections && c.idle == limits.max_connections;
+  });
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(http(server_->port(), "GET", "/metrics").status, 200);
+    EXPECT_EQ(http(server_->port(), "GET", "/healthz").status, 200);
+  }
+  EXPECT_GT(server_->counters().evicted, 0u);
+}
+
+TEST(MetricsServerStart, TheHealthListenerIsLoopbackOnly) {
+  Exporter exporter(BuildInfo{"t", "k"});
+  for (const char *address : {":0", "0.0.0.0:0", "[::]:0", "192.0.2.1:0"}) {
+    auto server = MetricsServer::start(exporter, address, Endpoints::kHealth);
+    ASSERT_FALSE(server.ok()) << address;
+    EXPECT_NE(server.error().describe().find("health_address"), std::string::npos)
+        << server.error().describe();
+  }
+  auto v6 = MetricsServer::start(exporter, "[::1]:0", Endpoints::kHealth);
+  if (!v6.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << v6.error().describe();
 }
 
 TEST(MetricsServerStart, ABadAddressIsAnErrorNamingIt) {

@@ -19,6 +19,7 @@ SG_PREFIX=sg-state-$$
 source "$(dirname "$0")/lib.sh"
 sg_require_environment
 command -v jq >/dev/null || sg_skip "needs jq"
+command -v sqlite3 >/dev/null || sg_skip "needs sqlite3"
 sg_init
 
 SG_STATE_MOUNT=""
@@ -157,16 +158,26 @@ ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG
 status=$?
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says why (missing at start, 200 flycast)" \
-  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (missing at start) but the maps pinned in $PINS hold 200 entries (0 machines, 200 flycast, 0 network flags)"
+  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 200 entries (0 machines, 200 flycast, 0 network flags)"
 sg_check "says how to recover" log_has "accept-empty-state"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
+sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
 rm -f "$STATE"/state.db*
 : >"$STATE/state.db"
 : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
-sg_check "says 0 bytes" log_has "is empty (0 bytes at start)"
+sg_check "says 0 bytes" log_has "is empty (it is 0 bytes)"
+sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
+# A database with its schema but no rows (what a wiped or re-initialised state looks like).
+rm -f "$STATE"/state.db*
+sqlite3 "$SG_WORK/saved/state.db" .schema | sqlite3 "$STATE/state.db"
+: >"$LOG"
+ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+status=$?
+sg_check "state.db without rows, pins populated: exit 2 (got $status)" test "$status" = 2
+sg_check "says no rows" log_has "is empty (it holds no rows)"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
 rm -f "$STATE"/state.db*
 cp -a "$SG_WORK/saved"/state.db* "$STATE/"
