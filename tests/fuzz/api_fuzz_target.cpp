@@ -187,8 +187,10 @@ unsigned exchange(const std::string &socket_path, const std::string &request, st
   for (;;) {
     pollfd entry{fd.get(), POLLIN, 0};
     if (::poll(&entry, 1, 20000) <= 0) {
-      // Where every thread of the server is stuck, when gdb is there to tell.
-      const std::string gdb = "command -v gdb >/dev/null && gdb -p " + std::to_string(::getpid()) +
+      // Where every thread of the server is stuck, when gdb is there to tell, and what the
+      // kernel holds on the socket (queued bytes on each end).
+      const std::string gdb = "ss -xpn | grep -F '" + socket_path + "' >&2; " +
+                              "command -v gdb >/dev/null && gdb -p " + std::to_string(::getpid()) +
                               " -batch -ex 'thread apply all bt 20' >&2";
       (void)!std::system(gdb.c_str());
       finding("no answer and no close within 20 s", request);
