@@ -29,10 +29,12 @@ HttpServerOptions listener_options(Endpoints endpoints) {
     options.request_deadline = std::chrono::seconds(5);
     options.write_deadline = std::chrono::seconds(5);
     options.worker_threads = 1;  // /healthz and /readyz never block
+    options.max_handlers_per_peer = 1;
   } else {
     options.max_connections = 128;
     options.max_connections_per_peer = 8;  // a scraper needs one or two
     options.worker_threads = 2;            // a scrape reads the pinned maps
+    options.max_handlers_per_peer = 1;     // one peer's scrapes never take both
   }
   options.max_streams = 0;  // no streamed routes here
   return options;

@@ -20,6 +20,7 @@
 #include <charconv>
 #include <filesystem>
 #include <future>
+#include <deque>
 #include <list>
 #include <map>
 #include <mutex>
@@ -177,6 +178,13 @@ struct HttpServer::Impl {
   std::map<std::string, std::size_t> peer_streams;
   std::list<Session *> sessions;  // request connections, oldest first
   std::list<Closable *> refusals;
+  // Handlers per peer: at most max_handlers_per_peer on the workers, the rest wait here (at
+  // most one per connection), so one peer cannot take every worker.
+  struct PeerHandlers {
+    std::size_t running = 0;
+    std::deque<std::function<void()>> waiting;
+  };
+  std::map<std::string, PeerHandlers> peer_handlers;
   std::vector<std::function<void()>> close_acceptors;
 
   // Stream threads: started on the I/O thread, joined on stop.
@@ -218,6 +226,27 @@ struct HttpServer::Impl {
     if (auto it = peer_streams.find(peer); it != peer_streams.end() && --it->second == 0) {
       peer_streams.erase(it);
     }
+  }
+
+  void run_handler(const std::string &peer, std::function<void()> job) {
+    auto &mine = peer_handlers[peer];
+    if (mine.running >= std::max<std::size_t>(1, options.max_handlers_per_peer)) {
+      mine.waiting.push_back(std::move(job));
+      return;
+    }
+    ++mine.running;
+    asio::post(workers, std::move(job));
+  }
+  void handler_done(const std::string &peer) {
+    const auto it = peer_handlers.find(peer);
+    if (it == peer_handlers.end()) return;
+    if (stopping) it->second.waiting.clear();  // the workers are going: drop, do not run
+    if (!it->second.waiting.empty()) {
+      asio::post(workers, std::move(it->second.waiting.front()));
+      it->second.waiting.pop_front();
+      return;
+    }
+    if (--it->second.running == 0) peer_handlers.erase(it);
   }
 
   template <typename Protocol>
@@ -394,8 +423,8 @@ class HttpServer::Impl::SocketSession final
     if (match.error) return respond(std::move(*match.error), version, keep_alive);
     if (match.stream) return start_stream(std::move(request), match, version);
     // The handler may block (a large batch, explain): on a worker, never on the I/O thread.
-    asio::post(impl_.workers, [self = this->shared_from_this(), request = std::move(request),
-                               handler = match.handler, version, keep_alive]() mutable {
+    impl_.run_handler(peer_, [self = this->shared_from_this(), request = std::move(request),
+                              handler = match.handler, version, keep_alive]() mutable {
       HttpResponse response;
       try {
         response = (*handler)(request);
@@ -405,7 +434,10 @@ class HttpServer::Impl::SocketSession final
       auto &io = self->impl_.io;
       // self moves into the I/O thread's handler: the session is only ever destroyed there.
       asio::post(io, [self = std::move(self), response = std::move(response), version,
-                      keep_alive]() mutable { self->respond(response, version, keep_alive); });
+                      keep_alive]() mutable {
+        self->impl_.handler_done(self->peer_);
+        self->respond(response, version, keep_alive);
+      });
     });
   }
 
@@ -775,6 +807,7 @@ void HttpServer::stop() {
   // What workers and streams handed to the I/O thread after it ran out of work.
   impl.io.restart();
   impl.close_everything();
+  impl.peer_handlers.clear();  // handlers that never ran: their sessions go with the I/O
   impl.io.run();
   for (auto &listener : impl.listeners) {
     if (!listener.unix_path.empty()) ::unlink(listener.unix_path.c_str());
@@ -790,6 +823,7 @@ HttpServerCounters HttpServer::counters() const {
   asio::post(impl.io, [&] {
     HttpServerCounters now = impl.counters;
     for (const auto *session : impl.sessions) now.idle += session->idle() ? 1 : 0;
+    for (const auto &[peer, handlers] : impl.peer_handlers) now.queued += handlers.waiting.size();
     snapshot.set_value(now);
   });
   return future.get();

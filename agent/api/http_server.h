@@ -17,6 +17,7 @@
 //   by interface; Unix socket: the peer's pid from SO_PEERCRED) and in all; a peer over its
 //   cap is answered 503 at once, and when the server is full, a connection that is waiting
 //   for a request with nothing received (idle keep-alive, or silent) is closed to make room;
+// - one peer's handlers take at most max_handlers_per_peer workers at once;
 // - streamed responses (/v1/monitor) have their own caps and threads, never counted against
 //   request connections.
 //
@@ -48,6 +49,9 @@ struct HttpServerOptions {
   // To hand a response (or one chunk of a stream) to a peer that does not read.
   std::chrono::milliseconds write_deadline{10'000};
   unsigned worker_threads = 4;  // handlers that may block
+  // Handlers of one peer running at once; its further requests wait their turn, so one peer
+  // cannot hold every worker.
+  std::size_t max_handlers_per_peer = 2;
 };
 
 // What the server counts, for tests and logs.
@@ -55,6 +59,7 @@ struct HttpServerCounters {
   std::size_t connections = 0;   // open request connections
   std::size_t idle = 0;          // of those, waiting for a request with nothing received
   std::size_t streams = 0;       // open streamed responses
+  std::size_t queued = 0;        // requests waiting for their peer's turn on the workers
   uint64_t refused = 0;          // connections answered 503 at accept (a cap)
   uint64_t evicted = 0;          // idle connections closed to make room
   uint64_t deadline_closed = 0;  // connections closed at the request or write deadline

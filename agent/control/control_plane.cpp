@@ -134,6 +134,8 @@ ApplyResult ControlPlane::apply(std::string_view body) {
     before = store_.health();
     if (before.sticky) {
       // state.db is gone or corrupt: nothing can be made durable, so nothing is acknowledged.
+      // Counted once per batch, unread (its types are unknown).
+      observer_.event_result("unknown", "internal");
       result.status = 503;
       result.body = {{"error", "the state cannot be committed: " + before.reason}};
       return result;

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
 
 namespace sixguard {
@@ -108,6 +109,21 @@ void StateStore::set_fault(bool sticky, std::string reason) {
   health_ = Health{false, sticky, std::move(reason)};
 }
 
+void StateStore::note_gone(const Error &error) {
+  if (health_.sticky) return;
+  // Our connection still has the unlinked files open, and sees every commit ever acknowledged
+  // (some may live only in the deleted -wal): save them where the operator can take them back.
+  const std::string copy =
+      path_ + ".recovered-" + std::to_string(static_cast<long long>(::time(nullptr)));
+  Status saved = make_error("cannot quote the path " + copy);
+  if (copy.find('\'') == std::string::npos) saved = db_.exec("VACUUM INTO '" + copy + "'");
+  const std::string recovery = saved ? "; the state this agent holds was saved to " + copy +
+                                           ": move it to " + path_ + " and restart the agent"
+                                     : "; saving the state this agent holds failed (" +
+                                           saved.error().describe() + ")" + kRecover;
+  set_fault(true, "state database " + error.message + recovery);
+}
+
 void StateStore::note_failure(const Error &error) {
   if (error.code == EUCLEAN) {
     set_fault(true, "state database " + path_ + " is corrupt: " + error.describe() + kRecover);
@@ -120,7 +136,7 @@ void StateStore::note_failure(const Error &error) {
 StateStore::Health StateStore::check(bool integrity) {
   if (health_.sticky) return health_;
   if (auto same = same_files(); !same) {
-    set_fault(true, "state database " + same.error().message + kRecover);
+    note_gone(same.error());
     return health_;
   }
   if (integrity) {
@@ -159,7 +175,7 @@ StateStore::Health StateStore::check(bool integrity) {
 Status StateStore::commit(const StateDelta &delta) {
   if (health_.sticky) return make_error(health_.reason, EIO);
   if (auto same = same_files(); !same) {
-    set_fault(true, "state database " + same.error().message + kRecover);
+    note_gone(same.error());
     return make_error(health_.reason, same.error().code);
   }
   if (auto written = write(delta); !written) {

@@ -15,7 +15,9 @@
 // deleted or replaced under us: our commits would go to a file nobody will read again.
 // Faults:
 //   gone     state.db or its -wal deleted or replaced: sticky (until a restart); commits are
-//            refused without being attempted.
+//            refused without being attempted. What the store holds (every acknowledged
+//            commit, some perhaps only in the deleted -wal) is saved first with VACUUM INTO
+//            to <state.db>.recovered-<unix time>, and the reason says so.
 //   corrupt  SQLITE_CORRUPT / SQLITE_NOTADB (a commit, or check(integrity)): sticky, refused.
 //   write    any other failed commit (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, ...):
 //            commits are still attempted, and the fault clears on the next one that succeeds
@@ -70,6 +72,7 @@ class StateStore {
   void remember_files();
   Status same_files() const;  // the paths still name the files we opened
   void note_failure(const Error &error);
+  void note_gone(const Error &error);  // sticky, after saving what we hold (VACUUM INTO)
   void set_fault(bool sticky, std::string reason);
 
   sqlite::Database db_;

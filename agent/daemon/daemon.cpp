@@ -75,13 +75,14 @@ class Agent {
   // One agent per state: the locks on state_dir and on the pin directory (created if need be).
   Status take_locks();
   // Refuses (refused_) an empty or missing persisted state while the pinned maps hold
-  // entries: reconciling would remove every one of them.
-  // Called before state.db is opened when it is missing or 0 bytes (so that a refusal leaves
-  // nothing behind), and after it is loaded when it holds no rows.
+  // entries: reconciling would remove every one of them. Called before state.db is opened
+  // when it is missing or 0 bytes (a refusal then leaves nothing behind), and after it is
+  // loaded when it holds no rows.
   Status check_state_against_maps(const std::string &why_empty);
   void serve();
   // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
-  // difference, every attachment swept. The drift checker of DESIGN §5 will replace the middle.
+  // difference, every attachment checked against the kernel (re-adopted or re-attached). The
+  // drift checker of DESIGN §5 will take the last two over.
   void check_now();
   // The state database's health into readiness and the log (ERROR on a fault).
   void on_store_health(const StateStore::Health &health);
@@ -127,8 +128,9 @@ class Agent {
 
 int Agent::run() {
   if (auto status = start(); !status) {
-    log_error("agent", std::string(refused_ ? "refusing to start: " : "cannot start: ") +
-                           status.error().describe());
+    // A refusal's message says everything; the errno behind it (EWOULDBLOCK) adds nothing.
+    log_error("agent", refused_ ? "refusing to start: " + status.error().message
+                                : "cannot start: " + status.error().describe());
     return refused_ ? kExitRefused : kExitFailure;
   }
   serve();
@@ -201,7 +203,16 @@ Status Agent::start() {
   exporter_.readiness().set_not_ready("loading state");
   auto control =
       ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
-  if (!control) return control.error();
+  if (!control) {
+    if (control.error().code != EUCLEAN) return control.error();
+    // Corrupt: starting would be reconciling the maps to garbage, or to nothing.
+    refused_ = true;
+    return make_error("the state database is corrupt (" + control.error().describe() +
+                      "). The enforcement in place is left untouched. To recover: restore " +
+                      config_.state_db_path() +
+                      " from a backup (or a state.db.recovered-* an agent saved) and start "
+                      "again");
+  }
   control_ = std::move(*control);
   const auto counts = control_->counts();
   log_info("state", "loaded " + config_.state_db_path() + ": " + std::to_string(counts.networks) +
@@ -353,13 +364,19 @@ void Agent::check_now() {
   } else {
     log_error("state", "reconciling maps to state: " + status.error().describe());
   }
+  // The registry says what we attached, not what the kernel still has: forget it (the
+  // programs stay attached) and attach again, which adopts what is there and identical and
+  // attaches what was removed behind our back, exactly as a restarted agent does.
+  const auto attached = attachments_->snapshot();
+  for (const auto &attachment : attached) attachments_->forget(attachment.ifindex);
   sync_attachments();
   const auto readiness = exporter_.readiness().get();
   log_info(
       "agent",
       std::string("check done: state database ") + (health.ok ? "ok" : "NOT ok") + "; maps " +
           (reconciled_ && control_->maps_in_sync() ? "reconciled to state" : "NOT reconciled") +
-          " by difference; attachments swept; " +
+          " by difference; attachments checked against the kernel on " +
+          std::to_string(attached.size()) + " interfaces; " +
           (readiness.ready ? "ready" : "not ready: " + readiness.reason));
 }
 
@@ -590,7 +607,8 @@ int run_uninstall(const AgentConfig &config) {
     if (!std::filesystem::is_directory(parent)) continue;
     auto locked = directory ? InstanceLock::lock_directory(path) : InstanceLock::lock_file(path);
     if (!locked) {
-      log_error("uninstall", locked.error().describe());
+      log_error("uninstall", locked.error().code == EWOULDBLOCK ? locked.error().message
+                                                                : locked.error().describe());
       return locked.error().code == EWOULDBLOCK ? kExitRefused : kExitFailure;
     }
     lock->emplace(std::move(*locked));
@@ -611,9 +629,6 @@ int run_uninstall(const AgentConfig &config) {
   for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
     std::filesystem::remove(config.state_db_path() + suffix, ec);
   }
-  // Removed while we hold it: a process that opened it before sees, once it has the lock,
-  // that the path names another file, and tries again (instance_lock.cpp).
-  if (state_lock) std::filesystem::remove(state_lock->path(), ec);
   if (ec) {
     log_error("uninstall", "removing " + config.state_db_path() + ": " + ec.message());
     result = kExitFailure;
@@ -621,6 +636,9 @@ int run_uninstall(const AgentConfig &config) {
     log_info("uninstall", "state " + config.state_db_path() + " removed");
   }
   std::filesystem::remove(config.api_socket, ec);  // a stale socket file (nobody answers)
+  // Removed while we hold it: a process that opened it before sees, once it has the lock,
+  // that the path names another file, and tries again (instance_lock.cpp).
+  if (state_lock) std::filesystem::remove(state_lock->path(), ec);
   return result;
 }
 

@@ -371,6 +371,7 @@ TEST_F(HttpServerTest, SilentConnectionsAreClosedToMakeRoom) {
 
 TEST_F(HttpServerTest, ASlowHandlerDoesNotStopOtherRequests) {
   options.worker_threads = 3;
+  options.max_handlers_per_peer = 3;  // every request here is from this one process
   start_unix();
   std::vector<std::thread> slow;
   std::atomic<int> slow_ok{0};
@@ -385,6 +386,30 @@ TEST_F(HttpServerTest, ASlowHandlerDoesNotStopOtherRequests) {
   release_promise.set_value();
   for (auto &thread : slow) thread.join();
   EXPECT_EQ(slow_ok, 2);
+  release_promise = std::promise<void>();  // for TearDown
+}
+
+// One peer's slow requests take at most max_handlers_per_peer workers; the rest wait their
+// turn, and another peer is served meanwhile.
+TEST_F(HttpServerTest, OnePeerCannotTakeEveryWorker) {
+  options.worker_threads = 3;
+  options.max_handlers_per_peer = 2;
+  const uint16_t port = start_tcp();
+  std::vector<std::thread> greedy;
+  std::atomic<int> greedy_ok{0};
+  for (int i = 0; i < 5; ++i) {
+    greedy.emplace_back(
+        [&] { greedy_ok += exchange(connect_tcp(port, "127.0.0.2"), "/slow") == 200; });
+  }
+  const auto counters = wait_for([&](const auto &c) { return c.queued == 3 && slow_entered == 2; });
+  ASSERT_EQ(counters.queued, 3u);
+  ASSERT_EQ(slow_entered, 2);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(exchange(connect_tcp(port, "127.0.0.3")), 200u);
+  EXPECT_EQ(slow_entered, 2);  // the greedy peer's others still wait their turn
+  release_promise.set_value();
+  for (auto &thread : greedy) thread.join();
+  EXPECT_EQ(greedy_ok, 5);
+  EXPECT_EQ(slow_entered, 5);
   release_promise = std::promise<void>();  // for TearDown
 }
 

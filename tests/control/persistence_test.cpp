@@ -143,7 +143,7 @@ TEST_F(Persistence, NewerSchemaIsRefused) {
 }
 
 // DESIGN §5: a state database deleted under a running agent: never acknowledge into the void.
-TEST_F(Persistence, DeletedDatabaseRefusesEveryBatchUntilRestart) {
+TEST_F(Persistence, DeletedDatabaseRefusesTheBatchAndSavesWhatItHolds) {
   apply_platform();
   listen_to_store();
   const std::size_t apps_before = control->counts().apps;
@@ -161,9 +161,29 @@ TEST_F(Persistence, DeletedDatabaseRefusesEveryBatchUntilRestart) {
   ASSERT_EQ(reported.size(), 1u);
   EXPECT_FALSE(reported[0].ok);
   EXPECT_TRUE(reported[0].sticky);
+  // What was acknowledged is saved where the operator can take it back.
+  const std::string &reason = reported[0].reason;
+  const auto at = reason.find("saved to ");
+  ASSERT_NE(at, std::string::npos) << reason;
+  const std::string copy = reason.substr(at + 9, reason.find(':', at) - at - 9);
+  ASSERT_TRUE(std::filesystem::exists(copy)) << copy;
+  control.reset();
+  std::filesystem::rename(copy, db_path());
+  open();
+  EXPECT_EQ(control->counts().apps, apps_before);
+  EXPECT_TRUE(control->machines().empty());
+  EXPECT_EQ(apply(machine_m1()).status, 200);
+}
+
+TEST_F(Persistence, DeletedDatabaseStaysRefusedAfterwards) {
+  apply_platform();
+  listen_to_store();
+  const std::size_t apps_before = control->counts().apps;
+  for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path() + suffix);
+  EXPECT_EQ(apply(machine_m1()).status, 503);
 
   // Sticky: later batches are refused unread, whatever they are, and a check keeps it.
-  result = apply(R"({"type":"app.created","org":"acme","app":"later"})");
+  const auto result = apply(R"({"type":"app.created","org":"acme","app":"later"})");
   EXPECT_EQ(result.status, 503);
   EXPECT_EQ(control->counts().apps, apps_before);
   EXPECT_FALSE(control->check_store(true).ok);

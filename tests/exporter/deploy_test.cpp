@@ -392,6 +392,10 @@ TEST(DeploySystemd, UnitRunsTheAgentWithTheDefaultPaths) {
   EXPECT_EQ(one("ExecStart"),
             "/usr/local/bin/sixguard agent --config " + std::string(kDefaultConfigPath));
   EXPECT_EQ(one("Restart"), "always");
+  // A refusal (exit 2: lock held, empty state with populated pins) is not restarted in a loop,
+  // and reload is SIGHUP, which checks and never stops the agent.
+  EXPECT_EQ(one("RestartPreventExitStatus"), "2");
+  EXPECT_EQ(one("ExecReload"), "/bin/kill -HUP $MAINPID");
   EXPECT_EQ(one("KillMode"), "process");
   EXPECT_EQ("/var/lib/" + one("StateDirectory"), kDefaultStateDir);
   EXPECT_EQ("/run/" + one("RuntimeDirectory"), parent_dir(kDefaultApiSocket));

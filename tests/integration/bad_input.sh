@@ -44,8 +44,9 @@ sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exi
 out=$(ip netns exec "$SG_HOST" timeout 20 "$SIXGUARD" agent --config "$SG_WORK/config.yaml" 2>&1)
 status=$?
 echo "    $(tail -n 1 <<<"$out")"
-sg_check "a second agent on the same socket refuses to start (exit 1)" \
-  test "$status" = 1 -a -n "$(grep -F 'another agent' <<<"$out")"
+# One agent per state (DESIGN §5): exit 2, naming the first (state_guard.sh tests the rest).
+sg_check "a second agent on the same state refuses to start (exit 2, names PID $SG_AGENT_PID)" \
+  test "$status" = 2 -a -n "$(grep -F "locked by another sixguard agent (PID $SG_AGENT_PID)" <<<"$out")"
 sg_write_events "$SG_WORK/events.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
 sg_check "events with m4's interface missing accepted: $(sg_body_of "$reply")" \

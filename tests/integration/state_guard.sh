@@ -11,7 +11,8 @@
 #    the reason, an ERROR line; it recovers once there is room again;
 #  - a corrupt state.db (found by SIGHUP's integrity check): not ready, 503, ERROR;
 #  - state.db deleted under the running agent: /readyz not ready with the reason, events 503,
-#    maps unchanged; the restart that follows is refused rather than wipe the maps.
+#    maps unchanged, what it holds saved aside; the restart that follows is refused rather
+#    than wipe the maps; with the saved copy moved into place it starts and goes on.
 #   usage: state_guard.sh PATH/TO/sixguard
 set -uo pipefail
 SIXGUARD=${1:?usage: state_guard.sh PATH/TO/sixguard}
@@ -84,17 +85,26 @@ flycast_events() { # flycast_events FILE FIRST COUNT: COUNT flycast.allocated ev
   done
 }
 
+# One machine interface in the host namespace (a veth whose peer stays there too: no traffic
+# is needed, only the attachments).
+MIF=$(sg_if m1)
+ip -n "$SG_HOST" link add "$MIF" type veth peer name "${SG_IFP}p1" &&
+  ip -n "$SG_HOST" link set "$MIF" up && ip -n "$SG_HOST" link set "${SG_IFP}p1" up ||
+  { echo "FAIL: cannot create the machine interface"; exit 1; }
 sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start"; exit 1; }
 first_pid=$SG_AGENT_PID
-cat >"$SG_WORK/base.json" <<'JSON'
+cat >"$SG_WORK/base.json" <<JSON
 {"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
 {"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
+{"type":"machine.started","app":"app-a1","machine":"m1","address":"fdaa:a:1:0:1:0:1:2","interface":"$MIF"}
 JSON
 flycast_events "$SG_WORK/fly1.json" 1 200
 cat "$SG_WORK/fly1.json" >>"$SG_WORK/base.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/base.json")
 sg_check "base events applied ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
 sg_check "200 flycast entries in the pinned map" test "$(entries sg_flycast)" = 200
+sg_check "the machine interface attached" sg_wait_attached "$MIF"
+sg_check "its sg_machines entry" test "$(entries sg_machines)" = 1
 
 # ---- one agent per state ----
 sg_say "second agents"
@@ -136,6 +146,15 @@ sg_check "SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks
 sg_check "SIGHUP: the agent still runs" kill -0 "$first_pid"
 sg_check "SIGHUP: log says what was checked" log_has "received SIGHUP: checking the state database, the maps and the attachments"
 sg_check "SIGHUP: the removed entry is back (200)" test "$(entries sg_flycast)" = 200
+# Our programs removed from the machine interface behind the agent's back.
+ip -n "$SG_HOST" link set dev "$MIF" xdp off
+ip netns exec "$SG_HOST" tc qdisc del dev "$MIF" clsact
+sg_check "programs removed behind the agent's back" sg_detached "$MIF"
+checks_before=$(log_count "check done:")
+kill -HUP "$first_pid"
+sg_check "second SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "second SIGHUP: the programs are back on $MIF" sg_attached "$MIF"
+sg_check "second SIGHUP: the agent still runs" kill -0 "$first_pid"
 reply=$(sg_api GET /v1/apps)
 sg_check "SIGHUP: the API still answers" test "$(sg_status_of "$reply")" = 200
 sg_check "SIGHUP: still ready" test "$(readyz_code)" = 200
@@ -153,18 +172,18 @@ sg_say "empty state refused"
 mkdir -p "$SG_WORK/saved"
 cp -a "$STATE"/state.db* "$SG_WORK/saved/"
 rm -f "$STATE"/state.db*
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says why (missing at start, 200 flycast)" \
-  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 200 entries (0 machines, 200 flycast, 0 network flags)"
+  log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 201 entries (1 machines, 200 flycast, 0 network flags)"
 sg_check "says how to recover" log_has "accept-empty-state"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
 sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
 rm -f "$STATE"/state.db*
 : >"$STATE/state.db"
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
@@ -173,7 +192,7 @@ sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 2
 # A database with its schema but no rows (what a wiped or re-initialised state looks like).
 rm -f "$STATE"/state.db*
 sqlite3 "$SG_WORK/saved/state.db" .schema | sqlite3 "$STATE/state.db"
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db without rows, pins populated: exit 2 (got $status)" test "$status" = 2
@@ -221,10 +240,12 @@ reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
 sg_check "corrupt: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
 sg_check "corrupt: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_agent_stop TERM
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
-sg_check "corrupt at start: the agent does not start (exit $status)" test "$status" -ne 0 -a "$status" -ne 124
+sg_check "corrupt at start: refused, exit 2 (got $status)" test "$status" = 2
+sg_check "corrupt at start: says why and how to recover" \
+  log_has "ERROR agent: refusing to start: the state database is corrupt (sqlite step"
 sg_check "corrupt at start: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 rm -f "$STATE"/state.db*
 cp -a "$SG_WORK/saved"/state.db* "$STATE/"
@@ -241,12 +262,24 @@ sg_check "deleted: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_check "deleted: state.db not re-created by the agent" test ! -e "$STATE/state.db"
 reply=$(sg_api GET /v1/apps)
 sg_check "deleted: reads still answer" test "$(sg_status_of "$reply")" = 200
+recovered=$(ls "$STATE"/state.db.recovered-* 2>/dev/null | head -n 1)
+sg_check "deleted: the state the agent holds saved to $recovered" test -s "$recovered"
+sg_check "deleted: the reason names the saved copy" not_ready_with "saved to $recovered"
 sg_agent_stop TERM
-: >"$LOG"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
 ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "after the deletion, the restart is refused: exit 2 (got $status)" test "$status" = 2
 sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
+mv "$recovered" "$STATE/state.db"
+sg_agent_start "$CONFIG" || { echo "FAIL: agent did not start on the saved copy"; exit 1; }
+sg_check "saved copy: the agent starts on it with nothing to repair" \
+  grep -q "loaded $STATE/state.db: 1 networks, 1 apps, 1 machines, 3200 flycast addresses" "$LOG"
+sg_check "saved copy: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
+reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
+sg_check "saved copy: events accepted again ($(sg_body_of "$reply"))" test "$(sg_status_of "$reply")" = 200
+sg_check "saved copy: 3210 entries" test "$(entries sg_flycast)" = 3210
+sg_agent_stop TERM
 
 # ---- --uninstall with no agent: takes the locks, removes everything ----
 ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" --uninstall >>"$SG_WORK/second.log" 2>&1
@@ -254,6 +287,25 @@ status=$?
 sg_check "--uninstall with no agent: exit 0 (got $status)" test "$status" = 0
 sg_check "--uninstall removed pins, state and lock" \
   test ! -e "$PINS" -a ! -e "$STATE/state.db" -a ! -e "$STATE/agent.lock"
+
+# ---- two agents started at the same instant: exactly one runs ----
+sg_say "two agents at once"
+cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1 &
+agent_a=$!
+ip netns exec "$SG_HOST" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1 &
+agent_b=$!
+SG_PIDS+=("$agent_a" "$agent_b") # killed on every exit path
+wait -n "$agent_a" "$agent_b"
+status=$?
+sg_check "at once: the first to exit exits 2 (got $status)" test "$status" = 2
+if kill -0 "$agent_a" 2>/dev/null; then SG_AGENT_PID=$agent_a; else SG_AGENT_PID=$agent_b; fi
+sg_check "at once: the other one becomes ready" sg_wait_ready
+sg_check "at once: the refusal names the one that runs (PID $SG_AGENT_PID)" \
+  log_has "is locked by another sixguard agent (PID $SG_AGENT_PID)"
+sg_agent_stop TERM
+status=$?
+sg_check "at once: the one that ran stops with 0 (got $status)" test "$status" = 0
 
 if [ "$SG_FAILURES" -ne 0 ]; then
   echo "---- agent log (tail)"
