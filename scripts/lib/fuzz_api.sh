@@ -35,6 +35,6 @@ sg_fuzz_api_run() {
   [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm
   TMPDIR=$tmp ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$dir/tests/fuzz/fuzz_api" -runs="$inputs" -max_len=131072 -timeout=30 -seed=1 \
+    "$dir/tests/fuzz/fuzz_api" -runs="$inputs" -max_len=131072 -timeout=90 -seed=1 \
     -dict=tests/fuzz/api.dict -artifact_prefix="$work/" -print_final_stats=1 "$@" "$work/corpus"
 }

@@ -186,14 +186,14 @@ unsigned exchange(const std::string &socket_path, const std::string &request, st
   char buffer[8192];
   for (;;) {
     pollfd entry{fd.get(), POLLIN, 0};
-    if (::poll(&entry, 1, 20000) <= 0) {
+    if (::poll(&entry, 1, 60000) <= 0) {
       // Where every thread of the server is stuck, when gdb is there to tell, and what the
       // kernel holds on the socket (queued bytes on each end).
       const std::string gdb = "ss -xpn | grep -F '" + socket_path + "' >&2; " +
                               "command -v gdb >/dev/null && gdb -p " + std::to_string(::getpid()) +
                               " -batch -ex 'thread apply all bt 20' >&2";
       (void)!std::system(gdb.c_str());
-      finding("no answer and no close within 20 s", request);
+      finding("no answer and no close within 60 s", request);
     }
     const ssize_t got = ::recv(fd.get(), buffer, sizeof(buffer), 0);
     if (got <= 0) break;
