@@ -37,9 +37,9 @@ passed=$((total - failed - skipped))
 
 # The API fuzz test (tests/fuzz, issue 11) under libFuzzer with ASan and UBSan: its own build
 # directory (build-asan, clang, only the fuzz_api target), 100,000 inputs from the checked-in
-# seeds. Adds about 10 minutes to a cold CI run on 2 cores (the instrumented build, then ~300
-# inputs/s); ccache shortens the build on later runs. `scripts/bench.sh fuzz-api --inputs N`
-# runs it longer.
+# seeds. What it adds on a 2-core machine: the instrumented build, about 10 minutes cold
+# (measured under load; ccache makes later runs a few minutes), and 100,000 inputs at
+# 180-300/s, 6-9 minutes. `scripts/bench.sh fuzz-api --inputs N` runs it longer.
 sg_log "API fuzz test: libFuzzer + ASan + UBSan (build-asan), 100000 inputs"
 source scripts/lib/fuzz_api.sh
 if sg_fuzz_api_build build-asan >build/fuzz-api-build.log 2>&1 &&
