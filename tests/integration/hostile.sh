@@ -646,7 +646,8 @@ case_lo() {
 case_sighup() {
   case_begin sighup "SIGHUP"
   probe_start
-  local i
+  local i handled
+  handled=$(grep -c 'received SIGHUP' "$SG_WORK/agent.log")
   for i in 1 2 3; do
     kill -HUP "$SG_AGENT_PID" 2>/dev/null
     sleep 0.5
@@ -654,6 +655,9 @@ case_sighup() {
   sg_check "$CASE: still serving after 3 SIGHUPs" wait_for 5 sh -c \
     "curl -s -o /dev/null --max-time 1 --unix-socket '$SG_WORK/api.sock' http://x/v1/status"
   sg_check "$CASE: the API socket file is still there and answers" test -S "$SG_WORK/api.sock"
+  # DESIGN §5: SIGHUP runs a check now; the agent says so in its log.
+  sg_check "$CASE: the agent logged that it handled them" wait_for 10 sh -c \
+    "[ \$(grep -c 'received SIGHUP' '$SG_WORK/agent.log') -ge $((handled + 1)) ]"
   probe_stop 5
   case_end
   if ! alive; then
