@@ -84,12 +84,15 @@ std::string mutate(std::string input, std::mt19937_64 &random,
         break;
       case 7: {  // deep nesting, up to 65,536 levels: a recursive parser's stack
         const std::size_t depth = std::size_t{1} << (random() % 17);
-        const bool arrays = random() % 2;
-        input.insert(at, arrays ? std::string(depth, '[') : "");
-        if (!arrays) {
+        // Half the time where the body starts (after the two control bytes), where nesting is
+        // read as such rather than inside a string.
+        const std::size_t where = random() % 2 ? std::min<std::size_t>(2, input.size()) : at;
+        if (random() % 2) {
+          input.insert(where, std::string(depth, '['));
+        } else {
           std::string objects;
           for (std::size_t d = 0; d < depth && objects.size() < 262144; ++d) objects += "{\"a\":";
-          input.insert(at, objects);
+          input.insert(where, objects);
         }
         break;
       }
