@@ -11,6 +11,7 @@
 #include "address.h"
 #include "api_client.h"
 #include "decode.h"
+#include "input_limits.h"  // agent/control
 #include "table.h"
 
 namespace sixguard {
@@ -27,12 +28,21 @@ struct Io {
   std::ostream &err;
 };
 
-// The API's {"error": ...} as one line; the raw body when it is not that.
+// Everything the agent answers is printed through printable() or as ASCII-only JSON: names
+// and messages reach a terminal, and an escape sequence in them must not drive it. The agent
+// refuses such names (DESIGN §3); this is defence in depth against an older state or agent.
+
+// JSON for the terminal: non-ASCII as \uXXXX, bytes that are not UTF-8 replaced.
+std::string json_text(const nlohmann::json &value, int indent = -1) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+}
+
+// The API's {"error": ...} as one line; the raw body (bounded) when it is not that.
 std::string error_text(const ApiReply &reply) {
   const auto body = nlohmann::json::parse(reply.body, nullptr, false);
   std::string message = body.is_object() && body.contains("error") && body["error"].is_string()
-                            ? body["error"].get<std::string>()
-                            : reply.body;
+                            ? printable(body["error"].get<std::string>())
+                            : shown(reply.body, 1024);
   while (!message.empty() && message.back() == '\n') message.pop_back();
   return message + " (HTTP " + std::to_string(reply.status) + ")";
 }
@@ -58,9 +68,9 @@ std::optional<nlohmann::json> call(const ApiClient &client, Io io, std::string_v
 }
 
 std::string text_of(const nlohmann::json &value) {
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return printable(value.get<std::string>());
   if (value.is_null()) return "-";
-  return value.dump();
+  return json_text(value);
 }
 
 int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json) {
@@ -86,7 +96,7 @@ int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json
   }
   const auto result = nlohmann::json::parse(reply->body, nullptr, false);
   if (json) {
-    io.out << result.dump() << "\n";
+    io.out << json_text(result) << "\n";
   } else {
     io.out << "applied " << text_of(result.value("applied", nlohmann::json())) << ", unchanged "
            << text_of(result.value("unchanged", nlohmann::json())) << "\n";
@@ -114,7 +124,7 @@ int cmd_apps(const ApiClient &client, Io io, const std::string &org, bool json) 
   auto result = call(client, io, "GET", target);
   if (!result) return kFailed;
   if (json) {
-    io.out << result->dump(2) << "\n";
+    io.out << json_text(*result, 2) << "\n";
     return kOk;
   }
   Table table({"NAME", "ID", "ORG", "NETWORK", "MACHINES"});
@@ -132,7 +142,7 @@ int cmd_networks(const ApiClient &client, Io io, bool json) {
   auto result = call(client, io, "GET", "/v1/networks");
   if (!result) return kFailed;
   if (json) {
-    io.out << result->dump(2) << "\n";
+    io.out << json_text(*result, 2) << "\n";
     return kOk;
   }
   Table table({"ORG", "NAME", "ID", "ID (INTEGER)", "MODE", "APPS"});
@@ -147,7 +157,7 @@ int cmd_networks(const ApiClient &client, Io io, bool json) {
 void print_flat(std::ostream &out, const nlohmann::json &value, const std::string &prefix) {
   if (value.is_object()) {
     for (const auto &[key, item] : value.items()) {
-      print_flat(out, item, prefix.empty() ? key : prefix + "." + key);
+      print_flat(out, item, prefix.empty() ? printable(key) : prefix + "." + printable(key));
     }
     return;
   }
@@ -164,7 +174,7 @@ int cmd_status(const ApiClient &client, Io io, bool json) {
   auto result = call(client, io, "GET", "/v1/status");
   if (!result) return kFailed;
   if (json) {
-    io.out << result->dump(2) << "\n";
+    io.out << json_text(*result, 2) << "\n";
   } else {
     print_flat(io.out, *result, "");
   }
@@ -204,7 +214,7 @@ int cmd_explain(const ApiClient &client, Io io, const std::string &src, const st
   auto result = call(client, io, "POST", "/v1/explain", request.dump());
   if (!result) return kFailed;
   if (json) {
-    io.out << result->dump() << "\n";
+    io.out << json_text(*result) << "\n";
   } else {
     io.out << text_of((*result)["hook"]) << ": " << text_of((*result)["verdict"]) << " ("
            << text_of((*result)["reason"]) << ")\n";
@@ -227,12 +237,12 @@ std::string wall_clock_now() {
 
 int cmd_monitor(const ApiClient &client, Io io, bool json) {
   auto on_line = [&](std::string_view line) {
-    if (json) {
-      io.out << line << "\n" << std::flush;
-      return static_cast<bool>(io.out);
-    }
     const auto event = nlohmann::json::parse(line, nullptr, false);
     if (event.is_discarded()) return true;
+    if (json) {
+      io.out << json_text(event) << "\n" << std::flush;
+      return static_cast<bool>(io.out);
+    }
     char row[96];
     std::snprintf(row, sizeof(row), "%-13s %-16s %-8s %-16s ", wall_clock_now().c_str(),
                   text_of(event.value("hook", nlohmann::json())).c_str(),

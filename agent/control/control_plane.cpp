@@ -12,13 +12,6 @@ std::string batch_type_label(const EventError &error) {
   return parse_event_type(error.type) ? error.type : std::string("unknown");
 }
 
-struct Stopwatch {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-};
-
 ApplyResult refused(const EventError &error) {
   ApplyResult result;
   result.status = error.status;
@@ -36,7 +29,9 @@ ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, 
       resolver_(resolver),
       observer_(observer),
       store_(std::move(store)),
-      state_(std::move(state)) {}
+      state_(std::move(state)) {
+  publish_locked();  // nobody else sees this object yet
+}
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::open(ControlConfig config, MapBackend &maps,
                                                          InterfaceResolver &resolver,
@@ -68,12 +63,30 @@ MapImage ControlPlane::image_of(const State &state) {
 }
 
 ControlPlane::MapSizes ControlPlane::sizes_of(const State &state) {
-  return {state.machines().size(), state.flycast().size(), state.audit_network_count()};
+  return {state.machine_count(), state.flycast_count(), state.audit_network_count()};
 }
 
 Status ControlPlane::reconcile() {
   std::lock_guard lock(mutex_);
-  return reconcile_locked();
+  Status status = reconcile_locked();
+  publish_locked();
+  return status;
+}
+
+void ControlPlane::publish_locked() {
+  StateCounts counts;
+  counts.networks = state_.network_count();
+  counts.apps = state_.live_app_count();
+  counts.machines = state_.machine_count();
+  // Every name in the cache is a machine's interface (names no machine owns are dropped when
+  // a batch or a repair finishes), and a machine owns one interface: the names that
+  // resolved are the machines whose interface is there.
+  counts.machines_attached = ifindex_cache_.resolved_count();
+  counts.flycast = state_.flycast_count();
+  counts.audit_networks = state_.audit_network_count();
+  std::lock_guard lock(published_mutex_);
+  published_counts_ = counts;
+  published_in_sync_ = maps_in_sync_;
 }
 
 Status ControlPlane::reconcile_locked() {
@@ -125,6 +138,28 @@ std::optional<EventError> ControlPlane::check_capacity(const MapSizes &before, s
 }
 
 ApplyResult ControlPlane::apply(std::string_view body) {
+  // state.db gone or corrupt: nothing can be made durable, so nothing is acknowledged. The
+  // batch is answered 503 unread, counted once (its types are unknown).
+  auto refused_unread = [this](const StateStore::Health &health) {
+    observer_.event_result("unknown", "internal");
+    ApplyResult result;
+    result.status = 503;
+    result.body = {{"error", "the state cannot be committed: " + health.reason}};
+    return result;
+  };
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto health = store_.health(); health.sticky) return refused_unread(health);
+  }
+  const Stopwatch stopwatch;
+  // Parsing and the shape checks need no state: done before taking the lock, so that a
+  // large or hostile body holds nobody up.
+  ParsedEvents parsed = parse_events(body);
+  if (parsed.error) {
+    observer_.event_result(batch_type_label(*parsed.error), parsed.error->result_class());
+    observer_.apply_duration(stopwatch.seconds());
+    return refused(*parsed.error);
+  }
   bool machines_changed = false;
   ApplyResult result;
   std::function<void()> listener;
@@ -132,15 +167,9 @@ ApplyResult ControlPlane::apply(std::string_view body) {
   {
     std::lock_guard lock(mutex_);
     before = store_.health();
-    if (before.sticky) {
-      // state.db is gone or corrupt: nothing can be made durable, so nothing is acknowledged.
-      // Counted once per batch, unread (its types are unknown).
-      observer_.event_result("unknown", "internal");
-      result.status = 503;
-      result.body = {{"error", "the state cannot be committed: " + before.reason}};
-      return result;
-    }
-    result = apply_locked(body, machines_changed);
+    if (before.sticky) return refused_unread(before);  // it went while the body was parsed
+    result = apply_locked(parsed, stopwatch, machines_changed);
+    publish_locked();
     listener = machines_listener_;
     after = store_.health();
   }
@@ -170,15 +199,8 @@ void ControlPlane::set_store_listener(std::function<void(const StateStore::Healt
   store_listener_ = std::move(listener);
 }
 
-ApplyResult ControlPlane::apply_locked(std::string_view body, bool &machines_changed) {
-  const Stopwatch stopwatch;
-  ParsedEvents parsed = parse_events(body);
-  if (parsed.error) {
-    observer_.event_result(batch_type_label(*parsed.error), parsed.error->result_class());
-    observer_.apply_duration(stopwatch.seconds());
-    return refused(*parsed.error);
-  }
-
+ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
+                                       bool &machines_changed) {
   // Validate the whole batch on the live state, journalled: each event sees the state plus
   // the earlier events, and a refused batch is undone. No copy of the state: the cost
   // follows the batch.
@@ -305,6 +327,13 @@ Status ControlPlane::repair_maps() {
 
 Status ControlPlane::interface_changed(const std::string &name, std::optional<uint32_t> ifindex) {
   std::lock_guard lock(mutex_);
+  Status status = interface_changed_locked(name, ifindex);
+  publish_locked();
+  return status;
+}
+
+Status ControlPlane::interface_changed_locked(const std::string &name,
+                                              std::optional<uint32_t> ifindex) {
   if (ifindex && *ifindex == 0) ifindex.reset();
   if (!maps_in_sync_) {
     ifindex_cache_.set(name, ifindex);
@@ -335,16 +364,13 @@ void ControlPlane::set_machines_listener(std::function<void()> listener) {
 
 nlohmann::json ControlPlane::apps_json(const std::optional<std::string> &org) const {
   std::lock_guard lock(mutex_);
-  std::map<std::string, std::size_t> machine_counts;
-  for (const auto &[id, machine] : state_.machines()) ++machine_counts[machine.app];
   nlohmann::json apps = nlohmann::json::array();
   for (const auto &[name, app] : state_.apps()) {
     if (app.destroyed || (org && app.org != *org)) continue;
     const NetworkRecord *network = state_.network_by_id(app.network_id);
-    const auto count = machine_counts.find(name);
     apps.push_back({{"id", app_public_id(app.app_id)},
                     {"name", name},
-                    {"machine_count", count == machine_counts.end() ? 0 : count->second},
+                    {"machine_count", state_.machines_of_app(name).size()},
                     {"network", network ? network->name : std::string()},
                     {"org", app.org}});
   }
@@ -409,23 +435,18 @@ std::vector<std::string> ControlPlane::take_changed_interfaces() {
 }
 
 StateCounts ControlPlane::counts() const {
-  std::lock_guard lock(mutex_);
-  StateCounts counts;
-  counts.networks = state_.networks().size();
-  for (const auto &[name, app] : state_.apps()) counts.apps += app.destroyed ? 0 : 1;
-  counts.machines = state_.machines().size();
-  for (const auto &[id, machine] : state_.machines()) {
-    const auto cached = ifindex_cache_.find(machine.interface_name);
-    if (cached && *cached) ++counts.machines_attached;
-  }
-  counts.flycast = state_.flycast().size();
-  counts.audit_networks = state_.audit_network_count();
-  return counts;
+  std::lock_guard lock(published_mutex_);
+  return published_counts_;
 }
 
 bool ControlPlane::maps_in_sync() const {
+  std::lock_guard lock(published_mutex_);
+  return published_in_sync_;
+}
+
+uint64_t ControlPlane::table_reads() const {
   std::lock_guard lock(mutex_);
-  return maps_in_sync_;
+  return state_.table_reads();
 }
 
 }  // namespace sixguard

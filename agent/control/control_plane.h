@@ -10,7 +10,8 @@
 //
 // A batch that would need more entries in sg_machines, sg_flycast or sg_net_flags than
 // MapBackend::capacity() is refused whole with 507 before anything changes; every machine
-// counts, also one whose interface does not exist yet (it will need its entry). A map write
+// counts, also one whose interface does not exist yet (it will need its entry). The body is
+// parsed and shape-checked (events.h) before the lock is taken. A map write
 // that fails after the commit answers 500 (the state stays committed), reports
 // reconciled(false), and makes the next batch or interface change a full reconcile that
 // repairs the maps from what they really hold. ControlObserver::event_result is called per
@@ -18,6 +19,7 @@
 // and once, for the offending event only, when a batch is refused.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +64,14 @@ struct MachineInfo {
   Ipv6 prefix;  // the /112
   std::string interface_name;
   std::optional<uint32_t> ifindex;  // as last resolved; nullopt: the interface is absent
+};
+
+// Measures a batch for sixguard_event_apply_duration_seconds.
+struct Stopwatch {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
 };
 
 struct StateCounts {
@@ -114,8 +124,14 @@ class ControlPlane {
   // The interfaces of the machines that batches started, stopped or moved since the last
   // call (names before and after), so that the machines listener looks at those only.
   std::vector<std::string> take_changed_interfaces();
+  // counts() and maps_in_sync() never wait for a batch: they read what the last batch,
+  // reconcile or interface change published when it finished (GET /v1/status and the
+  // daemon's readiness must answer while a large batch holds the lock).
   StateCounts counts() const;
   bool maps_in_sync() const;  // false after a failed map write, until a reconcile repairs it
+  // How many times the whole registry tables were read (State::table_reads): evidence that
+  // an event's cost follows what it changes.
+  uint64_t table_reads() const;
 
   static std::string app_public_id(uint32_t app_id);  // the API's string "id" of an app
 
@@ -133,7 +149,10 @@ class ControlPlane {
   MachineInfo info_of(const MachineRecord &machine) const;
   MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
-  ApplyResult apply_locked(std::string_view body, bool &machines_changed);
+  ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
+                           bool &machines_changed);
+  Status interface_changed_locked(const std::string &name, std::optional<uint32_t> ifindex);
+  void publish_locked();  // counts and maps_in_sync for readers that do not take mutex_
   std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,
                                            const Event &event) const;
   // Writes the maps after a committed batch: the entries of the keys it touched, before
@@ -156,6 +175,11 @@ class ControlPlane {
   std::function<void()> machines_listener_;
   std::function<void(const StateStore::Health &)> store_listener_;
   std::set<std::string> changed_interfaces_;  // for take_changed_interfaces()
+
+  // What counts() and maps_in_sync() answer; published_mutex_ is only ever held to copy.
+  mutable std::mutex published_mutex_;
+  StateCounts published_counts_;
+  bool published_in_sync_ = false;
 };
 
 }  // namespace sixguard

@@ -1,7 +1,9 @@
 // Control-plane events (DESIGN §3) as the platform sends them, parsed from JSON: one object,
-// an array of objects, or NDJSON. Parsing checks only the shape (known type, required fields
-// present with the right JSON type); whether the values make sense against what is bound is
-// the registry's job (state_rules.h).
+// an array of objects, or NDJSON. Parsing checks the shape (known type, required fields
+// present with the right JSON type) and the input limits of DESIGN §3 (input_limits.h:
+// nesting, duplicate keys, UTF-8 and control characters in every string, names, interface
+// names), all 400; whether the values make sense against what is bound is the registry's
+// job (state_rules.h). It needs no lock: the control plane parses before taking its own.
 #pragma once
 
 #include <cstddef>

@@ -27,13 +27,17 @@ class IfindexCache {
     if (ifindex && *ifindex == 0) ifindex.reset();
     erase(name);
     by_name_.emplace(name, ifindex);
-    if (ifindex) by_ifindex_[*ifindex].insert(name);
+    if (ifindex) {
+      by_ifindex_[*ifindex].insert(name);
+      ++resolved_;
+    }
   }
 
   void erase(const std::string &name) {
     const auto it = by_name_.find(name);
     if (it == by_name_.end()) return;
     if (it->second) {
+      --resolved_;
       const auto names = by_ifindex_.find(*it->second);
       names->second.erase(name);
       if (names->second.empty()) by_ifindex_.erase(names);
@@ -44,7 +48,10 @@ class IfindexCache {
   void clear() {
     by_name_.clear();
     by_ifindex_.clear();
+    resolved_ = 0;
   }
+
+  std::size_t resolved_count() const { return resolved_; }  // names with an ifindex
 
   const std::set<std::string> &names_at(uint32_t ifindex) const {
     static const std::set<std::string> kNone;
@@ -57,6 +64,7 @@ class IfindexCache {
  private:
   std::map<std::string, std::optional<uint32_t>> by_name_;
   std::map<uint32_t, std::set<std::string>> by_ifindex_;
+  std::size_t resolved_ = 0;
 };
 
 }  // namespace sixguard

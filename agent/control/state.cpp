@@ -127,11 +127,13 @@ void State::set_network(uint32_t id, const std::optional<NetworkRecord> &network
 }
 
 void State::set_app(const std::string &name, const std::optional<AppRecord> &app) {
-  if (app) {
-    apps_[name] = *app;
-  } else {
-    apps_.erase(name);
+  if (const auto it = apps_.find(name); it != apps_.end()) {
+    if (!it->second.destroyed) --live_apps_;
+    apps_.erase(it);
   }
+  if (!app) return;
+  apps_[name] = *app;
+  if (!app->destroyed) ++live_apps_;
 }
 
 void State::set_machine(const std::string &id, const std::optional<MachineRecord> &machine) {

@@ -54,11 +54,19 @@ class State {
  public:
   using NetworkName = std::pair<std::string, std::string>;  // (org, name)
 
-  const std::map<uint32_t, NetworkRecord> &networks() const { return networks_; }
-  const std::map<std::string, AppRecord> &apps() const { return apps_; }
-  const std::map<std::string, MachineRecord> &machines() const { return machines_; }
-  const std::map<Ipv6, FlycastRecord> &flycast() const { return flycast_; }
+  // Whole tables: for listings, the full image and persistence, never for one event (its
+  // cost must follow what it changes, DESIGN §3). Each call is counted in table_reads().
+  const std::map<uint32_t, NetworkRecord> &networks() const { return counted(networks_); }
+  const std::map<std::string, AppRecord> &apps() const { return counted(apps_); }
+  const std::map<std::string, MachineRecord> &machines() const { return counted(machines_); }
+  const std::map<Ipv6, FlycastRecord> &flycast() const { return counted(flycast_); }
+  uint64_t table_reads() const { return table_reads_; }
   uint32_t next_app_id() const { return next_app_id_; }
+
+  std::size_t network_count() const { return networks_.size(); }
+  std::size_t live_app_count() const { return live_apps_; }
+  std::size_t machine_count() const { return machines_.size(); }
+  std::size_t flycast_count() const { return flycast_.size(); }
 
   const NetworkRecord *network_by_id(uint32_t id) const;
   const NetworkRecord *network_by_name(const std::string &org, const std::string &name) const;
@@ -109,7 +117,15 @@ class State {
   std::map<std::string, std::set<std::string>> machines_by_app_;
   std::map<Ipv6, FlycastRecord> flycast_;
   std::map<std::string, std::set<Ipv6>> flycast_by_app_;
+  template <typename Table>
+  const Table &counted(const Table &table) const {
+    ++table_reads_;
+    return table;
+  }
+
   std::size_t audit_networks_ = 0;
+  std::size_t live_apps_ = 0;
+  mutable uint64_t table_reads_ = 0;
   uint32_t next_app_id_ = 1;  // 0 is never an app id
   StateJournal *journal_ = nullptr;
 };

@@ -135,17 +135,17 @@ EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) 
   tombstone.destroyed = true;
   state.put_app(tombstone);
   // Cascade: the app's machines and the Flycast addresses targeting it go with it, so its
-  // interfaces lose their sg_machines entries and fail closed in the datapath.
-  std::vector<std::string> machines;
-  for (const auto &[id, machine] : state.machines()) {
-    if (machine.app == event.app) machines.push_back(id);
+  // interfaces lose their sg_machines entries and fail closed in the datapath. Through the
+  // per-app indexes: the cost follows the app, not the registry (copied first: erasing
+  // updates them).
+  const std::set<std::string> &machines = state.machines_of_app(event.app);
+  for (const std::string &id : std::vector<std::string>(machines.begin(), machines.end())) {
+    state.erase_machine(id);
   }
-  for (const auto &id : machines) state.erase_machine(id);
-  std::vector<Ipv6> addresses;
-  for (const auto &[address, flycast] : state.flycast()) {
-    if (flycast.app == event.app) addresses.push_back(address);
+  const std::set<Ipv6> &addresses = state.flycast_of_app(event.app);
+  for (const Ipv6 &address : std::vector<Ipv6>(addresses.begin(), addresses.end())) {
+    state.erase_flycast(address);
   }
-  for (const auto &address : addresses) state.erase_flycast(address);
   return kApplied;
 }
 

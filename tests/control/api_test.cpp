@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 
 #include "api_fixture.h"
 #include "input_limits.h"
@@ -117,6 +118,54 @@ TEST_F(Api, StatusMergesTheDaemonAndTheState) {
   EXPECT_EQ(status["state"]["apps"], 2);
   EXPECT_EQ(status["state"]["networks"], 2);
   EXPECT_EQ(status["state"]["maps_in_sync"], true);
+}
+
+// A batch holds the control-plane lock while it writes the maps; GET /v1/status (and the
+// daemon's readiness, which reads the same maps_in_sync) must answer meanwhile. The batch is
+// held inside its first map write until the status reply is in: the reply cannot have waited
+// for the batch, and it shows the state the last finished batch published.
+TEST_F(Api, StatusAnswersWhileABatchHoldsTheLock) {
+  request("POST", "/v1/events", kPlatform);
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  maps.before_write = [&] {
+    if (holding.exchange(true)) return;  // the first write only
+    entered.set_value();
+    released.wait();
+  };
+  std::atomic<bool> batch_done{false};
+  unsigned batch_status = 0;
+  std::thread batch([&] {
+    batch_status = request("POST", "/v1/events",
+                           nlohmann::json{{"type", "machine.started"},
+                                          {"app", "web"},
+                                          {"machine", "m-web"},
+                                          {"address", kWebAddress},
+                                          {"interface", "tap-web"}}
+                               .dump())
+                       .status;
+    batch_done = true;
+  });
+  const bool batch_holds_the_lock =
+      entered.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  EXPECT_TRUE(batch_holds_the_lock);
+  auto status = std::async(std::launch::async, [&] { return request("GET", "/v1/status"); });
+  // A failure here is a status that waits for the batch; the bound only keeps a failing
+  // test from hanging.
+  const bool answered = status.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  const bool batch_was_running = !batch_done;
+  release.set_value();
+  batch.join();
+  ASSERT_TRUE(answered) << "GET /v1/status waited for the batch";
+  EXPECT_TRUE(batch_was_running);
+  const ApiReply reply = status.get();
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(json_of(reply)["state"]["machines"], 0);  // as published before the batch
+  EXPECT_EQ(json_of(reply)["state"]["maps_in_sync"], true);
+  EXPECT_EQ(batch_status, 200u);
+  EXPECT_EQ(json_of(request("GET", "/v1/status"))["state"]["machines"], 1);
+  maps.before_write = nullptr;
 }
 
 TEST_F(Api, Explain) {

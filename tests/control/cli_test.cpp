@@ -212,3 +212,53 @@ TEST_F(Cli, MonitorHumanFormat) {
 
 }  // namespace
 }  // namespace sixguard::testing
+
+namespace sixguard::testing {
+namespace {
+
+// Defence in depth: even if an agent (an older one, or its state) answers with names that
+// hold terminal escapes, the CLI prints them escaped. The agent here is a stub router.
+TEST(CliEscaping, NamesFromTheAgentArePrintedEscaped) {
+  TempDir dir;
+  const std::string hostile =
+      "evil\x1b[2J\x1b]0;owned\x07\xc2\x9b"
+      "31m\x7f\\x1b";
+  Router router;
+  router.add("GET", "/v1/apps", [&](const HttpRequest &) {
+    nlohmann::json app = {{"id", "00000001"}, {"name", hostile}, {"machine_count", 0}};
+    app["network"] = hostile;
+    app["org"] = hostile;
+    nlohmann::json body = {{"total_apps", 1}};
+    body["apps"] = nlohmann::json::array({app});
+    return json_response(200, body);
+  });
+  router.add("GET", "/v1/status", [&](const HttpRequest &) {
+    nlohmann::json body = nlohmann::json::object();
+    body[hostile] = hostile;
+    return json_response(200, body);
+  });
+  router.add("POST", "/v1/events",
+             [&](const HttpRequest &) { return json_error(422, "unknown app '" + hostile + "'"); });
+  const std::string socket = dir / "api.sock";
+  HttpServer server(router);
+  ASSERT_TRUE(server.listen_unix(socket));
+  ASSERT_TRUE(server.start());
+  for (const std::vector<std::string> &args : {std::vector<std::string>{"apps"},
+                                               {"apps", "--json"},
+                                               {"status"},
+                                               {"status", "--json"},
+                                               {"apply", "-"}}) {
+    std::vector<std::string> full = args;
+    full.insert(full.begin(), {"--socket", socket});
+    const CliRun run = run_cli(full, "{}");
+    const std::string all = run.out + run.err;
+    EXPECT_TRUE(contains(all, "evil")) << args[0] << ": " << all;
+    for (const char byte : all) {
+      const auto c = static_cast<unsigned char>(byte);
+      EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << args[0] << ": byte " << int(c);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sixguard::testing

@@ -231,6 +231,22 @@ class IncrementalMaps : public ControlFixture {
     EXPECT_EQ(counts.networks, reference.state.networks().size()) << when;
     EXPECT_EQ(counts.flycast, reference.state.flycast().size()) << when;
     EXPECT_EQ(counts.audit_networks, reference.state.audit_network_count()) << when;
+    // The counters published at commit (read without the lock) and the per-app indexes
+    // (app.destroyed and the listings walk them) against a recount of the reference.
+    std::size_t live_apps = 0, attached = 0;
+    std::map<std::string, std::size_t> machines_per_app;
+    for (const auto &[name, app] : reference.state.apps()) live_apps += app.destroyed ? 0 : 1;
+    for (const auto &[id, machine] : reference.state.machines()) {
+      ++machines_per_app[machine.app];
+      attached += resolver.interfaces.contains(machine.interface_name) ? 1 : 0;
+    }
+    EXPECT_EQ(counts.apps, live_apps) << when;
+    EXPECT_EQ(counts.machines, reference.state.machines().size()) << when;
+    if (control->maps_in_sync()) EXPECT_EQ(counts.machines_attached, attached) << when;
+    for (const auto &app : control->apps_json(std::nullopt)["apps"]) {
+      EXPECT_EQ(app["machine_count"], machines_per_app[app["name"].get<std::string>()])
+          << when << ": " << app["name"];
+    }
   }
 
   // Makes the writes of the next batch fail from the n-th on (the maps end half-written).

@@ -19,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -177,16 +179,25 @@ unsigned exchange(const std::string &socket_path, const std::string &request, st
   }
   // The server may answer (413, 400) and close before the whole request is written: a write
   // error then is expected; the answer is read below.
-  for (std::size_t at = 0; at < request.size(); at += piece) {
+  // libFuzzer's timeout alarm (SIGALRM) interrupts system calls: EINTR is retried everywhere.
+  for (std::size_t at = 0; at < request.size();) {
     const std::size_t length = std::min(piece, request.size() - at);
-    if (::send(fd.get(), request.data() + at, length, MSG_NOSIGNAL) < 0) break;
+    const ssize_t sent = ::send(fd.get(), request.data() + at, length, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) break;
+    at += static_cast<std::size_t>(sent);
   }
   ::shutdown(fd.get(), SHUT_WR);
   std::string answer;
   char buffer[8192];
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     pollfd entry{fd.get(), POLLIN, 0};
-    if (::poll(&entry, 1, 60000) <= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        give_up - std::chrono::steady_clock::now());
+    const int ready = ::poll(&entry, 1, static_cast<int>(std::max<long>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
       // Where every thread of the server is stuck, when gdb is there to tell, and what the
       // kernel holds on the socket (queued bytes on each end).
       const std::string gdb = "ss -xpn | grep -F '" + socket_path + "' >&2; " +
@@ -196,6 +207,7 @@ unsigned exchange(const std::string &socket_path, const std::string &request, st
       finding("no answer and no close within 60 s", request);
     }
     const ssize_t got = ::recv(fd.get(), buffer, sizeof(buffer), 0);
+    if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
     answer.append(buffer, static_cast<std::size_t>(got));
   }
