@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
@@ -142,15 +143,28 @@ StateStore::Health StateStore::check(bool integrity) {
   if (integrity) {
     // What is on disk, not our page cache: a file damaged underneath us reads back as such.
     sqlite3_db_release_memory(db_.handle());
-    auto check = db_.prepare("PRAGMA quick_check");
-    Result<bool> row = check ? check->step() : Result<bool>(check.error());
-    if (!row) {
-      note_failure(row.error());
-      return health_;
-    }
-    if (!*row || check->text(0) != "ok") {
-      set_fault(true, "state database " + path_ + " is corrupt: quick_check: " +
-                          (*row ? check->text(0) : std::string("no answer")) + kRecover);
+    std::string findings;  // quick_check answers "ok", or rows naming what is wrong
+    {
+      auto check = db_.prepare("PRAGMA quick_check(3)");
+      if (!check) {
+        note_failure(check.error());
+        return health_;
+      }
+      for (;;) {
+        auto row = check->step();
+        if (!row) {
+          note_failure(row.error());
+          return health_;
+        }
+        if (!*row) break;
+        std::string text = check->text(0);
+        std::replace(text.begin(), text.end(), '\n', ' ');  // one log line per event
+        findings += (findings.empty() ? "" : "; ") + text;
+      }
+    }  // the statement, and its read transaction, end here
+    if (findings != "ok") {
+      set_fault(true,
+                "state database " + path_ + " is corrupt: quick_check: " + findings + kRecover);
       return health_;
     }
   }
