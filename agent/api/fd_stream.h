@@ -1,7 +1,7 @@
-// A connected socket as a Beast SyncReadStream/SyncWriteStream, with what asio's blocking
-// sockets lack: every wait is bounded by an idle timeout and ends at once when the server's
-// stop eventfd becomes readable. (asio's synchronous reads poll forever, ignoring
-// SO_RCVTIMEO, so a silent client would hold its thread until it went away.)
+// A connected socket as a Beast SyncReadStream/SyncWriteStream, for the HTTP server's stream
+// threads (/v1/monitor writes from its own thread, through a dup of the connection): every
+// wait is bounded by a timeout (the write deadline: a peer that stops reading is dropped) and
+// ends at once when the server's stop eventfd becomes readable.
 #pragma once
 
 #include <poll.h>

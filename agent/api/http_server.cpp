@@ -228,6 +228,16 @@ struct HttpServer::Impl {
     }
   }
 
+  // A small body needs no reservation: the connection caps bound those.
+  static constexpr std::size_t kSmallBody = 64 * 1024;
+  bool reserve_body(std::size_t bytes) {
+    if (counters.body_bytes > 0 && counters.body_bytes + bytes > options.max_body_bytes_in_flight) {
+      return false;  // (one request alone always fits, up to max_body_bytes)
+    }
+    counters.body_bytes += bytes;
+    return true;
+  }
+
   void run_handler(const std::string &peer, std::function<void()> job) {
     auto &mine = peer_handlers[peer];
     if (mine.running >= std::max<std::size_t>(1, options.max_handlers_per_peer)) {
@@ -249,10 +259,26 @@ struct HttpServer::Impl {
     if (--it->second.running == 0) peer_handlers.erase(it);
   }
 
+  // At most once a minute: what was turned away since the last report, and the latest why.
+  HttpServerCounters reported;
+  std::optional<Clock::time_point> last_report;
+  void report(const std::string &latest) {
+    if (!options.warn || (last_report && Clock::now() - *last_report < std::chrono::minutes(1))) {
+      return;
+    }
+    last_report = Clock::now();
+    options.warn("refused " + std::to_string(counters.refused - reported.refused) +
+                 " connection(s) at a cap, closed " +
+                 std::to_string(counters.deadline_closed - reported.deadline_closed) +
+                 " at a deadline, " + std::to_string(counters.evicted - reported.evicted) +
+                 " idle to make room (latest: " + latest + ")");
+    reported = counters;
+  }
+
   template <typename Protocol>
   void accept(std::shared_ptr<typename Protocol::acceptor> acceptor);
   template <typename Socket>
-  void refuse(Socket socket, const std::string &why);
+  void refuse(Socket socket, const std::string &why, const std::string &peer);
 
   void start_stream_thread(std::function<void()> body) {
     std::lock_guard lock(stream_threads_mutex);
@@ -267,7 +293,11 @@ struct HttpServer::Impl {
     auto &entry = stream_threads.emplace_back();
     try {
       entry.thread = std::thread([body = std::move(body), &entry] {
-        body();
+        try {
+          body();
+        } catch (const std::exception &) {
+          // Out of memory in one stream: that stream ends, the server goes on.
+        }
         entry.done = true;
       });
     } catch (const std::system_error &) {
@@ -333,6 +363,7 @@ class HttpServer::Impl::SocketSession final
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
     release_slot();
+    release_body();
     if (stream_slot_) {
       stream_slot_ = false;
       impl_.release_stream_slot(peer_);
@@ -348,10 +379,16 @@ class HttpServer::Impl::SocketSession final
       auto self = weak.lock();
       if (ec || !self || self->closed_ || self->deadline_.expiry() > Clock::now()) return;
       ++self->impl_.counters.deadline_closed;
+      self->impl_.report("a connection from " + self->peer_ + " reached its deadline");
       self->close();
     });
   }
   void disarm() { deadline_.expires_at(Clock::time_point::max()); }
+
+  void release_body() {
+    impl_.counters.body_bytes -= body_reserved_;
+    body_reserved_ = 0;
+  }
 
   void wait_for_request() {
     arm(impl_.options.request_deadline);
@@ -375,6 +412,20 @@ class HttpServer::Impl::SocketSession final
 
   void on_header(error_code ec) {
     if (ec) return fail(ec);
+    // Large bodies share a memory budget: beyond it, 503 with Retry-After before any of the
+    // body is read, rather than the agent outgrowing its memory limit.
+    const auto length = parser_->content_length();
+    const std::size_t body = length               ? static_cast<std::size_t>(*length)
+                             : parser_->chunked() ? impl_.options.max_body_bytes
+                                                  : 0;
+    if (body > kSmallBody) {
+      if (!impl_.reserve_body(body)) {
+        HttpResponse busy = json_error(503, "too many large requests at once; retry shortly");
+        busy.headers.emplace_back("Retry-After", "1");
+        return respond(busy, parser_->get().version(), false);
+      }
+      body_reserved_ = body;
+    }
     if (parser_->get()[http::field::expect] == "100-continue") {
       // curl asks before sending a body over 1 KiB; answering saves it a 1 s wait. (A body
       // over the limit was refused above, from its Content-Length, before this.)
@@ -442,6 +493,7 @@ class HttpServer::Impl::SocketSession final
   }
 
   void respond(const HttpResponse &response, unsigned version, bool keep_alive) {
+    release_body();  // the handler is done with it
     if (closed_) return;
     auto text = std::make_shared<std::string>(serialize(response, version, keep_alive));
     arm(impl_.options.write_deadline);
@@ -507,6 +559,7 @@ class HttpServer::Impl::SocketSession final
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool stream_slot_ = false;
+  std::size_t body_reserved_ = 0;  // of the body budget, for the request being handled
 };
 
 // A refused connection: the 503 goes out, our side is shut, and what the peer already sent is
@@ -582,8 +635,9 @@ bool HttpServer::Impl::admit(const std::string &peer) {
 }
 
 template <typename Socket>
-void HttpServer::Impl::refuse(Socket socket, const std::string &why) {
+void HttpServer::Impl::refuse(Socket socket, const std::string &why, const std::string &peer) {
   ++counters.refused;
+  report(why + ": " + peer);
   const std::string answer = serialize(json_error(503, why), 11, false);
   if (refusals.size() >= Refusal<Socket>::kMaxDraining) {
     (void)::send(socket.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -610,10 +664,11 @@ void HttpServer::Impl::accept(std::shared_ptr<typename Protocol::acceptor> accep
     if (!admit(peer)) {
       const bool peer_full = peer_connections.count(peer) &&
                              peer_connections[peer] >= options.max_connections_per_peer;
-      refuse(std::move(socket), peer_full
-                                    ? "too many connections from this client (at most " +
-                                          std::to_string(options.max_connections_per_peer) + ")"
-                                    : "too many connections");
+      refuse(std::move(socket),
+             peer_full ? "too many connections from this client (at most " +
+                             std::to_string(options.max_connections_per_peer) + ")"
+                       : "too many connections",
+             peer);
     } else {
       std::make_shared<SocketSession<typename Protocol::socket>>(*this, std::move(socket), peer)
           ->start();
@@ -781,7 +836,17 @@ Status HttpServer::start() {
     (void)listener.fd.release();  // the acceptor owns it now
   }
   impl.started = true;
-  impl.io_thread = std::thread([&impl] { impl.io.run(); });
+  impl.io_thread = std::thread([&impl] {
+    for (;;) {
+      try {
+        impl.io.run();
+        return;
+      } catch (const std::exception &) {
+        // Out of memory or similar in one connection's handler: that connection is dropped
+        // (its handler is gone), every other one goes on.
+      }
+    }
+  });
   return {};
 }
 

@@ -29,6 +29,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,7 +41,10 @@ namespace sixguard {
 
 struct HttpServerOptions {
   std::size_t max_body_bytes = 32u << 20;  // DESIGN §3: bigger requests get 413, unread
-  std::size_t max_connections = 256;       // request connections, all peers together
+  // Bodies over 64 KiB being received or handled, all connections together: beyond it 503
+  // with Retry-After, before the body is read (one request alone always fits).
+  std::size_t max_body_bytes_in_flight = 96u << 20;
+  std::size_t max_connections = 256;  // request connections, all peers together
   std::size_t max_connections_per_peer = 16;
   std::size_t max_streams = 16;  // open streamed responses (monitor), all peers together
   std::size_t max_streams_per_peer = 4;
@@ -52,6 +57,9 @@ struct HttpServerOptions {
   // Handlers of one peer running at once; its further requests wait their turn, so one peer
   // cannot hold every worker.
   std::size_t max_handlers_per_peer = 2;
+  // Told, at most once a minute, what the limits turned away (a peer at its cap, deadlines),
+  // so that an operator sees an attack or a misbehaving client. Called on the I/O thread.
+  std::function<void(const std::string &)> warn;
 };
 
 // What the server counts, for tests and logs.
@@ -59,6 +67,7 @@ struct HttpServerCounters {
   std::size_t connections = 0;   // open request connections
   std::size_t idle = 0;          // of those, waiting for a request with nothing received
   std::size_t streams = 0;       // open streamed responses
+  std::size_t body_bytes = 0;    // reserved by large bodies being received or handled
   std::size_t queued = 0;        // requests waiting for their peer's turn on the workers
   uint64_t refused = 0;          // connections answered 503 at accept (a cap)
   uint64_t evicted = 0;          // idle connections closed to make room

@@ -197,7 +197,7 @@ int cmd_decode(Io io, const std::vector<std::string> &addresses, bool json) {
       io.out << format_decoded(*decoded);
     }
   }
-  if (json) io.out << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+  if (json) io.out << json_text(all.size() == 1 ? all[0] : all, 2) << "\n";
   return status;
 }
 
@@ -211,7 +211,7 @@ int cmd_explain(const ApiClient &client, Io io, const std::string &src, const st
   }
   nlohmann::json request = {{"src", src}, {"dst", dst}};
   if (!interface_name.empty()) request["interface"] = interface_name;
-  auto result = call(client, io, "POST", "/v1/explain", request.dump());
+  auto result = call(client, io, "POST", "/v1/explain", json_text(request));
   if (!result) return kFailed;
   if (json) {
     io.out << json_text(*result) << "\n";

@@ -170,7 +170,7 @@ std::optional<EventError> make_event(EventFields &fields, std::size_t index, Eve
 // mode, NDJSON) each line's object.
 class EventsReader : public nlohmann::json_sax<nlohmann::json> {
  public:
-  EventsReader(std::vector<Event> &events, bool line_mode)
+  EventsReader(std::deque<Event> &events, bool line_mode)
       : events_(events), line_mode_(line_mode) {}
 
   std::optional<EventError> error;  // a refusal (limits, shape): final
@@ -308,7 +308,7 @@ class EventsReader : public nlohmann::json_sax<nlohmann::json> {
     return true;  // inside an ignored field, or a known field's container
   }
 
-  std::vector<Event> &events_;
+  std::deque<Event> &events_;
   const bool line_mode_;
   bool top_is_array_ = false;
   std::size_t depth_ = 0;

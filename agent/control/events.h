@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,7 +65,7 @@ struct EventError {
 };
 
 struct ParsedEvents {
-  std::vector<Event> events;
+  std::deque<Event> events;         // a deque: growing never copies the events already read
   std::optional<EventError> error;  // set: nothing in events is to be applied
 };
 

@@ -274,7 +274,9 @@ Status Agent::start() {
   }
   register_api_routes(api_router_, *control_,
                       ApiProviders{status_.get(), explainer_.get(), monitor_.get()});
-  api_server_ = std::make_unique<HttpServer>(api_router_);
+  HttpServerOptions api_options;
+  api_options.warn = [](const std::string &message) { log_warn("api", message); };
+  api_server_ = std::make_unique<HttpServer>(api_router_, api_options);
   if (auto status = api_server_->listen_unix(config_.api_socket); !status) {
     return Error{status.error().code,
                  "API socket " + config_.api_socket + ": " + status.error().message};
@@ -282,13 +284,21 @@ Status Agent::start() {
   if (auto status = api_server_->start(); !status) return status.error();
   log_info("api", "listening on " + config_.api_socket);
 
-  auto metrics = exporter::MetricsServer::start(exporter_, config_.metrics_address);
+  auto listener_options = [](exporter::Endpoints endpoints, const char *component) {
+    HttpServerOptions options = exporter::listener_options(endpoints);
+    options.warn = [component](const std::string &message) { log_warn(component, message); };
+    return options;
+  };
+  auto metrics = exporter::MetricsServer::start(
+      exporter_, config_.metrics_address, exporter::Endpoints::kMetrics,
+      listener_options(exporter::Endpoints::kMetrics, "metrics"));
   if (!metrics) return metrics.error();  // already names metrics_address
   metrics_server_ = std::move(*metrics);
   log_info("metrics", "listening on " + config_.metrics_address + " (port " +
                           std::to_string(metrics_server_->port()) + ")");
-  auto health = exporter::MetricsServer::start(exporter_, config_.health_address,
-                                               exporter::Endpoints::kHealth);
+  auto health = exporter::MetricsServer::start(
+      exporter_, config_.health_address, exporter::Endpoints::kHealth,
+      listener_options(exporter::Endpoints::kHealth, "health"));
   if (!health) return health.error();  // already names health_address
   health_server_ = std::move(*health);
   log_info("health", "listening on " + config_.health_address + " (/healthz, /readyz)");

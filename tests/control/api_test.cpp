@@ -348,12 +348,18 @@ TEST_F(Api, ConnectionsBeyondTheLimitGet503ButStreamsDoNotCount) {
   std::thread stream([&] {
     (void)ApiClient(socket_path).stream_lines("/v1/monitor", [](std::string_view) { return true; });
   });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_EQ(monitor.live, 1);
   EXPECT_EQ(request("GET", "/v1/networks").status, 200u);
+  // The client has its answer; the server may not have closed its end yet.
+  for (auto counters = server->counters();
+       counters.connections != 0 && std::chrono::steady_clock::now() < deadline;
+       counters = server->counters()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 
   Fd busy = connect_unix(socket_path);
   ASSERT_EQ(::send(busy.get(), "GET /v1/networks HTTP/1.1\r\n", 27, MSG_NOSIGNAL), 27);

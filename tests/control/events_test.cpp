@@ -135,7 +135,12 @@ INSTANTIATE_TEST_SUITE_P(
         MissingFieldCase{R"({"type":"flycast.released"})", "address"},
         MissingFieldCase{R"({"type":"network.mode","network":"n","mode":"audit"})", "org"},
         MissingFieldCase{R"({"type":"network.mode","org":"o","mode":"audit"})", "network"},
-        MissingFieldCase{R"({"type":"network.mode","org":"o","network":"n"})", "mode"}));
+        MissingFieldCase{R"({"type":"network.mode","org":"o","network":"n"})", "mode"}),
+    // Stable ctest names (the default prints the case's pointers, which change per build):
+    // "<index>_<field>".
+    [](const ::testing::TestParamInfo<MissingFieldCase> &info) {
+      return std::to_string(info.index) + "_" + info.param.field;
+    });
 
 TEST(ParseEvents, WronglyTypedFieldIs400) {
   for (const char *body : {

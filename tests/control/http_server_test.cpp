@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -266,6 +267,12 @@ TEST_F(HttpServerTest, IdleStreamsHaveTheirOwnCapAndDoNotStopRequests) {
 
 TEST_F(HttpServerTest, APeerOverItsCapIsRefusedAndOthersAreNot) {
   options.max_connections_per_peer = 4;
+  std::mutex warnings_mutex;
+  std::vector<std::string> warnings;
+  options.warn = [&](const std::string &message) {
+    std::lock_guard lock(warnings_mutex);
+    warnings.push_back(message);
+  };
   const uint16_t port = start_tcp();
   std::vector<Fd> greedy;
   for (int i = 0; i < 4; ++i) {
@@ -286,6 +293,12 @@ TEST_F(HttpServerTest, APeerOverItsCapIsRefusedAndOthersAreNot) {
   EXPECT_EQ(exchange(connect_tcp(port, "127.0.0.3")), 200u);
   counters = server->counters();
   EXPECT_EQ(counters.refused, 1u);
+  {
+    std::lock_guard lock(warnings_mutex);  // the operator is told, once, and who it was
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("refused 1 connection"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("127.0.0.2"), std::string::npos) << warnings[0];
+  }
   // The greedy peer's requests that were admitted go on.
   ASSERT_TRUE(send_all(greedy[0].get(), "x\r\nConnection: close\r\n\r\n"));
   EXPECT_EQ(status_of(receive(greedy[0].get())), 200u);
@@ -444,6 +457,42 @@ TEST_F(HttpServerTest, BodiesOver32MiBAre413WithoutBeingRead) {
   sender.join();
   EXPECT_EQ(status_of(served), 200u);
   EXPECT_NE(served.find("\r\n\r\n" + std::to_string(32u << 20)), std::string::npos);
+}
+
+// Large bodies share a memory budget: over it, 503 with Retry-After before the body is read;
+// small requests pass, and the refused one passes once the budget is free again.
+TEST_F(HttpServerTest, LargeBodiesShareABudget) {
+  options.max_body_bytes_in_flight = 1u << 20;
+  start_unix();
+  const std::string body(800'000, 'x');
+  const std::string header =
+      "POST /size HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
+  Fd first = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(first.get(), header));  // the body comes later
+  auto counters = wait_for([&](const auto &c) { return c.body_bytes == body.size(); });
+  ASSERT_EQ(counters.body_bytes, body.size());
+
+  Fd second = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(second.get(), header));
+  const std::string busy = receive(second.get());
+  EXPECT_EQ(status_of(busy), 503u) << busy;
+  EXPECT_NE(busy.find("Retry-After: 1"), std::string::npos) << busy;
+  Fd small = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(small.get(),
+                       "POST /size HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                       "Content-Length: 5\r\n\r\nhello"));
+  EXPECT_EQ(status_of(receive(small.get())), 200u);
+
+  ASSERT_TRUE(send_all(first.get(), body));
+  EXPECT_EQ(status_of(receive(first.get())), 200u);
+  counters = wait_for([](const auto &c) { return c.body_bytes == 0; });
+  EXPECT_EQ(counters.body_bytes, 0u);
+  Fd retry = connect_unix(socket_path);
+  std::thread sender([&] { (void)send_all(retry.get(), header + body); });
+  EXPECT_EQ(status_of(receive(retry.get())), 200u);
+  sender.join();
 }
 
 // A peer that does not read its answer is closed at the write deadline, and holds no slot.

@@ -27,6 +27,7 @@ bad_config "bad mode" mode "mode: strict"
 bad_config "bad infra prefix" infra_prefixes 'infra_prefixes: ["fdaa::zz/128"]'
 bad_config "ring buffer not a power of two" map_sizes.events "map_sizes: {events: 5000}"
 bad_config "bad metrics address" metrics_address 'metrics_address: "localhost"'
+bad_config "health address not loopback" health_address 'health_address: "0.0.0.0:9531"'
 out=$("$SIXGUARD" agent --config "$SG_WORK/does-not-exist.yaml" 2>&1)
 status=$?
 echo "    $out"
@@ -54,6 +55,10 @@ sg_check "events with m4's interface missing accepted: $(sg_body_of "$reply")" \
 for m in m1 m2 m3; do sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"; done
 sg_check "/readyz 200 although m4's interface is absent" \
   test "$(sg_metrics /readyz >/dev/null; ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SG_METRICS_PORT/readyz")" = 200
+health_code() { ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:9531$1"; }
+sg_check "health listener (default health_address 127.0.0.1:9531): /healthz and /readyz 200" \
+  test "$(health_code /healthz) $(health_code /readyz)" = "200 200"
+sg_check "health listener serves no /metrics (404)" test "$(health_code /metrics)" = 404
 
 sg_say "malformed, conflicting and invalid events"
 snapshot() { # what must not change: apps, networks, the maps' entries
