@@ -151,9 +151,17 @@ ApplyResult ControlPlane::apply(std::string_view body) {
     std::lock_guard lock(mutex_);
     if (const auto health = store_.health(); health.sticky) return refused_unread(health);
   }
+  // At most kBatchesInFlight batches parsed or applied at once: parsing left the lock, so
+  // without this bound every concurrent request would hold its parsed events at the same
+  // time (memory).
+  batches_in_flight_.acquire();
+  struct Release {
+    std::counting_semaphore<kBatchesInFlight> &semaphore;
+    ~Release() { semaphore.release(); }
+  } release{batches_in_flight_};
   const Stopwatch stopwatch;
   // Parsing and the shape checks need no state: done before taking the lock, so that a
-  // large or hostile body holds nobody up.
+  // large or hostile body holds nobody up (status, readiness, interface changes).
   ParsedEvents parsed = parse_events(body);
   if (parsed.error) {
     observer_.event_result(batch_type_label(*parsed.error), parsed.error->result_class());

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <string_view>
@@ -166,6 +167,10 @@ class ControlPlane {
   MapBackend &maps_;
   InterfaceResolver &resolver_;
   ControlObserver &observer_;
+
+  // One batch applies (under mutex_) while the next one is parsed (outside it).
+  static constexpr std::ptrdiff_t kBatchesInFlight = 2;
+  std::counting_semaphore<kBatchesInFlight> batches_in_flight_{kBatchesInFlight};
 
   mutable std::mutex mutex_;
   StateStore store_;
