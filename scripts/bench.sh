@@ -7,6 +7,8 @@
 #   scripts/bench.sh all                                  # every group below
 #
 #   scripts/bench.sh live|scale|control|restart          # scripts/bench/<group>.sh
+#   scripts/bench.sh fuzz-api [--inputs N]                # the API fuzz test, long mode
+#                                                         # (default 1000000 inputs; not in all)
 #
 # Adding a group: a script scripts/bench/<group>.sh, a bench_<group> function below and its
 # name in BENCH_GROUPS.
@@ -55,6 +57,22 @@ bench_scale() { bench_script scale "$@"; }     # per-packet cost vs Flycast entr
 bench_control() { bench_script control "$@"; } # events/s, apply latency, RSS
 bench_restart() { bench_script restart "$@"; } # SIGKILL to /readyz; leaked and lost packets
 
+# The API fuzz test (tests/fuzz) for as long as asked: libFuzzer with ASan and UBSan in
+# $BUILD_DIR-asan; other options go to libFuzzer (e.g. -jobs=2). Fails on any finding.
+bench_fuzz_api() {
+  local inputs=1000000
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --inputs) inputs=${2:?--inputs needs a number}; shift 2 ;;
+      *) break ;;
+    esac
+  done
+  cd "$ROOT"
+  source scripts/lib/fuzz_api.sh
+  sg_fuzz_api_build "$BUILD_DIR-asan"
+  sg_fuzz_api_run "$BUILD_DIR-asan" "$inputs" "$@"
+}
+
 group=${1:-}
 [[ -n $group ]] || { usage; exit 2; }
 shift
@@ -66,6 +84,7 @@ case $group in
     done
     ;;
   -h | --help) usage ;;
+  fuzz-api) bench_fuzz_api "$@" ;;
   *)
     if [[ " ${BENCH_GROUPS[*]} " == *" $group "* ]]; then
       "bench_$group" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every sixguard test and ends non-zero on any failure.
 #   scripts/test.sh            unit, BPF fixture, kernel, integration and exporter tests
-#                              (ctest), then the VM suite on Debian's 6.1 kernel
+#                              (ctest), the API fuzz test (ASan+UBSan, build-asan), then the
+#                              VM suite on Debian's 6.1 kernel
 #   scripts/test.sh --vm all   the VM suite on 5.10, 6.1 and 6.12 as well
 #   scripts/test.sh --vm none  no VM suite
 # Kernel tests need root; without it they report themselves skipped. With
@@ -33,6 +34,24 @@ failed=$(sed -nE 's/.* ([0-9]+) tests? failed.*/\1/p' <<<"$summary")
 skipped=$(grep -cE "\(Skipped\)|\*\*\*Skipped" build/ctest.log || true)
 [ -n "$total" ] || { echo "test.sh: ctest produced no summary" >&2; total=0; failed=1; status=1; }
 passed=$((total - failed - skipped))
+
+# The API fuzz test (tests/fuzz, issue 11) under libFuzzer with ASan and UBSan: its own build
+# directory (build-asan, clang, only the fuzz_api target), 100,000 inputs from the checked-in
+# seeds. What it adds on a 2-core machine: the instrumented build, about 10 minutes cold
+# (measured under load; ccache makes later runs a few minutes), and 100,000 inputs at
+# 180-300/s, 6-9 minutes. `scripts/bench.sh fuzz-api --inputs N` runs it longer.
+sg_log "API fuzz test: libFuzzer + ASan + UBSan (build-asan), 100000 inputs"
+source scripts/lib/fuzz_api.sh
+if sg_fuzz_api_build build-asan >build/fuzz-api-build.log 2>&1 &&
+  sg_fuzz_api_run build-asan 100000 >build/fuzz-api.log 2>&1; then
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' build/fuzz-api.log || true
+  passed=$((passed + 1))
+else
+  echo "test.sh: the API fuzz test failed (build/fuzz-api-build.log, build/fuzz-api.log):" >&2
+  tail -n 40 build/fuzz-api-build.log build/fuzz-api.log >&2 || true
+  failed=$((failed + 1))
+  status=1
+fi
 
 # The VM suite (tests/vm/guest-suite.sh): the BPF fixture and kernel suites and the namespace
 # integration scripts of this build, inside Debian's kernel under qemu (TCG here: about 8
