@@ -1,0 +1,445 @@
+#include "differential.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "frame_gen.h"
+#include "fuzz_env.h"
+#include "verdict_table.h"
+
+namespace sixguard::model {
+
+namespace {
+
+using bpftest::Counters;
+using bpftest::Datapath;
+using bpftest::Host;
+using bpftest::Program;
+
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Reads one slot of sg_counters, summed over CPUs.
+class SlotReader {
+ public:
+  explicit SlotReader(const Datapath &dp)
+      : fd_(bpf_map__fd(bpf_object__find_map_by_name(dp.object(), SG_MAP_COUNTERS))),
+        values_(static_cast<size_t>(std::max(libbpf_num_possible_cpus(), 1))) {}
+
+  Result<sg_counter> read(uint32_t slot) {
+    if (bpf_map_lookup_elem(fd_, &slot, values_.data()) != 0) return errno_error("read slot");
+    sg_counter sum{};
+    for (const auto &v : values_) {
+      sum.packets += v.packets;
+      sum.bytes += v.bytes;
+    }
+    return sum;
+  }
+
+ private:
+  int fd_;
+  std::vector<sg_counter> values_;
+};
+
+// What the program said, as far as it can be seen: the return code (not for injected packets)
+// and the counter slot that moved (none for sg_explain, whose return code carries both).
+struct Observed {
+  bool have_retval = false;
+  uint32_t retval = 0;
+  std::vector<std::pair<uint32_t, sg_counter>> moved;  // slot, delta
+};
+
+// The kind of an observation, for tallies: where it counted, without the numbers.
+std::string kind_of(const Observed &o) {
+  std::string out;
+  for (const auto &[slot, delta] : o.moved) out += (out.empty() ? "" : "+") + slot_name(slot);
+  if (o.moved.empty()) out = "nothing counted";
+  return out;
+}
+
+std::string describe_observed(const Observed &o) {
+  std::string out;
+  if (o.have_retval) out += "retval " + std::to_string(static_cast<int32_t>(o.retval)) + ", ";
+  if (o.moved.empty()) out += "no counter moved";
+  for (const auto &[slot, delta] : o.moved) {
+    out += "slot " + slot_name(slot) + " +" + std::to_string(delta.packets) + " packets +" +
+           std::to_string(delta.bytes) + " bytes; ";
+  }
+  return out;
+}
+
+class Runner {
+ public:
+  Runner(Host &host, const FuzzOptions &options)
+      : host_(host), dp_(host.datapath()), options_(options), slots_(dp_) {}
+
+  Result<FuzzStats> run() {
+    const auto start = std::chrono::steady_clock::now();
+    const uint64_t end = options_.first + options_.frames;
+    uint64_t window_start = options_.first;
+    for (uint64_t i = options_.first; i < end; ++i) {
+      if (auto s = frame(i); !s) return s.error();
+      ++stats_.frames;
+      if ((i + 1 - options_.first) % options_.full_check_every == 0 || i + 1 == end) {
+        if (auto s = full_check(window_start, i + 1); !s) return s.error();
+        window_start = i + 1;
+      }
+    }
+    stats_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return stats_;
+  }
+
+ private:
+  // Writes policy number `index` into the maps (the scenario's machines on m1..m3) and takes
+  // the counters as they are now as the expectation's base.
+  Status apply_policy(size_t index) {
+    const Policy &policy = fuzz_policies()[index].policy;
+    if (auto s = dp_.clear_policy(); !s) return s;
+    const std::pair<Iface, uint32_t> machines[] = {
+        {Iface::kM1, host_.if_m1}, {Iface::kM2, host_.if_m2}, {Iface::kM3, host_.if_m3}};
+    for (const auto &[iface, ifindex] : machines) {
+      if (auto s = dp_.put_machine(ifindex, to_map(*machine_of(iface))); !s) return s;
+    }
+    for (const auto &[address, target] : policy.flycast) {
+      if (auto s = dp_.put_flycast(address, sg_flycast{target.app_id, target.network_id}); !s) {
+        return s;
+      }
+    }
+    for (const auto &prefix : policy.infra) {
+      if (auto s = dp_.put_infra(prefix); !s) return s;
+    }
+    for (uint32_t network : policy.audit_networks) {
+      if (auto s = dp_.put_net_flags(network, SG_NET_AUDIT); !s) return s;
+    }
+    if (auto s = dp_.write_config(config_for(policy)); !s) return s;
+    policy_index_ = index;
+    tap_iface_.reset();
+    auto now = dp_.counters();
+    if (!now) return now.error();
+    expected_ = *now;
+    return {};
+  }
+
+  static sg_machine to_map(const Machine &m) {
+    sg_machine value{};
+    value.prefix = m.prefix.raw();
+    value.app_id = m.app_id;
+    value.network_id = m.network_id;
+    return value;
+  }
+
+  uint32_t ifindex_of(Iface iface) const {
+    switch (iface) {
+      case Iface::kM1:
+        return host_.if_m1;
+      case Iface::kM2:
+        return host_.if_m2;
+      case Iface::kM3:
+        return host_.if_m3;
+      case Iface::kUnknown:
+        return host_.if_unknown;
+    }
+    return 0;
+  }
+
+  // The tap running sg_egress_tc stands in for the frame's interface: same machine entry.
+  Status point_tap_at(Iface iface) {
+    if (tap_iface_ == iface) return {};
+    const auto machine = machine_of(iface);
+    if (machine) {
+      if (auto s = dp_.put_machine(host_.if_tap, to_map(*machine)); !s) return s;
+    } else {
+      const int fd = bpf_map__fd(bpf_object__find_map_by_name(dp_.object(), SG_MAP_MACHINES));
+      const uint32_t key = host_.if_tap;
+      if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT) {
+        return errno_error("delete the tap's machine entry");
+      }
+    }
+    tap_iface_ = iface;
+    return {};
+  }
+
+  Status frame(uint64_t i) {
+    const size_t policy = (i / kPolicyBlock) % fuzz_policies().size();
+    if (policy != policy_index_) {
+      if (auto s = apply_policy(policy); !s) return s;
+    }
+    const Policy &p = fuzz_policies()[policy].policy;
+    const Iface iface = static_cast<Iface>(mix(options_.seed * 31 + i) % kIfaceCount);
+    GeneratorInput input;
+    input.pool = address_pool();
+    input.machine = machine_of(iface);
+    input.udp_ports = extra_udp_ports();
+    const Frame f = generate_frame(input, options_.seed, i);
+    const bool refused = bpftest::skb_test_run_refuses(f.bytes);
+    const Env machine_env{&p, machine_of(iface)};
+    const Env uplink_env{&p, std::nullopt};
+    const uint32_t ifindex = ifindex_of(iface);
+    Context ctx{i, iface, policy, f};
+
+    if (dp_.xdp_egress_loaded()) {
+      if (auto s = counted(ctx, Target::kEgressXdp, Program::kMachineEgress, f.bytes, ifindex,
+                           decide(f.bytes, Hook::kEgressXdp, machine_env, 0, options_.bug));
+          !s) {
+        return s;
+      }
+    } else {
+      ++stats_.skipped[static_cast<int>(Target::kEgressXdp)];
+    }
+    const Answer egress = decide(f.bytes, Hook::kEgressTc, machine_env, 0, options_.bug);
+    if (refused) {
+      // The skb test run refuses it; a machine can still send it: through the tap.
+      if (auto s = point_tap_at(iface); !s) return s;
+      if (auto s = injected(ctx, Target::kEgressTc, host_.egress_tap(), f.bytes, 0, egress); !s) {
+        return s;
+      }
+    } else if (auto s = counted(ctx, Target::kEgressTc, Program::kMachineEgressTc, f.bytes, ifindex,
+                                egress);
+               !s) {
+      return s;
+    }
+    // Ingress and the Ethernet uplink get their frames from the kernel's own stack or a NIC:
+    // the frames the skb test run refuses are the ones they are never handed whole, and the
+    // tests have no device that would deliver them; they are counted as skipped.
+    if (!refused) {
+      if (auto s = counted(ctx, Target::kIngress, Program::kMachineIngress, f.bytes, ifindex,
+                           decide(f.bytes, Hook::kIngress, machine_env, 0, options_.bug));
+          !s) {
+        return s;
+      }
+      if (auto s = counted(ctx, Target::kUplink, Program::kUplink, f.bytes, host_.if_uplink,
+                           decide(f.bytes, Hook::kUplink, uplink_env, 0, options_.bug));
+          !s) {
+        return s;
+      }
+    } else {
+      ++stats_.skipped[static_cast<int>(Target::kIngress)];
+      ++stats_.skipped[static_cast<int>(Target::kUplink)];
+    }
+    const std::vector<uint8_t> l3 = f.l3_packet();
+    if (!l3.empty()) {
+      if (auto s = injected(ctx, Target::kUplinkL3, host_.l3_uplink(), l3, f.l3_protocol,
+                            decide(l3, Hook::kUplinkL3, uplink_env, f.l3_protocol, options_.bug));
+          !s) {
+        return s;
+      }
+    } else {
+      ++stats_.skipped[static_cast<int>(Target::kUplinkL3)];
+    }
+    if (!refused) {
+      // sg_explain answers for one hook per frame, in turn (the hooks are checked above).
+      const Hook hooks[] = {Hook::kEgressTc, Hook::kIngress, Hook::kUplink};
+      const Hook hook = hooks[i % 3];
+      const Env &env = is_machine_hook(hook) ? machine_env : uplink_env;
+      if (auto s = explain(ctx, hook, ifindex, decide(f.bytes, hook, env, 0, options_.bug)); !s) {
+        return s;
+      }
+    } else {
+      ++stats_.skipped[static_cast<int>(Target::kExplain)];
+    }
+    return {};
+  }
+
+  struct Context {
+    uint64_t index;
+    Iface iface;
+    size_t policy;
+    const Frame &frame;
+  };
+
+  Status counted(const Context &ctx, Target target, Program program,
+                 const std::vector<uint8_t> &packet, uint32_t ifindex, const Answer &want) {
+    auto run = dp_.run(program, packet, ifindex);
+    if (!run) return run.error();
+    Observed seen;
+    seen.have_retval = true;
+    seen.retval = run->retval;
+    const bool retval_ok = run->retval == bpftest::expected_action(program, want.verdict);
+    return check_counter(ctx, target, packet, want, seen, retval_ok);
+  }
+
+  Status injected(const Context &ctx, Target target, const bpftest::InjectDevice &device,
+                  const std::vector<uint8_t> &packet, uint16_t protocol, const Answer &want) {
+    if (auto s = device.inject(packet, protocol); !s) return s;
+    Observed seen;  // the return code is not visible: the slot's verdict stands for it
+    return check_counter(ctx, target, packet, want, seen, true);
+  }
+
+  Status check_counter(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
+                       const Answer &want, Observed &seen, bool retval_ok) {
+    ++stats_.runs[static_cast<int>(target)];
+    ++stats_.model_slots[want.slot];
+    auto now = slots_.read(want.slot);
+    if (!now) return now.error();
+    sg_counter &expect = expected_[want.slot];
+    const bool slot_ok =
+        now->packets == expect.packets + 1 && now->bytes == expect.bytes + want.bytes;
+    if (slot_ok && retval_ok) {
+      expect = *now;
+      return {};
+    }
+    // Name every slot that moved, then take the kernel's counters as the new expectation.
+    auto all = dp_.counters();
+    if (!all) return all.error();
+    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+      const auto &a = (*all)[slot];
+      const auto &e = expected_[slot];
+      if (a.packets != e.packets || a.bytes != e.bytes) {
+        seen.moved.push_back({slot, sg_counter{a.packets - e.packets, a.bytes - e.bytes}});
+      }
+    }
+    expected_ = *all;
+    const bool bytes_only = seen.moved.size() == 1 && seen.moved[0].first == want.slot &&
+                            seen.moved[0].second.packets == 1;
+    std::string kind = kind_of(seen);
+    if (bytes_only) kind += " (bytes differ)";
+    if (!retval_ok) kind += " retval " + std::to_string(static_cast<int32_t>(seen.retval));
+    disagree(ctx, target, packet, want, describe_observed(seen), kind);
+    return {};
+  }
+
+  Status explain(const Context &ctx, Hook hook, uint32_t ifindex, const Answer &want) {
+    const std::array<uint32_t, 2> cb = {hook_id(hook), is_machine_hook(hook) ? ifindex : 0};
+    auto run = dp_.run(Program::kExplain, ctx.frame.bytes, 0, 1, cb);
+    if (!run) return run.error();
+    ++stats_.runs[static_cast<int>(Target::kExplain)];
+    const uint32_t verdict = SG_EXPLAIN_VERDICT(run->retval);
+    const uint32_t reason = SG_EXPLAIN_REASON(run->retval);
+    if (verdict == want.verdict && reason == want.reason) return {};
+    const std::string said = std::string("explain for ") + hook_name(hook) + ": " +
+                             verdict_name(static_cast<uint8_t>(verdict)) + "/" +
+                             reason_name(static_cast<uint8_t>(reason));
+    disagree(ctx, Target::kExplain, ctx.frame.bytes, want,
+             said + " (retval " + std::to_string(static_cast<int32_t>(run->retval)) + ")", said);
+    return {};
+  }
+
+  // Every slot against the expected totals: a program that counted a packet twice, or counted
+  // where none should (sg_explain), shows here. The window is then replayed with full reads.
+  Status full_check(uint64_t from, uint64_t to) {
+    auto all = dp_.counters();
+    if (!all) return all.error();
+    bool same = true;
+    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+      same = same && (*all)[slot].packets == expected_[slot].packets &&
+             (*all)[slot].bytes == expected_[slot].bytes;
+    }
+    if (same) return {};
+    ++stats_.disagreements;
+    std::ostringstream report;
+    report << "COUNTER DRIFT seed=" << options_.seed << " frames [" << from << ", " << to
+           << "): the slots' totals differ from one count per run:\n";
+    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+      const auto &a = (*all)[slot];
+      const auto &e = expected_[slot];
+      if (a.packets != e.packets || a.bytes != e.bytes) {
+        report << "  " << slot_name(slot) << ": " << a.packets << " packets (expected " << e.packets
+               << "), " << a.bytes << " bytes (expected " << e.bytes << ")\n";
+      }
+    }
+    report << "  replay: --seed " << options_.seed << " --first " << from << " --frames "
+           << to - from << " --full-check-every 1\n";
+    keep(report.str());
+    expected_ = *all;
+    return {};
+  }
+
+  void disagree(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
+                const Answer &want, const std::string &got, const std::string &kind) {
+    ++stats_.disagreements;
+    ++stats_.kinds[std::string(target_name(target)) + ": model " + slot_name(want.slot) +
+                   " / bpf " + kind];
+    if (stats_.reports.size() >= options_.max_reports) return;
+    std::ostringstream report;
+    report << "DISAGREEMENT seed=" << options_.seed << " frame=" << ctx.index << " program "
+           << target_name(target) << " interface " << iface_name(ctx.iface) << " policy "
+           << fuzz_policies()[ctx.policy].name << "\n"
+           << "  shape:  " << ctx.frame.shape << "\n"
+           << "  packet: " << hex(packet) << "\n";
+    if (target == Target::kUplinkL3)
+      report << "  l3 protocol: 0x" << std::hex << ctx.frame.l3_protocol << std::dec << "\n";
+    report << "  model:  " << describe(want) << "\n"
+           << "  bpf:    " << got << "\n"
+           << "  env:    " << describe(fuzz_policies()[ctx.policy].policy) << "\n"
+           << "  replay: --seed " << options_.seed << " --first " << ctx.index << " --frames 1\n";
+    keep(report.str());
+  }
+
+  void keep(const std::string &report) {
+    if (stats_.reports.size() < options_.max_reports) {
+      stats_.reports.push_back(report);
+      options_.log(report);
+    }
+  }
+
+  Host &host_;
+  Datapath &dp_;
+  const FuzzOptions &options_;
+  SlotReader slots_;
+  Counters expected_{};
+  size_t policy_index_ = SIZE_MAX;
+  std::optional<Iface> tap_iface_;
+  FuzzStats stats_;
+};
+
+}  // namespace
+
+const char *target_name(Target target) {
+  switch (target) {
+    case Target::kEgressXdp:
+      return "sg_machine_egress(xdp)";
+    case Target::kEgressTc:
+      return "sg_egress_tc";
+    case Target::kIngress:
+      return "sg_machine_ingress";
+    case Target::kUplink:
+      return "sg_uplink";
+    case Target::kUplinkL3:
+      return "sg_uplink_l3(tun)";
+    case Target::kExplain:
+      return "sg_explain";
+  }
+  return "?";
+}
+
+Result<FuzzStats> run_differential(Host &host, const FuzzOptions &options) {
+  auto result = host.ns().run([&] { return Runner(host, options).run(); });
+  if (!result) return result.error();
+  return std::move(*result);
+}
+
+std::string summarize(const FuzzStats &stats) {
+  std::ostringstream out;
+  out << stats.frames << " frames in " << stats.seconds << " s ("
+      << (stats.seconds > 0 ? static_cast<uint64_t>(stats.frames / stats.seconds) : 0)
+      << " frames/s, each through every program), " << stats.disagreements << " disagreement(s)\n";
+  for (int t = 0; t < kTargetCount; ++t) {
+    out << "  " << target_name(static_cast<Target>(t)) << ": " << stats.runs[t] << " runs, "
+        << stats.skipped[t] << " skipped\n";
+  }
+  if (!stats.kinds.empty()) {
+    out << "  disagreements by kind:\n";
+    for (const auto &[kind, count] : stats.kinds) out << "    " << count << "  " << kind << "\n";
+  }
+  out << "  model answers per slot (all counted runs):\n";
+  for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+    if (stats.model_slots[slot]) {
+      out << "    " << slot_name(slot) << ": " << stats.model_slots[slot] << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace sixguard::model
