@@ -11,8 +11,10 @@
 #include "lib/run.h"
 
 /* XDP on the host side of a machine's interface: what the machine sends. The machine is
- * sg_machines[ingress_ifindex]. */
-SEC("xdp")
+ * sg_machines[ingress_ifindex]. xdp.frags: it takes multi-buffer frames (jumbo MTUs); every
+ * read past the outer headers goes through bpf_xdp_load_bytes, which sees all fragments, and
+ * the bytes counted are bpf_xdp_get_buff_len. */
+SEC("xdp.frags")
 int sg_machine_egress(struct xdp_md *ctx) {
   return sg_run_xdp(ctx, SG_HOOK_MACHINE_EGRESS);
 }

@@ -17,9 +17,13 @@
 
 /* DESIGN §2: at most 8 extension headers are walked; a chain needing more is malformed. */
 #define SG_EXT_HDR_LIMIT 8
-/* Tunnelled IPv6 (41, GRE) is checked on its inner header; nesting deeper than this many
- * inner headers cannot be checked and is therefore malformed (fail closed). */
-#define SG_ENCAP_LIMIT 2
+/* DESIGN §2 Encapsulation: at most this many IP headers (levels, IPv4 or IPv6, the outermost
+ * is level 1) are walked; a packet whose walk reaches another one cannot be checked and is
+ * therefore malformed (fail closed). */
+#define SG_LEVEL_LIMIT 3
+/* The UDP destination ports that always carry an encapsulation (DESIGN §2). */
+#define SG_UDP_PORT_VXLAN 4789
+#define SG_UDP_PORT_GENEVE 6081
 /* A machine owns a /112: the first 14 octets of its address. */
 #define SG_MACHINE_PREFIX_OCTETS 14
 
@@ -94,6 +98,8 @@ struct sg_lpm_key {
  * enforce: no window opens. */
 #define SG_CFG_NET_AUDIT_ANY (1u << 2)
 #define SG_CFG_INFRA_NETS 8
+/* At most this many configured encap_udp_ports (config validation refuses more). */
+#define SG_CFG_ENCAP_PORTS 8
 
 struct sg_config {
   __u32 flags;           /* SG_CFG_* */
@@ -103,6 +109,11 @@ struct sg_config {
   __u32 infra_nets[SG_CFG_INFRA_NETS];
   __u32 events_per_sec; /* drop events sent to sg_events per second per CPU; 0: none */
   __u32 events_burst;   /* token-bucket depth for drop events */
+  /* Config encap_udp_ports: UDP destination ports, besides 4789 and 6081, whose payload is
+   * read as VXLAN framing (8-byte header, then Ethernet). Host byte order; the first
+   * encap_udp_port_count entries are valid, the rest are zero. */
+  __u32 encap_udp_port_count;
+  __u16 encap_udp_ports[SG_CFG_ENCAP_PORTS];
 };
 
 /* sg_counters value (per-CPU): what one hook/verdict/reason slot has seen. */

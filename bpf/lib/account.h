@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* What happens after the decision: audit mode, per-CPU counters and rate-limited drop events.
- * Everything here except the counter update runs on the drop path only, so passing packets
- * pay for one per-CPU array increment. */
+/* What happens after the decision (which already applied audit mode): per-CPU counters and
+ * rate-limited drop events. Everything here except the counter update runs on the drop path
+ * only, so passing packets pay for one per-CPU array increment. */
 #ifndef SIXGUARD_BPF_ACCOUNT_H
 #define SIXGUARD_BPF_ACCOUNT_H
 
@@ -14,38 +14,11 @@
 #include "lib/ctx.h"
 #include "lib/maps.h"
 
-/* Audit mode for a drop: global (SG_CFG_AUDIT) or per network (SG_NET_AUDIT). Machine hooks
- * use the machine's network M; the uplink uses net(D) of the deciding header when D is 6PN
- * (the uplink protects the local destination), otherwise only the global flag. */
-static __always_inline int sg_audit_applies(const struct sg_ctx *c, const struct sg_decision *d) {
-  __u32 zero = 0;
-  const struct sg_config *config = bpf_map_lookup_elem(&sg_config, &zero);
-  if (!config) return 0;
-  if (config->flags & SG_CFG_AUDIT) return 1;
-  /* No network in audit: skip the sg_net_flags lookup (a fully enforcing host's drops). */
-  if (!(config->flags & SG_CFG_NET_AUDIT_ANY)) return 0;
-  __u32 net = d->audit_net;
-  if (d->audit_net_state == SG_AUDIT_NET_NONE) return 0;
-  if (d->audit_net_state == SG_AUDIT_NET_UNKNOWN) {
-    /* Dropped before the decision worked it out (malformed). */
-    if (c->hook == SG_HOOK_UPLINK) {
-      struct ipv6hdr ip6;
-      if (!sg_decision_header(c, d, &ip6) || !sg_is_6pn(&ip6.daddr)) return 0;
-      net = sg_network_id(&ip6.daddr);
-    } else {
-      __u32 ifindex = c->ifindex;
-      const struct sg_machine *m = bpf_map_lookup_elem(&sg_machines, &ifindex);
-      if (!m) return 0;
-      net = m->network_id;
-    }
-  }
-  const __u32 *flags = bpf_map_lookup_elem(&sg_net_flags, &net);
-  return flags && (*flags & SG_NET_AUDIT);
-}
-
-static __always_inline __u8 sg_verdict_of(const struct sg_ctx *c, const struct sg_decision *d) {
-  if (!sg_reason_drops(d->reason)) return SG_VERDICT_PASS;
-  return sg_audit_applies(c, d) ? SG_VERDICT_AUDIT : SG_VERDICT_DROP;
+/* The deciding level's addresses, copied into *ip6; 0 when there is none. */
+static __always_inline int sg_decision_header(const struct sg_ctx *c, const struct sg_decision *d,
+                                              struct ipv6hdr *ip6) {
+  if (!d->has_ip6) return 0;
+  return sg_load(c, d->ip6_off, ip6, sizeof(*ip6)) == 0;
 }
 
 static __always_inline void sg_count(__u8 hook, __u8 verdict, __u8 reason, __u32 len) {
@@ -145,7 +118,7 @@ static __always_inline void sg_emit_event(const struct sg_ctx *c, const struct s
 
 /* Counts the packet and, for drops and audits, reports it. Returns the verdict. */
 static __always_inline __u8 sg_account(const struct sg_ctx *c, const struct sg_decision *d) {
-  __u8 verdict = sg_verdict_of(c, d);
+  __u8 verdict = d->verdict;
   sg_count(c->hook, verdict, d->reason, c->pkt_len);
   if (verdict != SG_VERDICT_PASS) sg_emit_event(c, d, verdict);
   return verdict;

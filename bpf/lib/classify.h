@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The verdict of DESIGN §2: one rule chain per hook, applied to the outer IPv6 header and to
- * every inner IPv6 header a tunnel carries. This is the one implementation: the hooks and
- * sg_explain all call sg_decide. */
+/* The verdict of DESIGN §2: one rule chain per hook, applied to every IPv6 level of the packet
+ * (the outer header and every IPv6 header a tunnel carries, over IPv6 or IPv4), combined with
+ * audit mode level by level. This is the one implementation: the hooks and sg_explain all
+ * call sg_decide. */
 #ifndef SIXGUARD_BPF_CLASSIFY_H
 #define SIXGUARD_BPF_CLASSIFY_H
 
@@ -28,7 +29,20 @@ static __always_inline int sg_reason_drops(__u8 reason) {
 struct sg_env {
   const struct sg_config *config;   /* NULL only if the array lookup failed (never) */
   const struct sg_machine *machine; /* machine hooks: NULL when the interface is unknown */
+  __u8 machine_known;               /* machine has been looked up */
 };
+
+/* The machine of the hook's interface, looked up once per packet and only when an IPv6 level
+ * (or a drop on a machine hook) needs it: the IPv4 not_6pn path never pays for it. */
+static __always_inline const struct sg_machine *sg_env_machine(const struct sg_ctx *c,
+                                                               struct sg_env *env) {
+  if (!env->machine_known) {
+    __u32 ifindex = c->ifindex;
+    env->machine = bpf_map_lookup_elem(&sg_machines, &ifindex);
+    env->machine_known = 1;
+  }
+  return env->machine;
+}
 
 /* Rule "is infrastructure": an LPM lookup in sg_infra, skipped unless the address's network
  * holds an infrastructure prefix (sg_config.infra_nets) or SG_CFG_INFRA_ANY_NET asks for it.
@@ -64,8 +78,8 @@ static __always_inline const struct sg_flycast *sg_flycast_of(const struct in6_a
 
 /* machine_egress, rules 3-8 (rules 1-2 are the parser's). */
 static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
+                                                    const struct sg_machine *m,
                                                     const struct ipv6hdr *ip6) {
-  const struct sg_machine *m = env->machine;
   const struct in6_addr *src = &ip6->saddr, *dst = &ip6->daddr;
   /* Fail closed: an interface with no sg_machines entry has no known /112, so no source
    * address is legitimate on it. */
@@ -82,8 +96,8 @@ static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
 
 /* machine_ingress, rules 3-8. */
 static __always_inline __u8 sg_rules_machine_ingress(const struct sg_env *env,
+                                                     const struct sg_machine *m,
                                                      const struct ipv6hdr *ip6) {
-  const struct sg_machine *m = env->machine;
   const struct in6_addr *src = &ip6->saddr, *dst = &ip6->daddr;
   /* Fail closed: with no sg_machines entry nothing is known to be for this machine. */
   if (!m) return SG_REASON_NOT_FOR_MACHINE;
@@ -113,182 +127,298 @@ static __always_inline __u8 sg_rules_uplink(const struct sg_env *env, const stru
 
 /* hook is a constant in every hook program (the other branches fold away); only sg_explain
  * carries all three. */
-static __always_inline __u8 sg_rules(__u8 hook, const struct sg_env *env,
+static __always_inline __u8 sg_rules(const struct sg_ctx *c, struct sg_env *env,
                                      const struct ipv6hdr *ip6) {
-  if (hook == SG_HOOK_MACHINE_EGRESS) return sg_rules_machine_egress(env, ip6);
-  if (hook == SG_HOOK_MACHINE_INGRESS) return sg_rules_machine_ingress(env, ip6);
+  if (c->hook == SG_HOOK_MACHINE_EGRESS)
+    return sg_rules_machine_egress(env, sg_env_machine(c, env), ip6);
+  if (c->hook == SG_HOOK_MACHINE_INGRESS)
+    return sg_rules_machine_ingress(env, sg_env_machine(c, env), ip6);
   return sg_rules_uplink(env, ip6);
 }
 
-/* The decision on one packet, before audit mode is applied. */
+/* The decision on one packet, audit mode included. */
 struct sg_decision {
-  /* Offset of the IPv6 header whose addresses the deciding check used (for a malformed
-   * packet: the last IPv6 header that could be read), valid when has_ip6. An offset, not a
-   * pointer: it survives bpf_skb_pull_data and is re-read only on the drop path. */
+  /* Offset of the IPv6 header whose addresses the deciding level used (for a malformed level:
+   * the last IPv6 header read with version 6 at that level or before), valid when has_ip6. An
+   * offset, not a pointer: it survives bpf_skb_pull_data and is re-read only for events. */
   __u32 ip6_off;
-  /* The network whose SG_NET_AUDIT flag governs a drop, when the decision already knows it
-   * (machine hooks: the machine's; uplink: the deciding header's destination), so the drop
-   * path need not look it up again. */
-  __u32 audit_net;
-  __u8 audit_net_state; /* SG_AUDIT_NET_* */
   __u8 has_ip6;
-  __u8 reason;
+  __u8 reason;  /* enum sg_reason of the deciding level */
+  __u8 verdict; /* enum sg_verdict */
 };
 
-#define SG_AUDIT_NET_UNKNOWN 0 /* not worked out during the decision: look it up */
-#define SG_AUDIT_NET_KNOWN 1   /* audit_net holds it */
-#define SG_AUDIT_NET_NONE 2    /* there is none: only the global flag applies */
+/* The walk's running state across levels. */
+struct sg_walk {
+  __u32 last_ip6_off; /* the last IPv6 header read with version 6 */
+  __u8 has_last_ip6;
+  __u8 has_first_ip6; /* an IPv6 level has been judged */
+  __u8 first_reason;  /* ... and this was its reason */
+  __u8 audited;       /* a level's drop was audited: d holds the first one */
+  __u8 done;          /* the verdict is final (enforcing drop, or a malformed level) */
+};
 
-/* Truncated or unparseable (rule 2). Truncation in the outer headers of a non-linear skb is
- * handled before the decision (sg_decide_skb pulls); what is still cut here is malformed. */
-static __always_inline void sg_decide_malformed(struct sg_decision *d) {
-  d->reason = SG_REASON_MALFORMED;
+/* Audit mode for a drop (DESIGN §2): global (SG_CFG_AUDIT) or the flag of the network
+ * concerned: machine hooks, the machine's network; the uplink, the destination's network of
+ * the level's addresses when it is 6PN. Drop path only. */
+static __always_inline int sg_drop_audited(const struct sg_ctx *c, struct sg_env *env, __u8 has_ip6,
+                                           __u32 ip6_off) {
+  const struct sg_config *config = env->config;
+  if (!config) return 0;
+  if (config->flags & SG_CFG_AUDIT) return 1;
+  /* No network in audit: skip the sg_net_flags lookup (a fully enforcing host's drops). */
+  if (!(config->flags & SG_CFG_NET_AUDIT_ANY)) return 0;
+  __u32 net = 0;
+  if (c->hook == SG_HOOK_UPLINK) {
+    struct ipv6hdr ip6;
+    if (!has_ip6 || sg_load(c, ip6_off, &ip6, sizeof(ip6))) return 0;
+    if (!sg_is_6pn(&ip6.daddr)) return 0;
+    net = sg_network_id(&ip6.daddr);
+  } else {
+    const struct sg_machine *m = sg_env_machine(c, env);
+    if (!m) return 0;
+    net = m->network_id;
+  }
+  const __u32 *flags = bpf_map_lookup_elem(&sg_net_flags, &net);
+  return flags && (*flags & SG_NET_AUDIT);
 }
 
-/* Machine hooks: audit follows the machine's network (none on an unknown interface). */
-static __always_inline void sg_decide_audit_net_of_machine(struct sg_decision *d,
-                                                           const struct sg_machine *m) {
-  if (m) {
-    d->audit_net = m->network_id;
-    d->audit_net_state = SG_AUDIT_NET_KNOWN;
-  } else {
-    d->audit_net_state = SG_AUDIT_NET_NONE;
+/* One level's drop: the first enforcing drop decides the packet; otherwise the first drop is
+ * remembered as the audit verdict and the walk goes on. */
+static __always_inline void sg_level_drops(const struct sg_ctx *c, struct sg_env *env,
+                                           struct sg_walk *w, struct sg_decision *d, __u8 reason,
+                                           __u8 has_ip6, __u32 ip6_off) {
+  if (!sg_drop_audited(c, env, has_ip6, ip6_off)) {
+    d->verdict = SG_VERDICT_DROP;
+    d->reason = reason;
+    d->has_ip6 = has_ip6;
+    d->ip6_off = ip6_off;
+    w->done = 1;
+    return;
+  }
+  if (!w->audited) {
+    w->audited = 1;
+    d->verdict = SG_VERDICT_AUDIT;
+    d->reason = reason;
+    d->has_ip6 = has_ip6;
+    d->ip6_off = ip6_off;
   }
 }
 
-/* Uplink: audit follows net(D) of the header that decided the drop, when D is 6PN. */
-static __always_inline void sg_decide_audit_net_of_header(const struct sg_ctx *c,
-                                                          struct sg_decision *d,
-                                                          const struct ipv6hdr *ip6) {
-  if (c->hook != SG_HOOK_UPLINK) return;
-  if (sg_is_6pn(&ip6->daddr)) {
-    d->audit_net = sg_network_id(&ip6->daddr);
-    d->audit_net_state = SG_AUDIT_NET_KNOWN;
-  } else {
-    d->audit_net_state = SG_AUDIT_NET_NONE;
-  }
+/* A malformed level: it ends the walk (nothing beyond it can be read reliably). Its addresses
+ * are the last IPv6 header read with version 6. */
+static __always_inline void sg_level_malformed(const struct sg_ctx *c, struct sg_env *env,
+                                               struct sg_walk *w, struct sg_decision *d) {
+  sg_level_drops(c, env, w, d, SG_REASON_MALFORMED, w->has_last_ip6, w->last_ip6_off);
+  w->done = 1;
 }
 
-/* The deciding header's addresses, copied into *ip6; 0 when there is none. */
-static __always_inline int sg_decision_header(const struct sg_ctx *c, const struct sg_decision *d,
-                                              struct ipv6hdr *ip6) {
-  if (!d->has_ip6) return 0;
-  return sg_load(c, d->ip6_off, ip6, sizeof(*ip6)) == 0;
+/* One IPv6 level whose header (version not yet checked) is at ip6 (in the packet or copied)
+ * and at offset off: consistency (rule 2), the extension-header chain, the hook's rules, and
+ * the step to the next level (*off, *next). */
+static __always_inline void sg_level_ipv6(const struct sg_ctx *c, struct sg_env *env,
+                                          struct sg_walk *w, struct sg_decision *d,
+                                          const struct ipv6hdr *ip6, __u32 *off, __u8 *next) {
+  *next = SG_NEXT_END;
+  if (ip6->version != 6) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  __u32 ip6_off = *off;
+  w->last_ip6_off = ip6_off;
+  w->has_last_ip6 = 1;
+  /* Consistency: a jumbo (0) or empty payload, or one the frame does not hold. Padding after
+   * the claimed payload is fine. pkt_len - ip6_off cannot wrap: the header was read. */
+  __u32 payload = bpf_ntohs(ip6->payload_len);
+  __u32 held = c->pkt_len - ip6_off - sizeof(*ip6);
+  if (payload == 0 || payload > held || ip6_off + sizeof(*ip6) > c->pkt_len) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  __u32 at = ip6_off + sizeof(*ip6);
+  __u8 nh = ip6->nexthdr, opaque = 0;
+  if (sg_walk_chain(c, &at, at + payload, &nh, &opaque) != SG_PARSE_OK) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  __u8 step_next = SG_NEXT_END;
+  if (!opaque && sg_step(c, env->config, nh, 0, &at, &step_next) != SG_PARSE_OK) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  /* A level is fully parsed before its rules run: malformed whatever its addresses say. */
+  __u8 reason = sg_rules(c, env, ip6);
+  if (!w->has_first_ip6) {
+    w->has_first_ip6 = 1;
+    w->first_reason = reason;
+  }
+  if (sg_reason_drops(reason)) {
+    sg_level_drops(c, env, w, d, reason, 1, ip6_off);
+    if (w->done) return;
+  }
+  *off = at;
+  *next = step_next;
+}
+
+/* One IPv4 level at offset *off (ip4 in the packet or copied, at least 20 bytes): not judged
+ * by the rules, only checked and stepped through. */
+static __always_inline void sg_level_ipv4(const struct sg_ctx *c, struct sg_env *env,
+                                          struct sg_walk *w, struct sg_decision *d,
+                                          const struct iphdr *ip4, __u32 *off, __u8 *next) {
+  *next = SG_NEXT_END;
+  __u32 hdr_len = (__u32)ip4->ihl * 4;
+  __u32 total = bpf_ntohs(ip4->tot_len);
+  if (ip4->version != 4 || hdr_len < sizeof(*ip4) || total < hdr_len || *off + total > c->pkt_len) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  /* A non-first fragment's payload is opaque: nothing further to check. */
+  if (ip4->frag_off & bpf_htons(SG_IP4_OFFSET_MASK)) return;
+  __u32 at = *off + hdr_len;
+  __u8 step_next = SG_NEXT_END;
+  if (sg_step(c, env->config, ip4->protocol, 1, &at, &step_next) != SG_PARSE_OK) {
+    sg_level_malformed(c, env, w, d);
+    return;
+  }
+  *off = at;
+  *next = step_next;
 }
 
 /* What the in-place parse of the outer headers found. */
 struct sg_outer {
-  struct ipv6hdr *ip6; /* the outer IPv6 header, in the packet; NULL unless status is OK */
-  __u32 off;           /* its offset from data */
-  int status;          /* SG_PARSE_*, or SG_OUTER_NOT_IPV6 */
+  void *hdr;  /* the outer IP header, in the packet; NULL unless status is OK */
+  __u32 off;  /* its offset from data */
+  int status; /* SG_PARSE_*, or SG_OUTER_NOT_IP */
+  __u8 next;  /* SG_NEXT_IPV6 or SG_NEXT_IPV4: what hdr is */
 };
 
-#define SG_OUTER_NOT_IPV6 (-1)
+#define SG_OUTER_NOT_IP (-1)
 
-/* Rules 1 and the first part of 2: Ethernet, VLAN tags and the outer IPv6 header, read in
- * place. This is the only part that needs the bytes in the linear area of an skb. */
+/* Rule 1 and the first part of 2: Ethernet, VLAN tags and the outer IP header, read in place.
+ * This is the only part that needs the bytes in the linear area of an skb. */
 static __always_inline void sg_parse_outer(const struct sg_ctx *c, struct sg_outer *o) {
   struct sg_cursor cur = {.pos = c->data, .end = c->data_end};
-  o->ip6 = NULL;
+  o->hdr = NULL;
   o->off = 0;
+  o->next = SG_NEXT_END;
+  __be16 proto = 0;
   if (c->l3) {
-    if (!c->l3_ipv6) {
-      o->status = SG_OUTER_NOT_IPV6;
-      return;
-    }
+    proto = c->l3_proto == SG_L3_IPV6   ? bpf_htons(ETH_P_IPV6)
+            : c->l3_proto == SG_L3_IPV4 ? bpf_htons(ETH_P_IP)
+                                        : 0;
   } else {
-    __be16 proto = 0;
     o->status = sg_parse_eth(&cur, &proto);
     if (o->status != SG_PARSE_OK) return;
-    if (proto != bpf_htons(ETH_P_IPV6)) {
-      o->status = SG_OUTER_NOT_IPV6; /* IPv4, ARP, ... */
-      return;
-    }
+  }
+  o->next = sg_next_of_ethertype(proto);
+  if (o->next == SG_NEXT_END) {
+    o->status = SG_OUTER_NOT_IP; /* ARP, MPLS, PPPoE, ... */
+    return;
   }
   o->off = (__u32)(cur.pos - c->data);
-  o->ip6 = sg_cursor_take(&cur, sizeof(*o->ip6));
-  o->status = o->ip6 ? SG_PARSE_OK : SG_PARSE_TRUNCATED;
+  /* Two takes with constant sizes: the verifier learns each header's range exactly. */
+  if (o->next == SG_NEXT_IPV6)
+    o->hdr = sg_cursor_take(&cur, sizeof(struct ipv6hdr));
+  else
+    o->hdr = sg_cursor_take(&cur, sizeof(struct iphdr));
+  o->status = o->hdr ? SG_PARSE_OK : SG_PARSE_TRUNCATED;
 }
 
-/* Rules 1-2 are parsing; then the hook's chain runs on the outer header and on each inner IPv6
- * header. Combined verdict: the first drop found, outer first; if all pass, the outer's
- * reason. A level is fully parsed (extension headers, tunnel header) before its rules run,
- * so a malformed level is malformed whatever its addresses say. */
+/* The UDP destination port right after the outer header, read in place when the linear area
+ * holds it (the common case), so that plain UDP pays no helper call. Returns 0 when it cannot
+ * be read in place (the walk then reads it with sg_load). */
+static __always_inline __u16 sg_outer_udp_port(const struct sg_ctx *c, const void *l4) {
+  const struct udphdr *udp = l4;
+  if ((const void *)(udp + 1) > c->data_end) return 0;
+  return bpf_ntohs(udp->dest);
+}
+
+/* Every level of the packet, outermost first, at most SG_LEVEL_LIMIT. The outer header is
+ * read in place (the fast path); inner headers are copied out with sg_load. Final verdict
+ * (DESIGN §2, audit with encapsulation): the first enforcing drop; else the first audited
+ * drop; else pass with the first IPv6 level's reason (not_6pn when there is none). */
 static __always_inline void sg_decide(const struct sg_ctx *c, const struct sg_outer *o,
                                       struct sg_decision *d) {
   d->ip6_off = 0;
-  d->audit_net = 0;
-  d->audit_net_state = SG_AUDIT_NET_UNKNOWN;
   d->has_ip6 = 0;
   d->reason = SG_REASON_NOT_6PN;
-  if (o->status == SG_OUTER_NOT_IPV6) return; /* rule 1 */
-  if (o->status != SG_PARSE_OK || !o->ip6) {
-    sg_decide_malformed(d);
-    return;
-  }
-  const struct ipv6hdr *outer = o->ip6;
-  __u32 off = o->off;
-  d->ip6_off = off;
-  d->has_ip6 = 1;
-  if (outer->version != 6) {
-    sg_decide_malformed(d);
-    return;
-  }
-  off += sizeof(*outer);
+  d->verdict = SG_VERDICT_PASS;
+  if (o->status == SG_OUTER_NOT_IP) return; /* rule 1 */
 
-  /* Looked up before the chain is walked so that a malformed chain's drop path already knows
-   * the machine's network (audit); every well-formed packet needs them anyway. */
   __u32 zero = 0;
-  struct sg_env env = {.config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL};
-  if (c->hook != SG_HOOK_UPLINK) {
-    __u32 ifindex = c->ifindex;
-    env.machine = bpf_map_lookup_elem(&sg_machines, &ifindex);
-    sg_decide_audit_net_of_machine(d, env.machine);
-  }
-
-  __u8 payload = SG_PAYLOAD_END;
-  int status = sg_walk_chain(c, &off, outer->nexthdr, &payload);
-  if (status != SG_PARSE_OK) {
-    sg_decide_malformed(d);
+  struct sg_env env = {
+      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  struct sg_walk w = {};
+  if (o->status != SG_PARSE_OK || !o->hdr) {
+    sg_level_malformed(c, &env, &w, d);
     return;
   }
-  __u8 reason = sg_rules(c->hook, &env, outer);
-  d->reason = reason;
-  if (sg_reason_drops(reason)) {
-    sg_decide_audit_net_of_header(c, d, outer);
-    return;
-  }
-  if (payload != SG_PAYLOAD_IPV6) return;
 
-    /* Inner IPv6 headers (tunnels), copied out: each gets the same rule chain. */
-#pragma unroll
-  for (int level = 1; level <= SG_ENCAP_LIMIT; level++) {
-    struct ipv6hdr inner;
-    if (sg_load(c, off, &inner, sizeof(inner))) {
-      sg_decide_malformed(d);
-      return;
+  /* Level 1, in place. */
+  __u32 off = o->off;
+  __u8 next = SG_NEXT_END;
+  if (o->next == SG_NEXT_IPV6) {
+    const struct ipv6hdr *ip6 = o->hdr;
+    /* Plain UDP right after the header: no tunnel, no helper call for the port. */
+    if (ip6->nexthdr == SG_NH_UDP && ip6->version == 6) {
+      __u16 port = sg_outer_udp_port(c, ip6 + 1);
+      if (port && !sg_is_encap_port(env.config, port)) {
+        /* Same checks as sg_level_ipv6 without the walk: nothing follows. */
+        __u32 payload = bpf_ntohs(ip6->payload_len);
+        if (payload == 0 || payload > c->pkt_len - off - sizeof(*ip6)) {
+          w.has_last_ip6 = 1;
+          w.last_ip6_off = off;
+          sg_level_malformed(c, &env, &w, d);
+          return;
+        }
+        __u8 reason = sg_rules(c, &env, ip6);
+        if (sg_reason_drops(reason))
+          sg_level_drops(c, &env, &w, d, reason, 1, off);
+        else
+          d->reason = reason;
+        return;
+      }
     }
-    d->ip6_off = off;
-    if (inner.version != 6) {
-      sg_decide_malformed(d);
-      return;
+    sg_level_ipv6(c, &env, &w, d, ip6, &off, &next);
+  } else {
+    const struct iphdr *ip4 = o->hdr;
+    /* The common IPv4 not_6pn cases, without a helper call: a protocol that carries no
+     * tunnel, or UDP to a port that is not an encapsulation port. */
+    __u8 protocol = ip4->protocol;
+    if (ip4->version == 4 && ip4->ihl == 5 && protocol != SG_NH_IPV6 && protocol != SG_NH_GRE) {
+      __u16 port = protocol == SG_NH_UDP ? sg_outer_udp_port(c, ip4 + 1) : 1;
+      __u32 total = bpf_ntohs(ip4->tot_len);
+      if (port && !sg_is_encap_port(env.config, port) && total >= sizeof(*ip4) &&
+          off + total <= c->pkt_len)
+        return;
     }
-    off += sizeof(inner);
-    status = sg_walk_chain(c, &off, inner.nexthdr, &payload);
-    if (status != SG_PARSE_OK) {
-      sg_decide_malformed(d);
-      return;
-    }
-    __u8 inner_reason = sg_rules(c->hook, &env, &inner);
-    if (sg_reason_drops(inner_reason)) {
-      d->reason = inner_reason;
-      sg_decide_audit_net_of_header(c, d, &inner);
-      return;
-    }
-    if (payload != SG_PAYLOAD_IPV6) return; /* all passed: the outer's reason stands */
+    sg_level_ipv4(c, &env, &w, d, ip4, &off, &next);
   }
-  /* Another inner IPv6 header after SG_ENCAP_LIMIT of them: it cannot be checked. */
-  sg_decide_malformed(d);
+
+  /* Levels 2 and 3, copied out; a level the walk would reach after them is malformed. */
+  for (int level = 2; level <= SG_LEVEL_LIMIT + 1; level++) {
+    if (w.done || next == SG_NEXT_END) break;
+    if (level > SG_LEVEL_LIMIT) {
+      sg_level_malformed(c, &env, &w, d);
+      break;
+    }
+    if (next == SG_NEXT_IPV6) {
+      struct ipv6hdr ip6;
+      if (sg_load(c, off, &ip6, sizeof(ip6))) {
+        sg_level_malformed(c, &env, &w, d);
+        break;
+      }
+      sg_level_ipv6(c, &env, &w, d, &ip6, &off, &next);
+    } else {
+      struct iphdr ip4;
+      if (sg_load(c, off, &ip4, sizeof(ip4))) {
+        sg_level_malformed(c, &env, &w, d);
+        break;
+      }
+      sg_level_ipv4(c, &env, &w, d, &ip4, &off, &next);
+    }
+  }
+  if (w.done || w.audited) return;
+  if (w.has_first_ip6) d->reason = w.first_reason;
 }
 
 #endif /* SIXGUARD_BPF_CLASSIFY_H */

@@ -12,27 +12,33 @@
 
 #include "sixguard_shared.h"
 
+#define SG_L3_OTHER 0
+#define SG_L3_IPV6 1
+#define SG_L3_IPV4 2
+
 struct sg_ctx {
   void *raw;      /* the program's context (xdp_md or __sk_buff), for the load-bytes helpers */
   void *data;     /* first byte the program may read */
   void *data_end; /* one past the last linear byte */
-  __u32 pkt_len;  /* counted bytes: XDP data_end - data, TC skb->len */
-  __u32 ifindex;  /* interface the hook runs on (machine lookup key; event field) */
-  __u8 hook;      /* enum sg_hook */
-  __u8 l3;        /* the packet starts at the network header (WireGuard, tun) */
-  __u8 l3_ipv6;   /* with l3: the device says the packet is IPv6 (skb->protocol) */
-  __u8 is_xdp;    /* which load-bytes helper reads raw */
+  /* The whole packet: what is counted, and where every bound check ends. XDP:
+   * bpf_xdp_get_buff_len (multi-buffer frames included); TC: skb->len. */
+  __u32 pkt_len;
+  __u32 ifindex; /* interface the hook runs on (machine lookup key; event field) */
+  __u8 hook;     /* enum sg_hook */
+  __u8 l3;       /* the packet starts at the network header (WireGuard, tun) */
+  __u8 l3_proto; /* with l3: SG_L3_* from skb->protocol */
+  __u8 is_xdp;   /* which load-bytes helper reads raw */
 };
 
 static __always_inline void sg_ctx_from_xdp(struct sg_ctx *c, struct xdp_md *xdp, __u8 hook) {
   c->raw = xdp;
   c->data = (void *)(long)xdp->data;
   c->data_end = (void *)(long)xdp->data_end;
-  c->pkt_len = (__u32)(c->data_end - c->data);
+  c->pkt_len = (__u32)bpf_xdp_get_buff_len(xdp);
   c->ifindex = xdp->ingress_ifindex;
   c->hook = hook;
   c->l3 = 0;
-  c->l3_ipv6 = 0;
+  c->l3_proto = SG_L3_OTHER;
   c->is_xdp = 1;
 }
 
@@ -47,7 +53,9 @@ static __always_inline void sg_ctx_from_skb(struct sg_ctx *c, struct __sk_buff *
   c->ifindex = ifindex;
   c->hook = hook;
   c->l3 = l3;
-  c->l3_ipv6 = l3 && skb->protocol == bpf_htons(ETH_P_IPV6);
+  c->l3_proto = skb->protocol == bpf_htons(ETH_P_IPV6) ? SG_L3_IPV6
+                : skb->protocol == bpf_htons(ETH_P_IP) ? SG_L3_IPV4
+                                                       : SG_L3_OTHER;
   c->is_xdp = 0;
 }
 

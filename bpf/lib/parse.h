@@ -9,7 +9,9 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -72,7 +74,7 @@ static __always_inline int sg_parse_eth(struct sg_cursor *cur, __be16 *proto) {
   return SG_PARSE_OK;
 }
 
-/* The same for the inner frame of GRE TEB, read with sg_load at *off. */
+/* The same for an inner frame (GRE TEB, VXLAN, Geneve), read with sg_load at *off. */
 static __always_inline int sg_load_eth(const struct sg_ctx *c, __u32 *off, __be16 *proto) {
   struct ethhdr eth;
   if (sg_load(c, *off, &eth, sizeof(eth))) return SG_PARSE_TRUNCATED;
@@ -94,6 +96,7 @@ static __always_inline int sg_load_eth(const struct sg_ctx *c, __u32 *off, __be1
 /* Next-header values the walk knows. */
 #define SG_NH_HOPOPTS 0
 #define SG_NH_IPV4 4
+#define SG_NH_UDP 17
 #define SG_NH_IPV6 41
 #define SG_NH_ROUTING 43
 #define SG_NH_FRAGMENT 44
@@ -102,6 +105,7 @@ static __always_inline int sg_load_eth(const struct sg_ctx *c, __u32 *off, __be1
 #define SG_NH_AH 51
 #define SG_NH_NONE 59
 #define SG_NH_DSTOPTS 60
+#define SG_NH_MOBILITY 135
 
 struct sg_ext_hdr {
   __u8 nexthdr;
@@ -116,10 +120,28 @@ struct sg_frag_hdr {
 };
 
 #define SG_FRAG_OFFSET_MASK 0xfff8
+#define SG_FRAG_MORE 0x0001
+#define SG_IP4_OFFSET_MASK 0x1fff
 
+/* The mobility header (135) is stepped over like destination options: its second octet is
+ * its length in 8-octet units minus 1, its first the next header ("payload proto", 59 in
+ * practice, which ends the chain). */
 static __always_inline int sg_is_ext_hdr(__u8 nh) {
   return nh == SG_NH_HOPOPTS || nh == SG_NH_ROUTING || nh == SG_NH_FRAGMENT ||
-         nh == SG_NH_DSTOPTS || nh == SG_NH_AH;
+         nh == SG_NH_DSTOPTS || nh == SG_NH_AH || nh == SG_NH_MOBILITY;
+}
+
+/* What follows one level's IP header (and its chain and tunnel header): the next level. */
+enum sg_next {
+  SG_NEXT_END = 0,  /* transport, ESP, 59, non-IP inner frame, fragment payload: no level */
+  SG_NEXT_IPV6 = 1, /* an IPv6 header at the offset: a level checked by the rules */
+  SG_NEXT_IPV4 = 2, /* an IPv4 header at the offset: a level walked, not judged */
+};
+
+static __always_inline __u8 sg_next_of_ethertype(__be16 proto) {
+  if (proto == bpf_htons(ETH_P_IPV6)) return SG_NEXT_IPV6;
+  if (proto == bpf_htons(ETH_P_IP)) return SG_NEXT_IPV4;
+  return SG_NEXT_END; /* ARP and other non-IP frames end the walk */
 }
 
 /* GRE (RFC 2784/2890), accepted exactly as Linux's gre_parse_header accepts it: version 0
@@ -135,15 +157,9 @@ struct sg_gre_hdr {
 #define SG_GRE_SEQ 0x1000
 #define SG_GRE_VERSION 0x0007
 
-/* What follows one IPv6 header once its chain is walked. */
-enum sg_payload {
-  SG_PAYLOAD_END = 0,  /* transport, ESP, no-next-header, IPv4 inner, non-first fragment */
-  SG_PAYLOAD_IPV6 = 1, /* another IPv6 header at the offset: check it too */
-};
-
-/* The GRE header at *off: sets *payload to IPV6 when an inner IPv6 header follows. GRE that
- * cannot be parsed is malformed, never skipped. */
-static __always_inline int sg_load_gre(const struct sg_ctx *c, __u32 *off, __u8 *payload) {
+/* The GRE header at *off and, for TEB, the bridged Ethernet header: *next says what follows
+ * at *off. GRE that cannot be parsed is malformed, never skipped. */
+static __always_inline int sg_load_gre(const struct sg_ctx *c, __u32 *off, __u8 *next) {
   struct sg_gre_hdr gre;
   if (sg_load(c, *off, &gre, sizeof(gre))) return SG_PARSE_TRUNCATED;
   __u16 flags = bpf_ntohs(gre.flags);
@@ -151,63 +167,154 @@ static __always_inline int sg_load_gre(const struct sg_ctx *c, __u32 *off, __u8 
   __u32 options = ((flags & SG_GRE_CSUM) ? 4 : 0) + ((flags & SG_GRE_KEY) ? 4 : 0) +
                   ((flags & SG_GRE_SEQ) ? 4 : 0);
   *off += sizeof(gre) + options;
-  /* The optional fields must be there even when nothing after them is read (IPv4 inner). */
+  /* The optional fields must be there even when nothing after them is read. */
   __u8 last;
   if (options && sg_load(c, *off - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
   if (gre.protocol == bpf_htons(ETH_P_IPV6)) {
-    *payload = SG_PAYLOAD_IPV6;
+    *next = SG_NEXT_IPV6;
     return SG_PARSE_OK;
   }
-  if (gre.protocol == bpf_htons(ETH_P_IP)) return SG_PARSE_OK; /* IPv4 inner: outer check */
+  if (gre.protocol == bpf_htons(ETH_P_IP)) {
+    *next = SG_NEXT_IPV4;
+    return SG_PARSE_OK;
+  }
   if (gre.protocol == bpf_htons(SG_ETH_P_TEB)) {
     __be16 inner = 0;
     int status = sg_load_eth(c, off, &inner);
     if (status != SG_PARSE_OK) return status;
-    if (inner == bpf_htons(ETH_P_IPV6)) *payload = SG_PAYLOAD_IPV6;
-    return SG_PARSE_OK; /* a bridged non-IPv6 frame: outer check only */
+    *next = sg_next_of_ethertype(inner);
+    return SG_PARSE_OK;
   }
   return SG_PARSE_MALFORMED;
 }
 
-/* Walks the extension-header chain that starts with next header `nh` at *off (at most
- * SG_EXT_HDR_LIMIT headers) and the tunnel header that may follow. On SG_PARSE_OK, *payload
- * says whether an inner IPv6 header is at *off. A header cut by the end of the packet is
- * SG_PARSE_TRUNCATED, inner or not: the chain of a first fragment must be complete (RFC 8200). */
-static __always_inline int sg_walk_chain(const struct sg_ctx *c, __u32 *off, __u8 nh,
-                                         __u8 *payload) {
-  *payload = SG_PAYLOAD_END;
-#pragma unroll
+/* Geneve (RFC 8926): version and option length (4-octet units) in the first octet, the
+ * protocol of what follows the options in octets 2-3. */
+struct sg_geneve_hdr {
+  __u8 ver_opt_len;
+  __u8 flags;
+  __be16 protocol;
+  __u8 vni[3];
+  __u8 reserved;
+};
+
+#define SG_GENEVE_OPT_LEN_MASK 0x3f
+#define SG_VXLAN_HDR_LEN 8
+
+/* The UDP destination port is one whose payload is a tunnel: VXLAN, Geneve or a configured
+ * encap_udp_ports entry. The configured list is read only when it is non-empty (default), so
+ * plain UDP pays two compares. */
+static __always_inline int sg_is_configured_encap_port(const struct sg_config *config, __u16 port) {
+  if (!config) return 0;
+  __u32 count = config->encap_udp_port_count;
+  if (count == 0) return 0;
+  for (int i = 0; i < SG_CFG_ENCAP_PORTS; i++) {
+    if (i >= count) break;
+    if (config->encap_udp_ports[i] == port) return 1;
+  }
+  return 0;
+}
+
+static __always_inline int sg_is_encap_port(const struct sg_config *config, __u16 port) {
+  return port == SG_UDP_PORT_VXLAN || port == SG_UDP_PORT_GENEVE ||
+         sg_is_configured_encap_port(config, port);
+}
+
+/* The UDP header at *off and, on an encapsulation port, the tunnel header and the inner
+ * Ethernet header: *next says what follows at *off. The UDP header must be complete (its
+ * port decides whether a tunnel follows). */
+static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_config *config,
+                                       __u32 *off, __u8 *next) {
+  struct udphdr udp;
+  if (sg_load(c, *off, &udp, sizeof(udp))) return SG_PARSE_TRUNCATED;
+  __u16 port = bpf_ntohs(udp.dest);
+  *off += sizeof(udp);
+  if (port == SG_UDP_PORT_GENEVE) {
+    struct sg_geneve_hdr geneve;
+    if (sg_load(c, *off, &geneve, sizeof(geneve))) return SG_PARSE_TRUNCATED;
+    *off += sizeof(geneve) + (__u32)(geneve.ver_opt_len & SG_GENEVE_OPT_LEN_MASK) * 4;
+    if (geneve.protocol == bpf_htons(ETH_P_IPV6)) {
+      *next = SG_NEXT_IPV6;
+      return SG_PARSE_OK;
+    }
+    if (geneve.protocol == bpf_htons(ETH_P_IP)) {
+      *next = SG_NEXT_IPV4;
+      return SG_PARSE_OK;
+    }
+    if (geneve.protocol != bpf_htons(SG_ETH_P_TEB)) return SG_PARSE_MALFORMED;
+  } else if (port == SG_UDP_PORT_VXLAN || sg_is_configured_encap_port(config, port)) {
+    *off += SG_VXLAN_HDR_LEN;
+  } else {
+    return SG_PARSE_OK; /* plain UDP */
+  }
+  __be16 inner = 0;
+  int status = sg_load_eth(c, off, &inner);
+  if (status != SG_PARSE_OK) return status;
+  *next = sg_next_of_ethertype(inner);
+  return SG_PARSE_OK;
+}
+
+/* The step from a level's last header (protocol nh at *off) to the next level. from_ipv4:
+ * the level is IPv4, whose protocol 4 (IPIP) ends the walk (DESIGN: outer check only). */
+static __always_inline int sg_step(const struct sg_ctx *c, const struct sg_config *config, __u8 nh,
+                                   __u8 from_ipv4, __u32 *off, __u8 *next) {
+  *next = SG_NEXT_END;
+  if (nh == SG_NH_IPV6) {
+    *next = SG_NEXT_IPV6;
+    return SG_PARSE_OK;
+  }
+  if (nh == SG_NH_IPV4) {
+    if (!from_ipv4) *next = SG_NEXT_IPV4;
+    return SG_PARSE_OK;
+  }
+  if (nh == SG_NH_GRE) return sg_load_gre(c, off, next);
+  if (nh == SG_NH_UDP) return sg_load_udp(c, config, off, next);
+  return SG_PARSE_OK; /* transport, ESP, 59: nothing more */
+}
+
+/* The extension-header chain of the IPv6 header at ip6_off, which starts with next header *nh
+ * at *off (at most SG_EXT_HDR_LIMIT headers). On SG_PARSE_OK, *nh is the protocol after the
+ * chain at *off, and *opaque is set when nothing after the chain may be read (a non-first
+ * fragment). end: one past the payload the IPv6 header claims. A header cut by the end of the
+ * frame is SG_PARSE_TRUNCATED: the chain of a first fragment must be complete (RFC 8200). */
+static __always_inline int sg_walk_chain(const struct sg_ctx *c, __u32 *off, __u32 end, __u8 *nh,
+                                         __u8 *opaque) {
+  __u8 next = *nh;
+  __u8 fragments = 0;
+  *opaque = 0;
   for (int i = 0; i < SG_EXT_HDR_LIMIT; i++) {
-    if (!sg_is_ext_hdr(nh)) break;
-    if (nh == SG_NH_FRAGMENT) {
+    if (!sg_is_ext_hdr(next)) break;
+    if (next == SG_NH_FRAGMENT) {
       struct sg_frag_hdr frag;
       if (sg_load(c, *off, &frag, sizeof(frag))) return SG_PARSE_TRUNCATED;
-      /* Only the first fragment (offset 0, atomic fragments included) carries the rest of
-       * the chain; a later fragment's payload is opaque: outer check only. */
-      if (frag.frag_off & bpf_htons(SG_FRAG_OFFSET_MASK)) return SG_PARSE_OK;
+      if (fragments) return SG_PARSE_MALFORMED; /* a second fragment header in one chain */
+      fragments = 1;
       *off += sizeof(frag);
-      nh = frag.nexthdr;
+      /* A later fragment's payload is opaque: the walk stops, the addresses are checked. */
+      if (frag.frag_off & bpf_htons(SG_FRAG_OFFSET_MASK)) {
+        *opaque = 1;
+        *nh = frag.nexthdr;
+        return SG_PARSE_OK;
+      }
+      /* A first fragment with nothing after its fragment header cannot hold the header
+       * chain (RFC 7112). */
+      if ((frag.frag_off & bpf_htons(SG_FRAG_MORE)) && *off >= end) return SG_PARSE_MALFORMED;
+      next = frag.nexthdr;
       continue;
     }
     struct sg_ext_hdr ext;
     if (sg_load(c, *off, &ext, sizeof(ext))) return SG_PARSE_TRUNCATED;
     /* AH counts its length in 4-octet units minus 2, the others in 8-octet units minus 1. */
-    __u32 len = nh == SG_NH_AH ? ((__u32)ext.hdrlen + 2) * 4 : ((__u32)ext.hdrlen + 1) * 8;
-    /* A declared length running past the packet is a truncated header: probe its last
-     * byte. */
+    __u32 len = next == SG_NH_AH ? ((__u32)ext.hdrlen + 2) * 4 : ((__u32)ext.hdrlen + 1) * 8;
+    /* A declared length running past the frame is a truncated header: probe its last byte. */
     __u8 last;
     if (sg_load(c, *off + len - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
     *off += len;
-    nh = ext.nexthdr;
+    next = ext.nexthdr;
   }
-  if (sg_is_ext_hdr(nh)) return SG_PARSE_MALFORMED; /* chain longer than the walk limit */
-
-  if (nh == SG_NH_IPV6) {
-    *payload = SG_PAYLOAD_IPV6;
-    return SG_PARSE_OK;
-  }
-  if (nh == SG_NH_GRE) return sg_load_gre(c, off, payload);
-  return SG_PARSE_OK; /* transport, ESP (ends the walk), 59, IPv4-in-IPv6: nothing more */
+  if (sg_is_ext_hdr(next)) return SG_PARSE_MALFORMED; /* chain longer than the walk limit */
+  *nh = next;
+  return SG_PARSE_OK;
 }
 
 #endif /* SIXGUARD_BPF_PARSE_H */

@@ -23,7 +23,7 @@ static __always_inline int sg_run_xdp(struct xdp_md *xdp, __u8 hook) {
   return sg_account(&c, &d) == SG_VERDICT_DROP ? XDP_DROP : XDP_PASS;
 }
 
-/* Headers read in place (Ethernet, VLAN, outer IPv6) are at most this long. */
+/* Headers read in place (Ethernet, VLAN, outer IPv6 or IPv4) are at most this long. */
 #define SG_OUTER_MAX \
   (sizeof(struct ethhdr) + SG_VLAN_MAX * sizeof(struct sg_vlan_hdr) + sizeof(struct ipv6hdr))
 
@@ -63,7 +63,7 @@ static __always_inline int sg_run_explain(struct __sk_buff *skb) {
   struct sg_ctx c;
   struct sg_decision d;
   sg_decide_skb(&c, &d, skb, (__u8)hook, skb->cb[SG_EXPLAIN_CB_IFINDEX], 0);
-  return SG_EXPLAIN_ENCODE(sg_verdict_of(&c, &d), d.reason);
+  return SG_EXPLAIN_ENCODE(d.verdict, d.reason);
 }
 
 #endif /* SIXGUARD_BPF_RUN_H */

@@ -69,9 +69,10 @@ TEST(DatapathLoad, ZeroedConfigTreatsNothingAsInfra) {
   // uplink, fdaa::3 -> network 2:45b: infra only if the lookup happened.
   const std::vector<uint8_t> frame = {
       0x02, 0,    0, 0, 0, 2,    0x02, 0,  0, 0, 0, 1, 0x86, 0xdd,        // Ethernet
-      0x60, 0,    0, 0, 0, 0,    59,   64,                                // IPv6, no next header
+      0x60, 0,    0, 0, 0, 8,    59,   64,                                // IPv6, no next header
       0xfd, 0xaa, 0, 0, 0, 0,    0,    0,  0, 0, 0, 0, 0,    0,    0, 3,  // fdaa::3
-      0xfd, 0xaa, 0, 2, 4, 0x5b, 0,    0,  0, 0, 0, 0, 0,    0,    0, 2};
+      0xfd, 0xaa, 0, 2, 4, 0x5b, 0,    0,  0, 0, 0, 0, 0,    0,    0, 2,
+      0,    0,    0, 0, 0, 0,    0,    0};  // 8 octets after 59 (an empty payload is malformed)
   auto run = (*dp)->run(Program::kExplain, frame, 0, 1, std::array<uint32_t, 2>{SG_HOOK_UPLINK, 0});
   ASSERT_TRUE(run.ok()) << run.error().describe();
   EXPECT_EQ(SG_EXPLAIN_REASON(run->retval), SG_REASON_CROSS_NETWORK);
