@@ -149,6 +149,11 @@ sg_config config_for(const Policy &policy) {
   } else {
     for (uint32_t id : networks) config.infra_nets[config.infra_net_count++] = id;
   }
+  for (uint16_t port : policy.encap_udp_ports) {
+    if (config.encap_udp_port_count < SG_CFG_ENCAP_PORTS) {
+      config.encap_udp_ports[config.encap_udp_port_count++] = port;
+    }
+  }
   config.events_per_sec = 0;
   config.events_burst = 0;
   return config;
