@@ -172,17 +172,21 @@ class Runner {
   }
 
   Status frame(uint64_t i) {
-    const size_t policy = (i / kPolicyBlock) % fuzz_policies().size();
+    const size_t policy = options_.given_frame ? options_.given_policy % fuzz_policies().size()
+                                               : (i / kPolicyBlock) % fuzz_policies().size();
     if (policy != policy_index_) {
       if (auto s = apply_policy(policy); !s) return s;
     }
     const Policy &p = fuzz_policies()[policy].policy;
-    const Iface iface = static_cast<Iface>(mix(options_.seed * 31 + i) % kIfaceCount);
+    const Iface iface = static_cast<Iface>(
+        options_.given_frame ? options_.given_iface % kIfaceCount
+                             : static_cast<int>(mix(options_.seed * 31 + i) % kIfaceCount));
     GeneratorInput input;
     input.pool = address_pool();
     input.machine = machine_of(iface);
     input.udp_ports = extra_udp_ports();
-    const Frame f = generate_frame(input, options_.seed, i);
+    const Frame f = options_.given_frame ? given_frame(*options_.given_frame)
+                                         : generate_frame(input, options_.seed, i);
     const bool refused = bpftest::skb_test_run_refuses(f.bytes);
     const Env machine_env{&p, machine_of(iface)};
     const Env uplink_env{&p, std::nullopt};
@@ -250,6 +254,21 @@ class Runner {
       ++stats_.skipped[static_cast<int>(Target::kExplain)];
     }
     return {};
+  }
+
+  // A frame from --hex; the L3 uplink gets what follows its Ethernet header and tags.
+  static Frame given_frame(const std::vector<uint8_t> &bytes) {
+    Frame f;
+    f.bytes = bytes;
+    f.shape = "given";
+    size_t at = 12;
+    while (at + 2 <= bytes.size()) {
+      f.l3_protocol = static_cast<uint16_t>(bytes[at] << 8 | bytes[at + 1]);
+      if (f.l3_protocol != 0x8100 && f.l3_protocol != 0x88a8) break;
+      at += 4;
+    }
+    f.l3_offset = at + 2;
+    return f;
   }
 
   struct Context {
@@ -359,8 +378,11 @@ class Runner {
   void disagree(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
                 const Answer &want, const std::string &got, const std::string &kind) {
     ++stats_.disagreements;
-    ++stats_.kinds[std::string(target_name(target)) + ": model " + slot_name(want.slot) +
-                   " / bpf " + kind];
+    // Only the first of each kind in full: one reproducer per distinct difference.
+    if (++stats_.kinds[std::string(target_name(target)) + ": model " + slot_name(want.slot) +
+                       " / bpf " + kind] > 1) {
+      return;
+    }
     if (stats_.reports.size() >= options_.max_reports) return;
     std::ostringstream report;
     report << "DISAGREEMENT seed=" << options_.seed << " frame=" << ctx.index << " program "

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct FuzzOptions {
   uint64_t frames = 1000;
   uint64_t full_check_every = 1024;
   PlantedBug bug = PlantedBug::kNone;
+  // Replay of one given Ethernet frame instead of generated ones (--hex): on this interface
+  // (0-3: m1, m2, m3, unknown) under this policy (index into fuzz_policies()).
+  std::optional<std::vector<uint8_t>> given_frame;
+  int given_iface = 0;
+  size_t given_policy = 0;
   size_t max_reports = 12;  // disagreements printed in full (all are counted)
   std::function<void(const std::string &)> log = [](const std::string &) {};
 };

@@ -163,8 +163,11 @@ class Walk {
         return gre(off);
       case 17:
         return udp(off);
+      case 4:
+        // IPv4 in IPv6 is a level (it may carry 41 or GRE on to IPv6: DESIGN, every IPv6 header
+        // the datapath can reach); IPv4 in IPv4 (IPIP) ends the walk: outer check only.
+        return ipv6 ? Next{Next::kIpv4, off} : Next{Next::kEnd};
       default:
-        (void)ipv6;  // IPv4 protocol 4 (IPIP) and IPv6's 4: the walk stops
         return {Next::kEnd};
     }
   }
@@ -218,7 +221,13 @@ class Walk {
         nh = u8(at);
         at += 8;
         fragment_end = at;
-        if ((field >> 3) != 0) stop = true;
+        if ((field >> 3) != 0) {
+          stop = true;
+          continue;
+        }
+        // RFC 7112: a first fragment holds the whole chain; one with nothing after its fragment
+        // header (the payload length ends there) and more to come cannot.
+        if (fragment_more && fragment_end >= off + 40 + payload_length) return malformed_level();
         continue;
       }
       if (!has(at, 2)) return malformed_level();
@@ -230,11 +239,6 @@ class Walk {
     }
     Next next;
     if (!stop) {
-      // RFC 7112: a first fragment holds the whole chain; one that ends at the fragment header
-      // with nothing after it (and more to come) cannot.
-      if (fragment_seen && fragment_more && at == fragment_end && at >= p_.size()) {
-        return malformed_level();
-      }
       next = payload(nh, at, true);
       if (next.kind == Next::kMalformed) return malformed_level();
     }

@@ -4,6 +4,7 @@
 //
 //   model_fuzz [--frames N] [--seed S] [--first I] [--full-check-every K] [--max-reports R]
 //              [--plant-bug]
+//   model_fuzz --hex FRAME [--iface 0-3] [--policy P]   # one frame (m1 m2 m3 unknown)
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "differential.h"
+#include "frame_gen.h"
 #include "kernel_test.h"
 #include "scenario.h"
 
@@ -41,13 +43,22 @@ int main(int argc, char **argv) {
       options.full_check_every = std::max<uint64_t>(1, value());
     } else if (arg == "--max-reports") {
       options.max_reports = value();
+    } else if (arg == "--hex") {
+      if (i + 1 >= argc) return 2;
+      options.given_frame = model::from_hex(argv[++i]);
+      options.frames = 1;
+    } else if (arg == "--iface") {
+      options.given_iface = static_cast<int>(value());
+    } else if (arg == "--policy") {
+      options.given_policy = value();
     } else if (arg == "--plant-bug") {
       options.bug = model::PlantedBug::kEgressSameNetworkIsCross;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
-                   "[--max-reports R] [--plant-bug]\n",
-                   argv[0]);
+                   "[--max-reports R] [--plant-bug]\n       %s --hex FRAME [--iface 0-3] "
+                   "[--policy P]\n",
+                   argv[0], argv[0]);
       return 2;
     }
   }
