@@ -4,7 +4,9 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -52,6 +54,37 @@ class SlotReader {
   std::vector<sg_counter> values_;
 };
 
+// The drop-event ring, kept open: consumed after every run (an empty ring costs a read of two
+// positions), so each run's events are its own.
+class EventReader {
+ public:
+  explicit EventReader(const Datapath &dp)
+      : ring_(ring_buffer__new(dp.events_fd(), &EventReader::on_record, this, nullptr)) {}
+  ~EventReader() {
+    if (ring_) ring_buffer__free(ring_);
+  }
+  EventReader(const EventReader &) = delete;
+  EventReader &operator=(const EventReader &) = delete;
+
+  bool ok() const { return ring_ != nullptr; }
+  Result<std::vector<sg_drop_event>> take() {
+    events_.clear();
+    const int consumed = ring_buffer__consume(ring_);
+    if (consumed < 0) return make_error("consume sg_events", -consumed);
+    return std::move(events_);
+  }
+
+ private:
+  static int on_record(void *self, void *data, size_t size) {
+    sg_drop_event event{};
+    std::memcpy(&event, data, std::min(size, sizeof(event)));
+    static_cast<EventReader *>(self)->events_.push_back(event);
+    return 0;
+  }
+  ring_buffer *ring_;
+  std::vector<sg_drop_event> events_;
+};
+
 // What the program said, as far as it can be seen: the return code (not for injected packets)
 // and the counter slot that moved (none for sg_explain, whose return code carries both).
 struct Observed {
@@ -82,9 +115,10 @@ std::string describe_observed(const Observed &o) {
 class Runner {
  public:
   Runner(Host &host, const FuzzOptions &options)
-      : host_(host), dp_(host.datapath()), options_(options), slots_(dp_) {}
+      : host_(host), dp_(host.datapath()), options_(options), slots_(dp_), events_(dp_) {}
 
   Result<FuzzStats> run() {
+    if (!events_.ok()) return errno_error("ring_buffer__new sg_events");
     const auto start = std::chrono::steady_clock::now();
     const uint64_t end = options_.first + options_.frames;
     uint64_t window_start = options_.first;
@@ -123,7 +157,12 @@ class Runner {
     for (uint32_t network : policy.audit_networks) {
       if (auto s = dp_.put_net_flags(network, SG_NET_AUDIT); !s) return s;
     }
-    if (auto s = dp_.write_config(config_for(policy)); !s) return s;
+    // Events on, with a bucket no test run can empty: every drop and audit must send one.
+    sg_config config = config_for(policy);
+    config.events_per_sec = 100000000;
+    config.events_burst = 100000000;
+    if (auto s = dp_.write_config(config); !s) return s;
+    if (auto s = dp_.reset_ratelimit(); !s) return s;
     policy_index_ = index;
     tap_iface_.reset();
     auto now = dp_.counters();
@@ -286,20 +325,21 @@ class Runner {
     seen.have_retval = true;
     seen.retval = run->retval;
     const bool retval_ok = run->retval == bpftest::expected_action(program, want.verdict);
-    return check_counter(ctx, target, packet, want, seen, retval_ok);
+    return check_counter(ctx, target, packet, want, seen, retval_ok, ifindex);
   }
 
   Status injected(const Context &ctx, Target target, const bpftest::InjectDevice &device,
                   const std::vector<uint8_t> &packet, uint16_t protocol, const Answer &want) {
     if (auto s = device.inject(packet, protocol); !s) return s;
     Observed seen;  // the return code is not visible: the slot's verdict stands for it
-    return check_counter(ctx, target, packet, want, seen, true);
+    return check_counter(ctx, target, packet, want, seen, true, device.ifindex());
   }
 
   Status check_counter(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
-                       const Answer &want, Observed &seen, bool retval_ok) {
+                       const Answer &want, Observed &seen, bool retval_ok, uint32_t ifindex) {
     ++stats_.runs[static_cast<int>(target)];
     ++stats_.model_slots[want.slot];
+    if (auto s = check_events(ctx, target, packet, want, ifindex); !s) return s;
     auto now = slots_.read(want.slot);
     if (!now) return now.error();
     sg_counter &expect = expected_[want.slot];
@@ -329,11 +369,50 @@ class Runner {
     return {};
   }
 
+  // A drop or an audit sends exactly one event naming the deciding level's addresses; a pass
+  // sends none (DESIGN §2: counters and drop events report the level that decided).
+  Status check_events(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
+                      const Answer &want, uint32_t ifindex) {
+    auto events = events_.take();
+    if (!events) return events.error();
+    std::string wrong;
+    if (want.verdict == SG_VERDICT_PASS) {
+      if (!events->empty()) wrong = std::to_string(events->size()) + " event(s) for a pass";
+    } else if (events->size() != 1) {
+      wrong = std::to_string(events->size()) + " events for a " + verdict_name(want.verdict);
+    } else {
+      const sg_drop_event &e = events->front();
+      const Ipv6 src = Ipv6::from(e.src), dst = Ipv6::from(e.dst);
+      if (e.hook != want.hook || e.verdict != want.verdict || e.reason != want.reason) {
+        wrong = "event says " + slot_name(SG_COUNTER_INDEX(uint32_t{e.hook}, uint32_t{e.verdict},
+                                                           uint32_t{e.reason}));
+      } else if (src != want.src || dst != want.dst) {
+        wrong = "event addresses " + src.str() + " -> " + dst.str();
+      } else if (e.packet_len != want.bytes || e.ifindex != ifindex) {
+        wrong = "event packet_len " + std::to_string(e.packet_len) + " ifindex " +
+                std::to_string(e.ifindex) + " (expected " + std::to_string(ifindex) + ")";
+      }
+    }
+    if (wrong.empty()) return {};
+    const std::string kind = wrong.find("addresses") != std::string::npos ? "event addresses"
+                             : wrong.find("packet_len") != std::string::npos
+                                 ? "event packet_len/ifindex"
+                                 : wrong;
+    disagree(ctx, target, packet, want, wrong, kind);
+    return {};
+  }
+
   Status explain(const Context &ctx, Hook hook, uint32_t ifindex, const Answer &want) {
     const std::array<uint32_t, 2> cb = {hook_id(hook), is_machine_hook(hook) ? ifindex : 0};
     auto run = dp_.run(Program::kExplain, ctx.frame.bytes, 0, 1, cb);
     if (!run) return run.error();
     ++stats_.runs[static_cast<int>(Target::kExplain)];
+    auto events = events_.take();
+    if (!events) return events.error();
+    if (!events->empty()) {
+      disagree(ctx, Target::kExplain, ctx.frame.bytes, want, "explain sent an event",
+               "explain sent an event");
+    }
     const uint32_t verdict = SG_EXPLAIN_VERDICT(run->retval);
     const uint32_t reason = SG_EXPLAIN_REASON(run->retval);
     if (verdict == want.verdict && reason == want.reason) return {};
@@ -410,6 +489,7 @@ class Runner {
   Datapath &dp_;
   const FuzzOptions &options_;
   SlotReader slots_;
+  EventReader events_;
   Counters expected_{};
   size_t policy_index_ = SIZE_MAX;
   std::optional<Iface> tap_iface_;
