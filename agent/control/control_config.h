@@ -15,6 +15,7 @@ struct ControlConfig {
   bool global_audit = false;                    // mode: audit
   uint32_t events_per_sec = 100;                // drop events per second per CPU; 0: none
   uint32_t events_burst = 100;                  // token-bucket depth
+  std::vector<uint16_t> encap_udp_ports;        // sg_config: VXLAN-framed UDP ports (validated)
 };
 
 }  // namespace sixguard

@@ -77,6 +77,12 @@ sg_config desired_config(const ControlConfig &config) {
   }
   out.events_per_sec = config.events_per_sec;
   out.events_burst = config.events_burst;
+  // Validated by the config (at most SG_CFG_ENCAP_PORTS); the bound is kept here too so that a
+  // longer list can never write past the array.
+  for (const uint16_t port : config.encap_udp_ports) {
+    if (out.encap_udp_port_count == SG_CFG_ENCAP_PORTS) break;
+    out.encap_udp_ports[out.encap_udp_port_count++] = port;
+  }
   return out;
 }
 

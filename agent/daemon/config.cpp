@@ -82,6 +82,42 @@ Status parse_uplinks(const YAML::Node &node, std::string_view source,
   return {};
 }
 
+// encap_udp_ports: UDP destination ports whose payload the datapath reads as VXLAN framing, on
+// top of the built-in 4789 (VXLAN) and 6081 (Geneve). At most SG_CFG_ENCAP_PORTS, each 1-65535,
+// no duplicates, not a built-in port (6081 would change its framing; 4789 says nothing new).
+Status parse_encap_udp_ports(const YAML::Node &node, std::string_view source,
+                             std::vector<uint16_t> &ports) {
+  constexpr std::string_view key = "encap_udp_ports";
+  ports.clear();
+  if (node.IsNull()) return {};
+  if (!node.IsSequence()) return key_error(source, key, "expected a list of UDP ports");
+  for (const auto &item : node) {
+    const std::string text =
+        item.IsScalar() ? item.as<std::string>() : std::string("(not a number)");
+    uint32_t port = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (!item.IsScalar() || ec != std::errc{} || end != text.data() + text.size() || port == 0 ||
+        port > 65535) {
+      return key_error(source, key, "expected a UDP port 1-65535, got \"" + text + "\"");
+    }
+    if (port == SG_UDP_PORT_VXLAN || port == SG_UDP_PORT_GENEVE) {
+      return key_error(source, key,
+                       std::to_string(port) + " is built in (" +
+                           (port == SG_UDP_PORT_VXLAN ? "VXLAN" : "Geneve") +
+                           "): list only other ports");
+    }
+    for (const uint16_t seen : ports) {
+      if (seen == port) return key_error(source, key, std::to_string(port) + " is listed twice");
+    }
+    if (ports.size() == SG_CFG_ENCAP_PORTS) {
+      return key_error(source, key,
+                       "at most " + std::to_string(SG_CFG_ENCAP_PORTS) + " ports may be listed");
+    }
+    ports.push_back(static_cast<uint16_t>(port));
+  }
+  return {};
+}
+
 Status parse_infra(const YAML::Node &node, std::string_view source,
                    std::vector<Ipv6Prefix> &prefixes) {
   if (node.IsNull()) {
@@ -210,6 +246,10 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         if (auto status = parse_map_sizes(value, source, config.map_sizes); !status) {
           return status.error();
         }
+      } else if (key == "encap_udp_ports") {
+        if (auto status = parse_encap_udp_ports(value, source, config.encap_udp_ports); !status) {
+          return status.error();
+        }
       } else if (key == "events_per_second" || key == "events_burst") {
         auto number = positive_integer(value, source, key);
         if (!number) return number.error();
@@ -263,6 +303,9 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "net_flags" << YAML::Value << config.map_sizes.net_flags;
   out << YAML::Key << "events" << YAML::Value << config.map_sizes.events;
   out << YAML::EndMap;
+  out << YAML::Key << "encap_udp_ports" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const uint16_t port : config.encap_udp_ports) out << port;
+  out << YAML::EndSeq;
   out << YAML::Key << "events_per_second" << YAML::Value << config.events_per_second;
   out << YAML::Key << "events_burst" << YAML::Value << config.events_burst;
   out << YAML::EndMap;

@@ -67,6 +67,9 @@ struct AgentConfig {
   std::vector<std::string> uplinks;
   std::vector<Ipv6Prefix> infra_prefixes = default_infra_prefixes();
   MapSizes map_sizes;
+  // UDP destination ports read as VXLAN framing besides 4789 and 6081 (DESIGN §2, §4); at
+  // most SG_CFG_ENCAP_PORTS. Default: none.
+  std::vector<uint16_t> encap_udp_ports;
   uint32_t events_per_second = kDefaultEventsPerSecond;
   uint32_t events_burst = kDefaultEventsBurst;
 

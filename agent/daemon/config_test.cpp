@@ -43,6 +43,7 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->map_sizes.events, kDefaultEventsBytes);
   EXPECT_EQ(config->events_per_second, kDefaultEventsPerSecond);
   EXPECT_EQ(config->events_burst, kDefaultEventsBurst);
+  EXPECT_TRUE(config->encap_udp_ports.empty());
 }
 
 TEST(DaemonConfig, MissingDefaultFileIsDefaultsButMissingExplicitFileIsAnError) {
@@ -72,6 +73,7 @@ infra_prefixes: ["fdaa::3/128", "fdaa:0:1::/48"]
 map_sizes: {machines: 10, flycast: 20, infra: 30, net_flags: 40, events: 8192}
 events_per_second: 7
 events_burst: 9
+encap_udp_ports: [8472, 4790]
 )");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/s");
@@ -92,10 +94,13 @@ events_burst: 9
   EXPECT_EQ(config->map_sizes.events, 8192u);
   EXPECT_EQ(config->events_per_second, 7u);
   EXPECT_EQ(config->events_burst, 9u);
+  EXPECT_EQ(config->encap_udp_ports, (std::vector<uint16_t>{8472, 4790}));
 }
 
 TEST(DaemonConfig, RenderedConfigReadsBackTheSame) {
-  auto config = parse("mode: audit\nuplinks: [eth1]\nmetrics_address: \"127.0.0.1:1234\"\n");
+  auto config = parse(
+      "mode: audit\nuplinks: [eth1]\nmetrics_address: \"127.0.0.1:1234\"\n"
+      "encap_udp_ports: [1, 65535]\n");
   ASSERT_TRUE(config.ok());
   auto again = parse(render_config(*config));
   ASSERT_TRUE(again.ok()) << again.error().message << "\n" << render_config(*config);
@@ -126,6 +131,29 @@ TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {
   expect_error("events_per_second: 0\n", "events_per_second");
   expect_error("events_burst: x\n", "events_burst");
   expect_error("mode: enforce\nmode: audit\n", "mode");
+}
+
+// Test that encap_udp_ports refuses what the datapath could not honour or would read
+// ambiguously: out-of-range or non-numeric ports, duplicates, the built-in ports, more than
+// SG_CFG_ENCAP_PORTS entries, and a scalar instead of a list.
+TEST(DaemonConfig, EncapUdpPortsAreValidated) {
+  expect_error("encap_udp_ports: 8472\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [0]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [65536]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [-1]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [vxlan]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [\"\"]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [[8472]]\n", "encap_udp_ports");
+  expect_error("encap_udp_ports: [8472, 8472]\n", "listed twice");
+  expect_error("encap_udp_ports: [4789]\n", "built in");
+  expect_error("encap_udp_ports: [6081]\n", "built in");
+  expect_error("encap_udp_ports: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n", "at most 8");
+  auto eight = parse("encap_udp_ports: [1, 2, 3, 4, 5, 6, 7, 8]\n");
+  ASSERT_TRUE(eight.ok()) << eight.error().message;
+  EXPECT_EQ(eight->encap_udp_ports.size(), 8u);
+  auto empty = parse("encap_udp_ports: []\n");
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_TRUE(empty->encap_udp_ports.empty());
 }
 
 TEST(DaemonConfig, NotYamlIsAnErrorNamingTheFile) {

@@ -154,6 +154,7 @@ Status Agent::start() {
   control_config.global_audit = config_.mode == EnforcementMode::kAudit;
   control_config.events_per_sec = config_.events_per_second;
   control_config.events_burst = config_.events_burst;
+  control_config.encap_udp_ports = config_.encap_udp_ports;
   exporter_.readiness().set_not_ready("loading state");
   auto control =
       ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());

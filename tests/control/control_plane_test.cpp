@@ -544,5 +544,17 @@ TEST(DesiredConfig, GlobalAuditAndRateLimit) {
   EXPECT_EQ(out.events_burst, 9u);
 }
 
+// Test that the configured encap_udp_ports reach sg_config in order, the rest zero.
+TEST(DesiredConfig, CarriesTheEncapUdpPorts) {
+  ControlConfig config;
+  EXPECT_EQ(desired_config(config).encap_udp_port_count, 0u);
+  config.encap_udp_ports = {8472, 4790};
+  const auto out = desired_config(config);
+  ASSERT_EQ(out.encap_udp_port_count, 2u);
+  EXPECT_EQ(out.encap_udp_ports[0], 8472);
+  EXPECT_EQ(out.encap_udp_ports[1], 4790);
+  for (std::size_t i = 2; i < SG_CFG_ENCAP_PORTS; ++i) EXPECT_EQ(out.encap_udp_ports[i], 0);
+}
+
 }  // namespace
 }  // namespace sixguard::testing
