@@ -41,8 +41,19 @@ struct FuzzOptions {
 };
 
 // The programs a frame goes through (sg_explain once per frame, for one hook in turn).
-enum class Target { kEgressXdp, kEgressTc, kIngress, kUplink, kUplinkL3, kExplain };
-inline constexpr int kTargetCount = 6;
+// The *Tap targets are the same TC programs on a real tap device (frames written to it, as a
+// machine or a NIC would hand them over): refused and long frames, and every 8th frame.
+enum class Target {
+  kEgressXdp,
+  kEgressTc,
+  kEgressTcTap,
+  kIngress,
+  kUplink,
+  kUplinkTap,
+  kUplinkL3,
+  kExplain
+};
+inline constexpr int kTargetCount = 8;
 const char *target_name(Target target);
 
 struct FuzzStats {

@@ -1,6 +1,7 @@
 #include "frame_gen.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 
 namespace sixguard::model {
@@ -42,7 +43,9 @@ class Builder {
     } else {
       static const uint16_t others[] = {0x0806, 0x8847, 0x8848, 0x8863, 0x8864, 0x9100, 0x88cc};
       type = others[pick(7)];
-      shape_ += "eth" + std::to_string(type);
+      char label[16];
+      std::snprintf(label, sizeof(label), "0x%04x/", type);
+      shape_ += label;
       l3 = pick(2) ? ipv6(1) : random_bytes(pick(60));
       if (type == 0x8847 || type == 0x8848) l3.prepend({0x00, 0x01, 0x01, 0x40});  // one label
       if (type == 0x8864) l3.prepend({0x11, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x57});
@@ -90,8 +93,11 @@ class Builder {
     return a;
   }
 
-  // Ethernet (and tags) in front of `blob`; returns the tags written.
-  size_t ethernet_header(Blob &blob, uint16_t type, int max_tags = 3) {
+  // Ethernet (and tags) in front of `blob`; returns the tags written. Its label goes into the
+  // shape at shape_at (the outer one at 0; an inner one where its content's label began).
+  size_t ethernet_header(Blob &blob, uint16_t type, size_t shape_at = 0) {
+    const int max_tags = 3;
+    std::string label = shape_at == 0 ? "eth/" : "/eth";
     int tags = 0;
     const int r = pick(100);
     if (r >= 60) tags = r < 85 ? 1 : r < 95 ? 2 : max_tags;
@@ -102,19 +108,21 @@ class Builder {
       std::vector<uint8_t> tag(4);
       put16(tag, 0, chance(20) ? 0 : static_cast<uint16_t>(pick(4096)));  // VLAN id 0 too
       put16(tag, 2, next);
-      blob.prepend(tag, {blob.b.size() ? size_t{2} : size_t{2}});
+      blob.prepend(tag, {2});
       next = tpid;
-      shape_ = (tpid == 0x9100 ? "t9100/" : "q/") + shape_;
+      const std::string tag_label = tpid == 0x9100 ? "t9100" : tpid == 0x88a8 ? "ad" : "q";
+      label += shape_at == 0 ? tag_label + "/" : "/" + tag_label;
     }
     std::vector<uint8_t> eth(14);
     for (int i = 0; i < 12; ++i) eth[i] = byte();
     put16(eth, 12, next);
     blob.prepend(eth, {12});
-    shape_ = "eth/" + shape_;
+    shape_.insert(std::min(shape_at, shape_.size()), label);
     return static_cast<size_t>(tags);
   }
 
   Blob inner_ethernet(int depth) {
+    const size_t at = shape_.size();
     const int r = pick(100);
     Blob inner;
     uint16_t type = 0x86dd;
@@ -126,9 +134,9 @@ class Builder {
     } else {
       type = r < 95 ? 0x0806 : static_cast<uint16_t>(rng_());
       inner = random_bytes(28);
+      shape_ += type == 0x0806 ? "/arp" : "/other";
     }
-    const std::string saved = shape_;
-    ethernet_header(inner, type);
+    ethernet_header(inner, type, at);
     return inner;
   }
 
@@ -154,6 +162,11 @@ class Builder {
     if (t < 20) {
       protocol = 6;
       shape_ += "/tcp";
+      // Now and then a frame longer than a page: XDP multi-buffer, counted whole.
+      if (chance(4)) {
+        shape_ += "(big)";
+        return random_bytes(3600 + pick(5000));
+      }
       return random_bytes(20 + pick(20));
     }
     if (t < 40) {
@@ -320,6 +333,10 @@ class Builder {
     return blob;
   }
 
+  // Extension headers are built innermost first; their labels go in at ext_at_ so the shape
+  // reads outermost first.
+  void label_ext(const std::string &label) { shape_.insert(ext_at_, label); }
+
   // An IPv6 extension header of kind nh in front of blob (whose first protocol is next).
   void extension(Blob &blob, uint8_t kind, uint8_t next, bool &fragment_nonfirst) {
     if (kind == 44) {
@@ -330,7 +347,7 @@ class Builder {
       const bool more = chance(60);
       put16(h, 2, static_cast<uint16_t>((offset << 3) | (more ? 1 : 0)));
       if (offset) fragment_nonfirst = true;
-      shape_ += offset ? "/frag+" : more ? "/frag0m" : "/frag0";
+      label_ext(offset ? "/frag+" : more ? "/frag0m" : "/frag0");
       blob.prepend(h, {0, 2});
       return;
     }
@@ -342,7 +359,7 @@ class Builder {
       for (size_t i = 2; i < len; ++i) h[i] = byte();
       h[0] = next;
       h[1] = field;
-      shape_ += "/ah";
+      label_ext("/ah");
       blob.prepend(h, {0, 1});
       return;
     }
@@ -358,15 +375,15 @@ class Builder {
       h[5] = 1;
       h[6] = 0;
       h[7] = 0;
-      shape_ += "/hbhjumbo";
+      label_ext("/hbhjumbo");
     } else if (kind == 43) {
       h[2] = chance(50) ? 4 : static_cast<uint8_t>(pick(4));  // segment routing or other
       h[3] = static_cast<uint8_t>(pick(3));                   // segments left
       for (size_t i = 4; i < len; ++i) h[i] = byte();
-      shape_ += h[2] == 4 ? "/srh" : "/rt";
+      label_ext(h[2] == 4 ? "/srh" : "/rt");
     } else {
       if (len > 2) h[2] = 1, h[3] = static_cast<uint8_t>(len - 4);  // a PadN over the rest
-      shape_ += kind == 0 ? "/hbh" : kind == 60 ? "/dst" : "/mh";
+      label_ext(kind == 0 ? "/hbh" : kind == 60 ? "/dst" : "/mh");
       if (kind == 135 && len > 2) h[2] = byte();  // mobility: MH type
     }
     blob.prepend(h, {0, 1});
@@ -390,6 +407,7 @@ class Builder {
     shape_.resize(label);
     bool nonfirst = false;
     uint8_t next = protocol;
+    ext_at_ = shape_.size();
     for (size_t i = chain.size(); i-- > 0;) {
       extension(blob, chain[i], next, nonfirst);
       next = chain[i];
@@ -504,6 +522,7 @@ class Builder {
   const GeneratorInput &in_;
   std::mt19937_64 rng_;
   std::string shape_;
+  size_t ext_at_ = 0;
 };
 
 uint64_t mix(uint64_t x) {  // splitmix64: independent streams per (seed, index)
