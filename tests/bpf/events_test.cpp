@@ -116,6 +116,54 @@ TEST_F(DropEvents, ATunnelledDropNamesTheInnerAddresses) {
   EXPECT_EQ(got[0].reason, SG_REASON_CROSS_NETWORK);
 }
 
+// Test that a malformed inner level whose version nibble is not 6 reports the addresses of
+// the last header read with version 6 (the outer), never the bytes of the bad header.
+TEST_F(DropEvents, AVersion5InnerHeaderReportsTheOuterAddresses) {
+  const auto &a = addrs();
+  run_egress(PacketBuilder()
+                 .ethernet()
+                 .ipv6(a.m1, a.a_peer)
+                 .ipv6(a.b, a.c)
+                 .ipv6_version(5)
+                 .udp(1, 2)
+                 .build());
+  const auto got = events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].reason, SG_REASON_MALFORMED);
+  expect_addresses(got[0], a.m1, a.a_peer);
+}
+
+// Test that a malformed outer header (version 5 under the IPv6 ethertype) reports no
+// addresses at all.
+TEST_F(DropEvents, AVersion5OuterHeaderReportsNoAddresses) {
+  const auto &a = addrs();
+  run_egress(PacketBuilder().ethernet().ipv6(a.b, a.c).ipv6_version(5).udp(1, 2).build());
+  const auto got = events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].reason, SG_REASON_MALFORMED);
+  expect_addresses(got[0], addr("::"), addr("::"));
+}
+
+// Test that when an outer drop is audited and an inner level's drop is enforcing (uplink:
+// different destination networks), the event is the inner level's drop with its addresses.
+TEST_F(DropEvents, AnEnforcingInnerDropAfterAnAuditedOuterReportsTheInnerLevel) {
+  configure(1000, 1000, SG_CFG_NET_AUDIT_ANY);
+  ASSERT_TRUE(host_->datapath().put_net_flags(kNetA, SG_NET_AUDIT).ok());
+  const auto &a = addrs();
+  Datapath &dp = host_->datapath();
+  const uint32_t ifindex = host_->if_uplink;
+  const auto frame =
+      PacketBuilder().ethernet().ipv6(a.b, a.m1).ipv6(a.a_peer, a.c).udp(1, 2).build();
+  auto run = in_host_ns(*host_, [&] { return dp.run(Program::kUplink, frame, ifindex); });
+  ASSERT_TRUE(run.ok()) << run.error().describe();
+  ASSERT_TRUE(run->ok()) << run->error().describe();
+  const auto got = events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].verdict, SG_VERDICT_DROP);
+  EXPECT_EQ(got[0].reason, SG_REASON_CROSS_NETWORK);
+  expect_addresses(got[0], a.a_peer, a.c);
+}
+
 TEST_F(DropEvents, AnAuditVerdictIsSentAsAudit) {
   configure(1000, 1000, SG_CFG_AUDIT);
   const auto &a = addrs();

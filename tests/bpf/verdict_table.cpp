@@ -9,18 +9,18 @@ namespace sixguard::bpftest {
 
 namespace {
 
-constexpr uint8_t kPass = SG_VERDICT_PASS;
-constexpr uint8_t kDrop = SG_VERDICT_DROP;
-constexpr uint8_t kAudit = SG_VERDICT_AUDIT;
+constexpr sg_verdict kPass = SG_VERDICT_PASS;
+constexpr sg_verdict kDrop = SG_VERDICT_DROP;
+constexpr sg_verdict kAudit = SG_VERDICT_AUDIT;
 
-constexpr uint8_t kNot6pn = SG_REASON_NOT_6PN;
-constexpr uint8_t kMalformed = SG_REASON_MALFORMED;
-constexpr uint8_t kSpoofed = SG_REASON_SPOOFED_SOURCE;
-constexpr uint8_t kNotForMachine = SG_REASON_NOT_FOR_MACHINE;
-constexpr uint8_t kInfra = SG_REASON_INFRA;
-constexpr uint8_t kFlycast = SG_REASON_FLYCAST;
-constexpr uint8_t kSame = SG_REASON_SAME_NETWORK;
-constexpr uint8_t kCross = SG_REASON_CROSS_NETWORK;
+constexpr sg_reason kNot6pn = SG_REASON_NOT_6PN;
+constexpr sg_reason kMalformed = SG_REASON_MALFORMED;
+constexpr sg_reason kSpoofed = SG_REASON_SPOOFED_SOURCE;
+constexpr sg_reason kNotForMachine = SG_REASON_NOT_FOR_MACHINE;
+constexpr sg_reason kInfra = SG_REASON_INFRA;
+constexpr sg_reason kFlycast = SG_REASON_FLYCAST;
+constexpr sg_reason kSame = SG_REASON_SAME_NETWORK;
+constexpr sg_reason kCross = SG_REASON_CROSS_NETWORK;
 
 constexpr Hook E = Hook::kEgress;
 constexpr Hook I = Hook::kIngress;
@@ -478,6 +478,7 @@ std::vector<Row> build_rows() {
        l3_udp6(a.b, a.m1), kAudit, kCross, Iface::kDefault, audit_network(kNetA)});
   add({"L3 uplink IPv6 protocol with a version-4 header is malformed", L,
        PacketBuilder().ipv6(a.a_peer, a.m1).ipv6_version(4).udp(1, 2).build(), kDrop, kMalformed});
+  append_encapsulation_rows(rows);
   return rows;
 }
 
@@ -573,6 +574,10 @@ sg_config config_of(const Row &row) {
   // As the agent does: the per-network audit entries are consulted only under this flag.
   if (!row.tweak.audit_networks.empty() && !row.tweak.without_audit_any) {
     config.flags |= SG_CFG_NET_AUDIT_ANY;
+  }
+  config.encap_udp_port_count = static_cast<uint32_t>(row.tweak.encap_udp_ports.size());
+  for (std::size_t i = 0; i < row.tweak.encap_udp_ports.size() && i < SG_CFG_ENCAP_PORTS; ++i) {
+    config.encap_udp_ports[i] = row.tweak.encap_udp_ports[i];
   }
   if (row.tweak.infra_nets) {
     config.infra_net_count = static_cast<uint32_t>(row.tweak.infra_nets->size());

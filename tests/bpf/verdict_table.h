@@ -24,21 +24,28 @@ struct Tweak {
   // audit_networks normally come with SG_CFG_NET_AUDIT_ANY, as the agent writes them; a row
   // can leave the flag out to show the entries are then not consulted.
   bool without_audit_any = false;
+  std::vector<uint16_t> encap_udp_ports;  // sg_config.encap_udp_ports (config encap_udp_ports)
 };
 
 struct Row {
   std::string description;
   Hook hook;
   std::vector<uint8_t> packet;  // Ethernet frame, or an L3 packet for kUplinkL3
-  uint8_t verdict;              // enum sg_verdict
-  uint8_t reason;               // enum sg_reason
+  sg_verdict verdict;
+  sg_reason reason;
   Iface iface = Iface::kDefault;
   Tweak tweak = {};
   uint16_t l3_protocol = 0x86dd;  // skb->protocol on the L3 device
+  // Longer than the skb test run takes (a page): an XDP multi-buffer frame, run on the XDP
+  // program only.
+  bool xdp_multi_buffer = false;
 };
 
 // Every row of the table.
 const std::vector<Row> &verdict_rows();
+// The rows of issue 13 (verdict_table_encap.cpp): encapsulation, consistency, audit with
+// several levels, byte counts.
+void append_encapsulation_rows(std::vector<Row> &rows);
 
 // What the hook returns for a verdict: drop is XDP_DROP / TC_ACT_SHOT; pass and audit are
 // XDP_PASS / TC_ACT_UNSPEC (a TC pass lets the rest of the chain run).

@@ -103,7 +103,11 @@ TEST_P(VerdictTable, HookVerdictAndCounter) {
     expect_row_injected(host_->l3_uplink());
     return;
   }
-  expect_row_on(program_on_this_kernel(r.hook, host_->datapath()));
+  const Program program = program_on_this_kernel(r.hook, host_->datapath());
+  if (r.xdp_multi_buffer && program != Program::kMachineEgress) {
+    GTEST_SKIP() << "a multi-buffer frame needs the XDP program, which this kernel refuses";
+  }
+  expect_row_on(program);
 }
 
 // machine_egress's TC program (the hook on kernels without bpf_xdp_load_bytes) on every
@@ -166,7 +170,7 @@ std::vector<std::size_t> explain_rows() {
   std::vector<std::size_t> indexes;
   for (std::size_t i = 0; i < verdict_rows().size(); ++i) {
     const Row &r = verdict_rows()[i];
-    if (r.hook == Hook::kUplinkL3 || skb_test_run_refuses(r.packet)) continue;
+    if (r.hook == Hook::kUplinkL3 || r.xdp_multi_buffer || skb_test_run_refuses(r.packet)) continue;
     indexes.push_back(i);
   }
   return indexes;
@@ -175,7 +179,8 @@ std::vector<std::size_t> explain_rows() {
 std::vector<std::size_t> egress_rows() {
   std::vector<std::size_t> indexes;
   for (std::size_t i = 0; i < verdict_rows().size(); ++i) {
-    if (verdict_rows()[i].hook == Hook::kEgress) indexes.push_back(i);
+    const Row &r = verdict_rows()[i];
+    if (r.hook == Hook::kEgress && !r.xdp_multi_buffer) indexes.push_back(i);
   }
   return indexes;
 }
