@@ -277,7 +277,7 @@ class Runner {
     if (stack_drops_before_tc(f.bytes)) {
       ++stats_.skipped[static_cast<int>(Target::kEgressTcTap)];
       ++stats_.skipped[static_cast<int>(Target::kUplinkTap)];
-    } else if (refused || i % 8 == 0 || options_.given_frame) {
+    } else if (refused || i % options_.device_every == 0 || options_.given_frame) {
       if (auto s = point_tap_at(iface); !s) return s;
       if (auto s = injected(ctx, Target::kEgressTcTap, host_.egress_tap(), f.bytes, 0, egress);
           !s) {

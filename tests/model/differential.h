@@ -30,6 +30,9 @@ struct FuzzOptions {
   uint64_t first = 0;  // index of the first frame (replay: --first I --frames 1)
   uint64_t frames = 1000;
   uint64_t full_check_every = 1024;
+  // Every device_every-th frame also goes through the tap devices (frames the skb test run
+  // refuses always do): a write through the receive path costs several test runs.
+  uint64_t device_every = 8;
   PlantedBug bug = PlantedBug::kNone;
   // Replay of one given Ethernet frame instead of generated ones (--hex): on this interface
   // (0-3: m1, m2, m3, unknown) under this policy (index into fuzz_policies()).
@@ -42,7 +45,8 @@ struct FuzzOptions {
 
 // The programs a frame goes through (sg_explain once per frame, for one hook in turn).
 // The *Tap targets are the same TC programs on a real tap device (frames written to it, as a
-// machine or a NIC would hand them over): refused and long frames, and every 8th frame.
+// machine or a NIC would hand them over): refused and long frames, and every
+// device_every-th frame.
 enum class Target {
   kEgressXdp,
   kEgressTc,

@@ -3,7 +3,7 @@
 // disagreement (a correctness failure), never on timing.
 //
 //   model_fuzz [--frames N] [--seed S] [--first I] [--full-check-every K] [--max-reports R]
-//              [--plant-bug]
+//              [--device-every D] [--plant-bug]
 //   model_fuzz --hex FRAME [--iface 0-3] [--policy P]   # one frame (m1 m2 m3 unknown)
 #include <unistd.h>
 
@@ -41,6 +41,8 @@ int main(int argc, char **argv) {
       options.first = value();
     } else if (arg == "--full-check-every") {
       options.full_check_every = std::max<uint64_t>(1, value());
+    } else if (arg == "--device-every") {
+      options.device_every = std::max<uint64_t>(1, value());
     } else if (arg == "--max-reports") {
       options.max_reports = value();
     } else if (arg == "--hex") {
@@ -54,11 +56,12 @@ int main(int argc, char **argv) {
     } else if (arg == "--plant-bug") {
       options.bug = model::PlantedBug::kEgressSameNetworkIsCross;
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
-                   "[--max-reports R] [--plant-bug]\n       %s --hex FRAME [--iface 0-3] "
-                   "[--policy P]\n",
-                   argv[0], argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
+          "[--max-reports R] [--device-every D] [--plant-bug]\n       %s --hex FRAME [--iface 0-3] "
+          "[--policy P]\n",
+          argv[0], argv[0]);
       return 2;
     }
   }
