@@ -1,8 +1,8 @@
-// The reference model of the datapath's verdict: DESIGN §2 plus the shared datapath decisions
-// (DATAPATH-DECISIONS.md, summarised in tests/model/README.md), written from the contract alone.
-// It shares only the address model (agent/core/address.h) and the ids of the shared header with
-// the product; never the BPF code's parsing or rules. The differential fuzzer compares it with
-// the real programs frame by frame.
+// The reference model of the datapath's verdict: DESIGN §2 plus the datapath decisions shared
+// with the BPF work (tests/model/README.md lists what the model chose where they leave room),
+// written from the contract alone. It shares only the address model (agent/core/address.h) and
+// the ids of the shared header with the product; never the BPF code's parsing or rules. The
+// differential fuzzer compares it with the real programs frame by frame.
 #pragma once
 
 #include <cstdint>
