@@ -175,6 +175,50 @@ TEST(Model, AuditFollowsTheConcernedNetwork) {
   expect(uplink(outer_only, 2), SG_VERDICT_AUDIT, SG_REASON_CROSS_NETWORK);
 }
 
+TEST(Model, IngressRulesInOrder) {
+  const Env env{&policy(), machine_of(Iface::kM1)};
+  auto ingress = [&](const std::vector<uint8_t> &frame) {
+    return decide(frame, Hook::kIngress, env);
+  };
+  expect(ingress(PacketBuilder().ethernet().ipv6(kPeerA, kM1).udp(1, 2).build()), SG_VERDICT_PASS,
+         SG_REASON_SAME_NETWORK);
+  expect(ingress(PacketBuilder().ethernet().ipv6(kM2, kM1).udp(1, 2).build()), SG_VERDICT_DROP,
+         SG_REASON_CROSS_NETWORK);
+  expect(ingress(PacketBuilder().ethernet().ipv6(kPeerA, kM2).udp(1, 2).build()), SG_VERDICT_DROP,
+         SG_REASON_NOT_FOR_MACHINE);
+  // Multicast and link-local destinations are for the machine; their sources are then judged.
+  expect(ingress(PacketBuilder().ethernet().ipv6(kM2, a("ff02::1")).udp(1, 2).build()),
+         SG_VERDICT_DROP, SG_REASON_CROSS_NETWORK);
+  expect(ingress(PacketBuilder().ethernet().ipv6(a("fe80::1"), a("fe80::2")).udp(1, 2).build()),
+         SG_VERDICT_PASS, SG_REASON_NOT_6PN);
+  // Flycast into B targeting M1's app: replies from it reach M1.
+  expect(ingress(PacketBuilder().ethernet().ipv6(a("fdaa:3:1:f1c::2"), kM1).udp(1, 2).build()),
+         SG_VERDICT_PASS, SG_REASON_FLYCAST);
+  // An interface the agent does not know: nothing is for a machine there.
+  expect(decide(PacketBuilder().ethernet().ipv6(kPeerA, kM1).udp(1, 2).build(), Hook::kIngress,
+                Env{&policy(), std::nullopt}),
+         SG_VERDICT_DROP, SG_REASON_NOT_FOR_MACHINE);
+}
+
+TEST(Model, L3UplinkFollowsTheDeviceProtocol) {
+  const Env env{&policy(), std::nullopt};
+  const auto packet = PacketBuilder().ipv6(kM2, kC).udp(1, 2).build();
+  expect(decide(packet, Hook::kUplinkL3, env, 0x86dd), SG_VERDICT_DROP, SG_REASON_CROSS_NETWORK);
+  // Named IPv4 by the device: version 6 is not 4.
+  expect(decide(packet, Hook::kUplinkL3, env, 0x0800), SG_VERDICT_DROP, SG_REASON_MALFORMED);
+  expect(decide(packet, Hook::kUplinkL3, env, 0x0806), SG_VERDICT_PASS, SG_REASON_NOT_6PN);
+}
+
+TEST(Model, Ipv4NonFirstFragmentEndsTheWalk) {
+  // IPv4 (fragment offset 8) whose payload would be 41 + a cross-network IPv6: opaque.
+  auto frame = PacketBuilder().ethernet().ipv4(1, 2).ipv6(kM1, kM2).udp(1, 2).build();
+  frame[14 + 6] = 0x00;
+  frame[14 + 7] = 0x08;
+  expect(egress(frame), SG_VERDICT_PASS, SG_REASON_NOT_6PN);
+  frame[14 + 7] = 0x00;  // the first fragment: the inner header is judged
+  expect(egress(frame), SG_VERDICT_DROP, SG_REASON_CROSS_NETWORK);
+}
+
 TEST(Model, UplinkFlycast) {
   // From B (the target's network) to the Flycast address allocated into A.
   expect(uplink(PacketBuilder().ethernet().ipv6(kM2, kFcIntoA).udp(1, 2).build()), SG_VERDICT_PASS,
