@@ -235,6 +235,10 @@ class Runner {
     if (policy != policy_index_) {
       if (auto s = apply_policy(policy); !s) return s;
     }
+    if (options_.plant_count_before_frame != 0 && i == options_.plant_count_before_frame &&
+        !every_slot_) {
+      if (auto s = count_behind_the_runs(); !s) return s;
+    }
     const Policy &p = fuzz_policies()[policy].policy;
     const Iface iface = static_cast<Iface>(
         options_.given_frame ? options_.given_iface % kIfaceCount
@@ -347,6 +351,18 @@ class Runner {
     }
     f.l3_offset = at + 2;
     return f;
+  }
+
+  Status count_behind_the_runs() {
+    const int fd = bpf_map__fd(bpf_object__find_map_by_name(dp_.object(), SG_MAP_COUNTERS));
+    std::vector<sg_counter> values(static_cast<size_t>(std::max(libbpf_num_possible_cpus(), 1)));
+    const uint32_t slot = SG_COUNTER_INDEX(SG_HOOK_UPLINK, SG_VERDICT_DROP, SG_REASON_INFRA);
+    if (bpf_map_lookup_elem(fd, &slot, values.data()) != 0) return errno_error("read slot");
+    values[0].packets += 1;
+    if (bpf_map_update_elem(fd, &slot, values.data(), BPF_ANY) != 0) {
+      return errno_error("write slot");
+    }
+    return {};
   }
 
   struct Context {

@@ -34,6 +34,9 @@ struct FuzzOptions {
   // refuses always do): a write through the receive path costs several test runs.
   uint64_t device_every = 8;
   PlantedBug bug = PlantedBug::kNone;
+  // Test of the fuzzer itself: one packet added to a counter slot behind the runs' backs (as a
+  // program counting twice would), before this frame (0: never).
+  uint64_t plant_count_before_frame = 0;
   // Replay of one given Ethernet frame instead of generated ones (--hex): on this interface
   // (0-3: m1, m2, m3, unknown) under this policy (index into fuzz_policies()).
   std::optional<std::vector<uint8_t>> given_frame;

@@ -83,5 +83,30 @@ TEST_F(DifferentialFuzz, CatchesAPlantedModelBug) {
   EXPECT_GT(planted, 0u) << summarize(*stats);
 }
 
+// Test that a count no run accounts for (as from a program counting a packet twice) is found:
+// by the periodic check of every slot, which names the window, or, when a disagreement in the
+// window re-reads every slot first, in that disagreement's report. uplink/drop/infra is a slot
+// no verdict uses (infra passes), so a report naming it names the planted count.
+TEST_F(DifferentialFuzz, CatchesACountNoRunExplains) {
+  FuzzOptions options;
+  options.frames = 300;
+  options.seed = kDefaultSeed;
+  options.full_check_every = 100;
+  options.plant_count_before_frame = 150;
+  options.device_every = uint64_t{1} << 40;  // no tap frames but the refused ones
+  options.max_reports = 1000;
+  auto stats = run_differential(*host_, options);
+  ASSERT_TRUE(stats.ok()) << stats.error().describe();
+  bool named = false;
+  for (const auto &report : stats->reports) {
+    if (report.find("uplink/drop/infra") == std::string::npos) continue;
+    named = true;
+    if (report.find("COUNTER DRIFT") != std::string::npos) {
+      EXPECT_NE(report.find("frames [100, 200)"), std::string::npos) << report;
+    }
+  }
+  EXPECT_TRUE(named) << summarize(*stats);
+}
+
 }  // namespace
 }  // namespace sixguard::model
