@@ -3,7 +3,7 @@
 // disagreement (a correctness failure), never on timing.
 //
 //   model_fuzz [--frames N] [--seed S] [--first I] [--full-check-every K] [--max-reports R]
-//              [--device-every D] [--plant-bug]
+//              [--device-every D] [--plant-bug] [--plant-count I]
 //   model_fuzz --hex FRAME [--iface 0-3] [--policy P]   # one frame (m1 m2 m3 unknown)
 #include <unistd.h>
 
@@ -53,13 +53,15 @@ int main(int argc, char **argv) {
       options.given_iface = static_cast<int>(value());
     } else if (arg == "--policy") {
       options.given_policy = value();
+    } else if (arg == "--plant-count") {
+      options.plant_count_before_frame = value();
     } else if (arg == "--plant-bug") {
       options.bug = model::PlantedBug::kEgressSameNetworkIsCross;
     } else {
       std::fprintf(
           stderr,
           "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
-          "[--max-reports R] [--device-every D] [--plant-bug]\n       %s --hex FRAME [--iface 0-3] "
+          "[--max-reports R] [--device-every D] [--plant-bug] [--plant-count I]\n       %s --hex FRAME [--iface 0-3] "
           "[--policy P]\n",
           argv[0], argv[0]);
       return 2;
