@@ -348,6 +348,14 @@ static __always_inline void sg_decide(const struct sg_ctx *c, const struct sg_ou
   struct sg_env env = {
       .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
   struct sg_walk w = {};
+  /* Never taken (a one-element array always has element 0), but the verifier must see the
+   * check before any use: kernels before 5.13 refuse arithmetic on a pointer that may be NULL,
+   * and the compiler hoists &config->encap_udp_ports out of loops. Fail closed. */
+  if (!env.config) {
+    d->verdict = SG_VERDICT_DROP;
+    d->reason = SG_REASON_MALFORMED;
+    return;
+  }
   if (o->status != SG_PARSE_OK || !o->hdr) {
     sg_level_malformed(c, &env, &w, d);
     return;
