@@ -138,6 +138,9 @@ class Runner {
                                              dp_.program_fd(Program::kUplink));
     if (!tap) return tap.error();
     uplink_tap_ = std::move(*tap);
+    auto base = dp_.counters();  // what earlier runs in this process counted
+    if (!base) return base.error();
+    expected_ = *base;
     const auto start = std::chrono::steady_clock::now();
     const uint64_t end = options_.first + options_.frames;
     uint64_t window_start = options_.first;
@@ -155,8 +158,8 @@ class Runner {
   }
 
  private:
-  // Writes policy number `index` into the maps (the scenario's machines on m1..m3) and takes
-  // the counters as they are now as the expectation's base.
+  // Writes policy number `index` into the maps (the scenario's machines on m1..m3). Counters are
+  // left alone: the expectation runs on across policies.
   Status apply_policy(size_t index) {
     const Policy &policy = fuzz_policies()[index].policy;
     if (auto s = dp_.clear_policy(); !s) return s;
@@ -184,9 +187,6 @@ class Runner {
     if (auto s = dp_.reset_ratelimit(); !s) return s;
     policy_index_ = index;
     tap_iface_.reset();
-    auto now = dp_.counters();
-    if (!now) return now.error();
-    expected_ = *now;
     return {};
   }
 

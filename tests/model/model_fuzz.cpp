@@ -58,12 +58,12 @@ int main(int argc, char **argv) {
     } else if (arg == "--plant-bug") {
       options.bug = model::PlantedBug::kEgressSameNetworkIsCross;
     } else {
-      std::fprintf(
-          stderr,
-          "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
-          "[--max-reports R] [--device-every D] [--plant-bug] [--plant-count I]\n       %s --hex FRAME [--iface 0-3] "
-          "[--policy P]\n",
-          argv[0], argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--frames N] [--seed S] [--first I] [--full-check-every K] "
+                   "[--max-reports R] [--device-every D] [--plant-bug] [--plant-count I]\n       "
+                   "%s --hex FRAME [--iface 0-3] "
+                   "[--policy P]\n",
+                   argv[0], argv[0]);
       return 2;
     }
   }
