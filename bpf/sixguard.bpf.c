@@ -11,10 +11,11 @@
 #include "lib/run.h"
 
 /* XDP on the host side of a machine's interface: what the machine sends. The machine is
- * sg_machines[ingress_ifindex]. xdp.frags: it takes multi-buffer frames (jumbo MTUs); every
- * read past the outer headers goes through bpf_xdp_load_bytes, which sees all fragments, and
- * the bytes counted are bpf_xdp_get_buff_len. */
-SEC("xdp.frags")
+ * sg_machines[ingress_ifindex]. Whatever reaches it, multi-buffer frames included, is read
+ * past the outer headers with bpf_xdp_load_bytes (all fragments) and counted with
+ * bpf_xdp_get_buff_len. It is not (yet) an xdp.frags program: the agent attaches it through
+ * libxdp by its "xdp" section, and jumbo-MTU devices then need generic XDP. */
+SEC("xdp")
 int sg_machine_egress(struct xdp_md *ctx) {
   return sg_run_xdp(ctx, SG_HOOK_MACHINE_EGRESS);
 }
