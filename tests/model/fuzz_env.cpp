@@ -1,8 +1,10 @@
 #include "fuzz_env.h"
 
+#include "control_config.h"
+#include "desired_maps.h"
+
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 
 namespace sixguard::model {
 
@@ -130,33 +132,15 @@ const std::vector<uint16_t> &extra_udp_ports() {
 }
 
 sg_config config_for(const Policy &policy) {
-  sg_config config{};
-  if (policy.global_audit) config.flags |= SG_CFG_AUDIT;
-  if (!policy.audit_networks.empty()) config.flags |= SG_CFG_NET_AUDIT_ANY;
-  std::set<uint32_t> networks;
-  bool any = false;
-  for (const auto &p : policy.infra) {
-    if (!Ipv6Prefix{a("fdaa::"), 16}.contains(p.address) && p.length >= 16) continue;
-    if (p.length < 48) {
-      any = true;
-    } else {
-      networks.insert(network_id(p.address));
-    }
-  }
-  if (networks.size() > SG_CFG_INFRA_NETS) any = true;
-  if (any) {
-    config.flags |= SG_CFG_INFRA_ANY_NET;
-  } else {
-    for (uint32_t id : networks) config.infra_nets[config.infra_net_count++] = id;
-  }
-  for (uint16_t port : policy.encap_udp_ports) {
-    if (config.encap_udp_port_count < SG_CFG_ENCAP_PORTS) {
-      config.encap_udp_ports[config.encap_udp_port_count++] = port;
-    }
-  }
-  config.events_per_sec = 0;
-  config.events_burst = 0;
-  return config;
+  // The agent's own translation (agent/control/desired_maps.h), so that a config the agent
+  // would write wrongly (infra_nets, the flags, encap ports) shows up as a disagreement too.
+  ControlConfig control;
+  control.infra_prefixes = policy.infra;
+  control.global_audit = policy.global_audit;
+  control.encap_udp_ports = policy.encap_udp_ports;
+  control.events_per_sec = 0;
+  control.events_burst = 0;
+  return desired_config(control, !policy.audit_networks.empty());
 }
 
 std::string describe(const Policy &policy) {

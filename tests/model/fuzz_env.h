@@ -36,9 +36,8 @@ const std::vector<Ipv6> &address_pool();
 // UDP destination ports frames use for tunnels beyond 4789/6081 (configured in some policies).
 const std::vector<uint16_t> &extra_udp_ports();
 
-// What the agent would write into sg_config for a policy (infra_nets or SG_CFG_INFRA_ANY_NET,
-// SG_CFG_AUDIT, SG_CFG_NET_AUDIT_ANY, encap ports). Events off: the fuzzer counts, it does not
-// read the ring.
+// What the agent writes into sg_config for a policy (its desired_config: infra_nets or
+// SG_CFG_INFRA_ANY_NET, SG_CFG_AUDIT, SG_CFG_NET_AUDIT_ANY, encap ports), events off.
 sg_config config_for(const Policy &policy);
 std::string describe(const Policy &policy);
 
