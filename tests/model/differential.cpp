@@ -16,6 +16,7 @@
 #include "fuzz_env.h"
 #include "inject_device.h"
 #include "verdict_table.h"
+#include "vnet_tap.h"
 
 namespace sixguard::model {
 
@@ -25,6 +26,10 @@ using bpftest::Counters;
 using bpftest::Datapath;
 using bpftest::Host;
 using bpftest::Program;
+
+// Frames longer than this reach the TC programs non-linear too (tun puts a frame shorter than a
+// page in the head whatever the virtio header says).
+constexpr size_t kPagedMin = 4096;
 
 // The longest frame handed to the skb test run (it refuses more than a page less its head and
 // tail room); longer ones reach the TC programs through the tap and the tun.
@@ -138,6 +143,13 @@ class Runner {
                                              dp_.program_fd(Program::kUplink));
     if (!tap) return tap.error();
     uplink_tap_ = std::move(*tap);
+    auto egress_paged =
+        VnetTap::create(host_.ns(), "sgfzpe", dp_.program_fd(Program::kMachineEgressTc));
+    if (!egress_paged) return egress_paged.error();
+    egress_paged_ = std::move(*egress_paged);
+    auto uplink_paged = VnetTap::create(host_.ns(), "sgfzpu", dp_.program_fd(Program::kUplink));
+    if (!uplink_paged) return uplink_paged.error();
+    uplink_paged_ = std::move(*uplink_paged);
     auto base = dp_.counters();  // what earlier runs in this process counted
     if (!base) return base.error();
     expected_ = *base;
@@ -187,6 +199,7 @@ class Runner {
     if (auto s = dp_.reset_ratelimit(); !s) return s;
     policy_index_ = index;
     tap_iface_.reset();
+    paged_iface_.reset();
     return {};
   }
 
@@ -212,20 +225,19 @@ class Runner {
     return 0;
   }
 
-  // The tap running sg_egress_tc stands in for the frame's interface: same machine entry.
-  Status point_tap_at(Iface iface) {
-    if (tap_iface_ == iface) return {};
+  // A tap running sg_egress_tc stands in for the frame's interface: same machine entry.
+  Status point_tap_at(uint32_t tap, Iface iface, std::optional<Iface> &pointed) {
+    if (pointed == iface) return {};
     const auto machine = machine_of(iface);
     if (machine) {
-      if (auto s = dp_.put_machine(host_.if_tap, to_map(*machine)); !s) return s;
+      if (auto s = dp_.put_machine(tap, to_map(*machine)); !s) return s;
     } else {
       const int fd = bpf_map__fd(bpf_object__find_map_by_name(dp_.object(), SG_MAP_MACHINES));
-      const uint32_t key = host_.if_tap;
-      if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT) {
+      if (bpf_map_delete_elem(fd, &tap) != 0 && errno != ENOENT) {
         return errno_error("delete the tap's machine entry");
       }
     }
-    tap_iface_ = iface;
+    pointed = iface;
     return {};
   }
 
@@ -282,7 +294,7 @@ class Runner {
       ++stats_.skipped[static_cast<int>(Target::kEgressTcTap)];
       ++stats_.skipped[static_cast<int>(Target::kUplinkTap)];
     } else if (refused || i % options_.device_every == 0 || options_.given_frame) {
-      if (auto s = point_tap_at(iface); !s) return s;
+      if (auto s = point_tap_at(host_.if_tap, iface, tap_iface_); !s) return s;
       if (auto s = injected(ctx, Target::kEgressTcTap, host_.egress_tap(), f.bytes, 0, egress);
           !s) {
         return s;
@@ -313,6 +325,22 @@ class Runner {
     } else {
       ++stats_.skipped[static_cast<int>(Target::kIngress)];
       ++stats_.skipped[static_cast<int>(Target::kUplink)];
+    }
+    // Longer than a page: a tap that leaves all but `head` bytes in page fragments.
+    if (f.bytes.size() > kPagedMin) {
+      const uint16_t head = static_cast<uint16_t>(14 + mix(options_.seed ^ i) % 64);
+      if (auto s = point_tap_at(egress_paged_->ifindex(), iface, paged_iface_); !s) return s;
+      if (auto s = paged(ctx, Target::kEgressTcPaged, *egress_paged_, f.bytes, head, egress); !s) {
+        return s;
+      }
+      if (auto s = paged(ctx, Target::kUplinkPaged, *uplink_paged_, f.bytes, head,
+                         decide(f.bytes, Hook::kUplink, uplink_env, 0, options_.bug));
+          !s) {
+        return s;
+      }
+    } else {
+      ++stats_.skipped[static_cast<int>(Target::kEgressTcPaged)];
+      ++stats_.skipped[static_cast<int>(Target::kUplinkPaged)];
     }
     const std::vector<uint8_t> l3 = f.l3_packet();
     if (!l3.empty()) {
@@ -388,6 +416,13 @@ class Runner {
     if (auto s = device.inject(packet, protocol); !s) return s;
     Observed seen;  // the return code is not visible: the slot's verdict stands for it
     return check_counter(ctx, target, packet, want, seen, true, device.ifindex());
+  }
+
+  Status paged(const Context &ctx, Target target, const VnetTap &device,
+               const std::vector<uint8_t> &frame, uint16_t head, const Answer &want) {
+    if (auto s = device.inject(frame, head); !s) return s;
+    Observed seen;
+    return check_counter(ctx, target, frame, want, seen, true, device.ifindex());
   }
 
   Status check_counter(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
@@ -569,6 +604,9 @@ class Runner {
   Counters expected_{};
   size_t policy_index_ = SIZE_MAX;
   std::optional<Iface> tap_iface_;
+  std::optional<Iface> paged_iface_;
+  std::unique_ptr<VnetTap> egress_paged_;
+  std::unique_ptr<VnetTap> uplink_paged_;
   FuzzStats stats_;
 };
 
@@ -584,6 +622,10 @@ const char *target_name(Target target) {
       return "sg_egress_tc(tap)";
     case Target::kUplinkTap:
       return "sg_uplink(tap)";
+    case Target::kEgressTcPaged:
+      return "sg_egress_tc(paged)";
+    case Target::kUplinkPaged:
+      return "sg_uplink(paged)";
     case Target::kIngress:
       return "sg_machine_ingress";
     case Target::kUplink:

@@ -50,17 +50,20 @@ struct FuzzOptions {
 // The *Tap targets are the same TC programs on a real tap device (frames written to it, as a
 // machine or a NIC would hand them over): refused and long frames, and every
 // device_every-th frame.
+// The *Paged targets are the same on a tap that builds non-linear skbs (long frames only).
 enum class Target {
   kEgressXdp,
   kEgressTc,
   kEgressTcTap,
+  kEgressTcPaged,
   kIngress,
   kUplink,
   kUplinkTap,
+  kUplinkPaged,
   kUplinkL3,
   kExplain
 };
-inline constexpr int kTargetCount = 8;
+inline constexpr int kTargetCount = 10;
 const char *target_name(Target target);
 
 struct FuzzStats {
