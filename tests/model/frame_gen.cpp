@@ -98,6 +98,7 @@ class Builder {
   size_t ethernet_header(Blob &blob, uint16_t type, size_t shape_at = 0) {
     const int max_tags = 3;
     std::string label = shape_at == 0 ? "eth/" : "/eth";
+    std::string tags_label;
     int tags = 0;
     const int r = pick(100);
     if (r >= 60) tags = r < 85 ? 1 : r < 95 ? 2 : max_tags;
@@ -111,13 +112,14 @@ class Builder {
       blob.prepend(tag, {2});
       next = tpid;
       const std::string tag_label = tpid == 0x9100 ? "t9100" : tpid == 0x88a8 ? "ad" : "q";
-      label += shape_at == 0 ? tag_label + "/" : "/" + tag_label;
+      // Tags are written innermost first: each new one is the outermost so far.
+      tags_label = (shape_at == 0 ? tag_label + "/" : "/" + tag_label) + tags_label;
     }
     std::vector<uint8_t> eth(14);
     for (int i = 0; i < 12; ++i) eth[i] = byte();
     put16(eth, 12, next);
     blob.prepend(eth, {12});
-    shape_.insert(std::min(shape_at, shape_.size()), label);
+    shape_.insert(std::min(shape_at, shape_.size()), label + tags_label);
     return static_cast<size_t>(tags);
   }
 
