@@ -234,7 +234,14 @@ int run(int argc, char **argv) {
         (std::string(hook_name(c.hook)) + "/" + c.path).find(options->only) == std::string::npos) {
       continue;
     }
-    bpftest::Row row{c.path, c.hook, c.packet, c.verdict, c.reason, c.iface, {}, 0x86dd};
+    bpftest::Row row{c.path,
+                     c.hook,
+                     c.packet,
+                     static_cast<sg_verdict>(c.verdict),
+                     static_cast<sg_reason>(c.reason),
+                     c.iface,
+                     {},
+                     0x86dd};
     row.tweak.config_flags = c.config_flags;
     if (auto status = (*host)->reset_policy(bpftest::config_of(row)); !status) {
       std::cerr << "datapath_bench: policy: " << status.error().describe() << "\n";

@@ -618,6 +618,32 @@ void ipv4_outer_rows(Rows &rows) {
         return packet;  // the header checksum is not checked by the datapath
       },
       kPass, kNot6pn);
+  // IPv6 next header 4 (IPv4 in IPv6) is a level (stricter than the IPIP stop): the inner IPv4
+  // may carry a tunnel.
+  rows.each(
+      "IPv6 carrying IPv4 carrying 41 across networks is cross_network",
+      [](const Roles &r) {
+        return start6(r).ipv4(1, 2).ipv6(r.cross_src, r.cross_dst).udp(1, 2).build();
+      },
+      kDrop, kCross);
+  rows.each(
+      "IPv6 carrying an IPv4 header with a bad total length is malformed",
+      [](const Roles &r) {
+        return with16(start6(r).ipv4(1, 2).udp(1, 2).build(), l2(r) + 40 + 2, 400);
+      },
+      kDrop, kMalformed);
+  rows.each(
+      "IPv6 carrying VXLAN with an inner IPv4 packet keeps the outer reason",
+      [](const Roles &r) {
+        return start6(r)
+            .udp(40000, kVxlan)
+            .payload(vxlan_header())
+            .ethernet()
+            .ipv4(1, 2)
+            .udp(1, 2)
+            .build();
+      },
+      kPass, kSame);
   rows.each(
       "IPv4 total length beyond the frame is malformed",
       [](const Roles &r) { return with16(start4(r).udp(1, 2).build(), l2(r) + 2, 400); }, kDrop,
