@@ -15,6 +15,7 @@
 #include "frame_gen.h"
 #include "fuzz_env.h"
 #include "inject_device.h"
+#include "packet_socket.h"
 #include "verdict_table.h"
 #include "vnet_tap.h"
 
@@ -150,6 +151,10 @@ class Runner {
     auto uplink_paged = VnetTap::create(host_.ns(), "sgfzpu", dp_.program_fd(Program::kUplink));
     if (!uplink_paged) return uplink_paged.error();
     uplink_paged_ = std::move(*uplink_paged);
+    auto sender =
+        EgressSender::create(host_.ns(), "sgfzin", dp_.program_fd(Program::kMachineIngress));
+    if (!sender) return sender.error();
+    ingress_sender_ = std::move(*sender);
     auto base = dp_.counters();  // what earlier runs in this process counted
     if (!base) return base.error();
     expected_ = *base;
@@ -200,6 +205,7 @@ class Runner {
     policy_index_ = index;
     tap_iface_.reset();
     paged_iface_.reset();
+    sender_iface_.reset();
     return {};
   }
 
@@ -293,6 +299,7 @@ class Runner {
     if (stack_drops_before_tc(f.bytes)) {
       ++stats_.skipped[static_cast<int>(Target::kEgressTcTap)];
       ++stats_.skipped[static_cast<int>(Target::kUplinkTap)];
+      ++stats_.skipped[static_cast<int>(Target::kIngressSent)];
     } else if (refused || i % options_.device_every == 0 || options_.given_frame) {
       if (auto s = point_tap_at(host_.if_tap, iface, tap_iface_); !s) return s;
       if (auto s = injected(ctx, Target::kEgressTcTap, host_.egress_tap(), f.bytes, 0, egress);
@@ -304,9 +311,16 @@ class Runner {
           !s) {
         return s;
       }
+      if (auto s = point_tap_at(ingress_sender_->ifindex(), iface, sender_iface_); !s) return s;
+      if (auto s =
+              sent(ctx, f.bytes, decide(f.bytes, Hook::kIngress, machine_env, 0, options_.bug));
+          !s) {
+        return s;
+      }
     } else {
       ++stats_.skipped[static_cast<int>(Target::kEgressTcTap)];
       ++stats_.skipped[static_cast<int>(Target::kUplinkTap)];
+      ++stats_.skipped[static_cast<int>(Target::kIngressSent)];
     }
     // Ingress and the Ethernet uplink get their frames from the kernel's own stack or a NIC:
     // the frames the skb test run refuses are the ones they are never handed whole, and the
@@ -416,6 +430,17 @@ class Runner {
     if (auto s = device.inject(packet, protocol); !s) return s;
     Observed seen;  // the return code is not visible: the slot's verdict stands for it
     return check_counter(ctx, target, packet, want, seen, true, device.ifindex());
+  }
+
+  Status sent(const Context &ctx, const std::vector<uint8_t> &frame, const Answer &want) {
+    auto dropped = ingress_sender_->send(frame);
+    if (!dropped) return dropped.error();
+    Observed seen;
+    seen.have_retval = true;  // what the transmit path says: dropped (TC_ACT_SHOT) or sent
+    seen.retval = *dropped ? 1 : 0;
+    const bool verdict_ok = *dropped == (want.verdict == SG_VERDICT_DROP);
+    return check_counter(ctx, Target::kIngressSent, frame, want, seen, verdict_ok,
+                         ingress_sender_->ifindex());
   }
 
   Status paged(const Context &ctx, Target target, const VnetTap &device,
@@ -605,6 +630,8 @@ class Runner {
   size_t policy_index_ = SIZE_MAX;
   std::optional<Iface> tap_iface_;
   std::optional<Iface> paged_iface_;
+  std::optional<Iface> sender_iface_;
+  std::unique_ptr<EgressSender> ingress_sender_;
   std::unique_ptr<VnetTap> egress_paged_;
   std::unique_ptr<VnetTap> uplink_paged_;
   FuzzStats stats_;
@@ -622,6 +649,8 @@ const char *target_name(Target target) {
       return "sg_egress_tc(tap)";
     case Target::kUplinkTap:
       return "sg_uplink(tap)";
+    case Target::kIngressSent:
+      return "sg_machine_ingress(sent)";
     case Target::kEgressTcPaged:
       return "sg_egress_tc(paged)";
     case Target::kUplinkPaged:

@@ -51,19 +51,21 @@ struct FuzzOptions {
 // machine or a NIC would hand them over): refused and long frames, and every
 // device_every-th frame.
 // The *Paged targets are the same on a tap that builds non-linear skbs (long frames only).
+// kIngressSent is sg_machine_ingress on a veth's TC egress, fed by a packet socket.
 enum class Target {
   kEgressXdp,
   kEgressTc,
   kEgressTcTap,
   kEgressTcPaged,
   kIngress,
+  kIngressSent,
   kUplink,
   kUplinkTap,
   kUplinkPaged,
   kUplinkL3,
   kExplain
 };
-inline constexpr int kTargetCount = 10;
+inline constexpr int kTargetCount = 11;
 const char *target_name(Target target);
 
 struct FuzzStats {
