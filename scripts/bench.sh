@@ -9,6 +9,7 @@
 #   scripts/bench.sh live|scale|control|restart          # scripts/bench/<group>.sh
 #   scripts/bench.sh fuzz-api [--inputs N]                # the API fuzz test, long mode
 #                                                         # (default 1000000 inputs; not in all)
+#   scripts/bench.sh fuzz [--frames N] [--seed S]        # differential fuzzer vs the model
 #
 # Adding a group: a script scripts/bench/<group>.sh, a bench_<group> function below and its
 # name in BENCH_GROUPS.
@@ -18,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BENCH_OUT=${BENCH_OUT:-$BUILD_DIR}
 JOBS=${JOBS:-2}
-BENCH_GROUPS=(datapath live scale control restart)
+BENCH_GROUPS=(datapath live scale control restart fuzz)
 
 usage() {
   echo "usage: $0 {all|$(IFS='|'; echo "${BENCH_GROUPS[*]}")} [options for the group's binary]" >&2
@@ -43,6 +44,17 @@ bench_datapath() {
   build datapath_bench
   mkdir -p "$BENCH_OUT"
   "$BUILD_DIR/tests/bench/datapath_bench" --json "$BENCH_OUT/bench-datapath.json" "$@"
+}
+
+# The differential fuzzer (tests/model): random and mutated frames through every program of the
+# datapath and through the reference model; prints frames/s and the rules reached. Fails only on
+# a disagreement (a correctness bug, replayable with the printed --seed/--first), never on timing.
+bench_fuzz() {
+  need_root fuzz
+  build model_fuzz
+  mkdir -p "$BENCH_OUT"
+  "$BUILD_DIR/tests/model/model_fuzz" "$@" | tee "$BENCH_OUT/bench-fuzz.txt"
+  return "${PIPESTATUS[0]}"
 }
 
 # The other groups are scripts of their own under scripts/bench/ (each builds what it needs,
