@@ -24,7 +24,7 @@ ApplyResult refused(const EventError &error) {
 ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                            InterfaceResolver &resolver, ControlObserver &observer)
     : config_(std::move(config)),
-      rules_{config_.uplinks},
+      rules_{config_.uplinks, config_.infra_prefixes},
       maps_(maps),
       resolver_(resolver),
       observer_(observer),

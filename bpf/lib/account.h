@@ -107,7 +107,7 @@ static __always_inline void sg_emit_event(const struct sg_ctx *c, const struct s
     __builtin_memset(&event->dst, 0, sizeof(event->dst));
   }
   event->ifindex = c->ifindex;
-  event->packet_len = c->pkt_len;
+  event->packet_len = c->count_len;
   event->hook = c->hook;
   event->verdict = verdict;
   event->reason = d->reason;
@@ -119,7 +119,7 @@ static __always_inline void sg_emit_event(const struct sg_ctx *c, const struct s
 /* Counts the packet and, for drops and audits, reports it. Returns the verdict. */
 static __always_inline __u8 sg_account(const struct sg_ctx *c, const struct sg_decision *d) {
   __u8 verdict = d->verdict;
-  sg_count(c->hook, verdict, d->reason, c->pkt_len);
+  sg_count(c->hook, verdict, d->reason, c->count_len);
   if (verdict != SG_VERDICT_PASS) sg_emit_event(c, d, verdict);
   return verdict;
 }

@@ -306,7 +306,7 @@ static __always_inline void sg_parse_outer(const struct sg_ctx *c, struct sg_out
             : c->l3_proto == SG_L3_IPV4 ? bpf_htons(ETH_P_IP)
                                         : 0;
   } else {
-    o->status = sg_parse_eth(&cur, &proto);
+    o->status = sg_parse_eth(&cur, c->vlan_outside, &proto);
     if (o->status != SG_PARSE_OK) return;
   }
   o->next = sg_next_of_ethertype(proto);

@@ -23,6 +23,12 @@ struct sg_ctx {
   /* The whole packet: what is counted, and where every bound check ends. XDP:
    * bpf_xdp_get_buff_len (multi-buffer frames included); TC: skb->len. */
   __u32 pkt_len;
+  /* What is counted: pkt_len plus the bytes of a VLAN tag the stack took out of the frame. */
+  __u32 count_len;
+  /* TC: the receiving stack moves the outer VLAN tag into skb->vlan_tci before TC runs (and
+   * a tag may travel there on transmit), so the frame the program reads lacks it. It still
+   * counts against the two-tag limit, as XDP, which sees it in the frame, counts it. */
+  __u8 vlan_outside;
   __u32 ifindex; /* interface the hook runs on (machine lookup key; event field) */
   __u8 hook;     /* enum sg_hook */
   __u8 l3;       /* the packet starts at the network header (WireGuard, tun) */
@@ -35,6 +41,8 @@ static __always_inline void sg_ctx_from_xdp(struct sg_ctx *c, struct xdp_md *xdp
   c->data = (void *)(long)xdp->data;
   c->data_end = (void *)(long)xdp->data_end;
   c->pkt_len = (__u32)bpf_xdp_get_buff_len(xdp);
+  c->count_len = c->pkt_len;
+  c->vlan_outside = 0;
   c->ifindex = xdp->ingress_ifindex;
   c->hook = hook;
   c->l3 = 0;
@@ -50,6 +58,8 @@ static __always_inline void sg_ctx_from_skb(struct sg_ctx *c, struct __sk_buff *
   c->data = (void *)(long)skb->data;
   c->data_end = (void *)(long)skb->data_end;
   c->pkt_len = skb->len;
+  c->vlan_outside = skb->vlan_present ? 1 : 0;
+  c->count_len = skb->len + (c->vlan_outside ? 4 : 0); /* VLAN_HLEN */
   c->ifindex = ifindex;
   c->hook = hook;
   c->l3 = l3;

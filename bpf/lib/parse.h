@@ -58,13 +58,13 @@ static __always_inline int sg_is_vlan(__be16 proto) {
 
 /* The outer Ethernet header and up to two VLAN tags, in place. VLAN tags are only stepped
  * over: the check runs on whatever they carry. */
-static __always_inline int sg_parse_eth(struct sg_cursor *cur, __be16 *proto) {
+static __always_inline int sg_parse_eth(struct sg_cursor *cur, __u8 tags_outside, __be16 *proto) {
   struct ethhdr *eth = sg_cursor_take(cur, sizeof(*eth));
   if (!eth) return SG_PARSE_TRUNCATED;
   __be16 type = eth->h_proto;
 #pragma unroll
   for (int tag = 0; tag < SG_VLAN_MAX; tag++) {
-    if (!sg_is_vlan(type)) break;
+    if (tag + tags_outside >= SG_VLAN_MAX || !sg_is_vlan(type)) break;
     struct sg_vlan_hdr *vlan = sg_cursor_take(cur, sizeof(*vlan));
     if (!vlan) return SG_PARSE_TRUNCATED;
     type = vlan->encapsulated_proto;
@@ -232,7 +232,12 @@ static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_c
   if (port == SG_UDP_PORT_GENEVE) {
     struct sg_geneve_hdr geneve;
     if (sg_load(c, *off, &geneve, sizeof(geneve))) return SG_PARSE_TRUNCATED;
-    *off += sizeof(geneve) + (__u32)(geneve.ver_opt_len & SG_GENEVE_OPT_LEN_MASK) * 4;
+    __u32 options = (__u32)(geneve.ver_opt_len & SG_GENEVE_OPT_LEN_MASK) * 4;
+    *off += sizeof(geneve) + options;
+    /* The options are this level's header: cut by the end of the frame, this level is
+     * malformed, rather than the next level failing to load after this level's rules ran. */
+    __u8 last;
+    if (options && sg_load(c, *off - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
     if (geneve.protocol == bpf_htons(ETH_P_IPV6)) {
       *next = SG_NEXT_IPV6;
       return SG_PARSE_OK;

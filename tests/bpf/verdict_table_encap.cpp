@@ -451,6 +451,19 @@ void udp_encapsulation_rows(Rows &rows) {
         return start4(r).udp(40000, kGeneve).payload(geneve_header(0x6558, 63)).build();
       },
       kDrop, kMalformed);
+  // Found by the differential fuzzer: the options belong to the level that carries them, so
+  // their cut decides (malformed) before that level's own cross-network drop would.
+  rows.each(
+      "Geneve (IPv6) whose options run past the frame, under a cross-network outer, is malformed",
+      [](const Roles &r) {
+        return start(r)
+            .ipv6(r.cross_src, r.cross_dst)
+            .udp(40000, kGeneve)
+            .payload(geneve_header(0x86dd, 63))
+            .payload(8)
+            .build();
+      },
+      kDrop, kMalformed);
   rows.each(
       "configured encap port over IPv6 hiding cross-network is cross_network",
       [](const Roles &r) {
