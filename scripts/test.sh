@@ -58,7 +58,7 @@ fi
 # minutes for 6.1). `--vm all` runs 5.10, 6.1 and 6.12 in turn.
 if [ "$vm" != none ]; then
   sg_log "running the VM suite ($vm)"
-  if SIXGUARD_VM_SUITES="gtest integration" SIXGUARD_VM_GTEST_DIRS="kernel bpf" \
+  if SIXGUARD_VM_SUITES="gtest integration" SIXGUARD_VM_GTEST_DIRS="kernel bpf model" \
     SIXGUARD_VM_LOG_DIR=build/vm-logs scripts/vmtest.sh "$vm" --build-dir build --timeout 1500; then
     passed=$((passed + 1))
   else

@@ -28,6 +28,9 @@ build=$(cd "${1:-$repo/build}" && pwd) || {
 suites=${SIXGUARD_VM_SUITES:-gtest integration}
 per_suite_timeout=${SIXGUARD_VM_SUITE_TIMEOUT:-600}
 export SIXGUARD_REQUIRE_KERNEL_TESTS=1
+# The differential fuzzer (tests/model) runs 220k frames per hook on the host; under TCG a
+# smaller sample still proves every program and verifier path on the guest kernel.
+export SIXGUARD_FUZZ_FRAMES=${SIXGUARD_FUZZ_FRAMES:-5000}
 export SIXGUARD_BUILD_DIR=$build SIXGUARD_BIN=$build/sixguard
 reports=/tmp/sixguard-vm-gtest
 mkdir -p "$reports"
