@@ -70,6 +70,18 @@ std::size_t l2(const Roles &r) {
 std::vector<uint8_t> vxlan_header() {
   return {0x08, 0, 0, 0, 0, 0, 42, 0};
 }
+// A Geneve header that claims opt_words 4-octet words of options but carries none of them.
+std::vector<uint8_t> geneve_header_claiming_options(uint16_t protocol, uint8_t opt_words) {
+  return {static_cast<uint8_t>(opt_words & 0x3f),
+          0,
+          static_cast<uint8_t>(protocol >> 8),
+          static_cast<uint8_t>(protocol),
+          0,
+          0,
+          42,
+          0};
+}
+
 // A Geneve header for `protocol` with opt_words 4-octet words of options.
 std::vector<uint8_t> geneve_header(uint16_t protocol, uint8_t opt_words = 0) {
   std::vector<uint8_t> bytes = {static_cast<uint8_t>(opt_words & 0x3f),
@@ -459,7 +471,7 @@ void udp_encapsulation_rows(Rows &rows) {
         return start(r)
             .ipv6(r.cross_src, r.cross_dst)
             .udp(40000, kGeneve)
-            .payload(geneve_header(0x86dd, 63))
+            .payload(geneve_header_claiming_options(0x86dd, 63))
             .payload(8)
             .build();
       },
