@@ -76,7 +76,10 @@ suite_of() {
 # overlayfs for a writable root, and what the datapath tests attach to.
 boot_modules=(virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
     netfs fscache 9pnet 9pnet_virtio 9p overlay)
-test_modules=(veth sch_ingress cls_bpf act_bpf dummy tun 8021q)
+# The tunnel devices tests/integration/tunnel.sh attacks through (the host tree holds no
+# modules of the guest's kernel, so they come in the initramfs like the others).
+test_modules=(veth sch_ingress cls_bpf act_bpf dummy tun 8021q
+    vxlan geneve ip_gre ip6_gre ip6_tunnel sit)
 read -r -a extra_modules <<<"${SIXGUARD_VM_MODULES:-}"
 
 work=$(mktemp -d /tmp/sg-vm.XXXXXX)
