@@ -3,7 +3,7 @@
 
 # The Debian packages sixguard builds, tests and demos with (bookworm names).
 SG_PACKAGES=(
-  build-essential cmake pkg-config clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
+  build-essential cmake pkg-config ccache clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
   libelf-dev zlib1g-dev prometheus-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libcli11-dev clang-format libclang-rt-14-dev
   iproute2 iputils-ping socat curl ethtool nftables prometheus jq
@@ -40,11 +40,22 @@ sg_mount_bpffs() {
   fi
 }
 
+# Compiler launcher flags for cmake: ccache when it is installed, with its base directory at
+# this checkout, so that another clone of the same sources (CI's, a second worktree) reuses
+# what was compiled before. Nothing when ccache is missing: the build is the same, only slower.
+# (Called as $(sg_ccache_flags), a subshell: the caller exports CCACHE_BASEDIR itself.)
+sg_ccache_flags() {
+  command -v ccache >/dev/null 2>&1 || return 0
+  echo "-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+}
+
 # Configures and builds into $1 (default build/).
 sg_build() {
   local dir=${1:-build}
   sg_log "building into $dir"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  export CCACHE_BASEDIR=$PWD  # read by ccache at every compile, here and in later builds
+  # shellcheck disable=SC2046 # the flags are separate words
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(sg_ccache_flags) >/dev/null
   cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -E "error|warning: unused|Error" || true
   cmake --build "$dir" -j"$(nproc)" >/dev/null
 }
