@@ -20,8 +20,9 @@ struct sg_ctx {
   void *raw;      /* the program's context (xdp_md or __sk_buff), for the load-bytes helpers */
   void *data;     /* first byte the program may read */
   void *data_end; /* one past the last linear byte */
-  /* The whole packet: what is counted, and where every bound check ends. XDP:
-   * bpf_xdp_get_buff_len (multi-buffer frames included); TC: skb->len. */
+  /* The bytes the program can read (where every bound check ends). XDP:
+   * bpf_xdp_get_buff_len (multi-buffer frames included); TC: skb->len. Counters and events
+   * use count_len. */
   __u32 pkt_len;
   /* What is counted: pkt_len plus the bytes of a VLAN tag the stack took out of the frame. */
   __u32 count_len;
