@@ -56,6 +56,13 @@ sg_build() {
   export CCACHE_BASEDIR=$PWD  # read by ccache at every compile, here and in later builds
   # shellcheck disable=SC2046 # the flags are separate words
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(sg_ccache_flags) >/dev/null
-  cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -E "error|warning: unused|Error" || true
-  cmake --build "$dir" -j"$(nproc)" >/dev/null
+  # One build; its log is kept and only errors and warnings are shown, but its status decides.
+  local log="$dir/build.log" rc=0
+  cmake --build "$dir" -j"$(nproc)" >"$log" 2>&1 || rc=$?
+  grep -E "error|warning|Error" "$log" || true
+  if [ "$rc" -ne 0 ]; then
+    tail -n 40 "$log" >&2
+    sg_log "build failed (exit $rc); the whole log is $log"
+    return "$rc"
+  fi
 }

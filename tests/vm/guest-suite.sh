@@ -7,9 +7,12 @@
 #   1. every GoogleTest binary under BUILD_DIR/tests (not tests/bench: benchmarks mean
 #      nothing under emulation), with SIXGUARD_REQUIRE_KERNEL_TESTS=1 so a test that cannot
 #      reach the kernel fails instead of skipping, XML reports in /tmp/sixguard-vm-gtest;
-#   2. every tests/integration/*.sh but lib.sh, as `bash SCRIPT BUILD_DIR/sixguard` (what
-#      tests/integration/CMakeLists.txt registers; exit 0 pass, 77 skip, else fail), with
-#      SIXGUARD_BUILD_DIR and SIXGUARD_BIN in the environment too.
+#   2. every ctest test labelled both `integration` and `vm` (tests/integration/CMakeLists.txt),
+#      with the command and environment ctest would give it, read from `ctest -N
+#      --show-only=json-v1` (which writes nothing into the build tree); exit 0 pass, the test's
+#      SKIP_RETURN_CODE skip, else fail. SIXGUARD_BUILD_DIR and SIXGUARD_BIN are set too. A
+#      test's label, not a glob, decides: the same script twice (the TC egress fallback) runs
+#      twice, and host-only tests (figures for real CPUs) are simply not labelled `vm`.
 # Prints one summary line per suite and last "N passed, N failed" (tests for gtest, scripts
 # for integration). The reports and logs are copied to $SIXGUARD_VM_OUT when it is set. Exit 0 only when nothing failed and something ran.
 #
@@ -31,11 +34,6 @@ export SIXGUARD_REQUIRE_KERNEL_TESTS=1
 # The differential fuzzer (tests/model) runs 220k frames per hook on the host; under TCG a
 # smaller sample still proves every program and verifier path on the guest kernel.
 export SIXGUARD_FUZZ_FRAMES=${SIXGUARD_FUZZ_FRAMES:-5000}
-# hostile.sh holds the agent to answering within 1 s under attack and to RSS bounds: figures
-# for real CPUs, not for TCG emulation, and what it attacks is the agent's user-space code,
-# which the host's ctest run covers. Its pin and lock cases are also in state_guard.sh, which
-# does run here; refusing `lo` is validation, before anything reaches the kernel.
-host_only_scripts=${SIXGUARD_VM_HOST_ONLY_SCRIPTS:-hostile.sh}
 export SIXGUARD_BUILD_DIR=$build SIXGUARD_BIN=$build/sixguard
 reports=/tmp/sixguard-vm-gtest
 mkdir -p "$reports"
@@ -72,19 +70,22 @@ run_gtest_binary() {
     add_summary "gtest $name" "$state: $passed passed, $failed failed, $skipped skipped ($(elapsed_since "$start")s)"
 }
 
-run_integration_script() {
-    local script=$1 start rc state
+# run_integration_test NAME SKIP_CODE ENV_JSON CMD_JSON: one ctest test, as ctest would run it.
+run_integration_test() {
+    local name=$1 skip_code=$2 env_json=$3 cmd_json=$4 start rc state env=() cmd=()
+    mapfile -t env < <(jq -r '.[]' <<<"$env_json")
+    mapfile -t cmd < <(jq -r '.[]' <<<"$cmd_json")
     start=$(date +%s.%N)
-    echo "===== integration $script"
-    timeout -k 10 "$per_suite_timeout" bash "$script" "$SIXGUARD_BIN" 2>&1
+    echo "===== integration $name"
+    timeout -k 10 "$per_suite_timeout" env "${env[@]}" "${cmd[@]}" 2>&1
     rc=$?
     case $rc in
     0) state=PASS; total_passed=$((total_passed + 1)) ;;
-    77) state=SKIP ;;
+    "$skip_code") state=SKIP ;;
     124) state="FAIL (timed out after ${per_suite_timeout}s)"; total_failed=$((total_failed + 1)) ;;
     *) state="FAIL (exit $rc)"; total_failed=$((total_failed + 1)) ;;
     esac
-    add_summary "integration $script" "$state ($(elapsed_since "$start")s)"
+    add_summary "integration $name" "$state ($(elapsed_since "$start")s)"
 }
 
 gtest_search_dirs() {
@@ -113,16 +114,16 @@ for suite in $suites; do
         ;;
     integration)
         found=0
-        for script in tests/integration/*.sh; do
-            [[ -f $script && $(basename "$script") != lib.sh ]] || continue
-            if [[ " $host_only_scripts " == *" $(basename "$script") "* ]]; then
-                add_summary "integration $script" "not run in the guest (host only, see host_only_scripts)"
-                continue
-            fi
+        while IFS=$'\t' read -r name skip_code env_json cmd_json; do
             found=1
-            run_integration_script "$script"
-        done
-        ((found)) || add_summary "integration" "no tests/integration/*.sh"
+            run_integration_test "$name" "$skip_code" "$env_json" "$cmd_json"
+        done < <(ctest --test-dir "$build" -N -L integration --show-only=json-v1 2>/dev/null |
+            jq -r '.tests[]
+                | select(any(.properties[]?; .name == "LABELS" and (.value | index("vm"))))
+                | (reduce (.properties[]? | {(.name): .value}) as $p ({}; . + $p)) as $props
+                | [.name, ($props.SKIP_RETURN_CODE // 77 | tostring),
+                   ($props.ENVIRONMENT // [] | tojson), (.command | tojson)] | @tsv')
+        ((found)) || { add_summary "integration" "no ctest test labelled integration and vm"; total_failed=$((total_failed + 1)); }
         ;;
     *)
         echo "guest-suite: unknown suite $suite"
