@@ -178,10 +178,10 @@ Status Agent::start() {
   log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir() +
                            "; machine_egress on " + std::string(datapath_->machine_egress_hook()) +
                            " (" + datapath_->machine_egress_hook_reason() + ")");
-  for (const auto &map : datapath_->recreated_maps()) {
-    log_warn("datapath", "pinned " + map +
-                             " had an older build's layout: replaced by a new map; the attached "
-                             "programs keep the old one until the new programs replace them");
+  for (const auto &note : datapath_->migration_notes()) {
+    log_warn("datapath", "migrating pinned map " + note +
+                             ": the attached programs keep the old map until the new programs "
+                             "replace them atomically, then the new map's pin replaces the old");
   }
 
   auto links = LinkWatcher::open([this](const LinkChange &change) { on_link_change(change); },
@@ -249,6 +249,18 @@ Status Agent::start() {
 
   // 4. attachments
   sync_attachments();
+  // A migration (resize, another layout): every interface now runs the new programs on the
+  // new maps, so the new maps' pins can replace the old ones; the old maps go with the last
+  // program that used them.
+  if (datapath_->migration_pending()) {
+    auto committed = datapath_->commit_migration();
+    if (!committed) return committed.error();
+    std::string names;
+    for (const auto &name : *committed) names += (names.empty() ? "" : ", ") + name;
+    log_info("datapath", "migration done: the pins of " + names +
+                             " now name the new maps; the old maps are released with the "
+                             "programs that were replaced");
+  }
   control_->set_machines_listener([this] {
     const uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(wakeup_.get(), &one, sizeof(one));
