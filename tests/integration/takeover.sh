@@ -7,12 +7,14 @@
 #  - fault 1: the sg_machines pin deleted and the agent restarted: the attached programs (same
 #    tag, old map) are replaced, not adopted; an interface moved to a machine of another
 #    network then blocks its old network, and explain agrees.
-#   usage: takeover.sh PATH/TO/sixguard PATH/TO/udp_seq
+#   usage: takeover.sh PATH/TO/sixguard [PATH/TO/udp_seq]  (default: next to sixguard in the
+#          build tree, as the VM guest suite runs it)
 set -uo pipefail
-SIXGUARD=${1:?usage: takeover.sh PATH/TO/sixguard PATH/TO/udp_seq}
-UDP_SEQ=${2:?usage: takeover.sh PATH/TO/sixguard PATH/TO/udp_seq}
+SIXGUARD=${1:?usage: takeover.sh PATH/TO/sixguard [PATH/TO/udp_seq]}
+UDP_SEQ=${2:-$(dirname "$SIXGUARD")/tests/integration/sixguard_udp_seq}
 SG_PREFIX=sg-tk-$$
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tools/takeover_lib.sh"
 sg_require_environment
 [ -x "$UDP_SEQ" ] || sg_skip "udp_seq not found at '$UDP_SEQ'"
 command -v jq >/dev/null || sg_skip "needs jq"
@@ -28,106 +30,19 @@ for m in "${SG_MACHINES[@]}"; do
   sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
 done
 
-wait_for() { # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
-pin() { echo "$SG_BPFFS/sixguard/$1"; }
-map_id() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .id; }
-map_max() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .max_entries; }
-map_keys() { # the keys of a pinned map, one per line, sorted
-  ip netns exec "$SG_HOST" bpftool -j map dump pinned "$(pin "$1")" |
-    jq -c '.[] | (.key // .formatted.key)' | sort
-}
-# The IDs of the maps the programs on interface $1 use (XDP, inside a dispatcher or not, and
-# TC), one line per program: "prog <id>: <map ids>".
-prog_ids_on() {
-  ip netns exec "$SG_HOST" bpftool -j net show dev "$1" |
-    jq -r '.[0] | ((.xdp // [])[] | (.multi_attachments // [.])[] | .id),
-                  ((.tc // [])[] | select(.name | startswith("sg_")) | .id)' 2>/dev/null
-}
-# True when every sg_ program on interface $1 uses the map pinned as $2.
-programs_use_pinned() {
-  local ifname=$1 want id used found=0
-  want=$(map_id "$2")
-  for id in $(prog_ids_on "$ifname"); do
-    local name
-    name=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r .name)
-    case "$name" in sg_*) ;; *) continue ;; esac  # libxdp's dispatcher
-    used=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r '.map_ids[]?')
-    grep -qx "$want" <<<"$used" || { echo "  $ifname: $name (prog $id) uses maps $(echo $used) but $2 is map $want"; return 1; }
-    found=$((found + 1))
-  done
-  [ "$found" -ge 2 ]
-}
-explain() { # explain SRC DST [IF] -> "hook verdict reason"
-  local body="{\"src\":\"$1\",\"dst\":\"$2\"${3:+,\"interface\":\"$3\"}}"
-  echo "$body" >"$SG_WORK/explain.json"
-  sg_body_of "$(sg_api POST /v1/explain "$SG_WORK/explain.json")" |
-    sed -E 's/.*"hook":"([a-z_]+)".*"reason":"([a-z_0-9]+)".*"verdict":"([a-z]+)".*/\1 \3 \2/'
-}
-cross_drops() { # machine_egress drop/cross_network packets, summed over CPUs by the exporter
-  sg_metrics /metrics | grep '^sixguard_packets_total{' | grep 'hook="machine_egress"' |
-    grep 'verdict="drop"' | grep 'reason="cross_network"' | awk '{s += $NF} END {printf "%d", s}'
-}
-distinct_of() { awk '{print $2}' "$1" 2>/dev/null || echo 0; }
-# Re-evaluated on every try of wait_for (a "$(...)" argument would be evaluated once).
-arrived_more_than() { test "$(distinct_of "$1")" -gt "$2"; }
-drops_more_than() { test "$(cross_drops)" -gt "$1"; }
-ping_from() { # ping_from MACHINE SRC DST: one echo from SRC (an address of MACHINE's namespace)
-  ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q -I "$2" "$3" >/dev/null 2>&1
-}
-
 # ---- resize under traffic ----
 sg_say "resize: map_sizes doubled, agent restarted under traffic"
 machines_before=$(map_keys sg_machines)
 flycast_before=$(map_keys sg_flycast)
 old_machines_id=$(map_id sg_machines)
-count=${SG_TAKEOVER_PACKETS:-6000}
-rate=${SG_TAKEOVER_RATE:-300}
-ip netns exec "$SG_PREFIX-m2" "$UDP_SEQ" recv 7009 "$SG_WORK/same.count" >/dev/null 2>&1 &
-same_rx=$!
-SG_PIDS+=($same_rx)
-ip netns exec "$SG_PREFIX-m3" "$UDP_SEQ" recv 7009 "$SG_WORK/cross.count" >/dev/null 2>&1 &
-cross_rx=$!
-SG_PIDS+=($cross_rx)
-sg_wait_listening "$SG_PREFIX-m2" 7009 && sg_wait_listening "$SG_PREFIX-m3" 7009
-drops_before=$(cross_drops)
-ip netns exec "$SG_PREFIX-m1" "$UDP_SEQ" send "${SG_ADDR[m2]}" 7009 "$count" "$rate" >/dev/null &
-same_tx=$!
-SG_PIDS+=($same_tx)
-ip netns exec "$SG_PREFIX-m1" "$UDP_SEQ" send "${SG_ADDR[m3]}" 7009 "$count" "$rate" >/dev/null &
-cross_tx=$!
-SG_PIDS+=($cross_tx)
-# Evidence that both streams flow before the restart: same-network arrivals, cross drops.
-sg_check "same-network stream arriving before the restart" \
-  wait_for 10 arrived_more_than "$SG_WORK/same.count" 0
-sg_check "cross-network stream dropped by machine_egress before the restart" \
-  wait_for 10 drops_more_than "${drops_before:-0}"
+streams_start
 sg_agent_stop TERM
 sg_write_config "$SG_WORK/config.yaml" "map_sizes:" "  machines: $((2 * 16384))" \
   "  flycast: $((2 * 65536))" "  infra: $((2 * 1024))" "  net_flags: $((2 * 16384))" \
   "  events: $((2 * 1048576))"
 sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not restart resized"; exit 1; }
-sg_check "the restart happened while both streams ran" kill -0 "$same_tx" "$cross_tx"
-wait "$same_tx" "$cross_tx"
-# Every same-network datagram has arrived, or the wait ends and the count says how many not.
-wait_for 15 arrived_more_than "$SG_WORK/same.count" $((count - 1))
-kill -TERM "$same_rx" "$cross_rx"
-wait "$same_rx" "$cross_rx" 2>/dev/null
-same=$(distinct_of "$SG_WORK/same.count")
-cross=$(distinct_of "$SG_WORK/cross.count")
-drops_after=$(cross_drops)
-sg_say "resize: same-network $same of $count delivered; cross-network $cross delivered," \
-  "$((drops_after - drops_before)) dropped by machine_egress"
-sg_check "0 cross-network datagrams delivered ($cross)" test "$cross" = 0
-sg_check "0 same-network datagrams lost ($same of $count)" test "$same" = "$count"
-sg_check "every cross-network datagram dropped and counted by sixguard" \
-  test $((drops_after - drops_before)) -ge "$count"
+streams_finish
+streams_check resize
 sg_check "the log names the migration of sg_machines" \
   grep -q "migrating pinned map sg_machines (max_entries 16384 -> 32768; entries copied)" "$SG_WORK/agent.log"
 sg_check "the log says the pins were swapped" grep -q "migration done: the pins of" "$SG_WORK/agent.log"
