@@ -234,6 +234,44 @@ TEST(DatapathKernel, AShrinkBelowTheLiveEntriesIsRefusedAndThePinIsKept) {
   EXPECT_TRUE((*fits)->migration_pending());
 }
 
+// sg_meta records each map's layout: a pin of another layout version is migrated even at the
+// same sizes, and its entries are not copied (they would be misread): the new map starts empty
+// for the control plane to fill from the state.
+TEST(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  const std::string dir = pins->path() + "/sixguard";
+  uint32_t old_id = 0;
+  {
+    auto first = Datapath::load(options_in(*pins));
+    ASSERT_TRUE(first) << first.error().describe();
+    old_id = (*first)->maps().machines.handle().id();
+    ASSERT_TRUE((*first)->maps().machines.update(7, sg_machine{}));
+  }
+  {
+    auto meta = maps::MapHandle::open_pinned(dir + "/" + SG_MAP_META);
+    ASSERT_TRUE(meta) << meta.error().describe();
+    uint32_t slot = SG_META_MACHINES, version = 0;
+    ASSERT_EQ(bpf_map_update_elem(meta->fd(), &slot, &version, BPF_ANY), 0);
+  }
+  auto second = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_EQ((*second)->migration_notes().size(), 1u);
+  EXPECT_EQ((*second)->migration_notes()[0],
+            "sg_machines (layout 0 -> 1; another layout: filled from the state)");
+  EXPECT_NE((*second)->maps().machines.handle().id(), old_id);
+  auto copied = (*second)->maps().machines.lookup(7);
+  ASSERT_TRUE(copied);
+  EXPECT_FALSE(copied->has_value()) << "an entry of another layout was copied";
+  ASSERT_TRUE((*second)->commit_migration());
+  auto meta = maps::MapHandle::open_pinned(dir + "/" + SG_MAP_META);
+  ASSERT_TRUE(meta);
+  uint32_t slot = SG_META_MACHINES, version = 0;
+  ASSERT_EQ(bpf_map_lookup_elem(meta->fd(), &slot, &version), 0);
+  EXPECT_EQ(version, static_cast<uint32_t>(SG_LAYOUT_MACHINES));
+}
+
 TEST(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {
   SG_REQUIRE_KERNEL();
   auto pins = PinDir::create("sixguard-h2test");

@@ -16,7 +16,8 @@
 # Environment: SIXGUARD_VM_SUITES (default "gtest integration"), SIXGUARD_VM_GTEST_DIRS
 # (directories under BUILD_DIR/tests to search, e.g. "kernel bpf"; default all but bench),
 # SIXGUARD_VM_GTEST_FILTER (--gtest_filter for every binary), SIXGUARD_VM_SUITE_TIMEOUT
-# (seconds per binary or script, default 600).
+# (seconds per binary or script, default 600), SIXGUARD_VM_SCRIPTS (only these integration
+# scripts, by file name, e.g. "upgrade.sh takeover.sh"; default all).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -115,6 +116,9 @@ for suite in $suites; do
         found=0
         for script in tests/integration/*.sh; do
             [[ -f $script && $(basename "$script") != lib.sh ]] || continue
+            if [[ -n ${SIXGUARD_VM_SCRIPTS:-} && " $SIXGUARD_VM_SCRIPTS " != *" $(basename "$script") "* ]]; then
+                continue
+            fi
             if [[ " $host_only_scripts " == *" $(basename "$script") "* ]]; then
                 add_summary "integration $script" "not run in the guest (host only, see host_only_scripts)"
                 continue

@@ -1,7 +1,8 @@
 // Sequence-numbered UDP for tests that count what got through (tests/integration/takeover.sh).
 //
 //   udp_seq send DST PORT COUNT RATE     sends COUNT datagrams, RATE per second, each carrying
-//                                        its sequence number; prints "sent COUNT"
+//                                        its sequence number, or fewer when SIGTERM/SIGINT
+//                                        stops it first; prints "sent N" (how many it sent)
 //   udp_seq recv PORT OUT                counts the distinct sequence numbers received and
 //                                        rewrites OUT ("distinct N max M dup D") every 100 ms
 //                                        while it receives, when idle, and at SIGTERM/SIGINT
@@ -42,10 +43,13 @@ int send_main(const char *dst, int port, uint64_t count, uint64_t rate) {
   to.sin6_family = AF_INET6;
   to.sin6_port = htons(static_cast<uint16_t>(port));
   if (inet_pton(AF_INET6, dst, &to.sin6_addr) != 1) return fprintf(stderr, "bad address\n"), 2;
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
   const uint64_t start = now_ns();
   const uint64_t interval = 1000000000ull / (rate == 0 ? 1 : rate);
-  for (uint64_t seq = 0; seq < count; ++seq) {
-    while (now_ns() < start + seq * interval) {
+  uint64_t seq = 0;
+  for (; seq < count && !g_stop; ++seq) {
+    while (now_ns() < start + seq * interval && !g_stop) {
       timespec pause{0, 100000};
       nanosleep(&pause, nullptr);
     }
@@ -55,7 +59,7 @@ int send_main(const char *dst, int port, uint64_t count, uint64_t rate) {
     (void)::sendto(sock, payload, sizeof(payload), 0, reinterpret_cast<sockaddr *>(&to),
                    sizeof(to));
   }
-  printf("sent %llu\n", static_cast<unsigned long long>(count));
+  printf("sent %llu\n", static_cast<unsigned long long>(seq));
   return 0;
 }
 
