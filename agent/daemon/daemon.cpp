@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -239,6 +240,17 @@ Status Agent::start() {
 
   // 3. maps <- state, by difference (also writes sg_config)
   if (auto status = control_->reconcile(); !status) {
+    // Mid-migration the new maps are not yet in use: attaching programs on maps the state
+    // could not fill would make machines fail closed. Stop instead; the old programs keep
+    // enforcing with the old maps, and the next start tries again.
+    if (datapath_->migration_pending()) {
+      return make_error(
+          "migrating the pinned maps: filling the new maps from the state "
+          "failed (" +
+          status.error().describe() +
+          "); nothing was replaced: the attached programs keep enforcing with "
+          "the old maps");
+    }
     // Not fatal: what is attached keeps enforcing with the maps as they are; not ready, and
     // retried. (A full map, for instance, needs an operator, not a restart loop.)
     log_error("state", "reconciling maps to state: " + status.error().describe());
@@ -357,7 +369,14 @@ Status Agent::take_locks() {
 Status Agent::check_state_against_maps(const std::string &why_empty) {
   auto held = read_image(datapath_->map_backend());
   if (!held) return make_error("reading the pinned maps: " + held.error().describe());
-  const std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
+  std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
+  // Mid-migration the maps above may be new and empty (another layout, filled from the state
+  // later): what is at stake is what the old pinned maps hold.
+  if (datapath_->migration_pending()) {
+    auto pinned = datapath_->pinned_state_entries();
+    if (!pinned) return make_error("reading the pinned maps: " + pinned.error().describe());
+    entries = std::max(entries, *pinned);
+  }
   if (entries == 0) return {};
   const std::string what = "the persisted state " + config_.state_db_path() + " is empty (" +
                            why_empty + ") but the maps pinned in " + datapath_->pin_dir() +

@@ -58,6 +58,9 @@ const std::vector<std::string> &DatapathService::migration_notes() const {
 bool DatapathService::migration_pending() const {
   return impl_->datapath->migration_pending();
 }
+Result<std::size_t> DatapathService::pinned_state_entries() const {
+  return impl_->datapath->pinned_state_entries();
+}
 Result<std::vector<std::string>> DatapathService::commit_migration() {
   return impl_->datapath->commit_migration();
 }

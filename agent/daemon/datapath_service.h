@@ -51,6 +51,8 @@ class DatapathService {
   // After the maps are reconciled and every interface has the new programs: the new maps'
   // pins replace the old ones. Returns the maps whose pins were swapped.
   Result<std::vector<std::string>> commit_migration();
+  // Entries the pinned state maps hold (during a migration: the old maps still in use).
+  Result<std::size_t> pinned_state_entries() const;
 
   Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   Result<TcAttachment> attach_machine_ingress(int ifindex);

@@ -101,6 +101,19 @@ Result<std::vector<std::string>> Datapath::commit_migration() {
   return committed;
 }
 
+Result<std::size_t> Datapath::pinned_state_entries() const {
+  std::size_t total = 0;
+  for (const char *name : {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_NET_FLAGS}) {
+    auto count = count_pinned_entries(pin_dir_ + "/" + name);
+    if (!count) {
+      if (count.error().code == ENOENT) continue;  // not pinned (yet): holds nothing
+      return count.error();
+    }
+    total += *count;
+  }
+  return total;
+}
+
 int Datapath::program_fd(std::string_view name) const {
   if (name == kProgMachineEgress) return xdp_ ? xdp_->fd() : -1;
   const bpf_program *program = bpf_object__find_program_by_name(object_, std::string(name).c_str());

@@ -75,6 +75,9 @@ class Datapath {
   // the old ones atomically): the new maps' staging pins are renamed over the old pins and
   // sg_meta records the layouts. Returns the maps whose pins were swapped.
   Result<std::vector<std::string>> commit_migration();
+  // Entries of sg_machines, sg_flycast and sg_net_flags as pinned now, read from the pins
+  // (during a migration: the old maps, which the attached programs still use).
+  Result<std::size_t> pinned_state_entries() const;
   PinnedMaps &maps() { return maps_; }
   const PinnedMaps &maps() const { return maps_; }
   // Where machine_egress runs (XDP, or TC ingress on kernels without bpf_xdp_load_bytes).

@@ -96,6 +96,12 @@ bool per_cpu(uint32_t type) {
 
 }  // namespace
 
+Result<uint64_t> count_pinned_entries(const std::string &path) {
+  auto pinned = maps::MapHandle::open_pinned(path);
+  if (!pinned) return pinned.error();
+  return count_entries(pinned->fd(), pinned->info());
+}
+
 int layout_slot(std::string_view map_name) {
   for (const auto &layout : kLayouts) {
     if (map_name == layout.map) return layout.slot;

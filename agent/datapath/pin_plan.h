@@ -62,6 +62,9 @@ Result<std::vector<std::string>> copy_entries(bpf_object *loaded, const PinPlan 
 // layouts (also when nothing migrated: a pin directory an older build left gets its sg_meta).
 Status commit_pin_plan(bpf_object *loaded, const PinPlan &plan);
 
+// Entries the map pinned at path holds, whatever its layout (keys walked; arrays: capacity).
+Result<uint64_t> count_pinned_entries(const std::string &path);
+
 // This build's layout version of a map (SG_LAYOUT_*), and its slot in sg_meta; -1 if none.
 int layout_slot(std::string_view map_name);
 uint32_t layout_version(std::string_view map_name);

@@ -60,6 +60,20 @@ done
 sg_check "older build enforcing: m1 -> m2 passes" sg_probe_ping m1 "${SG_ADDR[m2]}"
 sg_check "older build enforcing: m1 -> m3 blocked" sg_not sg_probe_ping m1 "${SG_ADDR[m3]}"
 
+# ---- hostile operator: today's agent over the older build with its state missing ----
+# The new sg_machines would start empty (another layout): the refusal must count the old map.
+sg_say "today's agent with the state missing: must refuse, the older build left enforcing"
+mv "$SG_WORK/state" "$SG_WORK/state.kept"
+status=0
+ip netns exec "$SG_HOST" timeout 120 "$SIXGUARD" agent --config "$SG_WORK/config.yaml" \
+  >"$SG_WORK/refused.log" 2>&1 || status=$?
+sg_check "refused for safety (exit 2, got $status)" test "$status" = 2
+sg_check "... saying the pinned maps hold entries" grep -q "is empty (it is missing) but the maps pinned" "$SG_WORK/refused.log"
+rm -rf "$SG_WORK/state"
+mv "$SG_WORK/state.kept" "$SG_WORK/state"
+sg_check "older sg_machines still pinned (32 bytes)" test "$(value_size sg_machines)" = 32
+sg_check "the older programs on $(sg_if m1) still use it" programs_use_pinned "$(sg_if m1)" sg_machines
+
 # ---- today's agent starts under traffic ----
 sg_say "upgrade: today's agent started under traffic"
 streams_start
