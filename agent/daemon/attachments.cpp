@@ -1,5 +1,7 @@
 #include "attachments.h"
 
+#include "log.h"
+
 namespace sixguard::daemon {
 namespace {
 
@@ -24,6 +26,8 @@ Status AttachmentRegistry::attach_machine(const std::string &name, uint32_t ifin
   if (!ingress) return context(ingress.error(), "attach machine_ingress", name);
   auto egress = datapath_.attach_machine_egress(static_cast<int>(ifindex));
   if (!egress) return context(egress.error(), "attach machine_egress", name);
+  log_info("attach", name + " machine_ingress: " + ingress->decision());
+  log_info("attach", name + " machine_egress: " + egress->decision());
 
   Entry entry;
   entry.info = InterfaceAttachment{name, ifindex, InterfaceRole::kMachine, {}};
@@ -51,6 +55,7 @@ Status AttachmentRegistry::attach_uplink(const std::string &name, uint32_t ifind
   }
   auto uplink = datapath_.attach_uplink(static_cast<int>(ifindex));
   if (!uplink) return context(uplink.error(), "attach uplink", name);
+  log_info("attach", name + " uplink: " + uplink->decision());
   Entry entry;
   entry.info = InterfaceAttachment{name, ifindex, InterfaceRole::kUplink, {}};
   entry.info.hooks.push_back(

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -178,10 +179,10 @@ Status Agent::start() {
   log_info("datapath", "programs loaded, maps pinned in " + datapath_->pin_dir() +
                            "; machine_egress on " + std::string(datapath_->machine_egress_hook()) +
                            " (" + datapath_->machine_egress_hook_reason() + ")");
-  for (const auto &map : datapath_->recreated_maps()) {
-    log_warn("datapath", "pinned " + map +
-                             " had an older build's layout: replaced by a new map; the attached "
-                             "programs keep the old one until the new programs replace them");
+  for (const auto &note : datapath_->migration_notes()) {
+    log_warn("datapath", "migrating pinned map " + note +
+                             ": the attached programs keep the old map until the new programs "
+                             "replace them atomically, then the new map's pin replaces the old");
   }
 
   auto links = LinkWatcher::open([this](const LinkChange &change) { on_link_change(change); },
@@ -239,6 +240,17 @@ Status Agent::start() {
 
   // 3. maps <- state, by difference (also writes sg_config)
   if (auto status = control_->reconcile(); !status) {
+    // Mid-migration the new maps are not yet in use: attaching programs on maps the state
+    // could not fill would make machines fail closed. Stop instead; the old programs keep
+    // enforcing with the old maps, and the next start tries again.
+    if (datapath_->migration_pending()) {
+      return make_error(
+          "migrating the pinned maps: filling the new maps from the state "
+          "failed (" +
+          status.error().describe() +
+          "); nothing was replaced: the attached programs keep enforcing with "
+          "the old maps");
+    }
     // Not fatal: what is attached keeps enforcing with the maps as they are; not ready, and
     // retried. (A full map, for instance, needs an operator, not a restart loop.)
     log_error("state", "reconciling maps to state: " + status.error().describe());
@@ -249,6 +261,18 @@ Status Agent::start() {
 
   // 4. attachments
   sync_attachments();
+  // A migration (resize, another layout): every interface now runs the new programs on the
+  // new maps, so the new maps' pins can replace the old ones; the old maps go with the last
+  // program that used them.
+  if (datapath_->migration_pending()) {
+    auto committed = datapath_->commit_migration();
+    if (!committed) return committed.error();
+    std::string names;
+    for (const auto &name : *committed) names += (names.empty() ? "" : ", ") + name;
+    log_info("datapath", "migration done: the pins of " + names +
+                             " now name the new maps; the old maps are released with the "
+                             "programs that were replaced");
+  }
   control_->set_machines_listener([this] {
     const uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(wakeup_.get(), &one, sizeof(one));
@@ -345,7 +369,14 @@ Status Agent::take_locks() {
 Status Agent::check_state_against_maps(const std::string &why_empty) {
   auto held = read_image(datapath_->map_backend());
   if (!held) return make_error("reading the pinned maps: " + held.error().describe());
-  const std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
+  std::size_t entries = held->machines.size() + held->flycast.size() + held->net_flags.size();
+  // Mid-migration the maps above may be new and empty (another layout, filled from the state
+  // later): what is at stake is what the old pinned maps hold.
+  if (datapath_->migration_pending()) {
+    auto pinned = datapath_->pinned_state_entries();
+    if (!pinned) return make_error("reading the pinned maps: " + pinned.error().describe());
+    entries = std::max(entries, *pinned);
+  }
   if (entries == 0) return {};
   const std::string what = "the persisted state " + config_.state_db_path() + " is empty (" +
                            why_empty + ") but the maps pinned in " + datapath_->pin_dir() +

@@ -52,8 +52,17 @@ std::string_view DatapathService::machine_egress_hook() const {
 const std::string &DatapathService::machine_egress_hook_reason() const {
   return impl_->datapath->egress_hook().reason;
 }
-const std::vector<std::string> &DatapathService::recreated_maps() const {
-  return impl_->datapath->recreated_maps();
+const std::vector<std::string> &DatapathService::migration_notes() const {
+  return impl_->datapath->migration_notes();
+}
+bool DatapathService::migration_pending() const {
+  return impl_->datapath->migration_pending();
+}
+Result<std::size_t> DatapathService::pinned_state_entries() const {
+  return impl_->datapath->pinned_state_entries();
+}
+Result<std::vector<std::string>> DatapathService::commit_migration() {
+  return impl_->datapath->commit_migration();
 }
 
 Result<MachineEgressAttachment> DatapathService::attach_machine_egress(int ifindex) {

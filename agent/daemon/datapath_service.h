@@ -45,8 +45,14 @@ class DatapathService {
   // Where machine_egress runs on this kernel ("xdp" or "tc") and why.
   std::string_view machine_egress_hook() const;
   const std::string &machine_egress_hook_reason() const;
-  // Pins replaced at load because an older build left an incompatible layout.
-  const std::vector<std::string> &recreated_maps() const;
+  // The pinned maps this load migrates (another size or layout), each with why and how.
+  const std::vector<std::string> &migration_notes() const;
+  bool migration_pending() const;
+  // After the maps are reconciled and every interface has the new programs: the new maps'
+  // pins replace the old ones. Returns the maps whose pins were swapped.
+  Result<std::vector<std::string>> commit_migration();
+  // Entries the pinned state maps hold (during a migration: the old maps still in use).
+  Result<std::size_t> pinned_state_entries() const;
 
   Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   Result<TcAttachment> attach_machine_ingress(int ifindex);

@@ -46,19 +46,27 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
                      : enable_only(object.get(), {kProgMachineEgressTc, kProgMachineIngress,
                                                   kProgUplink, kProgUplinkL3, kProgExplain});
   if (!enabled) return enabled.error();
-  auto recreated = check_pinned_maps(object.get(), pin_dir);
-  if (!recreated) return recreated.error();
+  auto plan = check_pinned_maps(object.get(), pin_dir);
+  if (!plan) return plan.error();
+  if (auto status = apply_pin_plan(object.get(), *plan); !status) return status.error();
   if (int err = bpf_object__load(object.get()); err != 0) {
     return make_error("load BPF object (pins in " + pin_dir + "; libbpf's log above has details)",
                       -err);
   }
+  auto copied = copy_entries(object.get(), *plan);
+  if (!copied) return copied.error();
   auto maps = PinnedMaps::from_object(object.get());
   if (!maps) return maps.error();
   std::unique_ptr<XdpProgram> xdp;
   if (egress_on_xdp) {
-    auto opened_xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes);
+    auto opened_xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes, *plan);
     if (!opened_xdp) return opened_xdp.error();
     xdp = std::move(*opened_xdp);
+  }
+  // Nothing to migrate: the pins are ours already; sg_meta gets this build's layouts (an
+  // older build's pin directory may have none).
+  if (plan->migrations.empty()) {
+    if (auto status = commit_pin_plan(object.get(), *plan); !status) return status.error();
   }
 
   std::unique_ptr<Datapath> datapath(new Datapath(std::move(*maps)));
@@ -66,7 +74,14 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   datapath->xdp_ = std::move(xdp);
   datapath->egress_hook_ = std::move(*egress_hook);
   datapath->pin_dir_ = pin_dir;
-  datapath->recreated_maps_ = std::move(*recreated);
+  for (const auto &migration : plan->migrations) {
+    datapath->migration_notes_.push_back(
+        migration.name + " (" + migration.why + "; " +
+        (migration.copy_entries ? "entries copied" : "another layout: filled from the state") +
+        ")");
+  }
+  for (auto &note : *copied) datapath->migration_notes_.push_back(std::move(note));
+  datapath->pending_ = std::move(*plan);
   datapath->sizes_ = options.sizes;
   return datapath;
 }
@@ -74,6 +89,29 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
 Datapath::~Datapath() {
   xdp_.reset();
   if (object_ != nullptr) bpf_object__close(object_);
+}
+
+Result<std::vector<std::string>> Datapath::commit_migration() {
+  if (!pending_ || pending_->migrations.empty()) return std::vector<std::string>{};
+  if (auto status = commit_pin_plan(object_, *pending_); !status) return status.error();
+  if (xdp_) xdp_->migration_committed();
+  std::vector<std::string> committed;
+  for (const auto &migration : pending_->migrations) committed.push_back(migration.name);
+  pending_.reset();
+  return committed;
+}
+
+Result<std::size_t> Datapath::pinned_state_entries() const {
+  std::size_t total = 0;
+  for (const char *name : {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_NET_FLAGS}) {
+    auto count = count_pinned_entries(pin_dir_ + "/" + name);
+    if (!count) {
+      if (count.error().code == ENOENT) continue;  // not pinned (yet): holds nothing
+      return count.error();
+    }
+    total += *count;
+  }
+  return total;
 }
 
 int Datapath::program_fd(std::string_view name) const {

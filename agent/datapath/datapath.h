@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "egress_attachment.h"
 #include "egress_hook.h"
 #include "map_sizes.h"
+#include "pin_plan.h"
 #include "pinned_maps.h"
 #include "result.h"
 #include "sixguard_shared.h"
@@ -54,9 +56,10 @@ struct Explanation {
 
 class Datapath {
  public:
-  // Mounts bpffs if needed, creates the pin directory, sizes the maps, refuses incompatible
-  // pinned maps (clear error, nothing replaced), decides where machine_egress runs on this
-  // kernel, loads every program that needs.
+  // Mounts bpffs if needed, creates the pin directory, sizes the maps, reuses the pinned maps
+  // that are exactly ours and stages the migration of the others (pin_plan.h; a shrink below
+  // the live entries is refused), decides where machine_egress runs on this kernel, loads
+  // every program that needs.
   static Result<std::unique_ptr<Datapath>> load(const DatapathOptions &options);
   Datapath(const Datapath &) = delete;
   Datapath &operator=(const Datapath &) = delete;
@@ -64,9 +67,17 @@ class Datapath {
 
   const std::string &pin_dir() const { return pin_dir_; }
   const MapSizes &sizes() const { return sizes_; }
-  // Pins this load replaced because an older build left an incompatible layout (only maps
-  // the agent rewrites wholly from its configuration: check_pinned_maps).
-  const std::vector<std::string> &recreated_maps() const { return recreated_maps_; }
+  // The pinned maps this load migrates (pin_plan.h: another size or layout), each with why
+  // and how, and what was copied; empty when every pin was reused.
+  const std::vector<std::string> &migration_notes() const { return migration_notes_; }
+  bool migration_pending() const { return pending_ && !pending_->migrations.empty(); }
+  // Once the maps are filled and the new programs attached on every interface (they replace
+  // the old ones atomically): the new maps' staging pins are renamed over the old pins and
+  // sg_meta records the layouts. Returns the maps whose pins were swapped.
+  Result<std::vector<std::string>> commit_migration();
+  // Entries of sg_machines, sg_flycast and sg_net_flags as pinned now, read from the pins
+  // (during a migration: the old maps, which the attached programs still use).
+  Result<std::size_t> pinned_state_entries() const;
   PinnedMaps &maps() { return maps_; }
   const PinnedMaps &maps() const { return maps_; }
   // Where machine_egress runs (XDP, or TC ingress on kernels without bpf_xdp_load_bytes).
@@ -96,7 +107,8 @@ class Datapath {
   EgressHookDecision egress_hook_;
   std::string pin_dir_;
   MapSizes sizes_;
-  std::vector<std::string> recreated_maps_;
+  std::vector<std::string> migration_notes_;
+  std::optional<PinPlan> pending_;
   PinnedMaps maps_;
 };
 

@@ -15,6 +15,12 @@ bool MachineEgressAttachment::adopted() const {
   return std::visit([](const auto &attachment) { return attachment.adopted(); }, attachment_);
 }
 
+const std::string &MachineEgressAttachment::decision() const {
+  return std::visit(
+      [](const auto &attachment) -> const std::string & { return attachment.decision(); },
+      attachment_);
+}
+
 void MachineEgressAttachment::set_on_destroy(OnDestroy policy) {
   std::visit([policy](auto &attachment) { attachment.set_on_destroy(policy); }, attachment_);
 }

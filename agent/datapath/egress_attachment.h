@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -22,6 +23,8 @@ class MachineEgressAttachment {
   std::string_view mode_name() const;
   uint32_t program_id() const;
   bool adopted() const;
+  // What attach did and why (tc_attachment.h, xdp_attachment.h), for the log.
+  const std::string &decision() const;
 
   void set_on_destroy(OnDestroy policy);
   // Removes our program from the interface now (only ours).

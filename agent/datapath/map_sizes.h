@@ -1,6 +1,6 @@
 // Capacities of the resizable maps, set before load (config map_sizes). Defaults come from
-// sixguard_shared.h. A pinned map keeps the size it was created with: changing a size for an
-// existing installation is refused at load with an error saying how to proceed.
+// sixguard_shared.h. A pinned map of another size is migrated at load (pin_plan.h): a new map
+// of this size, entries copied, programs replaced, then the pin swapped.
 #pragma once
 
 #include <cstdint>

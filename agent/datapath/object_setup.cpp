@@ -1,32 +1,12 @@
 #include "object_setup.h"
 
 #include <bpf/libbpf.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 
-#include "map_handle.h"
 #include "sixguard_shared.h"
 
 namespace sixguard {
-namespace {
-
-// The config key that sizes each resizable map, for error messages.
-const char *config_key(std::string_view map) {
-  if (map == SG_MAP_MACHINES) return "map_sizes.machines";
-  if (map == SG_MAP_FLYCAST) return "map_sizes.flycast";
-  if (map == SG_MAP_INFRA) return "map_sizes.infra";
-  if (map == SG_MAP_NET_FLAGS) return "map_sizes.net_flags";
-  if (map == SG_MAP_EVENTS) return "map_sizes.events";
-  return nullptr;
-}
-
-const char kHowToReset[] =
-    "run `sixguard agent --uninstall` (detaches enforcement and removes the pinned maps) "
-    "and start the agent again";
-
-}  // namespace
 
 Result<bpf_object *> open_datapath_object(const void *bytes, std::size_t size,
                                           const std::string &pin_dir, const char *object_name) {
@@ -51,63 +31,6 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
     }
   }
   return {};
-}
-
-Result<std::vector<std::string>> check_pinned_maps(bpf_object *object, const std::string &pin_dir) {
-  std::vector<std::string> recreated;
-  bpf_map *map = nullptr;
-  bpf_object__for_each_map(map, object) {
-    if (bpf_map__pin_path(map) == nullptr) continue;  // not pinned (e.g. .rodata)
-    std::string name = bpf_map__name(map);
-    std::string path = pin_dir + "/" + name;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) continue;  // not pinned yet: will be created
-    auto pinned = maps::MapHandle::open_pinned(path);
-    if (!pinned) return pinned.error();
-    const maps::MapInfo &have = pinned->info();
-    const bool compatible =
-        have.type == bpf_map__type(map) && have.key_size == bpf_map__key_size(map) &&
-        have.value_size == bpf_map__value_size(map) &&
-        have.max_entries == bpf_map__max_entries(map) && have.map_flags == bpf_map__map_flags(map);
-    if (!compatible && name == SG_MAP_CONFIG) {
-      if (::unlink(path.c_str()) != 0) return errno_error("unpin incompatible " + path);
-      recreated.push_back(name + " (value size " + std::to_string(have.value_size) + " -> " +
-                          std::to_string(bpf_map__value_size(map)) + ")");
-      continue;
-    }
-    auto mismatch = [&](const std::string &what, uint64_t pinned_value,
-                        uint64_t wanted_value) -> Error {
-      std::string message = "pinned map " + name + " (" + path + ") has " + what + " " +
-                            std::to_string(pinned_value) + " but this agent needs " +
-                            std::to_string(wanted_value) + ": a pinned map is shared with the " +
-                            "programs still attached and is never replaced silently; ";
-      const char *key = config_key(name);
-      if (what == "max_entries" && key != nullptr) {
-        message += "set " + std::string(key) + " back to " + std::to_string(pinned_value) +
-                   " to keep it, or " + kHowToReset;
-      } else {
-        message += "it was created by an incompatible sixguard build; " + std::string(kHowToReset);
-      }
-      return make_error(message, EEXIST);
-    };
-    if (have.type != bpf_map__type(map)) {
-      return mismatch("type " + maps::map_type_name(have.type) + " =", have.type,
-                      bpf_map__type(map));
-    }
-    if (have.key_size != bpf_map__key_size(map)) {
-      return mismatch("key size", have.key_size, bpf_map__key_size(map));
-    }
-    if (have.value_size != bpf_map__value_size(map)) {
-      return mismatch("value size", have.value_size, bpf_map__value_size(map));
-    }
-    if (have.max_entries != bpf_map__max_entries(map)) {
-      return mismatch("max_entries", have.max_entries, bpf_map__max_entries(map));
-    }
-    if (have.map_flags != bpf_map__map_flags(map)) {
-      return mismatch("map_flags", have.map_flags, bpf_map__map_flags(map));
-    }
-  }
-  return recreated;
 }
 
 Status enable_only(bpf_object *object, std::initializer_list<std::string_view> programs) {

@@ -1,6 +1,6 @@
 // Preparing an opened (not yet loaded) instance of the datapath object: map capacities from
-// MapSizes, pinning under pin_dir, and the refusal to load over incompatible pinned maps.
-// Shared by the main object and the XDP program's instance so both agree exactly.
+// MapSizes and pinning under pin_dir (which pins are reused or migrated: pin_plan.h). Shared
+// by the main object and the XDP program's instance so both agree exactly.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "map_sizes.h"
+#include "pin_plan.h"
 #include "result.h"
 
 struct bpf_object;
@@ -22,18 +23,6 @@ Result<bpf_object *> open_datapath_object(const void *bytes, std::size_t size,
 
 // Sets max_entries of the resizable maps.
 Status apply_map_sizes(bpf_object *object, const MapSizes &sizes);
-
-// For every map of object already pinned in pin_dir: the pin must be compatible with what
-// the object would create (type, key and value size, max_entries, flags), because libbpf
-// reuses it and running programs share it. The error names the map, what differs and how to
-// resolve it; no map that holds state is replaced.
-//
-// The one exception is sg_config, which holds nothing but what the agent derives from its
-// configuration and writes at every start before it attaches anything: an incompatible
-// sg_config pin (an older build's layout) is unpinned, so the load creates a new one. The
-// programs still attached keep their reference to the old map, and with it their
-// enforcement, until the new programs replace them atomically. Returns the maps so replaced.
-Result<std::vector<std::string>> check_pinned_maps(bpf_object *object, const std::string &pin_dir);
 
 // Enables loading only of the named programs.
 Status enable_only(bpf_object *object, std::initializer_list<std::string_view> programs);

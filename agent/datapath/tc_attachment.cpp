@@ -51,6 +51,7 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, TcDirection direction, in
   auto existing = query(ifindex, direction);
   if (!existing) return existing.error();
   uint32_t flags = 0;
+  std::string why = "attached: nothing of ours was there";
   if (*existing) {
     const TcFilterInfo &present = **existing;
     if (!is_our_program_name(present.program_name)) {
@@ -60,9 +61,14 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, TcDirection direction, in
                         EEXIST);
     }
     auto current = program_info_by_id(present.program_id);
-    if (current && current->tag == ours->tag) {
-      return TcAttachment(ifindex, direction, present.program_id, /*adopted=*/true);
+    if (!current) return current.error();
+    AdoptionDecision decision = decide_adoption(*current, *ours);
+    if (decision.adopt) {
+      TcAttachment adopted(ifindex, direction, present.program_id, /*adopted=*/true);
+      adopted.decision_ = "adopted: " + decision.why;
+      return adopted;
     }
+    why = "replaced atomically: " + decision.why;
     flags = BPF_TC_F_REPLACE;  // atomic swap of ours for ours: no unenforced window
   }
   LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = program_fd, .flags = flags, .handle = kTcHandle,
@@ -70,7 +76,9 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, TcDirection direction, in
   if (int err = bpf_tc_attach(&hook, &opts); err != 0) {
     return make_error(where(ifindex, direction) + ": attach " + ours->name, -err);
   }
-  return TcAttachment(ifindex, direction, opts.prog_id, /*adopted=*/false);
+  TcAttachment attached(ifindex, direction, opts.prog_id, /*adopted=*/false);
+  attached.decision_ = std::move(why);
+  return attached;
 }
 
 Status TcAttachment::detach_ours(int ifindex, TcDirection direction) {
@@ -89,6 +97,7 @@ TcAttachment::TcAttachment(TcAttachment &&other) noexcept
       direction_(other.direction_),
       program_id_(other.program_id_),
       adopted_(other.adopted_),
+      decision_(std::move(other.decision_)),
       on_destroy_(std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached)) {}
 
 TcAttachment &TcAttachment::operator=(TcAttachment &&other) noexcept {
@@ -98,6 +107,7 @@ TcAttachment &TcAttachment::operator=(TcAttachment &&other) noexcept {
     direction_ = other.direction_;
     program_id_ = other.program_id_;
     adopted_ = other.adopted_;
+    decision_ = std::move(other.decision_);
     on_destroy_ = std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached);
   }
   return *this;

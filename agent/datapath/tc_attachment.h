@@ -2,8 +2,8 @@
 // egress, uplink on an uplink's ingress. Our filter lives at a fixed handle and priority so a
 // restarted agent finds it again: attaching where ours already is replaces it atomically
 // (BPF_TC_F_REPLACE on the same handle/priority: no window without enforcement), or adopts it
-// when the program is identical (same tag). A foreign filter at our handle/priority is never
-// replaced. Move-only; see OnDestroy.
+// when the program is identical (same tag) and uses exactly the maps ours uses (prog_info.h). A
+// foreign filter at our handle/priority is never replaced. Move-only; see OnDestroy.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +42,8 @@ class TcAttachment {
   uint32_t program_id() const { return program_id_; }
   // True when an identical program was already attached and was kept as it was.
   bool adopted() const { return adopted_; }
+  // What attach did and why, for the log ("adopted: ...", "replaced atomically: ...").
+  const std::string &decision() const { return decision_; }
 
   void set_on_destroy(OnDestroy policy) { on_destroy_ = policy; }
   // Removes our filter now (only ours: checked by name before removal).
@@ -60,6 +62,7 @@ class TcAttachment {
   TcDirection direction_ = TcDirection::kIngress;
   uint32_t program_id_ = 0;
   bool adopted_ = false;
+  std::string decision_;
   OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
 };
 

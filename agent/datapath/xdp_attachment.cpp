@@ -73,18 +73,6 @@ const xdp_program *find_ours(const xdp_multiprog *multiprog) {
   return nullptr;
 }
 
-bool same_tag(const xdp_program *a, const xdp_program *b) {
-  const unsigned char *ta = xdp_program__tag(a);
-  const unsigned char *tb = xdp_program__tag(b);
-  return ta != nullptr && tb != nullptr && std::memcmp(ta, tb, BPF_TAG_SIZE) == 0;
-}
-
-bool has_tag(const xdp_program *program, const std::array<uint8_t, 8> &tag) {
-  static_assert(sizeof(tag) == BPF_TAG_SIZE);
-  const unsigned char *actual = xdp_program__tag(program);
-  return actual != nullptr && std::memcmp(actual, tag.data(), tag.size()) == 0;
-}
-
 }  // namespace
 
 std::string_view xdp_mode_name(XdpMode mode) {
@@ -93,12 +81,14 @@ std::string_view xdp_mode_name(XdpMode mode) {
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, std::size_t size,
                                                      const std::string &pin_dir,
-                                                     const MapSizes &sizes) {
+                                                     const MapSizes &sizes,
+                                                     const PinPlan &pin_plan) {
   std::unique_ptr<XdpProgram> program(new XdpProgram());
   auto object = open_datapath_object(object_bytes, size, pin_dir, "sixguard_xdp");
   if (!object) return object.error();
   program->object_ = *object;
   if (auto status = apply_map_sizes(program->object_, sizes); !status) return status.error();
+  if (auto status = apply_pin_plan(program->object_, pin_plan); !status) return status.error();
   if (auto status = enable_only(program->object_, {kProgMachineEgress}); !status) {
     return status.error();
   }
@@ -112,6 +102,7 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, s
   program->object_size_ = size;
   program->pin_dir_ = pin_dir;
   program->sizes_ = sizes;
+  program->pin_plan_ = pin_plan;
   return program;
 }
 
@@ -119,6 +110,15 @@ XdpProgram::~XdpProgram() {
   // The program stays loaded as long as an interface holds it; closing only drops our fds.
   if (program_ != nullptr) xdp_program__close(program_);
   if (object_ != nullptr) bpf_object__close(object_);
+}
+
+void XdpProgram::migration_committed() {
+  for (const auto &migration : pin_plan_.migrations) {
+    if (bpf_map *map = bpf_object__find_map_by_name(object_, migration.name.c_str())) {
+      (void)bpf_map__set_pin_path(map, pin_plan_.final_path(migration.name).c_str());
+    }
+  }
+  pin_plan_.migrations.clear();
 }
 
 int XdpProgram::fd() const {
@@ -144,17 +144,14 @@ Status XdpProgram::load_directly() {
   return {};
 }
 
-Result<std::array<uint8_t, 8>> XdpProgram::our_tag() {
-  if (fd() >= 0) {
-    auto info = program_info_by_fd(fd());
-    if (!info) return info.error();
-    return info->tag;
-  }
-  if (tag_) return *tag_;
+Result<ProgramInfo> XdpProgram::our_info() {
+  if (fd() >= 0) return program_info_by_fd(fd());
+  if (info_) return *info_;
   auto opened = open_datapath_object(object_bytes_, object_size_, pin_dir_, "sixguard_xdp_tag");
   if (!opened) return opened.error();
   std::unique_ptr<bpf_object, void (*)(bpf_object *)> probe(*opened, bpf_object__close);
   if (auto status = apply_map_sizes(probe.get(), sizes_); !status) return status.error();
+  if (auto status = apply_pin_plan(probe.get(), pin_plan_); !status) return status.error();
   if (auto status = enable_only(probe.get(), {kProgMachineEgress}); !status) {
     return status.error();
   }
@@ -166,8 +163,16 @@ Result<std::array<uint8_t, 8>> XdpProgram::our_tag() {
   if (loaded == nullptr) return make_error(std::string(kProgMachineEgress) + ": absent", ENOENT);
   auto info = program_info_by_fd(bpf_program__fd(loaded));
   if (!info) return info.error();
-  tag_ = info->tag;
-  return *tag_;
+  info_ = *info;
+  return *info_;
+}
+
+Result<AdoptionDecision> XdpProgram::adoption(uint32_t attached_id) {
+  auto ours = our_info();
+  if (!ours) return ours.error();
+  auto attached = program_info_by_id(attached_id);
+  if (!attached) return attached.error();
+  return decide_adoption(*attached, *ours);
 }
 
 Result<XdpAttachment> XdpProgram::attach(int ifindex) {
@@ -191,25 +196,29 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
     if (ours != nullptr && legacy) {
       // Ours, attached directly: adopt if identical, else swap atomically.
       if (auto status = load_directly(); !status) return status.error();
-      if (same_tag(ours, program_)) {
-        return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, false);
+      auto decision = adoption(xdp_program__id(ours));
+      if (!decision) return decision.error();
+      if (decision->adopt) {
+        return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, false,
+                             "adopted: " + decision->why);
       }
       LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(ours));
       if (int err = bpf_xdp_attach(ifindex, fd(), XDP_FLAGS_REPLACE | mode_flag(mode), &opts);
           err != 0) {
         return make_error(label + ": replace our program", -err);
       }
-      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, false);
+      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, false,
+                           "replaced atomically (XDP_FLAGS_REPLACE): " + decision->why);
     }
     if (ours != nullptr) {
       // Ours, inside a dispatcher: adopt if identical, else add the new one, then remove the
       // old one (both enforce the same maps meanwhile).
-      auto tag = our_tag();
-      if (!tag) return tag.error();
-      if (has_tag(ours, *tag)) {
-        return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, true);
-      }
       uint32_t old_id = xdp_program__id(ours);
+      auto decision = adoption(old_id);
+      if (!decision) return decision.error();
+      if (decision->adopt) {
+        return XdpAttachment(ifindex, mode, old_id, true, true, "adopted: " + decision->why);
+      }
       if (int err =
               xdp_program__attach(program_, ifindex, xdp_multiprog__attach_mode(current.value), 0);
           err != 0) {
@@ -221,7 +230,9 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
         xdp_program__close(old);
         if (err != 0) return make_error(label + ": remove previous program from dispatcher", -err);
       }
-      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, true);
+      return XdpAttachment(
+          ifindex, mode, xdp_program__id(program_), false, true,
+          "replaced in libxdp's dispatcher (new added, then old removed): " + decision->why);
     }
     // A dispatcher with only foreign programs: join it in the same mode.
     if (int err =
@@ -229,7 +240,8 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
         err != 0) {
       return make_error(label + ": join libxdp dispatcher", -err);
     }
-    return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, true);
+    return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, true,
+                         "attached: joined libxdp's dispatcher");
   }
 
   // Nothing attached: native first, generic where the driver refuses native.
@@ -245,7 +257,7 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
   if (!presence) return presence.error();
   if (!presence->attached) return make_error(label + ": attached but not found", ENOENT);
   return XdpAttachment(ifindex, presence->mode, presence->program_id, false,
-                       presence->in_dispatcher);
+                       presence->in_dispatcher, "attached: nothing of ours was there");
 }
 
 Result<XdpPresence> XdpProgram::query(int ifindex) {
@@ -294,6 +306,7 @@ XdpAttachment::XdpAttachment(XdpAttachment &&other) noexcept
       program_id_(other.program_id_),
       adopted_(other.adopted_),
       dispatcher_(other.dispatcher_),
+      decision_(std::move(other.decision_)),
       on_destroy_(std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached)) {}
 
 XdpAttachment &XdpAttachment::operator=(XdpAttachment &&other) noexcept {
@@ -304,6 +317,7 @@ XdpAttachment &XdpAttachment::operator=(XdpAttachment &&other) noexcept {
     program_id_ = other.program_id_;
     adopted_ = other.adopted_;
     dispatcher_ = other.dispatcher_;
+    decision_ = std::move(other.decision_);
     on_destroy_ = std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached);
   }
   return *this;

@@ -12,8 +12,9 @@
 // program can be on an interface at a time.
 //
 // A restarted agent finding its program already on the interface adopts it when identical
-// (same tag) and otherwise swaps in the new one without a window: XDP_FLAGS_REPLACE for a
-// directly attached program, add-new-then-remove-old inside a dispatcher.
+// (same tag) on exactly the maps ours uses (prog_info.h: decide_adoption), and otherwise swaps in
+// the new one without a window: XDP_FLAGS_REPLACE for a directly attached program,
+// add-new-then-remove-old inside a dispatcher.
 #pragma once
 
 #include <array>
@@ -26,6 +27,8 @@
 
 #include "attach_policy.h"
 #include "map_sizes.h"
+#include "object_setup.h"
+#include "prog_info.h"
 #include "result.h"
 
 struct bpf_object;
@@ -49,6 +52,8 @@ class XdpAttachment {
   uint32_t program_id() const { return program_id_; }
   bool adopted() const { return adopted_; }           // identical program was already there
   bool in_dispatcher() const { return dispatcher_; }  // behind libxdp's dispatcher
+  // What attach did and why, for the log ("adopted: ...", "replaced ...: ...").
+  const std::string &decision() const { return decision_; }
 
   void set_on_destroy(OnDestroy policy) { on_destroy_ = policy; }
   // Removes our program from the interface now (only ours).
@@ -56,17 +61,20 @@ class XdpAttachment {
 
  private:
   friend class XdpProgram;
-  XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted, bool dispatcher)
+  XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted, bool dispatcher,
+                std::string decision)
       : ifindex_(ifindex),
         mode_(mode),
         program_id_(program_id),
         adopted_(adopted),
-        dispatcher_(dispatcher) {}
+        dispatcher_(dispatcher),
+        decision_(std::move(decision)) {}
   int ifindex_ = 0;
   XdpMode mode_ = XdpMode::kNative;
   uint32_t program_id_ = 0;
   bool adopted_ = false;
   bool dispatcher_ = false;
+  std::string decision_;
   OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
 };
 
@@ -82,17 +90,21 @@ struct XdpPresence {
 // keeps pointers into it).
 class XdpProgram {
  public:
-  // object_bytes: the datapath ELF; pin_dir and sizes exactly as the main object was loaded
-  // with, so that the pinned maps are reused.
+  // object_bytes: the datapath ELF; pin_dir, sizes and pin_plan exactly as the main object
+  // was loaded with, so that the same maps are reused.
   static Result<std::unique_ptr<XdpProgram>> open(const void *object_bytes, std::size_t size,
-                                                  const std::string &pin_dir,
-                                                  const MapSizes &sizes);
+                                                  const std::string &pin_dir, const MapSizes &sizes,
+                                                  const PinPlan &pin_plan);
   XdpProgram(const XdpProgram &) = delete;
   XdpProgram &operator=(const XdpProgram &) = delete;
   ~XdpProgram();
 
   // Attaches (or adopts, or replaces ours) on ifindex; see the file comment.
   Result<XdpAttachment> attach(int ifindex);
+
+  // The migration's staging pins were renamed to their final names: a later load of this
+  // instance (libxdp loads it at the first attach) must find the maps there.
+  void migration_committed();
 
   // The loaded program's fd, or -1 before the first attach.
   int fd() const;
@@ -105,18 +117,22 @@ class XdpProgram {
  private:
   XdpProgram() = default;
   Status load_directly();  // for replacing a directly attached program of ours
-  // The tag our sg_machine_egress has once loaded, to recognise an identical program already
-  // on an interface. libxdp loads program_ only when it attaches it, so before that a
-  // throwaway instance of the object is loaded once to learn the tag (the tag hashes the
-  // instructions only: the same whether loaded as XDP or as libxdp's freplace component).
-  Result<std::array<uint8_t, 8>> our_tag();
+  // What our sg_machine_egress is once loaded (tag and map IDs), to recognise an identical
+  // program already on an interface. libxdp loads program_ only when it attaches it, so
+  // before that a throwaway instance of the object is loaded once to learn it (the tag hashes
+  // the instructions only: the same whether loaded as XDP or as libxdp's freplace component;
+  // the maps are the same pinned maps).
+  Result<ProgramInfo> our_info();
+  // Whether the program of ours attached as attached_id may stay (prog_info.h).
+  Result<AdoptionDecision> adoption(uint32_t attached_id);
   bpf_object *object_ = nullptr;
   xdp_program *program_ = nullptr;
   const void *object_bytes_ = nullptr;  // embedded in the binary: lives as long as we do
   std::size_t object_size_ = 0;
   std::string pin_dir_;
   MapSizes sizes_;
-  std::optional<std::array<uint8_t, 8>> tag_;
+  PinPlan pin_plan_;
+  std::optional<ProgramInfo> info_;
 };
 
 }  // namespace sixguard

@@ -169,6 +169,36 @@ struct sg_drop_event {
 #define SG_MAP_EVENTS "sg_events"
 #define SG_MAP_EVENT_STATS "sg_event_stats"
 #define SG_MAP_RATELIMIT "sg_ratelimit"
+#define SG_MAP_META "sg_meta"
+
+/* sg_meta: the layout version of every pinned map, recorded with the pins so that an agent
+ * whose layout of a map differs migrates it (new map, filled from the state or copied,
+ * programs replaced atomically, pins swapped) instead of misreading it (DESIGN §5, upgrade).
+ * An array of __u32 indexed by enum sg_meta_slot. A pin directory without sg_meta was written
+ * by a build before it: every map there is layout 1. A slot holding another version (0: not
+ * written, a migration cut short) is never read as this build's layout. Bump a map's
+ * SG_LAYOUT_* whenever the meaning of its key or value changes, even at the same size. */
+enum sg_meta_slot {
+  SG_META_MACHINES = 0,
+  SG_META_FLYCAST = 1,
+  SG_META_INFRA = 2,
+  SG_META_NET_FLAGS = 3,
+  SG_META_CONFIG = 4,
+  SG_META_COUNTERS = 5,
+  SG_META_EVENTS = 6,
+  SG_META_EVENT_STATS = 7,
+  SG_META_RATELIMIT = 8,
+  SG_META_SLOTS = 16, /* room for maps to come */
+};
+#define SG_LAYOUT_MACHINES 1
+#define SG_LAYOUT_FLYCAST 1
+#define SG_LAYOUT_INFRA 1
+#define SG_LAYOUT_NET_FLAGS 1
+#define SG_LAYOUT_CONFIG 1
+#define SG_LAYOUT_COUNTERS 1
+#define SG_LAYOUT_EVENTS 1
+#define SG_LAYOUT_EVENT_STATS 1
+#define SG_LAYOUT_RATELIMIT 1
 
 /* Default capacities; each is settable before load (config map_sizes). */
 #define SG_DEFAULT_MACHINES 16384

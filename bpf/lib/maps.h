@@ -93,4 +93,14 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ratelimit SEC(".maps");
 
+/* The layout version of every map (sixguard_shared.h, enum sg_meta_slot). Never read by the
+ * programs: written by the agent once the maps it describes are the pinned ones. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, SG_META_SLOTS);
+  __type(key, __u32);
+  __type(value, __u32);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_meta SEC(".maps");
+
 #endif /* SIXGUARD_BPF_MAPS_H */

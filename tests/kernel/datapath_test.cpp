@@ -52,7 +52,7 @@ TEST(DatapathKernel, LoadsWithDefaultSizesAndPinsEveryMap) {
   EXPECT_EQ(maps.counters.size(), kCounterSlots);
   for (const char *name :
        {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_INFRA, SG_MAP_NET_FLAGS, SG_MAP_CONFIG,
-        SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT}) {
+        SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT, SG_MAP_META}) {
     struct stat st {};
     EXPECT_EQ(::stat(((*datapath)->pin_dir() + "/" + name).c_str(), &st), 0) << name;
   }
@@ -119,7 +119,7 @@ TEST(DatapathKernel, SecondLoadReusesThePinnedMaps) {
 // its configuration at every start. The old map lives on for as long as something holds it
 // (here an fd, in production the older build's attached programs) until the new programs
 // replace them atomically.
-TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsReplacedWhileTheOldMapLivesOn) {
+TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsMigratedWhileTheOldMapLivesOn) {
   SG_REQUIRE_KERNEL();
   auto pins = PinDir::create("sixguard-h2test");
   ASSERT_TRUE(pins);
@@ -135,26 +135,37 @@ TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsReplacedWhileTheOldMapLivesOn) {
 
   auto datapath = Datapath::load(options_in(*pins));
   ASSERT_TRUE(datapath) << datapath.error().describe();
-  ASSERT_EQ((*datapath)->recreated_maps().size(), 1u);
-  EXPECT_NE((*datapath)->recreated_maps()[0].find(SG_MAP_CONFIG), std::string::npos);
+  ASSERT_EQ((*datapath)->migration_notes().size(), 1u);
+  EXPECT_NE((*datapath)->migration_notes()[0].find(SG_MAP_CONFIG), std::string::npos);
+  EXPECT_NE((*datapath)->migration_notes()[0].find("value size 48 -> "), std::string::npos)
+      << (*datapath)->migration_notes()[0];
+  // Until the new programs are attached the old pin stays: its map is what enforces.
+  auto before = maps::MapHandle::open_pinned(path);
+  ASSERT_TRUE(before) << before.error().describe();
+  EXPECT_EQ(before->id(), old_info.id);
+  EXPECT_NE((*datapath)->maps().config.handle().id(), old_info.id);
+  auto committed = (*datapath)->commit_migration();
+  ASSERT_TRUE(committed) << committed.error().describe();
   auto pinned = maps::MapHandle::open_pinned(path);
   ASSERT_TRUE(pinned) << pinned.error().describe();
   EXPECT_EQ(pinned->info().value_size, sizeof(sg_config));
-  EXPECT_NE(pinned->id(), old_info.id);
+  EXPECT_EQ(pinned->id(), (*datapath)->maps().config.handle().id());
+  struct stat st {};
+  EXPECT_NE(::stat((path + "_next").c_str(), &st), 0) << "the staging pin was renamed";
   // The older build's programs would still read their map: it was unpinned, not destroyed.
   bpf_map_info still{};
   length = sizeof(still);
   ASSERT_EQ(bpf_obj_get_info_by_fd(old_config.get(), &still, &length), 0);
   EXPECT_EQ(still.id, old_info.id);
 
-  // A restart on the new layout replaces nothing.
+  // A restart on the new layout migrates nothing.
   datapath->reset();
   auto again = Datapath::load(options_in(*pins));
   ASSERT_TRUE(again) << again.error().describe();
-  EXPECT_TRUE((*again)->recreated_maps().empty());
+  EXPECT_TRUE((*again)->migration_notes().empty());
 }
 
-TEST(DatapathKernel, IncompatiblePinnedSizeIsAClearErrorAndThePinIsKept) {
+TEST(DatapathKernel, ALargerSizeMigratesWithEveryEntryCopied) {
   SG_REQUIRE_KERNEL();
   auto pins = PinDir::create("sixguard-h2test");
   ASSERT_TRUE(pins);
@@ -168,20 +179,97 @@ TEST(DatapathKernel, IncompatiblePinnedSizeIsAClearErrorAndThePinIsKept) {
   MapSizes bigger;
   bigger.flycast = SG_DEFAULT_FLYCAST * 2;
   auto second = Datapath::load(options_in(*pins, bigger));
-  ASSERT_FALSE(second);
-  const std::string message = second.error().message;
-  EXPECT_NE(message.find("pinned map sg_flycast"), std::string::npos) << message;
-  EXPECT_NE(message.find("max_entries 65536"), std::string::npos) << message;
-  EXPECT_NE(message.find("131072"), std::string::npos) << message;
-  EXPECT_NE(message.find("map_sizes.flycast"), std::string::npos) << message;
-  EXPECT_NE(message.find("sixguard agent --uninstall"), std::string::npos) << message;
-
-  // The pinned map is untouched: same object, same content.
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_TRUE((*second)->migration_pending());
+  std::string notes;
+  for (const auto &note : (*second)->migration_notes()) notes += note + "\n";
+  EXPECT_NE(notes.find("sg_flycast (max_entries 65536 -> 131072; entries copied)"),
+            std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("sg_flycast: 1 entries copied"), std::string::npos) << notes;
+  // Not committed yet: the pin still names the old map.
   auto opened = PinnedMaps::open(pins->path() + "/sixguard");
   ASSERT_TRUE(opened) << opened.error().describe();
   EXPECT_EQ(opened->flycast.handle().id(), old_id);
-  auto kept = opened->flycast.lookup(ip("fdaa:0:1::9").raw());
+  ASSERT_TRUE((*second)->commit_migration());
+  auto after = PinnedMaps::open(pins->path() + "/sixguard");
+  ASSERT_TRUE(after) << after.error().describe();
+  EXPECT_NE(after->flycast.handle().id(), old_id);
+  EXPECT_EQ(after->flycast.handle().max_entries(), SG_DEFAULT_FLYCAST * 2);
+  auto kept = after->flycast.lookup(ip("fdaa:0:1::9").raw());
   ASSERT_TRUE(kept && kept->has_value());
+  EXPECT_EQ((*kept)->target_network_id, 2u);
+}
+
+TEST(DatapathKernel, AShrinkBelowTheLiveEntriesIsRefusedAndThePinIsKept) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  uint32_t old_id = 0;
+  {
+    auto first = Datapath::load(options_in(*pins));
+    ASSERT_TRUE(first) << first.error().describe();
+    old_id = (*first)->maps().flycast.handle().id();
+    for (int i = 1; i <= 3; ++i) {
+      auto address = ip(("fdaa:0:1::" + std::to_string(i)).c_str());
+      ASSERT_TRUE((*first)->maps().flycast.update(address.raw(), sg_flycast{1, 2}));
+    }
+  }
+  MapSizes smaller;
+  smaller.flycast = 2;
+  auto second = Datapath::load(options_in(*pins, smaller));
+  ASSERT_FALSE(second);
+  const std::string message = second.error().message;
+  EXPECT_NE(message.find("pinned map sg_flycast holds 3 entries"), std::string::npos) << message;
+  EXPECT_NE(message.find("map_sizes.flycast"), std::string::npos) << message;
+  EXPECT_NE(message.find("at least 3"), std::string::npos) << message;
+
+  // The pinned map is untouched: same object, same content. A shrink that fits migrates.
+  auto opened = PinnedMaps::open(pins->path() + "/sixguard");
+  ASSERT_TRUE(opened) << opened.error().describe();
+  EXPECT_EQ(opened->flycast.handle().id(), old_id);
+  smaller.flycast = 3;
+  auto fits = Datapath::load(options_in(*pins, smaller));
+  ASSERT_TRUE(fits) << fits.error().describe();
+  EXPECT_TRUE((*fits)->migration_pending());
+}
+
+// sg_meta records each map's layout: a pin of another layout version is migrated even at the
+// same sizes, and its entries are not copied (they would be misread): the new map starts empty
+// for the control plane to fill from the state.
+TEST(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
+  SG_REQUIRE_KERNEL();
+  auto pins = PinDir::create("sixguard-h2test");
+  ASSERT_TRUE(pins);
+  const std::string dir = pins->path() + "/sixguard";
+  uint32_t old_id = 0;
+  {
+    auto first = Datapath::load(options_in(*pins));
+    ASSERT_TRUE(first) << first.error().describe();
+    old_id = (*first)->maps().machines.handle().id();
+    ASSERT_TRUE((*first)->maps().machines.update(7, sg_machine{}));
+  }
+  {
+    auto meta = maps::MapHandle::open_pinned(dir + "/" + SG_MAP_META);
+    ASSERT_TRUE(meta) << meta.error().describe();
+    uint32_t slot = SG_META_MACHINES, version = 0;
+    ASSERT_EQ(bpf_map_update_elem(meta->fd(), &slot, &version, BPF_ANY), 0);
+  }
+  auto second = Datapath::load(options_in(*pins));
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_EQ((*second)->migration_notes().size(), 1u);
+  EXPECT_EQ((*second)->migration_notes()[0],
+            "sg_machines (layout 0 -> 1; another layout: filled from the state)");
+  EXPECT_NE((*second)->maps().machines.handle().id(), old_id);
+  auto copied = (*second)->maps().machines.lookup(7);
+  ASSERT_TRUE(copied);
+  EXPECT_FALSE(copied->has_value()) << "an entry of another layout was copied";
+  ASSERT_TRUE((*second)->commit_migration());
+  auto meta = maps::MapHandle::open_pinned(dir + "/" + SG_MAP_META);
+  ASSERT_TRUE(meta);
+  uint32_t slot = SG_META_MACHINES, version = 0;
+  ASSERT_EQ(bpf_map_lookup_elem(meta->fd(), &slot, &version), 0);
+  EXPECT_EQ(version, static_cast<uint32_t>(SG_LAYOUT_MACHINES));
 }
 
 TEST(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {

@@ -31,7 +31,7 @@ TEST(Layout, ExplainEncodingRoundTrips) {
 TEST(Layout, MapNamesFitTheKernelLimit) {
   for (const char *name :
        {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_INFRA, SG_MAP_NET_FLAGS, SG_MAP_CONFIG,
-        SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT}) {
+        SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT, SG_MAP_META}) {
     EXPECT_LE(std::strlen(name), 15u) << name;
   }
 }

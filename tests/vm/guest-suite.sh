@@ -19,7 +19,8 @@
 # Environment: SIXGUARD_VM_SUITES (default "gtest integration"), SIXGUARD_VM_GTEST_DIRS
 # (directories under BUILD_DIR/tests to search, e.g. "kernel bpf"; default all but bench),
 # SIXGUARD_VM_GTEST_FILTER (--gtest_filter for every binary), SIXGUARD_VM_SUITE_TIMEOUT
-# (seconds per binary or script, default 600).
+# (seconds per binary or script, default 600), SIXGUARD_VM_TESTS (a ctest -R regex: only
+# those integration tests, e.g. "integration_upgrade"; default every one labelled vm).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -117,7 +118,8 @@ for suite in $suites; do
         while IFS=$'\t' read -r name skip_code env_json cmd_json; do
             found=1
             run_integration_test "$name" "$skip_code" "$env_json" "$cmd_json"
-        done < <(ctest --test-dir "$build" -N -L integration --show-only=json-v1 2>/dev/null |
+        done < <(ctest --test-dir "$build" -N -L integration ${SIXGUARD_VM_TESTS:+-R "$SIXGUARD_VM_TESTS"} \
+            --show-only=json-v1 2>/dev/null |
             jq -r '.tests[]
                 | select(any(.properties[]?; .name == "LABELS" and (.value | index("vm"))))
                 | (reduce (.properties[]? | {(.name): .value}) as $p ({}; . + $p)) as $props

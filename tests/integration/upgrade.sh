@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Upgrade under traffic (DESIGN §5, issue 12): the kernel as an older build left it (its
+# programs attached, on an sg_machines of another layout, sg_meta saying layout 0:
+# tests/fixtures/older_agent), then today's agent started while a same-network and a
+# cross-network stream of sequence-numbered UDP run. It must migrate, never misread: a new
+# sg_machines of today's layout filled from the state, the older programs replaced atomically
+# (XDP directly or inside libxdp's dispatcher, whichever the kernel gives), the pin swapped,
+# sg_meta at layout 1; 0 cross-network datagrams delivered, 0 same-network lost.
+#   usage: upgrade.sh PATH/TO/sixguard [UDP_SEQ OLDER_AGENT OLDER_OBJECT]  (defaults: in the
+#          build tree next to sixguard, as the VM guest suite runs it)
+set -uo pipefail
+SIXGUARD=${1:?usage: upgrade.sh PATH/TO/sixguard [UDP_SEQ OLDER_AGENT OLDER_OBJECT]}
+build=$(dirname "$SIXGUARD")
+UDP_SEQ=${2:-$build/tests/integration/sixguard_udp_seq}
+OLDER_AGENT=${3:-$build/tests/fixtures/sixguard_older_agent}
+OLDER_OBJECT=${4:-$build/tests/fixtures/sixguard_older.bpf.o}
+SG_PREFIX=sg-up-$$
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tools/takeover_lib.sh"
+sg_require_environment
+for tool in "$UDP_SEQ" "$OLDER_AGENT"; do [ -x "$tool" ] || sg_skip "not built: $tool"; done
+[ -f "$OLDER_OBJECT" ] || sg_skip "not built: $OLDER_OBJECT"
+command -v jq >/dev/null || sg_skip "needs jq"
+sg_init
+
+sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
+sg_write_config "$SG_WORK/config.yaml"
+sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+sg_write_events "$SG_WORK/events.json"
+reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
+sg_check "events applied" test "$(sg_status_of "$reply")" = 200
+ifnames=()
+for m in "${SG_MACHINES[@]}"; do
+  sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
+  ifnames+=("$(sg_if "$m")")
+done
+machines_before=$(map_keys sg_machines)
+sg_agent_stop TERM
+
+# ---- the older build takes the kernel over ----
+sg_say "an older build's programs and sg_machines layout put in place"
+if ! ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJECT" "$SG_BPFFS/sixguard" "${ifnames[@]}" \
+  >"$SG_WORK/older.log" 2>&1; then
+  echo "FAIL: the older build could not be put in place:"
+  cat "$SG_WORK/older.log"
+  exit 1
+fi
+cat "$SG_WORK/older.log"
+value_size() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .bytes_value; }
+meta_slot() { # sg_meta slot $1 (little-endian u32)
+  ip netns exec "$SG_HOST" bpftool -j map lookup pinned "$(pin sg_meta)" key "$1" 0 0 0 |
+    jq -r '.formatted.value // (.value | map(tonumber) | .[0] + 256 * .[1])'
+}
+sg_check "older layout pinned: sg_machines value of 32 bytes" test "$(value_size sg_machines)" = 32
+sg_check "older layout recorded: sg_meta says sg_machines is layout 0" test "$(meta_slot 0)" = 0
+for m in "${SG_MACHINES[@]}"; do
+  sg_check "the older programs on $(sg_if "$m") use the older sg_machines" \
+    programs_use_pinned "$(sg_if "$m")" sg_machines
+done
+sg_check "older build enforcing: m1 -> m2 passes" sg_probe_ping m1 "${SG_ADDR[m2]}"
+sg_check "older build enforcing: m1 -> m3 blocked" sg_not sg_probe_ping m1 "${SG_ADDR[m3]}"
+
+# ---- hostile operator: today's agent over the older build with its state missing ----
+# The new sg_machines would start empty (another layout): the refusal must count the old map.
+sg_say "today's agent with the state missing: must refuse, the older build left enforcing"
+mv "$SG_WORK/state" "$SG_WORK/state.kept"
+status=0
+ip netns exec "$SG_HOST" timeout 120 "$SIXGUARD" agent --config "$SG_WORK/config.yaml" \
+  >"$SG_WORK/refused.log" 2>&1 || status=$?
+sg_check "refused for safety (exit 2, got $status)" test "$status" = 2
+sg_check "... saying the pinned maps hold entries" grep -q "is empty (it is missing) but the maps pinned" "$SG_WORK/refused.log"
+rm -rf "$SG_WORK/state"
+mv "$SG_WORK/state.kept" "$SG_WORK/state"
+sg_check "older sg_machines still pinned (32 bytes)" test "$(value_size sg_machines)" = 32
+sg_check "the older programs on $(sg_if m1) still use it" programs_use_pinned "$(sg_if m1)" sg_machines
+
+# ---- today's agent starts under traffic ----
+sg_say "upgrade: today's agent started under traffic"
+streams_start
+sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start over the older build"; exit 1; }
+streams_finish
+streams_check upgrade
+sg_check "the log names the migration of sg_machines (value size 32 -> 24, layout 0 -> 1)" \
+  grep -q "migrating pinned map sg_machines (value size 32 -> 24, layout 0 -> 1; another layout: filled from the state)" \
+  "$SG_WORK/agent.log"
+sg_check "the log says how the older programs were replaced" \
+  grep -Eq "$(sg_if m1) machine_egress: replaced (atomically|in libxdp's dispatcher)" "$SG_WORK/agent.log"
+grep -E "$(sg_if m1) machine_egress: " "$SG_WORK/agent.log" | tail -n 1
+sg_check "sg_machines pin now today's layout (24 bytes)" test "$(value_size sg_machines)" = 24
+sg_check "sg_meta says sg_machines is layout 1" test "$(meta_slot 0)" = 1
+sg_check "every sg_machines entry present" test "$(map_keys sg_machines)" = "$machines_before"
+sg_check "no staging pin left" sg_not test -e "$(pin sg_machines_next)"
+for m in "${SG_MACHINES[@]}"; do
+  sg_check "programs on $(sg_if "$m") use the pinned sg_machines" \
+    programs_use_pinned "$(sg_if "$m")" sg_machines
+done
+sg_run_matrix
+sg_check_matrix
+sg_check "connectivity matrix exact after the upgrade" test $? = 0
+
+if [ "$SG_FAILURES" -ne 0 ]; then
+  echo "FAILED: $SG_FAILURES checks; agent log:"
+  tail -n 40 "$SG_WORK/agent.log"
+  exit 1
+fi
+echo "PASS"
