@@ -394,23 +394,34 @@ ControlPlane::DriftRepair ControlPlane::repair_drift(uint64_t generation, const 
   DriftRepair repair;
   std::lock_guard lock(mutex_);
   const Stopwatch held;
-  if (generation != maps_generation_) {
-    repair.skipped = true;
-  } else {
-    if (!drift.empty()) {
-      ++maps_generation_;
-      auto written = write_difference(maps_, drift.held, drift.wanted);
-      if (!written) {
-        repair.status =
-            make_error("repairing drift: " + written.error().message, written.error().code);
-      }
-    }
-    // The comparison covered every key of every map: once repaired, the maps are the image
-    // of the state (also after an earlier failed write). A failed repair says so until a
-    // reconcile or the next check repairs them.
-    maps_in_sync_ = repair.status.ok();
-    publish_locked();
+  const bool unwritten_since = generation == maps_generation_;
+  if (unwritten_since) {
+    repair.repaired = drift;
+  } else if (!drift.empty()) {
+    // The maps were written since the snapshot. Every machine's interface is in the cache
+    // (resolved by the snapshot, or by the batch since), as partial_image needs.
+    const MapKeys keys = keys_of(drift);
+    repair.repaired = still_wanted(drift, partial_image(state_, config_, ifindex_cache_, keys));
+    repair.deferred = drift.differences.size() - repair.repaired.differences.size();
   }
+  if (!repair.repaired.empty()) {
+    ++maps_generation_;
+    auto written = write_difference(maps_, repair.repaired.held, repair.repaired.wanted);
+    if (!written) {
+      repair.status =
+          make_error("repairing drift: " + written.error().message, written.error().code);
+    }
+  }
+  // Unwritten since the snapshot, the comparison covered every key of every map: once
+  // repaired, the maps are the image of the state (also after an earlier failed write). A
+  // failed repair says so until a reconcile or the next check repairs them.
+  // Otherwise the batches since keep maps_in_sync_ as they always do.
+  if (!repair.status) {
+    maps_in_sync_ = false;
+  } else if (unwritten_since) {
+    maps_in_sync_ = true;
+  }
+  publish_locked();
   repair.lock_seconds = held.seconds();
   return repair;
 }

@@ -110,4 +110,61 @@ MapDrift compare_maps(const MapImage &held, const MapImage &wanted) {
   return drift;
 }
 
+MapKeys keys_of(const MapDrift &drift) {
+  MapKeys keys;
+  for (const auto *image : {&drift.held, &drift.wanted}) {
+    for (const auto &[ifindex, value] : image->machines) keys.ifindexes.insert(ifindex);
+    for (const auto &[address, value] : image->flycast) keys.flycast.insert(address);
+    for (const auto &[id, value] : image->net_flags) keys.networks.insert(id);
+  }
+  keys.config = !same_config(drift.held.config, drift.wanted.config);
+  return keys;
+}
+
+namespace {
+
+template <typename Map, typename Same>
+void keep_still_wanted(const Map &held, const Map &wanted, const Map &now, Same same, Map &held_out,
+                       Map &wanted_out) {
+  auto unchanged = [&](const auto &key) {
+    const auto before = wanted.find(key);
+    const auto after = now.find(key);
+    if (before == wanted.end() || after == now.end()) {
+      return before == wanted.end() && after == now.end();
+    }
+    return same(before->second, after->second);
+  };
+  for (const auto &[key, value] : held) {
+    if (unchanged(key)) held_out.emplace(key, value);
+  }
+  for (const auto &[key, value] : wanted) {
+    if (unchanged(key)) wanted_out.emplace(key, value);
+  }
+}
+
+}  // namespace
+
+MapDrift still_wanted(const MapDrift &drift, const MapImage &now) {
+  MapImage held, wanted;
+  keep_still_wanted(drift.held.machines, drift.wanted.machines, now.machines, same_machine,
+                    held.machines, wanted.machines);
+  keep_still_wanted(drift.held.flycast, drift.wanted.flycast, now.flycast, same_flycast,
+                    held.flycast, wanted.flycast);
+  keep_still_wanted(
+      drift.held.net_flags, drift.wanted.net_flags, now.net_flags,
+      [](uint32_t a, uint32_t b) { return a == b; }, held.net_flags, wanted.net_flags);
+  // The infrastructure prefixes come from the configuration, never from the state.
+  held.infra = drift.held.infra;
+  wanted.infra = drift.wanted.infra;
+  held.config = drift.held.config;
+  wanted.config = drift.held.config;
+  if (!same_config(drift.held.config, drift.wanted.config) &&
+      same_config(drift.wanted.config, now.config)) {
+    wanted.config = drift.wanted.config;
+  }
+  // The differences among what is kept, named as compare_maps names them.
+  MapDrift out = compare_maps(held, wanted);
+  return out;
+}
+
 }  // namespace sixguard

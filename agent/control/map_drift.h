@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "desired_maps.h"
+#include "partial_image.h"
 
 namespace sixguard {
 
@@ -42,6 +43,16 @@ struct MapDrift {
 
 // Every difference between what the maps hold and the image of the state.
 MapDrift compare_maps(const MapImage &held, const MapImage &wanted);
+
+// The keys of every difference (for partial_image: the image now at those keys).
+MapKeys keys_of(const MapDrift &drift);
+
+// The drift at the keys where the image of the state now (a partial image at keys_of(drift),
+// taken under the lock) still wants what it wanted when the drift was found. A key whose
+// desired entry changed since (a batch touched it) is left out: a repair there could write a
+// stale value, and the maps may already hold the new one. At the keys kept, writing what the
+// image wants is right whatever the kernel holds now.
+MapDrift still_wanted(const MapDrift &drift, const MapImage &now);
 
 // The labels compare_maps uses, in a fixed order (the metric's series exist from the start).
 inline constexpr std::string_view kDriftMapLabels[] = {"machines", "flycast", "infra", "net_flags",

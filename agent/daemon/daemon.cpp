@@ -420,7 +420,7 @@ void Agent::check_drift(std::string_view trigger) {
   for (const auto &error : pins.errors) drift_->failed(record, error);
   // 2. Map entries, before any program is attached again (entry before program).
   drift_->check_maps(record);
-  if (!record.maps_skipped && record.errors.empty() && control_->maps_in_sync()) {
+  if (record.errors.empty() && control_->maps_in_sync()) {
     reconciled_ = true;
   }
   // 3. Attachments: the registry says what we attached, the kernel what is still there.

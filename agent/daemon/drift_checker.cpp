@@ -35,23 +35,21 @@ void DriftChecker::check_maps(DriftCheckRecord &record) {
   const MapDrift drift = compare_maps(*held, snapshot.image);
   const auto repair = control_.repair_drift(snapshot.generation, drift);
   record.longest_lock_seconds = std::max(record.longest_lock_seconds, repair.lock_seconds);
-  if (repair.skipped) {
-    // A batch, interface change or reconcile wrote the maps after the snapshot: what was
-    // found may be that write in flight. The next check compares again.
-    record.maps_skipped = true;
-    if (!drift.empty()) {
-      log_info("drift", std::to_string(drift.differences.size()) +
-                            " difference(s) seen while the maps were being written; left to "
-                            "the next check");
-    }
-    return;
+  if (repair.deferred > 0) {
+    // A batch changed what those keys should hold after the snapshot: what was found there
+    // may be that batch in flight. The next check compares them again.
+    record.maps_deferred += repair.deferred;
+    log_info("drift", std::to_string(repair.deferred) +
+                          " difference(s) at keys a batch changed meanwhile; left to the next "
+                          "check");
   }
   if (!repair.status) {
     failed(record, repair.status.error().describe() + " (" +
-                       std::to_string(drift.differences.size()) + " difference(s) found)");
+                       std::to_string(repair.repaired.differences.size()) +
+                       " difference(s) to repair)");
     return;
   }
-  for (const auto &difference : drift.differences) {
+  for (const auto &difference : repair.repaired.differences) {
     repaired(record, difference.label,
              std::string(difference.map) + " " + difference.key + ": " +
                  std::string(drift_kind_name(difference.kind)) + " (" + difference.detail +
@@ -110,7 +108,7 @@ nlohmann::json DriftChecker::status() const {
                        {"longest_lock_seconds", last_->longest_lock_seconds},
                        {"repairs", repairs},
                        {"errors", last_->errors},
-                       {"maps_skipped", last_->maps_skipped}};
+                       {"maps_deferred", last_->maps_deferred}};
   return out;
 }
 

@@ -36,7 +36,8 @@ struct DriftCheckRecord {
   double longest_lock_seconds = 0;          // the control-plane lock, held for the map step
   std::map<std::string, uint64_t> repairs;  // by label (sixguard_drift_repairs_total{map})
   std::vector<std::string> errors;
-  bool maps_skipped = false;  // the maps were written while compared: left to the next check
+  // Differences at keys a batch changed while the check compared: left to the next check.
+  uint64_t maps_deferred = 0;
 };
 
 class DriftChecker {
@@ -56,7 +57,7 @@ class DriftChecker {
   void finish(DriftCheckRecord record);
 
   // {"checks", "repairs_total", "last_check": {"trigger", "time", "duration_seconds",
-  //  "longest_lock_seconds", "repairs": {label: n}, "errors": [..], "maps_skipped"}}
+  //  "longest_lock_seconds", "repairs": {label: n}, "errors": [..], "maps_deferred"}}
   // (last_check null before the first).
   nlohmann::json status() const;
 
