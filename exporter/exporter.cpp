@@ -9,6 +9,7 @@ namespace sixguard::exporter {
 
 Exporter::Exporter(BuildInfo build)
     : observer_(std::make_unique<MetricsObserver>(registry_)),
+      drift_(std::make_unique<DriftMetrics>(registry_)),
       collector_(std::make_shared<DatapathCollector>(std::move(build), readiness_)) {}
 
 void Exporter::set_counter_source(std::shared_ptr<CounterSource> source) {

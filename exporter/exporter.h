@@ -17,6 +17,7 @@
 
 #include "build_info.h"
 #include "datapath_collector.h"
+#include "drift_metrics.h"
 #include "metrics_observer.h"
 #include "readiness.h"
 #include "sources.h"
@@ -40,6 +41,8 @@ class Exporter {
 
   // Give to the control plane; it reports every event, batch and reconciliation here.
   ControlObserver &observer() { return *observer_; }
+  // The drift checker reports its repairs and checks here.
+  DriftMetrics &drift() { return *drift_; }
   // The daemon sets it ready once state is loaded and interfaces attached.
   Readiness &readiness() { return readiness_; }
 
@@ -56,6 +59,7 @@ class Exporter {
   Readiness readiness_;
   prometheus::Registry registry_;  // the observer's families
   std::unique_ptr<MetricsObserver> observer_;
+  std::unique_ptr<DriftMetrics> drift_;
   std::shared_ptr<DatapathCollector> collector_;
 };
 

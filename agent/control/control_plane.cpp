@@ -95,6 +95,7 @@ void ControlPlane::publish_locked() {
 }
 
 Status ControlPlane::reconcile_locked() {
+  ++maps_generation_;
   ifindex_cache_.clear();
   auto current = read_image(maps_);
   Status status;
@@ -274,6 +275,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
     return result;
   }
 
+  ++maps_generation_;
   machines_changed = !delta.machines.empty();
   for (const auto &[id, change] : delta.machines) {
     if (change.first) changed_interfaces_.insert(change.first->interface_name);
@@ -353,6 +355,7 @@ Status ControlPlane::interface_changed(const std::string &name, std::optional<ui
 
 Status ControlPlane::interface_changed_locked(const std::string &name,
                                               std::optional<uint32_t> ifindex) {
+  ++maps_generation_;
   if (ifindex && *ifindex == 0) ifindex.reset();
   if (!maps_in_sync_) {
     ifindex_cache_.set(name, ifindex);
@@ -374,6 +377,53 @@ Status ControlPlane::interface_changed_locked(const std::string &name,
     return make_error("interface " + name + ": " + written.error().message, written.error().code);
   }
   return {};
+}
+
+ControlPlane::ImageSnapshot ControlPlane::snapshot_image() {
+  ImageSnapshot snapshot;
+  std::lock_guard lock(mutex_);
+  const Stopwatch held;
+  snapshot.generation = maps_generation_;
+  snapshot.in_sync = maps_in_sync_;
+  snapshot.image = image_of(state_);
+  snapshot.lock_seconds = held.seconds();
+  return snapshot;
+}
+
+ControlPlane::DriftRepair ControlPlane::repair_drift(uint64_t generation, const MapDrift &drift) {
+  DriftRepair repair;
+  std::lock_guard lock(mutex_);
+  const Stopwatch held;
+  const bool unwritten_since = generation == maps_generation_;
+  if (unwritten_since) {
+    repair.repaired = drift;
+  } else if (!drift.empty()) {
+    // The maps were written since the snapshot. Every machine's interface is in the cache
+    // (resolved by the snapshot, or by the batch since), as partial_image needs.
+    const MapKeys keys = keys_of(drift);
+    repair.repaired = still_wanted(drift, partial_image(state_, config_, ifindex_cache_, keys));
+    repair.deferred = drift.differences.size() - repair.repaired.differences.size();
+  }
+  if (!repair.repaired.empty()) {
+    ++maps_generation_;
+    auto written = write_difference(maps_, repair.repaired.held, repair.repaired.wanted);
+    if (!written) {
+      repair.status =
+          make_error("repairing drift: " + written.error().message, written.error().code);
+    }
+  }
+  // Unwritten since the snapshot, the comparison covered every key of every map: once
+  // repaired, the maps are the image of the state (also after an earlier failed write). A
+  // failed repair says so until a reconcile or the next check repairs them.
+  // Otherwise the batches since keep maps_in_sync_ as they always do.
+  if (!repair.status) {
+    maps_in_sync_ = false;
+  } else if (unwritten_since) {
+    maps_in_sync_ = true;
+  }
+  publish_locked();
+  repair.lock_seconds = held.seconds();
+  return repair;
 }
 
 void ControlPlane::set_machines_listener(std::function<void()> listener) {

@@ -38,6 +38,7 @@
 #include "ifindex_cache.h"
 #include "interface_resolver.h"
 #include "map_backend.h"
+#include "map_drift.h"
 #include "observer.h"
 #include "partial_image.h"
 #include "state.h"
@@ -139,6 +140,31 @@ class ControlPlane {
 
   static std::string app_public_id(uint32_t app_id);  // the API's string "id" of an app
 
+  // The drift checker (DESIGN §5), in two short holds of the lock with the slow part (reading
+  // the maps, comparing) between them, outside it. snapshot_image() copies the image of the
+  // state with the generation of the maps: every write of the maps under the lock (batch,
+  // interface change, reconcile, repair) bumps it. repair_drift() writes the repair at once
+  // if the generation is unchanged (nobody wrote the maps since the snapshot: every
+  // difference found is drift, not a batch in flight). Otherwise it re-checks, under the
+  // lock, the image now at the differing keys only (cost: the differences, not the maps) and
+  // repairs the keys whose desired entry has not moved on; the others are deferred to the
+  // next check. So a steady stream of batches never starves the repair. lock_seconds: how
+  // long each held the lock, for the benchmark.
+  struct ImageSnapshot {
+    uint64_t generation = 0;
+    MapImage image;
+    bool in_sync = false;  // maps_in_sync() when taken: if not, a reconcile is pending
+    double lock_seconds = 0;
+  };
+  ImageSnapshot snapshot_image();
+  struct DriftRepair {
+    MapDrift repaired;         // the differences written (the caller logs and counts them)
+    std::size_t deferred = 0;  // differences whose desired entry moved on: the next check
+    Status status;             // the writes' outcome (maps_in_sync() follows it)
+    double lock_seconds = 0;
+  };
+  DriftRepair repair_drift(uint64_t generation, const MapDrift &drift);
+
  private:
   ControlPlane(ControlConfig config, StateStore store, State state, MapBackend &maps,
                InterfaceResolver &resolver, ControlObserver &observer);
@@ -181,8 +207,9 @@ class ControlPlane {
   mutable std::mutex mutex_;
   StateStore store_;
   State state_;
-  IfindexCache ifindex_cache_;  // every machine's interface, while maps_in_sync_
-  bool maps_in_sync_ = false;   // a failed write makes the next change a full reconcile
+  IfindexCache ifindex_cache_;    // every machine's interface, while maps_in_sync_
+  bool maps_in_sync_ = false;     // a failed write makes the next change a full reconcile
+  uint64_t maps_generation_ = 0;  // bumped by every write of the maps (snapshot_image)
   std::function<void()> machines_listener_;
   std::function<void(const StateStore::Health &)> store_listener_;
   std::set<std::string> changed_interfaces_;  // for take_changed_interfaces()

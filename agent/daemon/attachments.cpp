@@ -1,6 +1,7 @@
 #include "attachments.h"
 
 #include "log.h"
+#include <cerrno>
 
 namespace sixguard::daemon {
 namespace {
@@ -93,6 +94,48 @@ void AttachmentRegistry::forget(uint32_t ifindex) {
   // The attachment objects default to OnDestroy::kLeaveAttached: destroying them touches
   // nothing in the kernel.
   entries_.erase(ifindex);
+}
+
+std::vector<MissingHook> AttachmentRegistry::verify() const {
+  // The kernel is queried outside the lock: status and metrics read the registry meanwhile,
+  // and only the main loop, which calls this, changes it.
+  const std::vector<InterfaceAttachment> attached = snapshot();
+  std::vector<MissingHook> missing;
+  for (const auto &interface : attached) {
+    const int ifindex = static_cast<int>(interface.ifindex);
+    for (const auto &hook : interface.hooks) {
+      std::optional<uint32_t> present;  // the program id the kernel has there, if any
+      bool gone = false;                // the interface itself is gone: the link watcher's
+      auto from_tc = [&](TcDirection direction) {
+        auto filter = TcAttachment::query(ifindex, direction);
+        if (!filter) {
+          gone = filter.error().code == ENODEV || filter.error().code == ENXIO;
+          if (!gone) present = 0;  // cannot tell: attach again, which says why if it fails
+          return;
+        }
+        if (*filter) present = (*filter)->program_id;
+      };
+      if (hook.hook == SG_HOOK_MACHINE_EGRESS && hook.mode != "tc") {
+        auto xdp = XdpProgram::query(ifindex);
+        if (!xdp) {
+          gone = xdp.error().code == ENODEV || xdp.error().code == ENXIO;
+          if (!gone) present = 0;
+        } else if (xdp->attached) {
+          present = xdp->program_id;
+        }
+      } else if (hook.hook == SG_HOOK_MACHINE_INGRESS) {
+        from_tc(TcDirection::kEgress);
+      } else {
+        from_tc(TcDirection::kIngress);  // machine_egress on TC, or the uplink hook
+      }
+      if (gone || present == hook.program_id) continue;
+      missing.push_back(MissingHook{interface.ifindex, interface.name, hook.hook,
+                                    present ? "program id " + std::to_string(*present) +
+                                                  " in place of " + std::to_string(hook.program_id)
+                                            : std::string("detached")});
+    }
+  }
+  return missing;
 }
 
 bool AttachmentRegistry::attached(uint32_t ifindex) const {

@@ -39,6 +39,15 @@ struct InterfaceAttachment {
   std::vector<HookAttachment> hooks;
 };
 
+// A hook the registry says is attached but the kernel no longer has as we attached it
+// (detached behind our back, or another program in its place).
+struct MissingHook {
+  uint32_t ifindex = 0;
+  std::string name;
+  sg_hook hook = SG_HOOK_MACHINE_EGRESS;
+  std::string what;  // "detached" or "program id N in place of M"
+};
+
 class AttachmentRegistry {
  public:
   explicit AttachmentRegistry(DatapathService &datapath) : datapath_(datapath) {}
@@ -55,6 +64,12 @@ class AttachmentRegistry {
   // The interface is gone (and our programs with it): forget it without touching the
   // kernel, since the ifindex may already name another interface.
   void forget(uint32_t ifindex);
+
+  // Asks the kernel (read-only queries) whether every hook of every interface we attached
+  // is still there with the program we attached. An interface the kernel no longer knows is
+  // left to the link watcher. The caller forgets the interfaces named and attaches them
+  // again (the attach code adopts what is still there and identical).
+  std::vector<MissingHook> verify() const;
 
   bool attached(uint32_t ifindex) const;
   std::optional<InterfaceAttachment> find(uint32_t ifindex) const;

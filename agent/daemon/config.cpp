@@ -211,6 +211,34 @@ bool is_loopback_host(const std::string &host) {
 
 }  // namespace
 
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string_view unit = text.substr(digits);
+  uint64_t factor = 0;
+  if (unit == "ms") factor = 1;
+  if (unit == "s") factor = 1000;
+  if (unit == "m") factor = 60'000;
+  if (digits == 0 || factor == 0) {
+    return make_error("expected a duration such as 30s, 500ms or 5m, got \"" + std::string(text) +
+                      "\"");
+  }
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + digits, value);
+  // Anything over a day is refused by the caller; this only keeps the product in range.
+  if (ec != std::errc{} || value > UINT32_MAX) {
+    return make_error("\"" + std::string(text) + "\" is out of range");
+  }
+  return std::chrono::milliseconds(value * factor);
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  const auto ms = duration.count();
+  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source) {
   AgentConfig config;
   config.source = std::string(source);
@@ -297,6 +325,17 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         auto number = positive_integer(value, source, key);
         if (!number) return number.error();
         (key == "events_per_second" ? config.events_per_second : config.events_burst) = *number;
+      } else if (key == "drift_check_interval") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        auto duration = parse_duration(*text);
+        if (!duration) return key_error(source, key, duration.error().message);
+        if (*duration < kMinDriftCheckInterval || *duration > kMaxDriftCheckInterval) {
+          return key_error(source, key,
+                           "must be between " + format_duration(kMinDriftCheckInterval) + " and " +
+                               format_duration(kMaxDriftCheckInterval) + ", got \"" + *text + "\"");
+        }
+        config.drift_check_interval = *duration;
       } else {
         return key_error(source, key, "unknown key");
       }
@@ -353,6 +392,8 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::EndSeq;
   out << YAML::Key << "events_per_second" << YAML::Value << config.events_per_second;
   out << YAML::Key << "events_burst" << YAML::Value << config.events_burst;
+  out << YAML::Key << "drift_check_interval" << YAML::Value
+      << format_duration(config.drift_check_interval);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -3,6 +3,7 @@
 // (or against `sixguard agent --print-config`, which prints the effective configuration).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,12 @@ inline constexpr uint32_t kDefaultEventsBytes = SG_DEFAULT_EVENTS_BYTES;
 // carries them to the datapath.
 inline constexpr uint32_t kDefaultEventsPerSecond = 100;
 inline constexpr uint32_t kDefaultEventsBurst = 200;
+// DESIGN §5: how often the drift checker compares the maps, attachments and pins with what
+// they should be. Bounds: below 100 ms a check of a large map would keep a core busy; above
+// a day drift would go unnoticed for longer than anyone would want.
+inline constexpr std::chrono::milliseconds kDefaultDriftCheckInterval{30'000};
+inline constexpr std::chrono::milliseconds kMinDriftCheckInterval{100};
+inline constexpr std::chrono::milliseconds kMaxDriftCheckInterval{24 * 3600 * 1000};
 // The ring buffer must be a power of two and at least a page; 4096 is the floor we accept.
 inline constexpr uint32_t kMinEventsBytes = 4096;
 
@@ -79,6 +86,7 @@ struct AgentConfig {
   std::vector<uint16_t> encap_udp_ports;
   uint32_t events_per_second = kDefaultEventsPerSecond;
   uint32_t events_burst = kDefaultEventsBurst;
+  std::chrono::milliseconds drift_check_interval = kDefaultDriftCheckInterval;
 
   // <bpffs>/sixguard: where every pin of ours lives.
   std::string pin_dir() const { return bpffs + "/sixguard"; }
@@ -90,6 +98,12 @@ struct AgentConfig {
 
 // Parses "host:port", ":port", "[v6]:port". The error names what is wrong, not the key.
 Result<ListenAddress> parse_listen_address(std::string_view text);
+
+// Parses a duration "<N>ms", "<N>s" or "<N>m" (N a decimal integer) into milliseconds. The
+// error names what is wrong, not the key.
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+// The shortest of those spellings that reads back the same ("30s", "200ms", "5m").
+std::string format_duration(std::chrono::milliseconds duration);
 
 // Reads the configuration. `path` empty: the default path, whose absence means defaults.
 // A path given explicitly must exist. Any unknown key or bad value is an error naming the key

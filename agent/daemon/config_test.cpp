@@ -45,6 +45,7 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->map_sizes.net_flags, kDefaultNetFlagsSize);
   EXPECT_EQ(config->map_sizes.events, kDefaultEventsBytes);
   EXPECT_EQ(config->events_per_second, kDefaultEventsPerSecond);
+  EXPECT_EQ(config->drift_check_interval, std::chrono::seconds(30));
   EXPECT_EQ(config->events_burst, kDefaultEventsBurst);
   EXPECT_TRUE(config->encap_udp_ports.empty());
 }
@@ -78,6 +79,7 @@ map_sizes: {machines: 10, flycast: 20, infra: 30, net_flags: 40, events: 8192}
 events_per_second: 7
 events_burst: 9
 encap_udp_ports: [8472, 4790]
+drift_check_interval: 200ms
 )");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/s");
@@ -100,6 +102,7 @@ encap_udp_ports: [8472, 4790]
   EXPECT_EQ(config->map_sizes.events, 8192u);
   EXPECT_EQ(config->events_per_second, 7u);
   EXPECT_EQ(config->events_burst, 9u);
+  EXPECT_EQ(config->drift_check_interval, std::chrono::milliseconds(200));
   EXPECT_EQ(config->encap_udp_ports, (std::vector<uint16_t>{8472, 4790}));
 }
 
@@ -111,6 +114,28 @@ TEST(DaemonConfig, RenderedConfigReadsBackTheSame) {
   auto again = parse(render_config(*config));
   ASSERT_TRUE(again.ok()) << again.error().message << "\n" << render_config(*config);
   EXPECT_EQ(render_config(*again), render_config(*config));
+}
+
+TEST(DaemonConfig, DriftCheckIntervalTakesMillisecondsSecondsAndMinutes) {
+  const std::pair<const char *, long> good[] = {
+      {"200ms", 200}, {"100ms", 100}, {"30s", 30'000}, {"5m", 300'000}, {"1440m", 86'400'000}};
+  for (const auto &[text, ms] : good) {
+    auto config = parse(std::string("drift_check_interval: ") + text + "\n");
+    ASSERT_TRUE(config.ok()) << text << ": " << config.error().message;
+    EXPECT_EQ(config->drift_check_interval.count(), ms) << text;
+    auto again = parse(render_config(*config));
+    ASSERT_TRUE(again.ok()) << render_config(*config);
+    EXPECT_EQ(again->drift_check_interval.count(), ms) << render_config(*config);
+  }
+}
+
+TEST(DaemonConfig, DriftCheckIntervalRefusesZeroNegativeGarbageAndAbsurdValues) {
+  for (const char *bad :
+       {"0s", "0ms", "0m", "-5s", "-1", "30", "s", "ms", "1h", "1.5s", "10 s", "abc", "99ms",
+        "1441m", "86400001ms", "99999999999999999999s", "[1s]", "{a: b}", "\"\""}) {
+    SCOPED_TRACE(bad);
+    expect_error(std::string("drift_check_interval: ") + bad + "\n", "drift_check_interval");
+  }
 }
 
 TEST(DaemonConfig, UnknownKeysAndBadValuesNameTheKey) {

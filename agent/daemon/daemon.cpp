@@ -20,6 +20,7 @@
 #include "control_plane.h"
 #include "datapath_service.h"
 #include "desired_maps.h"
+#include "drift_checker.h"
 #include "exporter.h"
 #include "fd.h"
 #include "http_server.h"
@@ -27,6 +28,7 @@
 #include "interface_resolver_impl.h"
 #include "link_watcher.h"
 #include "log.h"
+#include "names.h"
 #include "metrics_server.h"
 #include "monitor_hub.h"
 #include "pinned_sources.h"
@@ -81,10 +83,11 @@ class Agent {
   // loaded when it holds no rows.
   Status check_state_against_maps(const std::string &why_empty);
   void serve();
-  // SIGHUP: state.db checked (identity and integrity), the maps reconciled to the state by
-  // difference, every attachment checked against the kernel (re-adopted or re-attached). The
-  // drift checker of DESIGN §5 will take the last two over.
+  // SIGHUP: state.db checked (identity and integrity), then a drift check.
   void check_now();
+  // A drift check (drift_checker.h): pins, then map entries, then attachments, each
+  // difference repaired, logged and counted. Never stops the agent.
+  void check_drift(std::string_view trigger);
   // The state database's health into readiness and the log (ERROR on a fault).
   void on_store_health(const StateStore::Health &health);
   // Attaches every machine interface that exists and is not attached yet (its sg_machines
@@ -118,6 +121,7 @@ class Agent {
   bool listening_ = false;    // API and metrics up: the last condition for readiness
   bool swept_ready_ = false;  // the last sweep found nothing amiss (logged on change)
   std::shared_ptr<exporter::MapStatsSource> map_stats_;
+  std::unique_ptr<DriftChecker> drift_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<DaemonExplainer> explainer_;
   std::unique_ptr<MonitorHub> monitor_;
@@ -298,6 +302,8 @@ Status Agent::start() {
       std::make_unique<DaemonStatus>(config_, *attachments_, exporter_.readiness(), map_stats_,
                                      DatapathSummary{std::string(datapath_->machine_egress_hook()),
                                                      datapath_->machine_egress_hook_reason()});
+  drift_ = std::make_unique<DriftChecker>(*control_, datapath_->map_backend(), exporter_.drift());
+  status_->set_drift_checker(drift_.get());
   explainer_ = std::make_unique<DaemonExplainer>(*datapath_, *control_);
   if (auto events = datapath_->events_map()) {
     if (auto hub = MonitorHub::start(std::move(*events))) {
@@ -412,25 +418,57 @@ void Agent::on_store_health(const StateStore::Health &health) {
 void Agent::check_now() {
   log_info("agent", "received SIGHUP: checking the state database, the maps and the attachments");
   const auto health = control_->check_store(/*integrity=*/true);
-  if (auto status = control_->reconcile(); status) {
-    reconciled_ = true;
-  } else {
-    log_error("state", "reconciling maps to state: " + status.error().describe());
-  }
-  // The registry says what we attached, not what the kernel still has: forget it (the
-  // programs stay attached) and attach again, which adopts what is there and identical and
-  // attaches what was removed behind our back, exactly as a restarted agent does.
+  check_drift("SIGHUP");
   const auto attached = attachments_->snapshot();
-  for (const auto &attachment : attached) attachments_->forget(attachment.ifindex);
-  sync_attachments();
   const auto readiness = exporter_.readiness().get();
-  log_info(
-      "agent",
-      std::string("check done: state database ") + (health.ok ? "ok" : "NOT ok") + "; maps " +
-          (reconciled_ && control_->maps_in_sync() ? "reconciled to state" : "NOT reconciled") +
-          " by difference; attachments checked against the kernel on " +
-          std::to_string(attached.size()) + " interfaces; " +
-          (readiness.ready ? "ready" : "not ready: " + readiness.reason));
+  log_info("agent",
+           std::string("check done: state database ") + (health.ok ? "ok" : "NOT ok") + "; maps " +
+               (reconciled_ && control_->maps_in_sync() ? "compared with the state"
+                                                        : "NOT in step with the state") +
+               " and repaired where they differed; attachments checked against the kernel on " +
+               std::to_string(attached.size()) + " interfaces; " +
+               (readiness.ready ? "ready" : "not ready: " + readiness.reason));
+}
+
+void Agent::check_drift(std::string_view trigger) {
+  DriftCheckRecord record = drift_->begin(trigger);
+  // 1. Pins: without them a restarted agent would create new, empty maps.
+  const PinRepair pins = datapath_->repair_pins();
+  if (pins.remounted) {
+    log_warn("drift", "bpffs was not mounted at " + config_.bpffs + ": mounted again");
+    // The pin directory is a new one: lock it, or a second agent could take it.
+    pin_lock_.reset();
+    if (auto lock = InstanceLock::lock_directory(config_.pin_dir()); lock) {
+      pin_lock_.emplace(std::move(*lock));
+    } else {
+      drift_->failed(record, "locking the pin directory again: " + lock.error().describe());
+    }
+  }
+  for (const auto &pinned : pins.pinned) {
+    drift_->repaired(record, "pin", "pin " + config_.pin_dir() + "/" + pinned + ": pinned again");
+  }
+  for (const auto &error : pins.errors) drift_->failed(record, error);
+  // 2. Map entries, before any program is attached again (entry before program).
+  drift_->check_maps(record);
+  if (record.errors.empty() && control_->maps_in_sync()) {
+    reconciled_ = true;
+  }
+  // 3. Attachments: the registry says what we attached, the kernel what is still there.
+  const auto missing = attachments_->verify();
+  for (const auto &hook : missing) {
+    drift_->repaired(record, "attachment",
+                     std::string(hook_name(hook.hook)) + " on " + hook.name + " (ifindex " +
+                         std::to_string(hook.ifindex) + "): " + hook.what + "; attaching again");
+    attachments_->forget(hook.ifindex);  // the programs still there stay attached
+  }
+  sync_attachments();  // attaches what was forgotten (adopting what is still in place)
+  for (const auto &hook : missing) {
+    if (!attachments_->attached(hook.ifindex)) {
+      drift_->failed(record, std::string(hook_name(hook.hook)) + " on " + hook.name +
+                                 " could not be attached again (see the attach error above)");
+    }
+  }
+  drift_->finish(std::move(record));
 }
 
 void Agent::serve() {
@@ -439,8 +477,14 @@ void Agent::serve() {
   using Clock = std::chrono::steady_clock;
   auto last_retry = Clock::now();
   auto last_integrity = Clock::now();
+  auto next_drift = Clock::now() + config_.drift_check_interval;
   for (;;) {
-    const int ready = ::poll(fds, 3, kStoreCheckIntervalMs);
+    // Woken at least every kStoreCheckIntervalMs, and in time for the next drift check.
+    const auto until_drift =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_drift - Clock::now());
+    const int timeout =
+        static_cast<int>(std::clamp<int64_t>(until_drift.count(), 0, kStoreCheckIntervalMs));
+    const int ready = ::poll(fds, 3, timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_error("agent", "poll: " + errno_error("").describe());
@@ -452,6 +496,7 @@ void Agent::serve() {
       if (info.ssi_signo == SIGHUP) {
         check_now();
         last_integrity = Clock::now();
+        next_drift = Clock::now() + config_.drift_check_interval;
         continue;
       }
       log_info("agent", std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) +
@@ -467,6 +512,11 @@ void Agent::serve() {
       uint64_t count = 0;
       [[maybe_unused]] auto got = ::read(wakeup_.get(), &count, sizeof(count));
       sync_changed(control_->take_changed_interfaces());
+    }
+    if (Clock::now() >= next_drift) {
+      check_drift("interval");
+      // From the end of this check: a check longer than the interval never runs back to back.
+      next_drift = Clock::now() + config_.drift_check_interval;
     }
     const auto now = Clock::now();
     const bool integrity = now - last_integrity >= kIntegrityInterval;

@@ -8,6 +8,8 @@ namespace sixguard::daemon {
 struct DatapathService::Impl {
   std::unique_ptr<Datapath> datapath;
   std::unique_ptr<PinnedMapBackend> backend;
+  std::string bpffs;
+  std::vector<PinnedMapRef> pinned;  // taken at load: our own fds on every pinned map
 };
 
 namespace {
@@ -36,6 +38,10 @@ Result<std::unique_ptr<DatapathService>> DatapathService::load(const AgentConfig
   auto impl = std::make_unique<Impl>();
   impl->datapath = std::move(*datapath);
   impl->backend = std::make_unique<PinnedMapBackend>(impl->datapath->maps());
+  impl->bpffs = config.bpffs;
+  auto pinned = impl->datapath->pinned_map_refs();
+  if (!pinned) return pinned.error();
+  impl->pinned = std::move(*pinned);
   return std::unique_ptr<DatapathService>(new DatapathService(std::move(impl)));
 }
 
@@ -73,6 +79,10 @@ Result<TcAttachment> DatapathService::attach_machine_ingress(int ifindex) {
 }
 Result<TcAttachment> DatapathService::attach_uplink(int ifindex) {
   return impl_->datapath->attach_uplink(ifindex);
+}
+
+PinRepair DatapathService::repair_pins() {
+  return sixguard::repair_pins(impl_->bpffs, impl_->datapath->pin_dir(), impl_->pinned);
 }
 
 Result<ExplainOutcome> DatapathService::explain(sg_hook hook, uint32_t ifindex,

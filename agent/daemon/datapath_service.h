@@ -17,6 +17,7 @@
 #include "egress_attachment.h"
 #include "map_backend.h"
 #include "map_handle.h"
+#include "pin_repair.h"
 #include "result.h"
 #include "sixguard_shared.h"
 #include "tc_attachment.h"
@@ -57,6 +58,10 @@ class DatapathService {
   Result<MachineEgressAttachment> attach_machine_egress(int ifindex);
   Result<TcAttachment> attach_machine_ingress(int ifindex);
   Result<TcAttachment> attach_uplink(int ifindex);
+
+  // The drift checker's pin check: bpffs mounted at the configured path (mounted again if
+  // not), every pin of ours there and naming our map (pinned again from our fds if not).
+  PinRepair repair_pins();
 
   // Runs the loaded sg_explain on an Ethernet frame as hook would see it on ifindex.
   Result<ExplainOutcome> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame);

@@ -56,6 +56,7 @@ nlohmann::json DaemonStatus::status() {
     }
   }
   out["maps"] = maps;
+  if (drift_ != nullptr) out["drift"] = drift_->status();
   return out;
 }
 

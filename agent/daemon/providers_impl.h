@@ -10,6 +10,7 @@
 #include "config.h"
 #include "control_plane.h"
 #include "datapath_service.h"
+#include "drift_checker.h"
 #include "providers.h"
 #include "readiness.h"
 #include "sources.h"
@@ -23,7 +24,8 @@ namespace sixguard::daemon {
 //    "interfaces": [{"interface", "ifindex", "role": "machine"|"uplink",
 //                    "hooks": [{"hook", "mode": "native"|"generic"|"tc", "program_id",
 //                               "adopted"}]}],
-//    "maps": {"machines": {"entries", "capacity"}, ...}}
+//    "maps": {"machines": {"entries", "capacity"}, ...},
+//    "drift": DriftChecker::status()}
 // The datapath decisions made at load, for status.
 struct DatapathSummary {
   std::string machine_egress_hook;  // "xdp" | "tc"
@@ -41,6 +43,8 @@ class DaemonStatus final : public StatusProvider {
         map_stats_(std::move(map_stats)),
         datapath_(std::move(datapath)) {}
   nlohmann::json status() override;
+  // Set once, before the API serves.
+  void set_drift_checker(const DriftChecker *checker) { drift_ = checker; }
 
  private:
   const AgentConfig &config_;
@@ -48,6 +52,7 @@ class DaemonStatus final : public StatusProvider {
   const exporter::Readiness &readiness_;
   std::shared_ptr<exporter::MapStatsSource> map_stats_;
   DatapathSummary datapath_;
+  const DriftChecker *drift_ = nullptr;
 };
 
 // POST /v1/explain. The packet is IPv6/UDP src -> dst in an Ethernet frame, run through the

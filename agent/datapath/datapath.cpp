@@ -120,6 +120,18 @@ int Datapath::program_fd(std::string_view name) const {
   return program != nullptr ? bpf_program__fd(program) : -1;
 }
 
+Result<std::vector<PinnedMapRef>> Datapath::pinned_map_refs() const {
+  std::vector<PinnedMapRef> refs;
+  const bpf_map *map = nullptr;
+  bpf_object__for_each_map(map, object_) {
+    if (bpf_map__pin_path(map) == nullptr) continue;  // not pinned (.rodata, .bss)
+    auto handle = maps::MapHandle::from_bpf_map(map);
+    if (!handle) return handle.error();
+    refs.push_back(PinnedMapRef{bpf_map__name(map), std::move(*handle)});
+  }
+  return refs;
+}
+
 Result<MachineEgressAttachment> Datapath::attach_machine_egress(int ifindex) {
   if (xdp_ == nullptr) {
     auto tc =

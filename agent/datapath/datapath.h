@@ -28,6 +28,7 @@
 #include "egress_hook.h"
 #include "map_sizes.h"
 #include "pin_plan.h"
+#include "pin_repair.h"
 #include "pinned_maps.h"
 #include "result.h"
 #include "sixguard_shared.h"
@@ -96,6 +97,10 @@ class Datapath {
   // Runs sg_explain on frame (an Ethernet frame, e.g. from packet_builder.h) as if it were
   // seen by hook on ifindex (0 for uplink), against the live maps. Nothing is counted.
   Result<Explanation> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame) const;
+
+  // Every map of the object that is pinned by name, with a handle of its own (the drift
+  // checker pins them again if their pin goes: pin_repair.h).
+  Result<std::vector<PinnedMapRef>> pinned_map_refs() const;
 
   // Program fds (for tests and tools): -1 if absent.
   int program_fd(std::string_view name) const;

@@ -174,7 +174,7 @@ TEST(DeployAlerts, UseOnlyExporterMetricsAndUp) {
   }
   for (const char *needed :
        {"SixguardMapPressure", "SixguardReconcileErrors", "SixguardNotReady", "SixguardDown",
-        "SixguardDropRateSpike", "SixguardMonitorEventsLost"}) {
+        "SixguardDropRateSpike", "SixguardMonitorEventsLost", "SixguardDriftRepaired"}) {
     EXPECT_TRUE(alerts.count(needed)) << needed;
   }
 }
