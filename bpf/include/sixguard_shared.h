@@ -170,6 +170,9 @@ struct sg_drop_event {
 #define SG_MAP_EVENT_STATS "sg_event_stats"
 #define SG_MAP_RATELIMIT "sg_ratelimit"
 
+/* The read-only section holding sg_coarse_clock (one __u32), set before load. */
+#define SG_RODATA_CLOCK ".rodata.sg_clock"
+
 /* Default capacities; each is settable before load (config map_sizes). */
 #define SG_DEFAULT_MACHINES 16384
 #define SG_DEFAULT_FLYCAST 65536
