@@ -111,7 +111,7 @@ static __always_inline void sg_emit_event(const struct sg_ctx *c, const struct s
     __builtin_memset(&event->src, 0, sizeof(event->src));
     __builtin_memset(&event->dst, 0, sizeof(event->dst));
   }
-  event->ifindex = c->ifindex;
+  event->ifindex = sg_ctx_ifindex(c);
   event->packet_len = c->count_len;
   event->hook = c->hook;
   event->verdict = verdict;

@@ -37,7 +37,7 @@ struct sg_env {
 static __always_inline const struct sg_machine *sg_env_machine(const struct sg_ctx *c,
                                                                struct sg_env *env) {
   if (!env->machine_known) {
-    __u32 ifindex = c->ifindex;
+    __u32 ifindex = sg_ctx_ifindex(c);
     env->machine = bpf_map_lookup_elem(&sg_machines, &ifindex);
     env->machine_known = 1;
   }

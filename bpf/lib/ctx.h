@@ -33,7 +33,9 @@ struct sg_ctx {
    * a tag may travel there on transmit), so the frame the program reads lacks it. It still
    * counts against the two-tag limit, as XDP, which sees it in the frame, counts it. */
   __u8 vlan_outside;
-  __u32 ifindex; /* interface the hook runs on (machine lookup key; event field) */
+  /* Interface the hook runs on (machine lookup key; event field): TC only, read it through
+   * sg_ctx_ifindex. */
+  __u32 ifindex;
   __u8 hook;     /* enum sg_hook */
   __u8 l3;       /* the packet starts at the network header (WireGuard, tun) */
   __u8 l3_proto; /* with l3: SG_L3_* from skb->protocol */
@@ -53,7 +55,7 @@ static __always_inline void sg_ctx_from_xdp(struct sg_ctx *c, struct xdp_md *xdp
   c->pkt_len = linear < SG_XDP_LINEAR_IS_WHOLE ? linear : (__u32)bpf_xdp_get_buff_len(xdp);
   c->count_len = c->pkt_len;
   c->vlan_outside = 0;
-  c->ifindex = xdp->ingress_ifindex;
+  c->ifindex = 0; /* read when needed: sg_ctx_ifindex */
   c->hook = hook;
   c->l3 = 0;
   c->l3_proto = SG_L3_OTHER;
@@ -79,6 +81,13 @@ static __always_inline void sg_ctx_from_skb(struct sg_ctx *c, struct __sk_buff *
                 : skb->protocol == bpf_htons(ETH_P_IP)   ? SG_L3_IPV4
                                                          : SG_L3_OTHER;
   c->is_xdp = 0;
+}
+
+/* The interface the hook runs on. XDP reads it only when asked: ingress_ifindex is three
+ * dependent loads (rxq, dev, ifindex) that the IPv4 and public paths never need. */
+static __always_inline __u32 sg_ctx_ifindex(const struct sg_ctx *c) {
+  if (c->is_xdp) return ((struct xdp_md *)c->raw)->ingress_ifindex;
+  return c->ifindex;
 }
 
 /* Copies n bytes at offset off of the packet into buf (n must be a constant). Returns 0, or
