@@ -14,7 +14,8 @@
  * sg_machines[ingress_ifindex]. Whatever reaches it, multi-buffer frames included, is read
  * past the outer headers with bpf_xdp_load_bytes (all fragments) and counted with
  * bpf_xdp_get_buff_len. It is not (yet) an xdp.frags program: the agent attaches it through
- * libxdp by its "xdp" section, and jumbo-MTU devices then need generic XDP. */
+ * libxdp by its "xdp" section, and jumbo-MTU devices then need generic XDP. Making it one
+ * means revisiting SG_XDP_LINEAR_IS_WHOLE (lib/ctx.h), which relies on that. */
 SEC("xdp")
 int sg_machine_egress(struct xdp_md *ctx) {
   return sg_run_xdp(ctx, SG_HOOK_MACHINE_EGRESS);

@@ -1,6 +1,9 @@
 #include "object_setup.h"
 
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -14,7 +17,26 @@ Result<bpf_object *> open_datapath_object(const void *bytes, std::size_t size,
               .pin_root_path = pin_dir.c_str());
   bpf_object *object = bpf_object__open_mem(bytes, size, &opts);
   if (object == nullptr) return make_error("open BPF object " + std::string(object_name), errno);
+  if (auto status = set_kernel_constants(object); !status) {
+    bpf_object__close(object);
+    return status.error();
+  }
   return object;
+}
+
+Status set_kernel_constants(bpf_object *object) {
+  bpf_map *clock = bpf_object__find_map_by_name(object, SG_RODATA_CLOCK);
+  if (clock == nullptr)
+    return make_error(std::string(SG_RODATA_CLOCK) + ": not in the object", ENOENT);
+  // 1: the verifier accepts the helper; 0: this kernel predates it (5.10).
+  const int probe =
+      libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, nullptr);
+  if (probe < 0) return make_error("probe bpf_ktime_get_coarse_ns", -probe);
+  const uint32_t coarse = probe == 1 ? 1 : 0;
+  if (int err = bpf_map__set_initial_value(clock, &coarse, sizeof(coarse)); err != 0) {
+    return make_error(std::string("set ") + SG_RODATA_CLOCK, -err);
+  }
+  return {};
 }
 
 Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {

@@ -21,6 +21,11 @@ namespace sixguard {
 Result<bpf_object *> open_datapath_object(const void *bytes, std::size_t size,
                                           const std::string &pin_dir, const char *object_name);
 
+// Chooses the kernel-dependent constants of an opened object: sg_coarse_clock (the drop-event
+// rate limiter reads bpf_ktime_get_coarse_ns where the kernel has it, 5.11, else the precise
+// clock). open_datapath_object calls it; a loader that opens the object itself must too.
+Status set_kernel_constants(bpf_object *object);
+
 // Sets max_entries of the resizable maps.
 Status apply_map_sizes(bpf_object *object, const MapSizes &sizes);
 

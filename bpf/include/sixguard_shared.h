@@ -200,6 +200,9 @@ enum sg_meta_slot {
 #define SG_LAYOUT_EVENT_STATS 1
 #define SG_LAYOUT_RATELIMIT 1
 
+/* The read-only section holding sg_coarse_clock (one __u32), set before load. */
+#define SG_RODATA_CLOCK ".rodata.sg_clock"
+
 /* Default capacities; each is settable before load (config map_sizes). */
 #define SG_DEFAULT_MACHINES 16384
 #define SG_DEFAULT_FLYCAST 65536

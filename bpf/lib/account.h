@@ -49,7 +49,12 @@ static __always_inline int sg_ratelimit_take(const struct sg_config *config) {
   if (!bucket) return 0;
   __u64 rate = config->events_per_sec;
   __u64 depth = (__u64)(config->events_burst ? config->events_burst : 1) * SG_MILLI;
-  __u64 now = bpf_ktime_get_ns();
+  /* The coarse clock (a tick's resolution) is enough for a bucket that consumes the time it
+   * credits exactly, and costs a fraction of the precise one on a drop flood (issue 14). */
+  __u64 now = sg_coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
+  /* Never negative: the other clock (an agent that chose differently) may have written a
+   * later last_ns; no refill until this clock passes it. */
+  if (now < bucket->last_ns) now = bucket->last_ns;
   __u64 elapsed = now - bucket->last_ns;
   __u64 tokens = bucket->tokens_milli;
   /* Fast refusal for a drop flood, without a division: the bucket holds less than a token
@@ -106,7 +111,7 @@ static __always_inline void sg_emit_event(const struct sg_ctx *c, const struct s
     __builtin_memset(&event->src, 0, sizeof(event->src));
     __builtin_memset(&event->dst, 0, sizeof(event->dst));
   }
-  event->ifindex = c->ifindex;
+  event->ifindex = sg_ctx_ifindex(c);
   event->packet_len = c->count_len;
   event->hook = c->hook;
   event->verdict = verdict;

@@ -37,7 +37,7 @@ struct sg_env {
 static __always_inline const struct sg_machine *sg_env_machine(const struct sg_ctx *c,
                                                                struct sg_env *env) {
   if (!env->machine_known) {
-    __u32 ifindex = c->ifindex;
+    __u32 ifindex = sg_ctx_ifindex(c);
     env->machine = bpf_map_lookup_elem(&sg_machines, &ifindex);
     env->machine_known = 1;
   }
@@ -281,6 +281,80 @@ static __always_inline void sg_level_ipv4(const struct sg_ctx *c, struct sg_env 
   }
   *off = at;
   *next = step_next;
+}
+
+/* The common shapes, decided without the general walk: untagged Ethernet (or an L3 device)
+ * carrying IPv4 that carries no tunnel, or IPv6 whose next header is TCP, ICMPv6 or UDP to a
+ * port that is not an encapsulation port, every header read in the linear area. The verdict
+ * is exactly sg_decide's on them (the fixture table and the differential fuzzer hold both to
+ * the model); anything else returns 0 and goes the general way, which also gives the
+ * malformed verdicts. Why a separate lane: the general parse carries state for VLAN tags,
+ * truncation and levels that the compiler cannot drop, and these shapes are nearly all the
+ * traffic (DESIGN §2's cost target is on them). */
+static __always_inline int sg_decide_common(const struct sg_ctx *c, struct sg_decision *d) {
+  void *data = c->data, *end = c->data_end;
+  __u32 off = 0;
+  __u8 next;
+  if (c->l3) {
+    next = c->l3_proto == SG_L3_IPV6 ? SG_NEXT_IPV6 : c->l3_proto == SG_L3_IPV4 ? SG_NEXT_IPV4 : 0;
+  } else {
+    struct ethhdr *eth = data;
+    if ((void *)(eth + 1) > end) return 0;
+    next = sg_next_of_ethertype(eth->h_proto);
+    off = sizeof(*eth);
+  }
+  d->ip6_off = 0;
+  d->has_ip6 = 0;
+  d->reason = SG_REASON_NOT_6PN;
+  d->verdict = SG_VERDICT_PASS;
+  __u32 zero = 0;
+  if (next == SG_NEXT_IPV4) {
+    struct iphdr *ip4 = data + off;
+    if ((void *)(ip4 + 1) > end) return 0;
+    __u8 protocol = ip4->protocol;
+    __u32 total = bpf_ntohs(ip4->tot_len);
+    if (ip4->version != 4 || ip4->ihl != 5 || protocol == SG_NH_IPV6 || protocol == SG_NH_GRE ||
+        total < sizeof(*ip4) || off + total > c->pkt_len)
+      return 0;
+    if (protocol != SG_NH_UDP) return 1; /* rule 1: carries no IPv6 */
+    struct udphdr *udp = (void *)(ip4 + 1);
+    if ((void *)(udp + 1) > end) return 0;
+    __u16 port = bpf_ntohs(udp->dest);
+    if (port == SG_UDP_PORT_VXLAN || port == SG_UDP_PORT_GENEVE) return 0;
+    const struct sg_config *config = bpf_map_lookup_elem(&sg_config, &zero);
+    /* Only a configured port is left to rule out; the list is read only when non-empty. */
+    if (!config || sg_is_configured_encap_port(config, port)) return 0;
+    return 1;
+  }
+  if (next != SG_NEXT_IPV6) return 0;
+  struct ipv6hdr *ip6 = data + off;
+  if ((void *)(ip6 + 1) > end) return 0;
+  __u8 nh = ip6->nexthdr;
+  __u16 port = 0;
+  if (nh == SG_NH_UDP) {
+    struct udphdr *udp = (void *)(ip6 + 1);
+    if ((void *)(udp + 1) > end) return 0;
+    port = bpf_ntohs(udp->dest);
+    if (port == SG_UDP_PORT_VXLAN || port == SG_UDP_PORT_GENEVE) return 0;
+  } else if (nh != SG_NH_TCP && nh != SG_NH_ICMPV6) {
+    return 0;
+  }
+  /* Consistency (rule 2): a jumbo or empty payload, or one the frame does not hold, goes the
+   * general way to be malformed. pkt_len covers the header: it was read in place. */
+  __u32 payload = bpf_ntohs(ip6->payload_len);
+  if (ip6->version != 6 || payload == 0 || payload > c->pkt_len - off - sizeof(*ip6)) return 0;
+  struct sg_env env = {
+      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  if (!env.config) return 0;
+  if (nh == SG_NH_UDP && sg_is_configured_encap_port(env.config, port)) return 0;
+  __u8 reason = sg_rules(c, &env, ip6);
+  if (sg_reason_drops(reason)) {
+    struct sg_walk w = {};
+    sg_level_drops(c, &env, &w, d, reason, 1, off);
+    return 1;
+  }
+  d->reason = reason;
+  return 1;
 }
 
 /* What the in-place parse of the outer headers found. */

@@ -12,6 +12,9 @@
 
 #include "sixguard_shared.h"
 
+/* A linear XDP frame shorter than this is the whole frame (see sg_ctx_from_xdp). */
+#define SG_XDP_LINEAR_IS_WHOLE 2048
+
 #define SG_L3_OTHER 0
 #define SG_L3_IPV6 1
 #define SG_L3_IPV4 2
@@ -30,7 +33,9 @@ struct sg_ctx {
    * a tag may travel there on transmit), so the frame the program reads lacks it. It still
    * counts against the two-tag limit, as XDP, which sees it in the frame, counts it. */
   __u8 vlan_outside;
-  __u32 ifindex; /* interface the hook runs on (machine lookup key; event field) */
+  /* Interface the hook runs on (machine lookup key; event field): TC only, read it through
+   * sg_ctx_ifindex. */
+  __u32 ifindex;
   __u8 hook;     /* enum sg_hook */
   __u8 l3;       /* the packet starts at the network header (WireGuard, tun) */
   __u8 l3_proto; /* with l3: SG_L3_* from skb->protocol */
@@ -41,10 +46,16 @@ static __always_inline void sg_ctx_from_xdp(struct sg_ctx *c, struct xdp_md *xdp
   c->raw = xdp;
   c->data = (void *)(long)xdp->data;
   c->data_end = (void *)(long)xdp->data_end;
-  c->pkt_len = (__u32)bpf_xdp_get_buff_len(xdp);
+  /* A helper call costs as much as the whole IPv4 path (issue 14): ask for the length of the
+   * fragments only when there can be any. sg_machine_egress is not an xdp.frags program, so
+   * the kernel hands it single-buffer frames (drivers refuse it on MTUs needing fragments,
+   * generic XDP linearizes), except BPF_PROG_TEST_RUN, which fills the linear part to its
+   * page-sized maximum (3520 bytes on 4 KiB pages) before it adds any fragment. */
+  __u32 linear = (__u32)(c->data_end - c->data);
+  c->pkt_len = linear < SG_XDP_LINEAR_IS_WHOLE ? linear : (__u32)bpf_xdp_get_buff_len(xdp);
   c->count_len = c->pkt_len;
   c->vlan_outside = 0;
-  c->ifindex = xdp->ingress_ifindex;
+  c->ifindex = 0; /* read when needed: sg_ctx_ifindex */
   c->hook = hook;
   c->l3 = 0;
   c->l3_proto = SG_L3_OTHER;
@@ -64,10 +75,19 @@ static __always_inline void sg_ctx_from_skb(struct sg_ctx *c, struct __sk_buff *
   c->ifindex = ifindex;
   c->hook = hook;
   c->l3 = l3;
-  c->l3_proto = skb->protocol == bpf_htons(ETH_P_IPV6) ? SG_L3_IPV6
-                : skb->protocol == bpf_htons(ETH_P_IP) ? SG_L3_IPV4
-                                                       : SG_L3_OTHER;
+  /* Read only on L3 devices (l3 is a constant in every program). */
+  c->l3_proto = !l3                                      ? SG_L3_OTHER
+                : skb->protocol == bpf_htons(ETH_P_IPV6) ? SG_L3_IPV6
+                : skb->protocol == bpf_htons(ETH_P_IP)   ? SG_L3_IPV4
+                                                         : SG_L3_OTHER;
   c->is_xdp = 0;
+}
+
+/* The interface the hook runs on. XDP reads it only when asked: ingress_ifindex is three
+ * dependent loads (rxq, dev, ifindex) that the IPv4 and public paths never need. */
+static __always_inline __u32 sg_ctx_ifindex(const struct sg_ctx *c) {
+  if (c->is_xdp) return ((struct xdp_md *)c->raw)->ingress_ifindex;
+  return c->ifindex;
 }
 
 /* Copies n bytes at offset off of the packet into buf (n must be a constant). Returns 0, or

@@ -103,4 +103,10 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_meta SEC(".maps");
 
+/* Set by the agent before load (SG_RODATA_CLOCK, agent/datapath/object_setup.cpp): 1 when
+ * the kernel has bpf_ktime_get_coarse_ns (5.11). A frozen read-only value, so the verifier
+ * never walks the branch a kernel without the helper would refuse. Its own section keeps the
+ * agent from having to know the layout of .rodata. */
+const volatile __u32 sg_coarse_clock SEC(SG_RODATA_CLOCK) = 0;
+
 #endif /* SIXGUARD_BPF_MAPS_H */

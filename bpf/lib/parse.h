@@ -96,6 +96,7 @@ static __always_inline int sg_load_eth(const struct sg_ctx *c, __u32 *off, __be1
 /* Next-header values the walk knows. */
 #define SG_NH_HOPOPTS 0
 #define SG_NH_IPV4 4
+#define SG_NH_TCP 6
 #define SG_NH_UDP 17
 #define SG_NH_IPV6 41
 #define SG_NH_ROUTING 43
@@ -103,6 +104,7 @@ static __always_inline int sg_load_eth(const struct sg_ctx *c, __u32 *off, __be1
 #define SG_NH_GRE 47
 #define SG_NH_ESP 50
 #define SG_NH_AH 51
+#define SG_NH_ICMPV6 58
 #define SG_NH_NONE 59
 #define SG_NH_DSTOPTS 60
 #define SG_NH_MOBILITY 135

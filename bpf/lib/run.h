@@ -18,8 +18,10 @@ static __always_inline int sg_run_xdp(struct xdp_md *xdp, __u8 hook) {
   struct sg_outer o;
   struct sg_decision d;
   sg_ctx_from_xdp(&c, xdp, hook);
-  sg_parse_outer(&c, &o);
-  sg_decide(&c, &o, &d);
+  if (!sg_decide_common(&c, &d)) {
+    sg_parse_outer(&c, &o);
+    sg_decide(&c, &o, &d);
+  }
   return sg_account(&c, &d) == SG_VERDICT_DROP ? XDP_DROP : XDP_PASS;
 }
 
@@ -36,6 +38,7 @@ static __always_inline void sg_decide_skb(struct sg_ctx *c, struct sg_decision *
                                           __u8 l3) {
   struct sg_outer o;
   sg_ctx_from_skb(c, skb, hook, ifindex, l3);
+  if (sg_decide_common(c, d)) return;
   sg_parse_outer(c, &o);
   if (o.status == SG_PARSE_TRUNCATED && skb->len > (__u32)(c->data_end - c->data)) {
     __u32 want = skb->len < SG_OUTER_MAX ? skb->len : SG_OUTER_MAX;

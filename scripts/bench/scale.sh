@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale (issue 6, group `scale`): ns/packet of the flycast and cross-network paths (machine
 # egress XDP and uplink TC) with 1, 1k, 100k and 1M Flycast entries, 10k networks and 1k
-# machines in the maps, measured with BPF_PROG_TEST_RUN beside a do-nothing floor at each
+# machines in the maps, then the same with 64k machines (scale-64k-machines.json), measured with BPF_PROG_TEST_RUN beside a do-nothing floor at each
 # level; and each map's memory per entry (the kernel's memlock accounting). Never fails on
 # timing.
 #
@@ -15,3 +15,6 @@ sgb_init scale
 sgb_build scale_bench
 sg_log "scale: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 sgb_run "$BUILD_DIR/tests/bench/scale_bench" --json "$SGB_JSON" --ns-prefix "$SGB_PREFIX" "$@"
+# Issue 14: flat from 1 to 64k machines on a host (one round: the Flycast levels are above).
+sgb_run "$BUILD_DIR/tests/bench/scale_bench" --json "${SGB_JSON%.json}-64k-machines.json" \
+  --ns-prefix "$SGB_PREFIX" --machines 65536 --rounds 1 "$@"

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "egress_hook.h"
+#include "object_setup.h"
 #include "skeleton_bytes.h"
 
 namespace sixguard::bpftest {
@@ -68,6 +69,7 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgres
   bpf_object *obj = bpf_object__open_mem(bytes, size, &open_opts);
   if (!obj) return errno_error("open the sixguard object");
   std::unique_ptr<Datapath> datapath(new Datapath(obj));
+  if (auto status = set_kernel_constants(obj); !status) return status.error();
   // Tests never share maps with a running agent: no pinning at all.
   bpf_map *map = nullptr;
   bpf_object__for_each_map(map, obj) {

@@ -1,6 +1,12 @@
 // Test that the datapath object passes the verifier, every program of it, with the default
 // map sizes and with large ones (the sizes a big host configures).
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <iostream>
 
@@ -46,6 +52,26 @@ TEST(DatapathLoad, EveryProgramLoadsWithLargeMapSizes) {
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_FLYCAST), sizes.flycast);
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_INFRA), sizes.infra);
   EXPECT_EQ((*dp)->map_max_entries(SG_MAP_NET_FLAGS), sizes.net_flags);
+}
+
+// Test that the loaded programs read the coarse clock exactly where the kernel has
+// bpf_ktime_get_coarse_ns: the constant is set before load (set_kernel_constants), and a 5.10
+// kernel, which lacks the helper, still loads every program (the branch is never walked).
+TEST(DatapathLoad, TheRateLimiterReadsTheCoarseClockExactlyWhereTheKernelHasIt) {
+  SG_REQUIRE_KERNEL();
+  auto dp = Datapath::load();
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  const int fd = bpf_map__fd(bpf_object__find_map_by_name((*dp)->object(), SG_RODATA_CLOCK));
+  ASSERT_GE(fd, 0);
+  uint32_t zero = 0;
+  uint32_t coarse = 2;
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &coarse), 0) << std::strerror(errno);
+  const int probe =
+      libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, nullptr);
+  ASSERT_GE(probe, 0);
+  std::cout << "rate limiter clock on this kernel: " << (coarse ? "coarse" : "precise")
+            << std::endl;
+  EXPECT_EQ(coarse, probe == 1 ? 1u : 0u);
 }
 
 // Test that the XDP program loads exactly where the agent expects it to: a kernel the agent
