@@ -223,8 +223,8 @@ SourceMark ControlPlane::source_mark() const {
   return state_.source_mark();
 }
 
-SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan,
-                                                  const SourceMark &mark) {
+SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
+                                                  bool persist_unchanged) {
   SourceApplyResult outcome;
   bool machines_changed = false;
   std::function<void()> listener;
@@ -238,6 +238,7 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan,
       return outcome;
     }
     std::vector<PlannedEvent> planned = plan(state_);
+    if (planned.empty() && !persist_unchanged) return outcome;
     // Retried without each refused event: the cost is the batch per refused key, and a
     // valid plan (the normal case) is applied once.
     while (true) {

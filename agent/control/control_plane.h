@@ -121,7 +121,10 @@ class ControlPlane {
   // batch from the local API that changes anything clears a persisted mark (the registry no
   // longer reflects the source alone).
   using SourcePlanner = std::function<std::vector<PlannedEvent>(const State &)>;
-  SourceApplyResult apply_from_source(const SourcePlanner &plan, const SourceMark &mark);
+  // An empty plan commits the mark only when persist_unchanged (a list; a watched
+  // transaction that changes nothing here costs no commit).
+  SourceApplyResult apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
+                                      bool persist_unchanged = true);
   SourceMark source_mark() const;
 
   // The daemon reports an interface that appeared (ifindex), disappeared (nullopt) or came
