@@ -129,7 +129,12 @@ void EtcdSource::note_invalid(const std::string &key, const std::string &reason)
     it->second = reason;
     if (new_reason) ++status_.invalid_keys_total;
   }
-  if (new_reason) log_(true, "skipping invalid key: " + reason);
+  if (new_reason) {
+    const std::string shown_key = printable(key);
+    log_(true, "skipping invalid key" +
+                   (reason.find(shown_key) == std::string::npos ? " '" + shown_key + "'" : "") +
+                   ": " + reason);
+  }
 }
 
 void EtcdSource::note_valid(const std::string &key) {
