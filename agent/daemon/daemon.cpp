@@ -32,7 +32,7 @@
 #include "pinned_sources.h"
 #include "providers_impl.h"
 #include "router.h"
-#include "source_metrics.h"
+#include "source_collector.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -305,7 +305,11 @@ Status Agent::start() {
                                      });
     if (!source) return make_error("source.etcd: " + source.error().describe());
     source_ = std::move(*source);
-    exporter_.add_collectable(std::make_shared<SourceMetrics>(*source_));
+    exporter_.add_collectable(std::make_shared<exporter::SourceCollector>([source = source_.get()] {
+      const EtcdSourceStatus status = source->status();
+      return exporter::SourceStats{status.revision, status.connected, status.resyncs,
+                                   status.invalid_keys_total, status.invalid_keys.size()};
+    }));
     std::string endpoints;
     for (const auto &url : etcd.endpoints) endpoints += (endpoints.empty() ? "" : ",") + url;
     providers.events_owned_by =

@@ -1,6 +1,6 @@
-#include "source_metrics.h"
+#include "source_collector.h"
 
-namespace sixguard::daemon {
+namespace sixguard::exporter {
 
 namespace {
 
@@ -22,23 +22,23 @@ prometheus::MetricFamily one(std::string name, std::string help, prometheus::Met
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> SourceMetrics::Collect() const {
+std::vector<prometheus::MetricFamily> SourceCollector::Collect() const {
   using prometheus::MetricType;
-  const EtcdSourceStatus status = source_.status();
+  const SourceStats stats = stats_();
   return {
       one("sixguard_source_revision", "The etcd revision this host's state reflects.",
-          MetricType::Gauge, static_cast<double>(status.revision)),
+          MetricType::Gauge, static_cast<double>(stats.revision)),
       one("sixguard_source_connected", "1 while the etcd source reaches etcd.", MetricType::Gauge,
-          status.connected ? 1 : 0),
+          stats.connected ? 1 : 0),
       one("sixguard_source_resyncs_total",
           "Lists of the whole state after the first (compacted revision, long absence).",
-          MetricType::Counter, static_cast<double>(status.resyncs)),
+          MetricType::Counter, static_cast<double>(stats.resyncs)),
       one("sixguard_source_invalid_keys_total",
           "etcd keys skipped because they break the rules (each time a key became invalid).",
-          MetricType::Counter, static_cast<double>(status.invalid_keys_total)),
+          MetricType::Counter, static_cast<double>(stats.invalid_keys_total)),
       one("sixguard_source_invalid_keys", "etcd keys currently skipped as invalid.",
-          MetricType::Gauge, static_cast<double>(status.invalid_keys.size())),
+          MetricType::Gauge, static_cast<double>(stats.invalid_keys)),
   };
 }
 
-}  // namespace sixguard::daemon
+}  // namespace sixguard::exporter
