@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "agent/core/result.h"
+#include "kernel_test.h"
 
 namespace sixguard::test {
 
@@ -35,7 +36,7 @@ struct EtcdOptions {
   bool tls = false;  // https client URLs, client certificates required
   std::chrono::milliseconds ready_timeout{30000};
   // Extra etcd flags for every member, e.g. "--experimental-watch-progress-notify-interval=1s".
-  std::vector<std::string> extra_flags;
+  std::vector<std::string> extra_flags = {};
 };
 
 // The PEM files of a TLS cluster (under the fixture's directory).
@@ -90,3 +91,15 @@ class EtcdCluster {
 };
 
 }  // namespace sixguard::test
+
+// Skips the test when etcd is not installed; fails instead under
+// SIXGUARD_REQUIRE_KERNEL_TESTS=1 (CI), where a silent skip would hide a missing dependency.
+#define SG_REQUIRE_ETCD()                                                                 \
+  do {                                                                                    \
+    if (auto sg_etcd_reason = ::sixguard::test::etcd_unavailable_reason()) {              \
+      if (::sixguard::test::kernel_tests_required()) {                                    \
+        FAIL() << "etcd required (SIXGUARD_REQUIRE_KERNEL_TESTS=1): " << *sg_etcd_reason; \
+      }                                                                                   \
+      GTEST_SKIP() << *sg_etcd_reason;                                                    \
+    }                                                                                     \
+  } while (0)

@@ -108,6 +108,7 @@ json encode_compare(const Compare &compare) {
   json out{{"key", base64_encode(compare.key)},
            {"target", target_name(compare.target)},
            {"result", result_name(compare.result)}};
+  if (!compare.range_end.empty()) out["range_end"] = base64_encode(compare.range_end);
   const std::string number = std::to_string(compare.number);
   switch (compare.target) {
     case CompareTarget::kVersion:

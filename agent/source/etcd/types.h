@@ -60,7 +60,10 @@ struct Compare {
   CompareTarget target = CompareTarget::kModRevision;
   CompareResult result = CompareResult::kEqual;
   int64_t number = 0;  // version / create_revision / mod_revision
-  std::string value;   // kValue
+  std::string value = {};  // kValue
+  // Non-empty: the compare holds for every key in [key, range_end) (none there: the
+  // number compares with 0), e.g. "no key under the prefix modified after revision R".
+  std::string range_end = {};
 };
 
 // The guards sixguard writes: "the key is still as I read it" and "the key does not exist".
