@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/source/etcd/client.h"
+#include "address.h"
 #include "api_client.h"
 
 namespace {
@@ -79,6 +80,11 @@ Result<int64_t> write_batches(etcd::Client &client, const std::vector<etcd::Oper
   return revision;
 }
 
+// Keys hold addresses in their RFC 5952 form (DESIGN §6 key layout, etcd_keys.h).
+std::string canonical(const std::string &address) {
+  return parse_ipv6(address).value().str();
+}
+
 std::string flycast_value(const std::string &address, double ts) {
   return nlohmann::json{{"type", "flycast.allocated"},
                         {"app", "app-0"},
@@ -119,8 +125,8 @@ int publish(etcd::Client &client, const std::string &prefix, int hosts, int obje
                                 .dump()));
   }
   for (int i = 0; i < flycast; ++i) {
-    const std::string address = "fdaa:a:1:0:f000:" + hex(static_cast<unsigned>(i) >> 16) + ":" +
-                                hex(static_cast<unsigned>(i) & 0xffff) + ":1";
+    const std::string address = canonical("fdaa:a:1:0:f000:" + hex(static_cast<unsigned>(i) >> 16) +
+                                          ":" + hex(static_cast<unsigned>(i) & 0xffff) + ":1");
     ops.push_back(etcd::put(prefix + "/flycast/" + address, flycast_value(address, 0)));
   }
   const auto start = Clock::now();
@@ -193,7 +199,8 @@ int changes(etcd::Client &client, const std::string &prefix,
     const double ts =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (int k = 0; k < per_txn; ++k) {
-      const std::string address = "fdaa:a:1:0:f001:0:" + hex(static_cast<unsigned>(k)) + ":1";
+      const std::string address =
+          canonical("fdaa:a:1:0:f001:0:" + hex(static_cast<unsigned>(k)) + ":1");
       const std::string key = prefix + "/flycast/" + address;
       txn.success.push_back(on ? etcd::put(key, flycast_value(address, ts)) : etcd::erase(key));
     }

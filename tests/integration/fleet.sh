@@ -2,7 +2,8 @@
 # Fleet (DESIGN §6, issue 10): a 3-member etcd cluster and 3 hosts, each host a network
 # namespace running its own `sixguard agent` (own bpffs mount, state dir, socket) that follows
 # etcd. Machines on every host, uplinks between hosts over a bridge; the platform is written
-# to etcd as §6 keys (one transaction per batch, through etcd's JSON gateway), then:
+# to etcd with `sixguard publish` (later changes as raw §6 keys, one etcd transaction each,
+# through etcd's JSON gateway, as a platform writing around publish would), then:
 #   - the connectivity matrix across hosts: same network passes, cross network is blocked,
 #     Flycast works;
 #   - faults, each under traffic (a cross-network UDP stream that must deliver 0 packets):
@@ -103,23 +104,29 @@ machine_line() { # machine_line M
   put_line "hosts/h${HOST_OF[$m]}/machines/$m" \
     "{\"type\":\"machine.started\",\"app\":\"${SG_APP[$m]}\",\"machine\":\"$m\",\"address\":\"${SG_ADDR[$m]}\",\"interface\":\"$(sg_if "$m")\"}"
 }
-platform_txn() {
+# The platform through `sixguard publish`: one NDJSON batch, machines naming their host; it
+# validates against the store and writes one transaction (network-ids/ bindings included).
+platform_publish() {
   {
-    put_line networks/acme/net-a '{"type":"network.created","org":"acme","network":"net-a","id":"a:1"}'
-    put_line network-ids/000a0001 '{"org":"acme","network":"net-a"}'
-    put_line networks/acme/net-b '{"type":"network.created","org":"acme","network":"net-b","id":"b:1"}'
-    put_line network-ids/000b0001 '{"org":"acme","network":"net-b"}'
-    put_line networks/globex/net-c '{"type":"network.created","org":"globex","network":"net-c","id":"c:1"}'
-    put_line network-ids/000c0001 '{"org":"globex","network":"net-c"}'
-    put_line apps/app-a1 '{"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}'
-    put_line apps/app-a2 '{"type":"app.created","org":"acme","app":"app-a2","network":"net-a"}'
-    put_line apps/app-b1 '{"type":"app.created","org":"acme","app":"app-b1","network":"net-b"}'
-    put_line apps/app-c1 '{"type":"app.created","org":"globex","app":"app-c1","network":"net-c"}'
-    put_line "flycast/$FLYCAST" "{\"type\":\"flycast.allocated\",\"app\":\"app-a1\",\"address\":\"$FLYCAST\",\"network\":\"net-b\"}"
+    echo '{"type":"network.created","org":"acme","network":"net-a","id":"a:1"}'
+    echo '{"type":"network.created","org":"acme","network":"net-b","id":"b:1"}'
+    echo '{"type":"network.created","org":"globex","network":"net-c","id":"c:1"}'
+    echo '{"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}'
+    echo '{"type":"app.created","org":"acme","app":"app-a2","network":"net-a"}'
+    echo '{"type":"app.created","org":"acme","app":"app-b1","network":"net-b"}'
+    echo '{"type":"app.created","org":"globex","app":"app-c1","network":"net-c"}'
+    echo "{\"type\":\"flycast.allocated\",\"app\":\"app-a1\",\"address\":\"$FLYCAST\",\"network\":\"net-b\"}"
     local m
-    for m in "${SG_MACHINES[@]}"; do machine_line "$m"; done
-  } >"$SG_WORK/platform.txn"
-  txn "$SG_WORK/platform.txn"
+    for m in "${SG_MACHINES[@]}"; do
+      printf '{"type":"machine.started","app":"%s","machine":"%s","address":"%s","interface":"%s","host":"h%s"}\n' \
+        "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" "${HOST_OF[$m]}"
+    done
+  } >"$SG_WORK/platform.ndjson"
+  ip netns exec "$FAB" "$SIXGUARD" publish --etcd "$(endpoints)" --prefix "$PREFIX" "$SG_WORK/platform.ndjson" >"$SG_WORK/publish.out" 2>&1 || {
+    cat "$SG_WORK/publish.out"
+    return 1
+  }
+  ctl get "$PREFIX/" --prefix --keys-only --limit 1 -w json | jq -r .header.revision
 }
 
 # ---- hosts and agents ----
@@ -335,10 +342,10 @@ done
 for m in "${SG_MACHINES[@]}"; do sg_wait_listening "$SG_PREFIX-$m" 7000 7001 7002 || exit 1; done
 sg_wait_listening "$SG_PREFIX-px" 7000 || exit 1
 
-sg_say "agents (etcd empty), then the platform in one transaction"
+sg_say "agents (etcd empty), then the platform with sixguard publish"
 for i in "${HOSTS[@]}"; do agent_start "$i" || { sg_fail "agent h$i did not become ready"; exit 1; }; done
 sg_check "every agent connected to etcd" wait_for 30 every_connected true
-revision=$(platform_txn) || { sg_fail "publishing the platform"; exit 1; }
+revision=$(platform_publish) || { sg_fail "sixguard publish of the platform"; exit 1; }
 sg_say "platform at revision $revision"
 check_converged "platform published"
 for i in "${HOSTS[@]}"; do
