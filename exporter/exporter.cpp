@@ -24,8 +24,17 @@ void Exporter::set_attachment_source(std::shared_ptr<AttachmentSource> source) {
   collector_->set_attachment_source(std::move(source));
 }
 
+void Exporter::add_collectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  collectables_.push_back(std::move(collectable));
+}
+
 std::string Exporter::scrape() const {
   auto families = collector_->Collect();
+  for (const auto &collectable : collectables_) {
+    auto more = collectable->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+  }
   auto control = registry_.Collect();
   families.insert(families.end(), std::make_move_iterator(control.begin()),
                   std::make_move_iterator(control.end()));

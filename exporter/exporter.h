@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <prometheus/registry.h>
 
@@ -49,6 +50,8 @@ class Exporter {
   void set_counter_source(std::shared_ptr<CounterSource> source);
   void set_map_stats_source(std::shared_ptr<MapStatsSource> source);
   void set_attachment_source(std::shared_ptr<AttachmentSource> source);
+  // More families read at each scrape (the etcd source's, DESIGN §6). Set before serving.
+  void add_collectable(std::shared_ptr<prometheus::Collectable> collectable);
 
   // The /metrics body.
   std::string scrape() const;
@@ -61,6 +64,7 @@ class Exporter {
   std::unique_ptr<MetricsObserver> observer_;
   std::unique_ptr<DriftMetrics> drift_;
   std::shared_ptr<DatapathCollector> collector_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 };
 
 }  // namespace sixguard::exporter

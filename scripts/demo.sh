@@ -9,6 +9,11 @@
 #   scripts/demo.sh --keep     leave it running and print how to look around
 #   scripts/demo.sh --cleanup  remove what a --keep run left
 #   --no-build                 use the binary already built (SIXGUARD_BUILD_DIR, default build)
+#   scripts/demo.sh --fleet    a fleet instead (DESIGN §6): 3 etcd members, 3 hosts each with
+#                              its own agent following etcd; the platform published to etcd is
+#                              enforced on every host, then the etcd leader is killed and
+#                              enforcement stays the same (tests/integration/fleet.sh's first
+#                              steps, in namespaces of its own; removes everything at the end)
 #
 # Needs root. Uses the agent's defaults: pins in /sys/fs/bpf/sixguard, state in
 # /var/lib/sixguard, API on /run/sixguard/api.sock, metrics on :9530 (inside the demo's host
@@ -25,11 +30,18 @@ for arg in "$@"; do
     --keep) keep=1 ;;
     --cleanup) cleanup_only=1 ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    --fleet) fleet=1 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "demo.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: needs root (network namespaces, BPF)" >&2; exit 1; }
+if [ -n "${fleet:-}" ]; then
+  source scripts/lib/setup.sh
+  sg_install_packages
+  [ "$build" = 1 ] && sg_build "${SIXGUARD_BUILD_DIR:-build}"
+  FLEET_DEMO=1 exec bash tests/integration/fleet.sh "$ROOT/${SIXGUARD_BUILD_DIR:-build}/sixguard"
+fi
 
 # Fixed names (not per-PID) so that a --keep run can be found and cleaned up later.
 export SG_ID=demo SG_PREFIX=sg-demo SG_IFP=sgdemo SG_BPFFS=/sys/fs/bpf SG_METRICS_PORT=9530

@@ -156,10 +156,16 @@ Result<ExplainRequest> parse_explain_request(const std::string &body) {
 }
 
 void register_api_routes(Router &router, ControlPlane &control, ApiProviders providers) {
-  router.add("POST", "/v1/events", [&control](const HttpRequest &request) {
-    const ApplyResult result = control.apply(request.body);
-    return json_response(static_cast<unsigned>(result.status), result.body);
-  });
+  router.add("POST", "/v1/events",
+             [&control, owner = providers.events_owned_by](const HttpRequest &request) {
+               if (!owner.empty()) {
+                 return json_error(
+                     409, "events are not accepted here: the desired state comes from " + owner +
+                              " (DESIGN §6); publish to it instead");
+               }
+               const ApplyResult result = control.apply(request.body);
+               return json_response(static_cast<unsigned>(result.status), result.body);
+             });
   router.add("GET", "/v1/apps", [&control](const HttpRequest &request) {
     std::optional<std::string> org;
     if (const auto it = request.query.find("org_slug");
@@ -171,12 +177,15 @@ void register_api_routes(Router &router, ControlPlane &control, ApiProviders pro
   router.add("GET", "/v1/networks", [&control](const HttpRequest &) {
     return json_response(200, control.networks_json());
   });
-  router.add("GET", "/v1/status", [&control, status = providers.status](const HttpRequest &) {
-    nlohmann::json body = status ? status->status() : nlohmann::json::object();
-    if (!body.is_object()) body = nlohmann::json{{"daemon", body}};
-    body["state"] = counts_json(control);
-    return json_response(200, body);
-  });
+  router.add(
+      "GET", "/v1/status",
+      [&control, status = providers.status, source = providers.source_status](const HttpRequest &) {
+        nlohmann::json body = status ? status->status() : nlohmann::json::object();
+        if (!body.is_object()) body = nlohmann::json{{"daemon", body}};
+        body["state"] = counts_json(control);
+        body["source"] = source ? source() : nlohmann::json{{"kind", "api"}};
+        return json_response(200, body);
+      });
   router.add("POST", "/v1/explain", [explainer = providers.explainer](const HttpRequest &request) {
     return explain(explainer, request);
   });

@@ -12,6 +12,7 @@
 #include "api_client.h"
 #include "decode.h"
 #include "input_limits.h"  // agent/control
+#include "publish_command.h"
 #include "table.h"
 
 namespace sixguard {
@@ -327,6 +328,21 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
   auto *monitor = with_json(app.add_subcommand("monitor", "stream drop and audit events"),
                             "one JSON object per line");
 
+  PublishArgs publish_args;
+  auto *publish = with_json(
+      app.add_subcommand("publish",
+                         "validate events against the etcd store and write them as one "
+                         "transaction (no agent needed; exit 3: store unreachable)"),
+      "print the JSON answer");
+  publish->add_option("--etcd", publish_args.etcd, "etcd client URLs, comma-separated")->required();
+  publish->add_option("--prefix", publish_args.prefix, "key prefix")->capture_default_str();
+  publish->add_option("--host", publish_args.host, "the host of machine events without a \"host\" field");
+  publish->add_option("--cacert", publish_args.cacert, "CA of the etcd members (PEM)");
+  publish->add_option("--cert", publish_args.cert, "client certificate (PEM)");
+  publish->add_option("--key", publish_args.key, "client key (PEM)");
+  publish->add_option("--timeout-ms", publish_args.timeout_ms, "per request")->capture_default_str();
+  publish->add_option("file", publish_args.file, "FILE, or - for stdin")->required();
+
   auto *agent = app.add_subcommand("agent", "run the daemon (see `sixguard agent --help`)");
   agent->allow_extras();
   agent->prefix_command();
@@ -346,6 +362,10 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
   if (decode->parsed()) return cmd_decode(io, addresses, json);
   if (explain->parsed()) return cmd_explain(client, io, src, dst, interface_name, json);
   if (monitor->parsed()) return cmd_monitor(client, io, json);
+  if (publish->parsed()) {
+    publish_args.json = json;
+    return cmd_publish(publish_args, in, out, err);
+  }
   err << "sixguard: `sixguard agent` is run by the daemon's entry point, not the CLI\n";
   return kUsage;
 }

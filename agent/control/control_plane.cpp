@@ -172,7 +172,7 @@ ApplyResult ControlPlane::apply(std::string_view body) {
     std::lock_guard lock(mutex_);
     before = store_.health();
     if (before.sticky) return refusal_for(before);
-    result = apply_locked(parsed, stopwatch, machines_changed);
+    result = apply_locked(parsed, stopwatch, machines_changed, std::nullopt);
     publish_locked();
     listener = machines_listener_;
     after = store_.health();
@@ -219,8 +219,62 @@ void ControlPlane::set_store_listener(std::function<void(const StateStore::Healt
   store_listener_ = std::move(listener);
 }
 
+SourceMark ControlPlane::source_mark() const {
+  std::lock_guard lock(mutex_);
+  return state_.source_mark();
+}
+
+SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
+                                                  bool persist_unchanged) {
+  SourceApplyResult outcome;
+  bool machines_changed = false;
+  std::function<void()> listener;
+  StateStore::Health before, after;
+  {
+    std::lock_guard lock(mutex_);
+    before = store_.health();
+    if (before.sticky) {
+      outcome.status = 503;
+      outcome.error = "the state cannot be committed: " + before.reason;
+      return outcome;
+    }
+    std::vector<PlannedEvent> planned = plan(state_);
+    if (planned.empty() && !persist_unchanged) return outcome;
+    // Retried without each refused event: the cost is the batch per refused key, and a
+    // valid plan (the normal case) is applied once.
+    while (true) {
+      const Stopwatch stopwatch;
+      ParsedEvents parsed;
+      for (const auto &event : planned) parsed.events.push_back(event.event);
+      std::optional<EventError> refusal;
+      ApplyResult result = apply_locked(parsed, stopwatch, machines_changed, mark, &refusal);
+      if (refusal && refusal->index && *refusal->index < planned.size()) {
+        const std::size_t index = *refusal->index;
+        outcome.refused.emplace_back(std::move(planned[index]), *refusal);
+        planned.erase(planned.begin() + static_cast<std::ptrdiff_t>(index));
+        continue;
+      }
+      outcome.status = result.status;
+      outcome.applied = result.applied;
+      outcome.unchanged = result.unchanged;
+      if (result.status != 200) {
+        outcome.error = result.body.value("error", std::string("batch failed"));
+      }
+      break;
+    }
+    publish_locked();
+    listener = machines_listener_;
+    after = store_.health();
+  }
+  if (!(after == before) && store_listener_) store_listener_(after);
+  if (machines_changed && listener) listener();
+  return outcome;
+}
+
 ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
-                                       bool &machines_changed) {
+                                       bool &machines_changed,
+                                       const std::optional<SourceMark> &mark,
+                                       std::optional<EventError> *refusal) {
   // Validate the whole batch on the live state, journalled: each event sees the state plus
   // the earlier events, and a refused batch is undone. No copy of the state: the cost
   // follows the batch.
@@ -238,6 +292,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
       state_.undo(journal);
       observer_.event_result(event_type_name(event.type), outcome.error->result_class());
       observer_.apply_duration(stopwatch.seconds());
+      if (refusal) *refusal = outcome.error;
       return refused(*outcome.error);
     }
     effects.push_back(outcome.effect);
@@ -257,14 +312,22 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
     }
   };
   result.body = {{"applied", result.applied}, {"unchanged", result.unchanged}};
-  if (result.applied == 0) {
+  // The source's revision is committed with the batch that reaches it, even an empty one;
+  // a local API batch that changes anything clears it (nothing to resume from any more).
+  std::optional<SourceMark> new_mark = mark;
+  if (!mark && result.applied > 0 && !(state_.source_mark() == SourceMark{})) {
+    new_mark = SourceMark{};
+  }
+  if (new_mark && *new_mark == state_.source_mark()) new_mark.reset();
+  if (result.applied == 0 && !new_mark) {
     report_events("");
     observer_.apply_duration(stopwatch.seconds());
     return result;
   }
 
   // Durable first: the batch is on disk before it is acknowledged or reaches the maps.
-  const StateDelta delta(journal);
+  StateDelta delta(journal);
+  delta.source_mark = new_mark;
   if (auto committed = store_.commit(delta); !committed) {
     state_.undo(journal);
     report_events("internal");
@@ -276,6 +339,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
   }
 
   ++maps_generation_;
+  if (new_mark) state_.set_source_mark(*new_mark);
   machines_changed = !delta.machines.empty();
   for (const auto &[id, change] : delta.machines) {
     if (change.first) changed_interfaces_.insert(change.first->interface_name);

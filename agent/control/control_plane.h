@@ -35,6 +35,7 @@
 
 #include "control_config.h"
 #include "desired_maps.h"
+#include "desired_state.h"
 #include "ifindex_cache.h"
 #include "interface_resolver.h"
 #include "map_backend.h"
@@ -66,6 +67,16 @@ struct MachineInfo {
   Ipv6 prefix;  // the /112
   std::string interface_name;
   std::optional<uint32_t> ifindex;  // as last resolved; nullopt: the interface is absent
+};
+
+// What an outside source's batch did (apply_from_source).
+struct SourceApplyResult {
+  int status = 200;   // 200; 503 (state.db cannot commit: nothing applied); 500 (maps)
+  std::string error;  // when status is not 200
+  std::size_t applied = 0;
+  std::size_t unchanged = 0;
+  // The planned events the rules refused, each with its error; dropped from the batch.
+  std::vector<std::pair<PlannedEvent, EventError>> refused;
 };
 
 // Measures a batch for sixguard_event_apply_duration_seconds.
@@ -103,6 +114,19 @@ class ControlPlane {
   // Validates the whole batch against the state, commits it to state.db, then writes the
   // keys it changed into the maps. All or nothing up to the commit.
   ApplyResult apply(std::string_view body);
+
+  // An outside source (DESIGN §6, etcd) applies what it read: plan is called under the lock
+  // with the registry, and its events are applied as one batch together with mark (same
+  // state.db commit). An event the rules refuse (400/409/422/507) is dropped and reported in
+  // refused, and the rest is tried again, so one bad key never holds the others back. A
+  // batch from the local API that changes anything clears a persisted mark (the registry no
+  // longer reflects the source alone).
+  using SourcePlanner = std::function<std::vector<PlannedEvent>(const State &)>;
+  // An empty plan commits the mark only when persist_unchanged (a list; a watched
+  // transaction that changes nothing here costs no commit).
+  SourceApplyResult apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
+                                      bool persist_unchanged = true);
+  SourceMark source_mark() const;
 
   // The daemon reports an interface that appeared (ifindex), disappeared (nullopt) or came
   // back with another ifindex. Updates sg_machines for the machine on it, if any.
@@ -180,7 +204,8 @@ class ControlPlane {
   MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
-                           bool &machines_changed);
+                           bool &machines_changed, const std::optional<SourceMark> &mark,
+                           std::optional<EventError> *refusal = nullptr);
   // 503 while state.db is gone or corrupt (StateStore::Health::sticky): never acknowledged.
   ApplyResult refusal_for(const StateStore::Health &health);
   std::optional<ApplyResult> refusal_while_store_faulted();

@@ -50,6 +50,16 @@ struct FlycastRecord {
   bool operator==(const FlycastRecord &) const = default;
 };
 
+// Where the state came from when an outside source (DESIGN §6, etcd) wrote it: the source's
+// revision the registry reflects, and an identity of the source (its cluster, prefix and
+// host) so that a restarted agent resumes a watch only against the same source. Zero: the
+// local API wrote last (or nothing did); nothing to resume.
+struct SourceMark {
+  int64_t revision = 0;
+  int64_t source_id = 0;
+  bool operator==(const SourceMark &) const = default;
+};
+
 class State {
  public:
   using NetworkName = std::pair<std::string, std::string>;  // (org, name)
@@ -62,6 +72,9 @@ class State {
   const std::map<Ipv6, FlycastRecord> &flycast() const { return counted(flycast_); }
   uint64_t table_reads() const { return table_reads_; }
   uint32_t next_app_id() const { return next_app_id_; }
+  // Persisted with the batch that reached it (StateDelta::source_mark); not journalled.
+  const SourceMark &source_mark() const { return source_mark_; }
+  void set_source_mark(const SourceMark &mark) { source_mark_ = mark; }
 
   std::size_t network_count() const { return networks_.size(); }
   std::size_t live_app_count() const { return live_apps_; }
@@ -127,6 +140,7 @@ class State {
   std::size_t live_apps_ = 0;
   mutable uint64_t table_reads_ = 0;
   uint32_t next_app_id_ = 1;  // 0 is never an app id
+  SourceMark source_mark_;
   StateJournal *journal_ = nullptr;
 };
 

@@ -60,7 +60,8 @@ struct StateDelta {
   NetChanges<std::string, AppRecord> apps;
   NetChanges<std::string, MachineRecord> machines;
   NetChanges<Ipv6, FlycastRecord> flycast;
-  std::optional<uint32_t> next_app_id;  // set: changed to this
+  std::optional<uint32_t> next_app_id;    // set: changed to this
+  std::optional<SourceMark> source_mark;  // set: committed with the batch (etcd source)
 
   explicit StateDelta(const StateJournal &journal)
       : networks(net_changes(journal.networks)),

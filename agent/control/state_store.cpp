@@ -276,6 +276,19 @@ Result<State> StateStore::load() {
   if (*row && static_cast<uint32_t>(meta->integer(0)) > state.next_app_id()) {
     state.set_next_app_id(static_cast<uint32_t>(meta->integer(0)));
   }
+  // Rows added by the etcd source (DESIGN §6) in the same schema: absent means no source.
+  auto mark =
+      db_.prepare("SELECT key, value FROM meta WHERE key IN ('source_revision', 'source_id')");
+  if (!mark) return mark.error();
+  SourceMark source_mark;
+  for (;;) {
+    auto row = mark->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    (mark->text(0) == "source_revision" ? source_mark.revision : source_mark.source_id) =
+        mark->integer(1);
+  }
+  state.set_source_mark(source_mark);
   return state;
 }
 
@@ -303,8 +316,11 @@ Status StateStore::write(const StateDelta &delta) {
       db_.prepare("INSERT OR REPLACE INTO flycast (address, app, network_id) VALUES (?1, ?2, ?3)");
   auto delete_flycast = db_.prepare("DELETE FROM flycast WHERE address = ?1");
   auto put_meta = db_.prepare("UPDATE meta SET value = ?1 WHERE key = 'next_app_id'");
+  auto put_mark = db_.prepare(
+      "INSERT INTO meta (key, value) VALUES ('source_revision', ?1), ('source_id', ?2) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   for (const auto *statement : {&put_network, &put_app, &put_machine, &delete_machine, &put_flycast,
-                                &delete_flycast, &put_meta}) {
+                                &delete_flycast, &put_meta, &put_mark}) {
     if (!*statement) return statement->error();
   }
 
@@ -364,6 +380,14 @@ Status StateStore::write(const StateDelta &delta) {
   }
   if (delta.next_app_id) {
     if (auto status = put_meta->bind(1, int64_t{*delta.next_app_id}).run(); !status) {
+      return status;
+    }
+  }
+  if (delta.source_mark) {
+    if (auto status = put_mark->bind(1, delta.source_mark->revision)
+                          .bind(2, delta.source_mark->source_id)
+                          .run();
+        !status) {
       return status;
     }
   }

@@ -3,7 +3,7 @@
 // it is acknowledged or reaches the maps (DESIGN §5).
 //
 // Schema version 1 (PRAGMA user_version):
-//   meta(key PRIMARY KEY, value)            next_app_id
+//   meta(key PRIMARY KEY, value)            next_app_id, source_revision, source_id
 //   networks(id PRIMARY KEY, org, name, audit)      UNIQUE(org, name)
 //   apps(name PRIMARY KEY, app_id UNIQUE, org, network_id, destroyed)
 //   machines(machine PRIMARY KEY, app, address, interface)

@@ -1,13 +1,18 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <sys/utsname.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <cstdlib>
 #include <sstream>
+
+#include "etcd_keys.h"
+#include "input_limits.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -157,7 +162,154 @@ Status parse_infra(const YAML::Node &node, std::string_view source,
   return {};
 }
 
+Result<std::string> absolute_file(const YAML::Node &node, std::string_view source,
+                                  std::string_view key) {
+  auto text = scalar_string(node, source, key);
+  if (!text) return text.error();
+  if (text->front() != '/') return key_error(source, key, "must be an absolute path");
+  return *text;
+}
+
+// An endpoint is a base URL: http or https, a host (name, IPv4 or [IPv6]) and a port, no path.
+Status check_endpoint(const std::string &url, std::string_view source) {
+  constexpr std::string_view key = "source.etcd.endpoints";
+  std::string_view rest = url;
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else {
+    return key_error(source, key, "\"" + url + "\" must start with http:// or https://");
+  }
+  if (rest.find_first_of("/?#@ \t") != std::string_view::npos) {
+    return key_error(source, key, "\"" + url + "\" must be scheme://host:port, nothing more");
+  }
+  auto listen = parse_listen_address(rest);
+  if (!listen || listen->host.empty()) {
+    return key_error(source, key, "\"" + url + "\" must be scheme://host:port");
+  }
+  return {};
+}
+
+Status parse_etcd_tls(const YAML::Node &node, std::string_view source, EtcdTlsConfig &tls) {
+  if (!node.IsMap()) return key_error(source, "source.etcd.tls", "expected a mapping");
+  for (const auto &entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string key = "source.etcd.tls." + name;
+    auto path = absolute_file(entry.second, source, key);
+    if (!path) return path.error();
+    if (name == "ca") {
+      tls.ca = *path;
+    } else if (name == "cert") {
+      tls.cert = *path;
+    } else if (name == "key") {
+      tls.key = *path;
+    } else {
+      return key_error(source, key, "unknown key (known: ca, cert, key)");
+    }
+  }
+  if (tls.ca.empty()) {
+    return key_error(source, "source.etcd.tls.ca",
+                     "is required with tls (the CA the etcd servers' certificates chain to)");
+  }
+  if (tls.cert.empty() != tls.key.empty()) {
+    return key_error(source, "source.etcd.tls", "cert and key go together: give both or neither");
+  }
+  return {};
+}
+
+Status parse_etcd(const YAML::Node &node, std::string_view source, EtcdSourceConfig &etcd) {
+  if (!node.IsMap()) return key_error(source, "source.etcd", "expected a mapping");
+  std::set<std::string> seen;
+  for (const auto &entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string key = "source.etcd." + name;
+    const YAML::Node &value = entry.second;
+    if (!seen.insert(name).second) return key_error(source, key, "given twice");
+    if (name == "endpoints") {
+      if (!value.IsSequence() || value.size() == 0) {
+        return key_error(source, key, "expected a list of URLs (http://host:port)");
+      }
+      for (const auto &item : value) {
+        auto url = scalar_string(item, source, key);
+        if (!url) return url.error();
+        if (auto ok = check_endpoint(*url, source); !ok) return ok.error();
+        etcd.endpoints.push_back(*url);
+      }
+    } else if (name == "prefix") {
+      auto text = scalar_string(value, source, key);
+      if (!text) return text.error();
+      if (auto ok = check_etcd_prefix(*text); !ok)
+        return key_error(source, key, ok.error().message);
+      etcd.prefix = *text;
+    } else if (name == "host") {
+      auto text = scalar_string(value, source, key);
+      if (!text) return text.error();
+      etcd.host = *text;
+    } else if (name == "tls") {
+      EtcdTlsConfig tls;
+      if (auto ok = parse_etcd_tls(value, source, tls); !ok) return ok.error();
+      etcd.tls = tls;
+    } else {
+      return key_error(source, key, "unknown key (known: endpoints, prefix, host, tls)");
+    }
+  }
+  if (etcd.endpoints.empty()) {
+    return key_error(source, "source.etcd.endpoints", "is required (at least one URL)");
+  }
+  bool https = false;
+  for (const auto &url : etcd.endpoints) https = https || url.starts_with("https://");
+  if (https && !etcd.tls) {
+    return key_error(source, "source.etcd.tls",
+                     "is required for https endpoints (at least tls.ca)");
+  }
+  if (etcd.tls && !https) {
+    return key_error(source, "source.etcd.endpoints",
+                     "tls is configured but no endpoint is https://: refusing to send in clear");
+  }
+  if (etcd.host.empty()) etcd.host = default_node_name();
+  if (!valid_host_name(etcd.host)) {
+    return key_error(source, "source.etcd.host",
+                     "\"" + sixguard::shown(etcd.host) +
+                         "\" is not a valid host (1-253 bytes of letters, digits, '-', '_', '.'; "
+                         "set source.etcd.host or SIXGUARD_NODE_NAME)");
+  }
+  return {};
+}
+
+// source: absent or {api: {}} is the local API; {etcd: {...}} the fleet.
+Status parse_source(const YAML::Node &node, std::string_view source, AgentConfig &config) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap() || node.size() != 1) {
+    return key_error(source, "source", "expected exactly one of: etcd: {...}, api: {}");
+  }
+  const auto entry = *node.begin();
+  const std::string kind = entry.first.as<std::string>();
+  if (kind == "api") {
+    if (!entry.second.IsNull() && !(entry.second.IsMap() && entry.second.size() == 0)) {
+      return key_error(source, "source.api", "takes no settings");
+    }
+    return {};
+  }
+  if (kind != "etcd")
+    return key_error(source, "source." + kind, "unknown source (known: etcd, api)");
+  EtcdSourceConfig etcd;
+  etcd.prefix = std::string(kDefaultEtcdPrefix);
+  if (auto ok = parse_etcd(entry.second, source, etcd); !ok) return ok.error();
+  config.etcd = std::move(etcd);
+  return {};
+}
+
 }  // namespace
+
+std::string default_node_name() {
+  if (const char *name = std::getenv(std::string(kNodeNameEnv).c_str()); name && *name) {
+    return name;
+  }
+  utsname names{};
+  if (::uname(&names) != 0) return {};
+  return names.nodename;
+}
 
 std::string_view mode_name(EnforcementMode mode) {
   return mode == EnforcementMode::kAudit ? "audit" : "enforce";
@@ -336,6 +488,8 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
                                format_duration(kMaxDriftCheckInterval) + ", got \"" + *text + "\"");
         }
         config.drift_check_interval = *duration;
+      } else if (key == "source") {
+        if (auto status = parse_source(value, source, config); !status) return status.error();
       } else {
         return key_error(source, key, "unknown key");
       }
@@ -394,6 +548,29 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "events_burst" << YAML::Value << config.events_burst;
   out << YAML::Key << "drift_check_interval" << YAML::Value
       << format_duration(config.drift_check_interval);
+  out << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
+  if (!config.etcd) {
+    out << YAML::Key << "api" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+  } else {
+    const auto &etcd = *config.etcd;
+    out << YAML::Key << "etcd" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto &url : etcd.endpoints) out << url;
+    out << YAML::EndSeq;
+    out << YAML::Key << "prefix" << YAML::Value << etcd.prefix;
+    out << YAML::Key << "host" << YAML::Value << etcd.host;
+    if (etcd.tls) {
+      out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "ca" << YAML::Value << etcd.tls->ca;
+      if (!etcd.tls->cert.empty()) {
+        out << YAML::Key << "cert" << YAML::Value << etcd.tls->cert;
+        out << YAML::Key << "key" << YAML::Value << etcd.tls->key;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

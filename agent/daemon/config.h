@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,23 @@ struct ListenAddress {
   uint16_t port = 0;
 };
 
+// Where the agent's desired state comes from (DESIGN §6): the local API (no etcd section), or
+// etcd, which the agent lists and watches; then POST /v1/events answers 409.
+inline constexpr std::string_view kNodeNameEnv = "SIXGUARD_NODE_NAME";
+struct EtcdTlsConfig {
+  std::string ca;    // PEM CA bundle the servers' certificates must chain to
+  std::string cert;  // client certificate (with key), or both empty
+  std::string key;
+};
+struct EtcdSourceConfig {
+  std::vector<std::string> endpoints;  // http://host:port or https://host:port, at least one
+  std::string prefix;                  // default kDefaultEtcdPrefix
+  // The host whose hosts/<host>/machines/ keys this agent enforces. Default: the environment's
+  // SIXGUARD_NODE_NAME (the DaemonSet sets it from spec.nodeName), else uname's nodename.
+  std::string host;
+  std::optional<EtcdTlsConfig> tls;
+};
+
 struct AgentConfig {
   std::string source = "(defaults)";  // the file the values came from, for messages
   std::string state_dir{kDefaultStateDir};
@@ -87,6 +105,7 @@ struct AgentConfig {
   uint32_t events_per_second = kDefaultEventsPerSecond;
   uint32_t events_burst = kDefaultEventsBurst;
   std::chrono::milliseconds drift_check_interval = kDefaultDriftCheckInterval;
+  std::optional<EtcdSourceConfig> etcd;  // nullopt: source is the local API (the default)
 
   // <bpffs>/sixguard: where every pin of ours lives.
   std::string pin_dir() const { return bpffs + "/sixguard"; }
@@ -109,6 +128,9 @@ std::string format_duration(std::chrono::milliseconds duration);
 // A path given explicitly must exist. Any unknown key or bad value is an error naming the key
 // and the file.
 Result<AgentConfig> load_config(const std::string &path);
+
+// The default etcd host: $SIXGUARD_NODE_NAME when set and not empty, else uname's nodename.
+std::string default_node_name();
 
 // Parses YAML text (source names it in errors); exposed for tests.
 Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source);

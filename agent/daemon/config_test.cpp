@@ -1,6 +1,9 @@
 // Test that the agent's configuration has a working default for every key, accepts every key
 // of DESIGN §4, and refuses unknown keys and bad values with an error naming key and file.
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
+
+#include <cstdlib>
 
 #include <cstdio>
 #include <fstream>
@@ -242,6 +245,93 @@ TEST(DaemonConfig, NotYamlIsAnErrorNamingTheFile) {
   EXPECT_NE(config.error().message.find("test.yaml"), std::string::npos);
   auto list = parse("- a\n- b\n");
   ASSERT_FALSE(list.ok());
+}
+
+}  // namespace
+}  // namespace sixguard::daemon
+
+namespace sixguard::daemon {
+namespace {
+
+Result<AgentConfig> parse_etcd_yaml(const std::string &text) {
+  return parse_config(text, "t.yaml");
+}
+
+TEST(DaemonConfigEtcd, DefaultIsTheLocalApi) {
+  auto config = parse_etcd_yaml("");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->etcd);
+  auto api = parse_etcd_yaml("source: {api: {}}\n");
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_FALSE(api->etcd);
+}
+
+TEST(DaemonConfigEtcd, EveryKeyIsReadAndRendersBack) {
+  auto config = parse_etcd_yaml(
+      "source:\n  etcd:\n    endpoints: [\"https://10.0.0.1:2379\", \"https://[fd00::1]:2379\"]\n"
+      "    prefix: /fleet/sixguard\n    host: node-7.example\n"
+      "    tls: {ca: /etc/ca.pem, cert: /etc/c.pem, key: /etc/k.pem}\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->etcd);
+  EXPECT_EQ(config->etcd->endpoints.size(), 2u);
+  EXPECT_EQ(config->etcd->prefix, "/fleet/sixguard");
+  EXPECT_EQ(config->etcd->host, "node-7.example");
+  EXPECT_EQ(config->etcd->tls->key, "/etc/k.pem");
+  auto again = parse_etcd_yaml(render_config(*config));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(render_config(*again), render_config(*config));
+}
+
+TEST(DaemonConfigEtcd, HostDefaultsToTheNodeNameEnvThenUname) {
+  ::setenv("SIXGUARD_NODE_NAME", "k8s-node-3", 1);
+  auto from_env = parse_etcd_yaml("source: {etcd: {endpoints: [\"http://127.0.0.1:2379\"]}}\n");
+  ::unsetenv("SIXGUARD_NODE_NAME");
+  ASSERT_TRUE(from_env.ok()) << from_env.error().message;
+  EXPECT_EQ(from_env->etcd->host, "k8s-node-3");
+  EXPECT_EQ(from_env->etcd->prefix, "/sixguard/v1");
+  auto from_uname = parse_etcd_yaml("source: {etcd: {endpoints: [\"http://127.0.0.1:2379\"]}}\n");
+  ASSERT_TRUE(from_uname.ok()) << from_uname.error().message;
+  utsname names{};
+  ASSERT_EQ(::uname(&names), 0);
+  EXPECT_EQ(from_uname->etcd->host, names.nodename);
+  ::setenv("SIXGUARD_NODE_NAME", "ignored", 1);
+  auto explicit_host =
+      parse_etcd_yaml("source: {etcd: {endpoints: [\"http://127.0.0.1:2379\"], host: h1}}\n");
+  ::unsetenv("SIXGUARD_NODE_NAME");
+  EXPECT_EQ(explicit_host->etcd->host, "h1");
+}
+
+TEST(DaemonConfigEtcd, BadValuesNameTheKey) {
+  const std::pair<const char *, const char *> cases[] = {
+      {"source: {etcd: {}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: []}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"127.0.0.1:2379\"]}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"http://127.0.0.1:2379/v3\"]}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"http://127.0.0.1\"]}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"http://u@h:1\"]}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"https://h:1\"]}}", "source.etcd.tls"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], tls: {ca: /ca}}}", "source.etcd.endpoints"},
+      {"source: {etcd: {endpoints: [\"https://h:1\"], tls: {cert: /c, key: /k}}}",
+       "source.etcd.tls.ca"},
+      {"source: {etcd: {endpoints: [\"https://h:1\"], tls: {ca: /ca, cert: /c}}}",
+       "source.etcd.tls"},
+      {"source: {etcd: {endpoints: [\"https://h:1\"], tls: {ca: ca.pem}}}", "source.etcd.tls.ca"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], prefix: sixguard}}", "source.etcd.prefix"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], prefix: /a/../b}}", "source.etcd.prefix"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], prefix: /a/}}", "source.etcd.prefix"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], host: \"a/b\"}}", "source.etcd.host"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], host: \"..\"}}", "source.etcd.host"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"], hosts: h}}", "source.etcd.hosts"},
+      {"source: {consul: {}}", "source.consul"},
+      {"source: {etcd: {endpoints: [\"http://h:1\"]}, api: {}}", "source"},
+      {"source: etcd", "source"},
+  };
+  for (const auto &[yaml, key] : cases) {
+    auto config = parse_etcd_yaml(yaml);
+    ASSERT_FALSE(config.ok()) << yaml;
+    EXPECT_NE(config.error().message.find(std::string("t.yaml: ") + key + ":"), std::string::npos)
+        << yaml << " -> " << config.error().message;
+  }
 }
 
 }  // namespace

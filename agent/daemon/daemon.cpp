@@ -19,6 +19,7 @@
 #include "bpffs.h"
 #include "control_plane.h"
 #include "datapath_service.h"
+#include "etcd_source.h"
 #include "desired_maps.h"
 #include "drift_checker.h"
 #include "exporter.h"
@@ -34,6 +35,7 @@
 #include "pinned_sources.h"
 #include "providers_impl.h"
 #include "router.h"
+#include "source_collector.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -117,6 +119,8 @@ class Agent {
   std::optional<LinkWatcher> links_;
   KernelInterfaceResolver resolver_;
   std::unique_ptr<ControlPlane> control_;
+  // DESIGN §6: set in etcd mode; stopped (its thread joined) before the control plane goes.
+  std::unique_ptr<EtcdSource> source_;
   bool reconciled_ = false;
   bool listening_ = false;    // API and metrics up: the last condition for readiness
   bool swept_ready_ = false;  // the last sweep found nothing amiss (logged on change)
@@ -314,8 +318,35 @@ Status Agent::start() {
   } else {
     log_warn("monitor", "drop events unavailable: " + events.error().describe());
   }
-  register_api_routes(api_router_, *control_,
-                      ApiProviders{status_.get(), explainer_.get(), monitor_.get()});
+  ApiProviders providers;
+  providers.status = status_.get();
+  providers.explainer = explainer_.get();
+  providers.monitor = monitor_.get();
+  if (config_.etcd) {
+    const auto &etcd = *config_.etcd;
+    EtcdSourceSettings settings;
+    settings.endpoints = etcd.endpoints;
+    settings.prefix = etcd.prefix;
+    settings.host = etcd.host;
+    if (etcd.tls) settings.tls = etcd::TlsFiles{etcd.tls->ca, etcd.tls->cert, etcd.tls->key};
+    auto source = EtcdSource::create(std::move(settings), *control_,
+                                     [](bool warning, const std::string &message) {
+                                       (warning ? log_warn : log_info)("source", message);
+                                     });
+    if (!source) return make_error("source.etcd: " + source.error().describe());
+    source_ = std::move(*source);
+    exporter_.add_collectable(std::make_shared<exporter::SourceCollector>([source = source_.get()] {
+      const EtcdSourceStatus status = source->status();
+      return exporter::SourceStats{status.revision, status.connected, status.resyncs,
+                                   status.invalid_keys_total, status.invalid_keys.size()};
+    }));
+    std::string endpoints;
+    for (const auto &url : etcd.endpoints) endpoints += (endpoints.empty() ? "" : ",") + url;
+    providers.events_owned_by =
+        "etcd (" + endpoints + ", prefix " + etcd.prefix + ", host " + etcd.host + ")";
+    providers.source_status = [source = source_.get()] { return source->status_json(); };
+  }
+  register_api_routes(api_router_, *control_, providers);
   HttpServerOptions api_options;
   api_options.warn = [](const std::string &message) { log_warn("api", message); };
   api_server_ = std::make_unique<HttpServer>(api_router_, api_options);
@@ -346,6 +377,13 @@ Status Agent::start() {
   log_info("health", "listening on " + config_.health_address + " (/healthz, /readyz)");
   listening_ = true;
   sync_attachments();  // nothing to attach by now; decides readiness
+  if (source_) {
+    // After the machines listener and the servers: the source's batches attach interfaces
+    // like the API's. Until it reaches etcd the persisted state stays enforced (fail static).
+    source_->start();
+    log_info("source", "following etcd " + config_.etcd->endpoints.front() + " prefix " +
+                           config_.etcd->prefix + " host " + config_.etcd->host);
+  }
   return {};
 }
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "exporter.h"
 #include "labels.h"
+#include "source_collector.h"
 
 namespace sixguard::exporter {
 namespace {
@@ -57,6 +58,8 @@ std::map<std::string, std::string> exporter_families() {
   exporter.set_counter_source(std::make_shared<Counters>());
   exporter.set_map_stats_source(std::make_shared<Maps>());
   exporter.set_attachment_source(std::make_shared<Attachments>());
+  // Present in etcd mode only (DESIGN §6).
+  exporter.add_collectable(std::make_shared<SourceCollector>([] { return SourceStats{}; }));
   std::map<std::string, std::string> families;
   std::istringstream lines(exporter.scrape());
   std::string line;

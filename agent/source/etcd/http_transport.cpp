@@ -1,0 +1,291 @@
+#include "agent/source/etcd/http_transport.h"
+
+#include <openssl/ssl.h>
+
+#include <utility>  // asio's awaitable.hpp uses std::exchange without including it (Boost 1.74)
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <limits>
+
+#include "agent/source/etcd/client.h"
+#include "agent/source/etcd/types.h"
+
+namespace sixguard::etcd {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+struct HttpTransport::Impl {
+  std::optional<ssl::context> tls;
+};
+
+namespace {
+
+constexpr std::size_t kReplyLimit = 256u << 20;  // a range page of 1000 keys is far below
+constexpr std::size_t kErrorBodyLimit = 64u << 10;
+constexpr auto kSlice = std::chrono::milliseconds(20);  // how often the driver looks at stop
+
+bool is_tls_error(const error_code &ec) {
+  return ec.category() == asio::error::get_ssl_category() ||
+         ec.category() == ssl::error::get_stream_category();
+}
+
+Error transport_error(const Endpoint &endpoint, const char *stage, const error_code &ec) {
+  if (is_tls_error(ec)) {
+    return make_error("TLS with etcd at " + endpoint.url + " failed while " + stage + ": " +
+                          ec.message() +
+                          " (the member refused the client certificate or key, or its own "
+                          "certificate does not verify against the CA)",
+                      kTlsCode);
+  }
+  int code = ECONNRESET;
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    code = ETIMEDOUT;
+  } else if (ec.category() == boost::system::system_category() ||
+             ec.category() == boost::system::generic_category()) {
+    code = ec.value();
+  }
+  return make_error("etcd at " + endpoint.url + ": " + stage + ": " + ec.message(), code);
+}
+
+// What the coroutine and the driver loop share. The coroutine runs on the driver's thread
+// (inside io_context::run_for), so no lock is needed.
+struct Exchange {
+  bool done = false;
+  std::optional<Error> error;
+  HttpReply reply;
+  bool streaming = false;  // a 200 header was read: the request deadline no longer applies
+  Clock::time_point last_byte = Clock::now();
+  std::chrono::milliseconds connect_timeout{0};
+  const StreamCallbacks *callbacks = nullptr;  // null: a unary request
+
+  void fail(Error e) {
+    error = std::move(e);
+    done = true;
+  }
+};
+
+http::request<http::string_body> make_request(const Endpoint &endpoint, std::string_view path,
+                                              const std::string &body) {
+  http::request<http::string_body> request{http::verb::post,
+                                           beast::string_view(path.data(), path.size()), 11};
+  request.set(http::field::host, endpoint.host + ":" + std::to_string(endpoint.port));
+  request.set(http::field::user_agent, "sixguard");
+  request.set(http::field::content_type, "application/json");
+  request.body() = body;
+  request.prepare_payload();
+  return request;
+}
+
+// Writes the request and reads the answer on a connected (and, for TLS, handshaken) stream.
+template <typename Stream>
+asio::awaitable<void> exchange_on(Stream &stream, const Endpoint &endpoint,
+                                  http::request<http::string_body> request, Exchange &ex) {
+  error_code ec;
+  co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ex.fail(transport_error(endpoint, "sending the request", ec));
+  beast::flat_buffer buffer;
+  if (!ex.callbacks) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kReplyLimit);
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ex.fail(transport_error(endpoint, "reading the answer", ec));
+    ex.reply.status = parser.get().result_int();
+    ex.reply.body = std::move(parser.get().body());
+    ex.done = true;
+    co_return;
+  }
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ex.fail(transport_error(endpoint, "reading the answer", ec));
+  ex.reply.status = parser.get().result_int();
+  if (ex.callbacks->on_status) ex.callbacks->on_status(ex.reply.status);
+  const bool streaming = ex.reply.status == 200;
+  ex.streaming = streaming;
+  ex.last_byte = Clock::now();
+  char piece[64 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = piece;
+    parser.get().body().size = sizeof piece;
+    co_await http::async_read_some(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return ex.fail(transport_error(endpoint, "reading the stream", ec));
+    const std::size_t got = sizeof piece - parser.get().body().size;
+    if (got == 0) continue;
+    ex.last_byte = Clock::now();
+    if (!streaming) {
+      if (ex.reply.body.size() < kErrorBodyLimit) ex.reply.body.append(piece, got);
+      continue;
+    }
+    if (!ex.callbacks->on_bytes(std::string_view(piece, got))) {
+      ex.done = true;
+      co_return;
+    }
+  }
+  if (streaming) {
+    co_return ex.fail(make_error("etcd at " + endpoint.url + " ended the stream", ECONNRESET));
+  }
+  ex.done = true;
+}
+
+asio::awaitable<void> run_exchange(const Endpoint &endpoint, ssl::context *tls,
+                                   http::request<http::string_body> request, Exchange &ex) {
+  auto executor = co_await asio::this_coro::executor;
+  error_code ec;
+  tcp::resolver resolver(executor);
+  const auto addresses = co_await resolver.async_resolve(
+      endpoint.host, std::to_string(endpoint.port), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ex.fail(transport_error(endpoint, "resolving the host", ec));
+  beast::tcp_stream tcp_stream(executor);
+  tcp_stream.expires_after(ex.connect_timeout);
+  co_await tcp_stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ex.fail(transport_error(endpoint, "connecting", ec));
+  tcp_stream.expires_never();  // the driver's deadline bounds the rest
+  tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+  if (!endpoint.tls) {
+    co_await exchange_on(tcp_stream, endpoint, std::move(request), ex);
+    co_return;
+  }
+  if (!tls) {
+    co_return ex.fail(make_error(
+        "etcd endpoint " + endpoint.url + " is https but no TLS files are configured", kTlsCode));
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
+  boost::system::error_code ignored;
+  const bool is_ip = (asio::ip::make_address(endpoint.host, ignored), !ignored);
+  if (!is_ip) SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str());
+  stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
+  co_await stream.async_handshake(ssl::stream_base::client,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ex.fail(transport_error(endpoint, "the TLS handshake", ec));
+  co_await exchange_on(stream, endpoint, std::move(request), ex);
+}
+
+Error timeout_error(const Endpoint &endpoint, std::chrono::milliseconds timeout) {
+  return make_error("etcd at " + endpoint.url + " did not answer within " +
+                        std::to_string(timeout.count()) + " ms",
+                    ETIMEDOUT);
+}
+
+// Runs one exchange to its end, its deadline, an idle failure or a stop. Returning destroys
+// the io_context, and with it the coroutine and its sockets.
+Result<HttpReply> drive(const Endpoint &endpoint, ssl::context *tls, std::string_view path,
+                        const std::string &body, std::chrono::milliseconds connect_timeout,
+                        std::chrono::milliseconds timeout, std::chrono::milliseconds idle,
+                        const StreamCallbacks *callbacks, const std::stop_token &stop) {
+  Exchange ex;  // outlives io: the coroutine frames that io destroys refer to it
+  asio::io_context io;
+  ex.connect_timeout = connect_timeout;
+  ex.callbacks = callbacks;
+  const auto deadline = Clock::now() + timeout;
+  asio::co_spawn(io, run_exchange(endpoint, tls, make_request(endpoint, path, body), ex),
+                 [&ex, &endpoint](std::exception_ptr failure) {
+                   if (!failure) return;
+                   std::string what = "unknown";
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (const std::exception &e) {
+                     what = e.what();
+                   } catch (...) {
+                   }
+                   ex.fail(make_error("etcd at " + endpoint.url + ": " + what, ECONNRESET));
+                 });
+  while (!ex.done) {
+    const auto now = Clock::now();
+    if (stop.stop_requested()) {
+      return make_error("etcd request to " + endpoint.url + " stopped", kStoppedCode);
+    }
+    if (!ex.streaming) {
+      if (now >= deadline) return timeout_error(endpoint, timeout);
+      io.run_for(std::min<Clock::duration>(kSlice, deadline - now));
+    } else {
+      if (callbacks->on_idle && now - ex.last_byte >= idle) {
+        if (auto alive = callbacks->on_idle(); !alive) return alive.error();
+        ex.last_byte = Clock::now();
+      }
+      io.run_for(kSlice);
+    }
+    if (io.stopped() && !ex.done) io.restart();
+  }
+  if (ex.error) return *ex.error;
+  return std::move(ex.reply);
+}
+
+}  // namespace
+
+HttpTransport::HttpTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpTransport::~HttpTransport() = default;
+
+Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const std::optional<TlsFiles> &files) {
+  auto impl = std::make_unique<Impl>();
+  if (files) {
+    ssl::context context(ssl::context::tls_client);
+    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    error_code ec;
+    if (files->ca_file.empty()) return make_error("etcd TLS: no CA file (--cacert)", kTlsCode);
+    context.load_verify_file(files->ca_file, ec);
+    if (ec)
+      return make_error("etcd TLS: CA file " + files->ca_file + ": " + ec.message(), kTlsCode);
+    context.set_verify_mode(ssl::verify_peer);
+    if (files->cert_file.empty() != files->key_file.empty()) {
+      return make_error(
+          "etcd TLS: a client certificate needs its key and the other way round (--cert and --key)",
+          kTlsCode);
+    }
+    if (!files->cert_file.empty()) {
+      context.use_certificate_chain_file(files->cert_file, ec);
+      if (ec) {
+        return make_error("etcd TLS: client certificate " + files->cert_file + ": " + ec.message(),
+                          kTlsCode);
+      }
+      context.use_private_key_file(files->key_file, ssl::context::pem, ec);
+      if (ec)
+        return make_error("etcd TLS: client key " + files->key_file + ": " + ec.message(),
+                          kTlsCode);
+      if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+        return make_error(
+            "etcd TLS: key " + files->key_file + " does not match certificate " + files->cert_file,
+            kTlsCode);
+      }
+    }
+    impl->tls.emplace(std::move(context));
+  }
+  return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(impl)));
+}
+
+Result<HttpReply> HttpTransport::post(const Endpoint &endpoint, std::string_view path,
+                                      const std::string &body,
+                                      std::chrono::milliseconds connect_timeout,
+                                      std::chrono::milliseconds timeout) {
+  return drive(endpoint, impl_->tls ? &*impl_->tls : nullptr, path, body, connect_timeout, timeout,
+               timeout, nullptr, std::stop_token{});
+}
+
+Result<HttpReply> HttpTransport::post_stream(
+    const Endpoint &endpoint, std::string_view path, const std::string &body,
+    std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout,
+    std::chrono::milliseconds idle, const StreamCallbacks &callbacks, std::stop_token stop) {
+  return drive(endpoint, impl_->tls ? &*impl_->tls : nullptr, path, body, connect_timeout, timeout,
+               idle, &callbacks, stop);
+}
+
+}  // namespace sixguard::etcd
