@@ -43,7 +43,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   config.endpoints = {args.etcd};
   config.request_timeout = std::chrono::milliseconds(args.timeout_ms);
   if (!args.cacert.empty() || !args.cert.empty() || !args.key.empty()) {
-    config.tls = etcd::TlsFiles{.ca_file = args.cacert, .cert_file = args.cert, .key_file = args.key};
+    config.tls =
+        etcd::TlsFiles{.ca_file = args.cacert, .cert_file = args.cert, .key_file = args.key};
   }
   auto client = etcd::Client::create(config);
   if (!client) {
@@ -55,7 +56,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   options.host = args.host;
   const PublishResult result = publish(**client, body, options);
   for (const auto &skipped : result.skipped) {
-    err << "sixguard publish: warning: store key skipped (breaks the rules): " << printable(skipped) << "\n";
+    err << "sixguard publish: warning: store key skipped (breaks the rules): " << printable(skipped)
+        << "\n";
   }
   if (result.store_error) {
     const auto kind = etcd::error_kind(*result.store_error);
@@ -83,8 +85,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   if (args.json) {
     out << ascii_json(answer) << "\n";
   } else {
-    out << "applied " << result.applied << ", unchanged " << result.unchanged << " (" << result.writes
-        << " keys written at revision " << result.revision << ")\n";
+    out << "applied " << result.applied << ", unchanged " << result.unchanged << " ("
+        << result.writes << " keys written at revision " << result.revision << ")\n";
   }
   return kOk;
 }
