@@ -61,7 +61,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   }
   if (result.store_error) {
     const auto kind = etcd::error_kind(*result.store_error);
-    err << "sixguard publish: " << printable(result.store_error->describe()) << "\n";
+    // The message says what failed and why; strerror of the kind's code would add nothing.
+    err << "sixguard publish: " << printable(result.store_error->message) << "\n";
     if (kind == etcd::ErrorKind::kRejected &&
         result.store_error->message.find("too many operations") != std::string::npos) {
       err << "sixguard publish: the batch is one txn: split it, or raise etcd's --max-txn-ops\n";

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/source/etcd/client.h"
+#include "agent/source/publish/publish_plan.h"
 #include "agent/source/publish/publisher.h"
 #include "cli.h"
 #include "etcd_cluster.h"
@@ -165,6 +167,7 @@ TEST_F(PublishTest, RefusedBatchesWriteNothingAndNameTheEventAndField) {
 
 TEST_F(PublishTest, TwoPublishersRacingForOneNetworkIdExactlyOneWins) {
   constexpr int kRounds = 20;
+  int lost_guards = 0;  // rounds where the loser's txn ran and lost its guard (a true race)
   for (int round = 0; round < kRounds; ++round) {
     char id_text[16];  // "<hex>:<hex>", DESIGN §1's network id form
     std::snprintf(id_text, sizeof id_text, "%x:1", 0x100 + round);
@@ -191,6 +194,7 @@ TEST_F(PublishTest, TwoPublishersRacingForOneNetworkIdExactlyOneWins) {
     ASSERT_EQ(conflicts, 1) << "round " << round;
     const int winner = results[0].status == 200 ? 0 : 1;
     const auto &loser = results[1 - winner];
+    if (loser.attempts > 0) ++lost_guards;
     ASSERT_TRUE(loser.error);
     EXPECT_EQ(loser.error->field, "id") << loser.error->message;
     // The store holds the winner's binding and the winner's app only.
@@ -213,6 +217,9 @@ TEST_F(PublishTest, TwoPublishersRacingForOneNetworkIdExactlyOneWins) {
     ASSERT_TRUE(apps);
     EXPECT_TRUE(apps->kvs.empty()) << "the loser's app landed";
   }
+  std::cout << "publish race: " << kRounds
+            << " rounds, 1 winner and one 409 each; the loser's txn lost its guard in "
+            << lost_guards << "\n";
 }
 
 TEST_F(PublishTest, AppDestroyedTakesItsMachinesAndFlycastKeysAlong) {
@@ -251,6 +258,54 @@ TEST_F(PublishTest, HostFieldWinsOverTheDefault) {
   batch[2]["host"] = "bad host";
   const auto bad = publish_json(*client_, batch, "");
   EXPECT_EQ(bad.status, 400);
+}
+
+// The guards of the txn, without etcd: what was read is pinned, what is new must be absent,
+// and nothing under the prefix may have moved since the read.
+TEST(PublishPlan, GuardsPinWhatTheBatchReadAndCreates) {
+  etcd::Snapshot snapshot;
+  snapshot.revision = 40;
+  auto kv = [](std::string key, const json &value, int64_t revision) {
+    return etcd::KeyValue{.key = kPrefix + key,
+                          .value = value.dump(),
+                          .create_revision = revision,
+                          .mod_revision = revision,
+                          .version = 1};
+  };
+  snapshot.kvs = {kv("/apps/app-a", app_created("acme", "app-a", "net-a"), 12),
+                  kv("/network-ids/0002045b", json{{"org", "acme"}, {"network", "net-a"}}, 11),
+                  kv("/networks/acme/net-a", network_created("acme", "net-a", "2:45b"), 11)};
+  EventRules rules;
+  rules.infra_prefixes.push_back(*parse_ipv6_prefix("fdaa::3/128"));
+  StoreView view = build_store_view(kPrefix, snapshot, rules);
+  ASSERT_TRUE(view.skipped.empty()) << view.skipped.front();
+  auto parsed = parse_events(
+      json::array({network_created("acme", "net-b", "3:1"),
+                   machine_started("app-a", "m1", "fdaa:2:45b:a7b:174:db43:d3c6:2", "tap-m1")})
+          .dump());
+  ASSERT_FALSE(parsed.error);
+  const auto plan = plan_publish(view, parsed.events, {"", "h1"}, rules);
+  ASSERT_FALSE(plan.refusal) << plan.refusal->message;
+  EXPECT_EQ(plan.applied, 2u);
+  std::map<std::string, etcd::Compare> guards;
+  for (const auto &compare : plan.txn.compare) guards[compare.key] = compare;
+  ASSERT_EQ(guards.size(), 5u);
+  const auto &prefix_guard = guards.at(kPrefix + "/");
+  EXPECT_EQ(prefix_guard.range_end, etcd::prefix_end(kPrefix + "/"));
+  EXPECT_EQ(prefix_guard.target, etcd::CompareTarget::kModRevision);
+  EXPECT_EQ(prefix_guard.result, etcd::CompareResult::kLess);
+  EXPECT_EQ(prefix_guard.number, 41);
+  for (const char *created :
+       {"/network-ids/00030001", "/networks/acme/net-b", "/hosts/h1/machines/m1"}) {
+    const auto &guard = guards.at(kPrefix + created);
+    EXPECT_EQ(guard.target, etcd::CompareTarget::kCreateRevision) << created;
+    EXPECT_EQ(guard.number, 0) << created;
+  }
+  const auto &app_guard = guards.at(kPrefix + "/apps/app-a");  // the machine relies on its app
+  EXPECT_EQ(app_guard.target, etcd::CompareTarget::kModRevision);
+  EXPECT_EQ(app_guard.result, etcd::CompareResult::kEqual);
+  EXPECT_EQ(app_guard.number, 12);
+  EXPECT_EQ(plan.txn.success.size(), 3u);
 }
 
 int run_cli(std::vector<std::string> args, const std::string &input, std::string &out,
