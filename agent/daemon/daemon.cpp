@@ -31,6 +31,7 @@
 #include "pinned_sources.h"
 #include "providers_impl.h"
 #include "router.h"
+#include "systemd_notify.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -98,6 +99,8 @@ class Agent {
   void on_link_change(const LinkChange &change);
   bool is_machine_interface(const std::string &name) const;
   bool is_uplink(const std::string &name) const;
+  // Readiness as it is now, to systemd (READY=1 the first time it is ready).
+  void notify_readiness();
 
   const AgentConfig &config_;
   const AgentOptions &options_;
@@ -124,7 +127,13 @@ class Agent {
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<exporter::MetricsServer> metrics_server_;
   std::unique_ptr<exporter::MetricsServer> health_server_;  // the probes' own listener
+  SystemdNotifier systemd_;
 };
+
+void Agent::notify_readiness() {
+  const auto readiness = exporter_.readiness().get();
+  systemd_.readiness(readiness.ready, readiness.reason);
+}
 
 int Agent::run() {
   if (auto status = start(); !status) {
@@ -409,6 +418,9 @@ void Agent::serve() {
   auto last_retry = Clock::now();
   auto last_integrity = Clock::now();
   for (;;) {
+    // Here as well as after each sweep: the state database's health (set from the API's
+    // thread) changes readiness too. The notifier is used from this thread only.
+    notify_readiness();
     const int ready = ::poll(fds, 3, kStoreCheckIntervalMs);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -425,6 +437,7 @@ void Agent::serve() {
       }
       log_info("agent", std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) +
                             ", stopping");
+      systemd_.stopping();
       return;
     }
     if (fds[1].revents & POLLIN) {
@@ -598,6 +611,8 @@ void Agent::sync_attachments() {
     for (const auto &problem : problems) log_error("attach", problem);
     exporter_.readiness().set_not_ready(problems.front());
   }
+  // After readiness is set, never before: READY=1 means /readyz already answers 200.
+  notify_readiness();
 }
 
 // True when something accepts connections on the Unix socket.
