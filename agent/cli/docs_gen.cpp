@@ -1,6 +1,7 @@
 #include "docs_gen.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -23,8 +24,9 @@ std::vector<const CLI::Option *> visible_options(const CLI::App &app) {
 bool is_positional(const CLI::Option *opt) {
   return !opt->nonpositional();
 }
+// A flag (and --help) expects no value: expected_max 0.
 bool takes_value(const CLI::Option *opt) {
-  return opt->get_type_size() != 0;
+  return opt->get_expected_max() != 0;
 }
 
 std::vector<std::string> option_names(const CLI::Option *opt) {
@@ -159,16 +161,32 @@ std::string render_man_page(const CLI::App &app) {
 
 namespace {
 
-// The bash words for a command: its options and, with fallthrough, its parent's.
+// The options a command accepts: its own and, with fallthrough, its parent's that it does
+// not define itself (--help is both).
+std::vector<const CLI::Option *> accepted_options(const CLI::App &app) {
+  std::vector<const CLI::Option *> options = visible_options(app);
+  if (!app.get_fallthrough() || app.get_parent() == nullptr) return options;
+  std::vector<std::string> own;
+  for (const auto *opt : options) {
+    for (const auto &name : option_names(opt)) own.push_back(name);
+  }
+  for (const auto *opt : visible_options(*app.get_parent())) {
+    const auto names = option_names(opt);
+    const bool shadowed = std::any_of(names.begin(), names.end(), [&](const std::string &name) {
+      return std::find(own.begin(), own.end(), name) != own.end();
+    });
+    if (!shadowed) options.push_back(opt);
+  }
+  return options;
+}
+
+// The bash words for a command's options.
 std::string option_words(const CLI::App &app) {
   std::string words;
-  auto add = [&](const CLI::App &from) {
-    for (const auto *opt : visible_options(from)) {
-      for (const auto &name : option_names(opt)) words += (words.empty() ? "" : " ") + name;
-    }
-  };
-  add(app);
-  if (app.get_fallthrough() && app.get_parent() != nullptr) add(*app.get_parent());
+  for (const auto *opt : accepted_options(app)) {
+    if (is_positional(opt)) continue;
+    for (const auto &name : option_names(opt)) words += (words.empty() ? "" : " ") + name;
+  }
   return words;
 }
 
@@ -185,12 +203,8 @@ std::string value_completion(const std::string &type) {
 
 // `case $prev in --opt) ...; return ;; esac` for the options of app (and its parent's).
 void value_cases(std::ostream &out, const CLI::App &app, const std::string &pad) {
-  std::vector<const CLI::Option *> options = visible_options(app);
-  if (app.get_fallthrough() && app.get_parent() != nullptr) {
-    for (const auto *opt : visible_options(*app.get_parent())) options.push_back(opt);
-  }
   out << pad << "case $prev in\n";
-  for (const auto *opt : options) {
+  for (const auto *opt : accepted_options(app)) {
     if (is_positional(opt) || !takes_value(opt)) continue;
     std::string names;
     for (const auto &name : option_names(opt)) names += (names.empty() ? "" : "|") + name;

@@ -388,7 +388,9 @@ TEST(DeploySystemd, UnitRunsTheAgentWithTheDefaultPaths) {
     auto it = unit.find(key);
     return it == unit.end() ? std::string() : it->second;
   };
-  EXPECT_EQ(one("Type"), "simple");
+  // Readiness through sd_notify (integration_systemd_notify shows READY=1 arrives).
+  EXPECT_EQ(one("Type"), "notify");
+  EXPECT_EQ(one("NotifyAccess"), "main");
   EXPECT_EQ(one("ExecStart"),
             "/usr/local/bin/sixguard agent --config " + std::string(kDefaultConfigPath));
   EXPECT_EQ(one("Restart"), "always");
