@@ -424,8 +424,7 @@ TEST(DeployContainerfile, ExposesTheMetricsPortAndRunsTheAgent) {
   EXPECT_NE(text.find("FROM ${RUNTIME_IMAGE} AS runtime"), std::string::npos);
   // The image says what it is (OCI annotations) and carries bpftool.
   for (const char *label : {"version", "revision", "source", "licenses"}) {
-    EXPECT_NE(text.find(std::string("org.opencontainers.image.") + label + "="),
-              std::string::npos)
+    EXPECT_NE(text.find(std::string("org.opencontainers.image.") + label + "="), std::string::npos)
         << label;
   }
   EXPECT_NE(text.find("      bpftool \\\n"), std::string::npos);
