@@ -2,14 +2,12 @@
 
 #include <sys/utsname.h>
 
+#include "version.h"
+
 namespace sixguard::exporter {
 
-#ifndef SIXGUARD_VERSION
-#error "SIXGUARD_VERSION is set by exporter/CMakeLists.txt from the project version"
-#endif
-
 BuildInfo BuildInfo::current() {
-  BuildInfo info{SIXGUARD_VERSION, "unknown"};
+  BuildInfo info{project_version(), "unknown", source_revision()};
   struct utsname names {};
   if (::uname(&names) == 0) info.kernel = names.release;
   return info;

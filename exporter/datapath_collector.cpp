@@ -84,10 +84,12 @@ std::vector<MetricFamily> DatapathCollector::Collect() const {
   if (maps) collect_map_usage(*maps, out);
   if (attachments) collect_attachments(*attachments, out);
 
-  auto build = family("sixguard_build_info", "sixguard version and running kernel; always 1",
-                      MetricType::Gauge);
-  build.metric.push_back(
-      gauge({label("version", build_.version), label("kernel", build_.kernel)}, 1));
+  auto build =
+      family("sixguard_build_info",
+             "sixguard version, source revision and running kernel; always 1", MetricType::Gauge);
+  build.metric.push_back(gauge({label("version", build_.version),
+                                label("revision", build_.revision), label("kernel", build_.kernel)},
+                               1));
   out.push_back(std::move(build));
 
   auto ready = family("sixguard_ready",

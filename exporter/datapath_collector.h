@@ -6,7 +6,7 @@
 //   sixguard_monitor_events_total{result}         sent | rate_limited | lost
 //   sixguard_map_entries{map}, sixguard_map_capacity{map}   the maps that can fill
 //   sixguard_attached_interfaces{hook}
-//   sixguard_build_info{version,kernel} 1
+//   sixguard_build_info{version,revision,kernel} 1
 //   sixguard_ready                                 1 when /readyz answers 200
 //   sixguard_scrape_errors_total{source}          a source failed; its series are left out
 //

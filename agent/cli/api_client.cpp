@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "fd_stream.h"
@@ -88,7 +89,10 @@ Result<ApiReply> ApiClient::stream_lines(std::string_view target,
 
   boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);
+  // A stream has no length limit. Not boost::none: Boost 1.74 compares a Content-Length with
+  // an empty optional as "greater", so every non-200 answer (a 503 when the agent is at its
+  // stream cap) failed with "body limit exceeded" instead of showing the agent's reason.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   http::read_header(stream, buffer, parser, ec);
   if (ec) return transfer_error(socket_path_, ec);
   const unsigned status = parser.get().result_int();

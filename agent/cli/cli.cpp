@@ -11,17 +11,21 @@
 #include "address.h"
 #include "api_client.h"
 #include "decode.h"
+#include "docs_gen.h"
+#include "exit_codes.h"
 #include "input_limits.h"  // agent/control
 #include "publish_command.h"
+#include "status_tree.h"
 #include "table.h"
+#include "version.h"
 
 namespace sixguard {
 
 namespace {
 
-constexpr int kOk = 0;
-constexpr int kFailed = 1;
-constexpr int kUsage = 2;
+using exit_code::kOk;
+using exit_code::kUnavailable;
+using exit_code::kUsage;
 
 struct Io {
   std::istream &in;
@@ -48,24 +52,30 @@ std::string error_text(const ApiReply &reply) {
   return message + " (HTTP " + std::to_string(reply.status) + ")";
 }
 
-// Runs a request; on failure prints why and returns nullopt.
-std::optional<nlohmann::json> call(const ApiClient &client, Io io, std::string_view method,
-                                   std::string_view target, std::string_view body = {}) {
+// An answer, or the exit status that says why there is none (exit_codes.h).
+struct Answer {
+  std::optional<nlohmann::json> body;
+  int exit_status = kOk;
+};
+
+// Runs a request; on failure prints why (prefixed with `who`) and says how to exit.
+Answer call(const ApiClient &client, Io io, std::string_view method, std::string_view target,
+            std::string_view body = {}, std::string_view who = "sixguard") {
   auto reply = client.request(method, target, body);
   if (!reply) {
     io.err << "sixguard: " << reply.error().message << "\n";
-    return std::nullopt;
+    return {std::nullopt, kUnavailable};
   }
   if (reply->status != 200) {
-    io.err << "sixguard: " << error_text(*reply) << "\n";
-    return std::nullopt;
+    io.err << who << ": " << error_text(*reply) << "\n";
+    return {std::nullopt, exit_code::for_http_status(reply->status)};
   }
   auto json = nlohmann::json::parse(reply->body, nullptr, false);
   if (json.is_discarded()) {
     io.err << "sixguard: the agent answered with something that is not JSON\n";
-    return std::nullopt;
+    return {std::nullopt, kUnavailable};
   }
-  return json;
+  return {std::move(json), kOk};
 }
 
 std::string text_of(const nlohmann::json &value) {
@@ -86,16 +96,9 @@ int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json
     }
     body.assign(std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>());
   }
-  auto reply = client.request("POST", "/v1/events", body);
-  if (!reply) {
-    io.err << "sixguard: " << reply.error().message << "\n";
-    return kFailed;
-  }
-  if (reply->status != 200) {
-    io.err << "sixguard apply: " << error_text(*reply) << "\n";
-    return kFailed;
-  }
-  const auto result = nlohmann::json::parse(reply->body, nullptr, false);
+  const auto answer = call(client, io, "POST", "/v1/events", body, "sixguard apply");
+  if (!answer.body) return answer.exit_status;
+  const auto &result = *answer.body;
   if (json) {
     io.out << json_text(result) << "\n";
   } else {
@@ -122,8 +125,9 @@ std::string url_encode(const std::string &text) {
 
 int cmd_apps(const ApiClient &client, Io io, const std::string &org, bool json) {
   const std::string target = org.empty() ? "/v1/apps" : "/v1/apps?org_slug=" + url_encode(org);
-  auto result = call(client, io, "GET", target);
-  if (!result) return kFailed;
+  auto answer = call(client, io, "GET", target);
+  auto &result = answer.body;
+  if (!result) return answer.exit_status;
   if (json) {
     io.out << json_text(*result, 2) << "\n";
     return kOk;
@@ -140,8 +144,9 @@ int cmd_apps(const ApiClient &client, Io io, const std::string &org, bool json) 
 }
 
 int cmd_networks(const ApiClient &client, Io io, bool json) {
-  auto result = call(client, io, "GET", "/v1/networks");
-  if (!result) return kFailed;
+  auto answer = call(client, io, "GET", "/v1/networks");
+  auto &result = answer.body;
+  if (!result) return answer.exit_status;
   if (json) {
     io.out << json_text(*result, 2) << "\n";
     return kOk;
@@ -155,29 +160,13 @@ int cmd_networks(const ApiClient &client, Io io, bool json) {
   return kOk;
 }
 
-void print_flat(std::ostream &out, const nlohmann::json &value, const std::string &prefix) {
-  if (value.is_object()) {
-    for (const auto &[key, item] : value.items()) {
-      print_flat(out, item, prefix.empty() ? printable(key) : prefix + "." + printable(key));
-    }
-    return;
-  }
-  if (value.is_array() && !value.empty()) {
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      print_flat(out, value[i], prefix + "[" + std::to_string(i) + "]");
-    }
-    return;
-  }
-  out << prefix << ": " << text_of(value) << "\n";
-}
-
 int cmd_status(const ApiClient &client, Io io, bool json) {
-  auto result = call(client, io, "GET", "/v1/status");
-  if (!result) return kFailed;
+  const auto answer = call(client, io, "GET", "/v1/status");
+  if (!answer.body) return answer.exit_status;
   if (json) {
-    io.out << json_text(*result, 2) << "\n";
+    io.out << json_text(*answer.body, 2) << "\n";
   } else {
-    print_flat(io.out, *result, "");
+    io.out << render_status_tree(*answer.body);
   }
   return kOk;
 }
@@ -212,8 +201,9 @@ int cmd_explain(const ApiClient &client, Io io, const std::string &src, const st
   }
   nlohmann::json request = {{"src", src}, {"dst", dst}};
   if (!interface_name.empty()) request["interface"] = interface_name;
-  auto result = call(client, io, "POST", "/v1/explain", json_text(request));
-  if (!result) return kFailed;
+  auto answer = call(client, io, "POST", "/v1/explain", json_text(request));
+  auto &result = answer.body;
+  if (!result) return answer.exit_status;
   if (json) {
     io.out << json_text(*result) << "\n";
   } else {
@@ -266,26 +256,57 @@ int cmd_monitor(const ApiClient &client, Io io, bool json) {
   auto reply = client.stream_lines("/v1/monitor", on_line, on_open);
   if (!reply) {
     io.err << "sixguard: " << reply.error().message << "\n";
-    return kFailed;
+    return kUnavailable;
   }
   if (reply->status != 200) {
     io.err << "sixguard monitor: " << error_text(*reply) << "\n";
-    return kFailed;
+    return exit_code::for_http_status(reply->status);
+  }
+  return kOk;
+}
+
+std::string exit_codes_footer(const auto &codes) {
+  std::string text = "Exit status:";
+  for (const auto &[code, meaning] : codes) {
+    text += "\n  " + std::to_string(code) + "  " + meaning;
+  }
+  return text;
+}
+
+// `sixguard generate-docs man|bash-completion [--output FILE]`: hidden, run by the build.
+int cmd_generate_docs(const CLI::App &app, Io io, const std::string &kind,
+                      const std::string &output) {
+  const std::string text = kind == "man" ? render_man_page(app) : render_bash_completion(app);
+  if (output.empty()) {
+    io.out << text;
+    return kOk;
+  }
+  std::ofstream file(output, std::ios::binary | std::ios::trunc);
+  file << text;
+  if (!file.flush()) {
+    io.err << "sixguard generate-docs: cannot write " << output << ": " << std::strerror(errno)
+           << "\n";
+    return kUsage;
   }
   return kOk;
 }
 
 }  // namespace
 
-int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::ostream &err) {
+int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::ostream &err,
+             const AgentRunner &run_agent) {
   const Io io{in, out, err};
   CLI::App app{
       "sixguard: 6PN tenant isolation with eBPF. `sixguard agent` runs the daemon; "
       "the other subcommands talk to it."};
   app.name("sixguard");
   app.require_subcommand(1);
+  app.set_version_flag("--version", version_line(), "print the version and source revision");
+  app.footer(exit_codes_footer(exit_code::kCliCodes));
   std::string socket = kDefaultApiSocket;
-  app.add_option("--socket", socket, "the agent's API socket")->capture_default_str();
+  app.add_option("--socket", socket, "the agent's API socket")
+      ->capture_default_str()
+      ->type_name("PATH");
 
   bool json = false;
   auto with_json = [&](CLI::App *command, const char *what) {
@@ -294,19 +315,42 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
     return command;
   };
 
+  // First, as operators look for it first in --help and the man page.
+  AgentArgs agent_args;
+  auto *agent = app.add_subcommand("agent",
+                                   "run the daemon in the foreground, logging to stderr "
+                                   "(or, with --uninstall, remove everything and exit)");
+  agent->footer(exit_codes_footer(exit_code::kAgentCodes));
+  agent
+      ->add_option("--config,-c", agent_args.config_path,
+                   "configuration file (default /etc/sixguard/config.yaml; no file: every key "
+                   "at its default)")
+      ->type_name("FILE")
+      ->check([](const std::string &path) { return path.empty() ? "needs a file" : ""; });
+  agent->add_flag("--uninstall", agent_args.uninstall,
+                  "detach every sixguard program, remove the pins under <bpffs>/sixguard and "
+                  "the state database, then exit");
+  agent->add_flag("--print-config", agent_args.print_config,
+                  "print the effective configuration (every key) and exit");
+  agent->add_flag("--accept-empty-state", agent_args.accept_empty_state,
+                  "start even though the state database is empty or missing while the pinned "
+                  "maps hold entries, and remove them (otherwise: exit 2)");
+
   std::string file;
   auto *apply = with_json(app.add_subcommand("apply",
                                              "send control-plane events (JSON object, "
                                              "array or NDJSON) from FILE or - (stdin)"),
                           "print the agent's JSON answer");
-  apply->add_option("file", file, "FILE, or - for stdin")->required();
+  apply->add_option("file", file, "FILE, or - for stdin")->required()->type_name("FILE");
 
   std::string org;
   auto *apps = with_json(app.add_subcommand("apps", "list apps"), "print JSON");
-  apps->add_option("--org", org, "only the apps of this organisation");
+  apps->add_option("--org", org, "only the apps of this organisation")->type_name("ORG");
 
   auto *networks = with_json(app.add_subcommand("networks", "list networks"), "print JSON");
-  auto *status = with_json(app.add_subcommand("status", "the agent's status"), "print JSON");
+  auto *status = with_json(
+      app.add_subcommand("status", "the agent's status, as a tree (readiness and why not first)"),
+      "print the agent's JSON");
 
   std::vector<std::string> addresses;
   auto *decode =
@@ -314,16 +358,18 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
                                    "decode 6PN addresses (network, host, machine id; no agent "
                                    "needed)"),
                 "print JSON");
-  decode->add_option("address", addresses, "IPv6 addresses")->required();
+  decode->add_option("address", addresses, "IPv6 addresses")->required()->type_name("ADDRESS");
 
   std::string src, dst, interface_name;
   auto *explain = with_json(
       app.add_subcommand("explain", "what the loaded datapath decides for a packet SRC -> DST"),
       "print JSON");
-  explain->add_option("src", src, "source address")->required();
-  explain->add_option("dst", dst, "destination address")->required();
-  explain->add_option("--interface,-i", interface_name,
-                      "a machine interface (machine hooks); without it, the uplink hook");
+  explain->add_option("src", src, "source address")->required()->type_name("SRC");
+  explain->add_option("dst", dst, "destination address")->required()->type_name("DST");
+  explain
+      ->add_option("--interface,-i", interface_name,
+                   "a machine interface (machine hooks); without it, the uplink hook")
+      ->type_name("IFACE");
 
   auto *monitor = with_json(app.add_subcommand("monitor", "stream drop and audit events"),
                             "one JSON object per line");
@@ -345,9 +391,14 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
       ->capture_default_str();
   publish->add_option("file", publish_args.file, "FILE, or - for stdin")->required();
 
-  auto *agent = app.add_subcommand("agent", "run the daemon (see `sixguard agent --help`)");
-  agent->allow_extras();
-  agent->prefix_command();
+  // Hidden (no group): the build generates the man page and the completion with it.
+  std::string docs_kind, docs_output;
+  auto *generate_docs = app.add_subcommand("generate-docs", "man page or bash completion");
+  generate_docs->group("");
+  generate_docs->add_option("kind", docs_kind)
+      ->required()
+      ->check(CLI::IsMember({"man", "bash-completion"}));
+  generate_docs->add_option("--output", docs_output);
 
   try {
     app.parse(argc, argv);
@@ -356,6 +407,14 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
     return code == 0 ? kOk : kUsage;
   }
 
+  if (agent->parsed()) {
+    if (!run_agent) {
+      err << "sixguard: `sixguard agent` is run by the binary's entry point, not the CLI\n";
+      return kUsage;
+    }
+    return run_agent(agent_args);
+  }
+  if (generate_docs->parsed()) return cmd_generate_docs(app, io, docs_kind, docs_output);
   const ApiClient client(socket);
   if (apply->parsed()) return cmd_apply(client, io, file, json);
   if (apps->parsed()) return cmd_apps(client, io, org, json);
@@ -368,12 +427,11 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
     publish_args.json = json;
     return cmd_publish(publish_args, in, out, err);
   }
-  err << "sixguard: `sixguard agent` is run by the daemon's entry point, not the CLI\n";
   return kUsage;
 }
 
-int cli_main(int argc, char **argv) {
-  return cli_main(argc, argv, std::cin, std::cout, std::cerr);
+int cli_main(int argc, char **argv, const AgentRunner &run_agent) {
+  return cli_main(argc, argv, std::cin, std::cout, std::cerr, run_agent);
 }
 
 }  // namespace sixguard

@@ -1,19 +1,33 @@
-// The `sixguard` command line for everything except `sixguard agent` (DESIGN §4): apply,
-// apps, networks, status, decode, explain, monitor; global --socket PATH (default
-// /run/sixguard/api.sock). The daemon's main() calls cli_main for every other subcommand.
+// The `sixguard` command line (DESIGN §4), one CLI11 definition for every subcommand: `agent`
+// (its arguments parsed here, the daemon run by the entry point's runner), apply, apps,
+// networks, status, decode, explain, monitor; global --socket PATH (default
+// /run/sixguard/api.sock) and --version. The man page and the bash completion are generated
+// from the same definition (docs_gen.h).
 //
-// Exit status: 0 success; 1 the agent is unreachable or refused the request; 2 bad usage
-// or malformed input (an address that does not parse, a file that cannot be read).
+// Exit status: exit_codes.h (0 ok, 1 refused by the agent, 2 usage, 3 agent unavailable).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <string>
 
 namespace sixguard {
 
 inline constexpr const char *kDefaultApiSocket = "/run/sixguard/api.sock";
 
-int cli_main(int argc, char **argv);
-// The same with explicit streams, for tests.
-int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::ostream &err);
+// `sixguard agent [--config FILE] [--uninstall] [--print-config] [--accept-empty-state]`.
+struct AgentArgs {
+  std::string config_path;  // empty: the default path (no file there: defaults)
+  bool uninstall = false;
+  bool print_config = false;
+  bool accept_empty_state = false;
+};
+// Runs the daemon for `sixguard agent`; returns its exit status.
+using AgentRunner = std::function<int(const AgentArgs &)>;
+
+int cli_main(int argc, char **argv, const AgentRunner &run_agent);
+// The same with explicit streams, for tests; without a runner `agent` is a usage error.
+int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::ostream &err,
+             const AgentRunner &run_agent = {});
 
 }  // namespace sixguard

@@ -36,6 +36,7 @@
 #include "providers_impl.h"
 #include "router.h"
 #include "source_collector.h"
+#include "systemd_notify.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -104,6 +105,8 @@ class Agent {
   void on_link_change(const LinkChange &change);
   bool is_machine_interface(const std::string &name) const;
   bool is_uplink(const std::string &name) const;
+  // Readiness as it is now, to systemd (READY=1 the first time it is ready).
+  void notify_readiness();
 
   const AgentConfig &config_;
   const AgentOptions &options_;
@@ -133,7 +136,13 @@ class Agent {
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<exporter::MetricsServer> metrics_server_;
   std::unique_ptr<exporter::MetricsServer> health_server_;  // the probes' own listener
+  SystemdNotifier systemd_;
 };
+
+void Agent::notify_readiness() {
+  const auto readiness = exporter_.readiness().get();
+  systemd_.readiness(readiness.ready, readiness.reason);
+}
 
 int Agent::run() {
   if (auto status = start(); !status) {
@@ -517,6 +526,9 @@ void Agent::serve() {
   auto last_integrity = Clock::now();
   auto next_drift = Clock::now() + config_.drift_check_interval;
   for (;;) {
+    // Here as well as after each sweep: the state database's health (set from the API's
+    // thread) changes readiness too. The notifier is used from this thread only.
+    notify_readiness();
     // Woken at least every kStoreCheckIntervalMs, and in time for the next drift check.
     const auto until_drift =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_drift - Clock::now());
@@ -539,6 +551,7 @@ void Agent::serve() {
       }
       log_info("agent", std::string("received ") + ::strsignal(static_cast<int>(info.ssi_signo)) +
                             ", stopping");
+      systemd_.stopping();
       return;
     }
     if (fds[1].revents & POLLIN) {
@@ -717,6 +730,8 @@ void Agent::sync_attachments() {
     for (const auto &problem : problems) log_error("attach", problem);
     exporter_.readiness().set_not_ready(problems.front());
   }
+  // After readiness is set, never before: READY=1 means /readyz already answers 200.
+  notify_readiness();
 }
 
 // True when something accepts connections on the Unix socket.

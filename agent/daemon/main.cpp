@@ -1,68 +1,33 @@
 // The one `sixguard` binary (DESIGN §4): `sixguard agent ...` runs the daemon; every other
-// subcommand is the CLI (agent/cli), which talks to a running agent's API.
+// subcommand is the CLI (agent/cli), which talks to a running agent's API. The command line,
+// `agent`'s included, is parsed by the CLI's one definition (cli.cpp).
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <iostream>
 #include <string>
-#include <string_view>
 
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "exit_codes.h"
 #include "library_log.h"
 #include "log.h"
 
 namespace {
 
-constexpr const char *kAgentUsage =
-    "usage: sixguard agent [--config FILE] [--uninstall] [--print-config] "
-    "[--accept-empty-state]\n"
-    "  --config FILE    configuration (default /etc/sixguard/config.yaml; no file: defaults)\n"
-    "  --uninstall      detach every sixguard program, remove the pins under <bpffs>/sixguard\n"
-    "                   and the state database, then exit\n"
-    "  --print-config   print the effective configuration (every key) and exit\n"
-    "  --accept-empty-state\n"
-    "                   start even though the state database is empty or missing while the\n"
-    "                   pinned maps hold entries, and remove them (otherwise: exit 2)\n";
+using namespace sixguard::daemon;
 
-int agent_main(int argc, char **argv) {
-  using namespace sixguard::daemon;
-  std::string config_path;
-  bool uninstall = false;
-  bool print_config = false;
+// The man page documents the agent's exit codes from exit_codes.h: they must be these.
+static_assert(sixguard::exit_code::kOk == kExitOk);
+static_assert(sixguard::exit_code::kAgentFailed == kExitFailure);
+static_assert(sixguard::exit_code::kAgentRefused == kExitUsage);
+static_assert(sixguard::exit_code::kAgentRefused == kExitRefused);
+
+int agent_main(const sixguard::AgentArgs &args) {
   AgentOptions options;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--config" || arg == "-c") {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "sixguard agent: --config needs a file\n%s", kAgentUsage);
-        return kExitUsage;
-      }
-      config_path = argv[++i];
-      if (config_path.empty()) {
-        std::fprintf(stderr, "sixguard agent: --config needs a file\n");
-        return kExitUsage;
-      }
-    } else if (arg.rfind("--config=", 0) == 0) {
-      config_path = std::string(arg.substr(9));
-    } else if (arg == "--uninstall") {
-      uninstall = true;
-    } else if (arg == "--accept-empty-state") {
-      options.accept_empty_state = true;
-    } else if (arg == "--print-config") {
-      print_config = true;
-    } else if (arg == "-h" || arg == "--help") {
-      std::fputs(kAgentUsage, stdout);
-      return kExitOk;
-    } else {
-      std::fprintf(stderr, "sixguard agent: unknown argument '%s'\n%s", argv[i], kAgentUsage);
-      return kExitUsage;
-    }
-  }
+  options.accept_empty_state = args.accept_empty_state;
   init_log_level_from_env();
   route_library_logs();
-  auto config = load_config(config_path);
+  auto config = load_config(args.config_path);
   if (!config) {
     log_error("config", config.error().describe());
     return kExitUsage;
@@ -72,16 +37,15 @@ int agent_main(int argc, char **argv) {
   // share one dispatcher with other libxdp users there and behave the same wherever the
   // agent runs. An explicit LIBXDP_BPFFS in the environment wins.
   ::setenv("LIBXDP_BPFFS", config->bpffs.c_str(), /*overwrite=*/0);
-  if (print_config) {
+  if (args.print_config) {
     std::fputs(render_config(*config).c_str(), stdout);
     return kExitOk;
   }
-  return uninstall ? run_uninstall(*config) : run_agent(*config, options);
+  return args.uninstall ? run_uninstall(*config) : run_agent(*config, options);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "agent") == 0) return agent_main(argc, argv);
-  return sixguard::cli_main(argc, argv);
+  return sixguard::cli_main(argc, argv, agent_main);
 }

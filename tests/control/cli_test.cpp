@@ -1,10 +1,12 @@
 // Test the `sixguard` CLI in-process against an API server started by the test (and against
 // none, for "agent not running"), and `decode`, which needs no agent.
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "api_fixture.h"
 #include "cli.h"
+#include "exit_codes.h"
 
 namespace sixguard::testing {
 namespace {
@@ -85,7 +87,7 @@ TEST(CliUsage, UnknownSubcommandOrMissingArgumentExits2) {
   EXPECT_TRUE(contains(help.out, "monitor")) << help.out;
 }
 
-TEST(CliNoAgent, SaysTheAgentIsNotRunning) {
+TEST(CliNoAgent, SaysTheAgentIsNotRunningAndExits3) {
   TempDir dir;
   const std::string socket = dir / "api.sock";
   for (const std::vector<std::string> &args : {std::vector<std::string>{"apps"},
@@ -97,7 +99,7 @@ TEST(CliNoAgent, SaysTheAgentIsNotRunning) {
     with_socket.push_back("--socket");
     with_socket.push_back(socket);
     const auto run = run_cli(with_socket);
-    EXPECT_EQ(run.status, 1) << args[0];
+    EXPECT_EQ(run.status, 3) << args[0];
     EXPECT_TRUE(contains(run.err, "cannot reach the sixguard agent at " + socket)) << run.err;
     EXPECT_TRUE(contains(run.err, "is `sixguard agent` running?")) << run.err;
     EXPECT_EQ(run.out, "") << args[0];  // no table header or partial output
@@ -160,12 +162,20 @@ TEST_F(Cli, SocketOptionAfterTheSubcommand) {
   EXPECT_EQ(nlohmann::json::parse(run.out)["total_networks"], 0);
 }
 
-TEST_F(Cli, Status) {
+TEST_F(Cli, StatusIsATreeAndJsonOnRequest) {
   auto run = cli({"status"});
   EXPECT_EQ(run.status, 0) << run.err;
-  EXPECT_TRUE(contains(run.out, "ready: true")) << run.out;
-  EXPECT_TRUE(contains(run.out, "state.apps: 0")) << run.out;
-  EXPECT_TRUE(contains(run.out, "interfaces[0].interface: tap-web")) << run.out;
+  // Readiness first, nested objects indented under their key, list items titled by name.
+  EXPECT_EQ(run.out.rfind("ready: yes\n", 0), 0u) << run.out;
+  EXPECT_TRUE(contains(run.out, "\nstate:\n  apps: 0\n")) << run.out;
+  EXPECT_TRUE(contains(run.out, "\ninterfaces:\n  - tap-web\n")) << run.out;
+  EXPECT_TRUE(contains(run.out, "\nattached:\n  uplink: 2\n")) << run.out;
+  EXPECT_FALSE(contains(run.out, "state.apps")) << run.out;  // not the flattened keys
+  run = cli({"status", "--json"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["state"]["apps"], 0);
+  EXPECT_EQ(json["interfaces"][0]["interface"], "tap-web");
 }
 
 TEST_F(Cli, Explain) {
@@ -178,7 +188,7 @@ TEST_F(Cli, Explain) {
   EXPECT_EQ(run.status, 2);
   EXPECT_TRUE(contains(run.err, "SRC")) << run.err;
   run = cli({"explain", kWebAddress, kWebAddress, "--interface", "tap-nope"});
-  EXPECT_EQ(run.status, 1);
+  EXPECT_EQ(run.status, 1);  // 404: refused on its merits
   EXPECT_TRUE(contains(run.err, "HTTP 404")) << run.err;
 }
 
@@ -208,6 +218,163 @@ TEST_F(Cli, MonitorHumanFormat) {
   EXPECT_TRUE(contains(run.out, "machine_egress")) << run.out;
   EXPECT_TRUE(contains(run.out, std::string(kWebAddress) + " -> " + kTenantAddress)) << run.out;
   EXPECT_TRUE(contains(run.out, "spoofed_source")) << run.out;
+}
+
+TEST(CliVersion, PrintsTheVersionAndTheSourceRevision) {
+  const auto run = run_cli({"--version"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  // A build outside git says "unknown" (cmake/SourceRevision.cmake); this one is in git.
+  EXPECT_TRUE(std::regex_match(
+      run.out,
+      std::regex(R"(sixguard \d+\.\d+\.\d+ \(revision ([0-9a-f]{12}(-dirty)?|unknown)\)\n)")))
+      << run.out;
+  EXPECT_EQ(run.err, "");
+}
+
+TEST(CliAgent, ArgumentsReachTheRunnerAndItsStatusIsTheExitStatus) {
+  std::vector<AgentArgs> seen;
+  auto runner = [&](const AgentArgs &args) {
+    seen.push_back(args);
+    return 42;
+  };
+  auto run_agent = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"sixguard", "agent"});
+    std::vector<char *> argv;
+    for (auto &arg : args) argv.push_back(arg.data());
+    std::istringstream in;
+    std::ostringstream out, err;
+    return cli_main(static_cast<int>(args.size()), argv.data(), in, out, err, runner);
+  };
+  EXPECT_EQ(run_agent({"--config", "/etc/x.yaml", "--accept-empty-state"}), 42);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].config_path, "/etc/x.yaml");
+  EXPECT_TRUE(seen[0].accept_empty_state);
+  EXPECT_FALSE(seen[0].uninstall);
+  EXPECT_EQ(run_agent({"-c", "/etc/y.yaml", "--uninstall", "--print-config"}), 42);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].config_path, "/etc/y.yaml");
+  EXPECT_TRUE(seen[1].uninstall && seen[1].print_config);
+  // Usage errors never reach the daemon.
+  EXPECT_EQ(run_agent({"--bogus"}), 2);
+  EXPECT_EQ(run_agent({"--config"}), 2);
+  EXPECT_EQ(run_agent({"--config", ""}), 2);
+  EXPECT_EQ(run_agent({"--help"}), 0);
+  EXPECT_EQ(seen.size(), 2u);
+  // Without a runner (the CLI library alone) `agent` is a usage error.
+  EXPECT_EQ(run_cli({"agent"}).status, 2);
+}
+
+// One stub agent answering every route with the given status, to check exit codes by class.
+class StubAgent {
+ public:
+  StubAgent(unsigned status, std::string body) {
+    for (const char *target : {"/v1/apps", "/v1/networks", "/v1/status", "/v1/monitor"}) {
+      router_.add("GET", target, [=](const HttpRequest &) {
+        HttpResponse response;
+        response.status = status;
+        response.body = body;
+        return response;
+      });
+    }
+    for (const char *target : {"/v1/events", "/v1/explain"}) {
+      router_.add("POST", target, [=](const HttpRequest &) {
+        HttpResponse response;
+        response.status = status;
+        response.body = body;
+        return response;
+      });
+    }
+    server_ = std::make_unique<HttpServer>(router_);
+    EXPECT_TRUE(server_->listen_unix(socket));
+    EXPECT_TRUE(server_->start());
+  }
+  TempDir dir;
+  const std::string socket = dir / "api.sock";
+
+ private:
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+const std::vector<std::vector<std::string>> kEveryAgentCommand = {
+    {"apps"},      {"networks"}, {"status"}, {"monitor"}, {"explain", "fdaa::1", "fdaa::2"},
+    {"apply", "-"}};
+
+TEST(CliExitCodes, ClientErrorsExit1ServerErrorsExit3) {
+  for (const auto &[status, expected] : std::vector<std::pair<unsigned, int>>{
+           {400, 1}, {404, 1}, {409, 1}, {413, 1}, {422, 1}, {500, 3}, {503, 3}, {507, 3}}) {
+    StubAgent agent(status, R"({"error":"stub says no"})");
+    for (const auto &args : kEveryAgentCommand) {
+      std::vector<std::string> full = args;
+      full.insert(full.begin(), {"--socket", agent.socket});
+      const auto run = run_cli(full, "{}");
+      EXPECT_EQ(run.status, expected) << args[0] << " HTTP " << status;
+      EXPECT_TRUE(contains(run.err, "stub says no (HTTP " + std::to_string(status) + ")"))
+          << args[0] << ": " << run.err;
+      EXPECT_EQ(run.out, "") << args[0];
+    }
+  }
+}
+
+TEST(CliExitCodes, AnAnswerThatIsNotJsonExits3) {
+  StubAgent agent(200, "<html>not the sixguard API</html>");
+  for (const auto &args : kEveryAgentCommand) {
+    if (args[0] == "monitor") continue;  // a stream: lines that are not JSON are skipped
+    std::vector<std::string> full = args;
+    full.insert(full.begin(), {"--socket", agent.socket});
+    const auto run = run_cli(full, "{}");
+    EXPECT_EQ(run.status, 3) << args[0];
+    EXPECT_TRUE(contains(run.err, "not JSON")) << args[0] << ": " << run.err;
+  }
+}
+
+TEST(CliExitCodes, TheTableMatchesTheConstants) {
+  const auto help = run_cli({"--help"});
+  for (const auto &[code, meaning] : exit_code::kCliCodes) {
+    EXPECT_TRUE(contains(help.out, "  " + std::to_string(code) + "  " + meaning)) << help.out;
+  }
+  EXPECT_EQ(exit_code::for_http_status(400), exit_code::kRefused);
+  EXPECT_EQ(exit_code::for_http_status(499), exit_code::kRefused);
+  EXPECT_EQ(exit_code::for_http_status(500), exit_code::kUnavailable);
+  EXPECT_EQ(exit_code::for_http_status(302), exit_code::kUnavailable);
+}
+
+TEST(CliStatusTree, NotReadySaysWhyOnTheFirstLinesAndNestsLists) {
+  TempDir dir;
+  Router router;
+  router.add("GET", "/v1/status", [](const HttpRequest &) {
+    return json_response(200, nlohmann::json::parse(R"({
+      "version": "0.1.0", "revision": "0123456789ab", "kernel": "6.1.0-test",
+      "ready": false, "ready_reason": "interface tap1 not attached", "mode": "enforce",
+      "interfaces": [{"interface": "tap1", "ifindex": 7,
+                      "hooks": [{"hook": "machine_egress", "mode": "xdp", "adopted": true}]}],
+      "maps": {"sg_machines": {"entries": 3, "capacity": 65536}},
+      "uplinks": ["eth0", "eth1"], "drift": {}
+    })"));
+  });
+  HttpServer server(router);
+  const std::string socket = dir / "api.sock";
+  ASSERT_TRUE(server.listen_unix(socket));
+  ASSERT_TRUE(server.start());
+  const auto run = run_cli({"status", "--socket", socket});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "sixguard 0.1.0 (revision 0123456789ab) on kernel 6.1.0-test\n"
+            "ready: NO (interface tap1 not attached)\n"
+            "mode: enforce\n"
+            "maps:\n"
+            "  sg_machines:\n"
+            "    capacity: 65536\n"
+            "    entries: 3\n"
+            "drift: (none)\n"
+            "interfaces:\n"
+            "  - tap1\n"
+            "    hooks:\n"
+            "      - machine_egress\n"
+            "        adopted: true\n"
+            "        mode: xdp\n"
+            "    ifindex: 7\n"
+            "uplinks: eth0, eth1\n");
 }
 
 }  // namespace

@@ -391,7 +391,9 @@ TEST(DeploySystemd, UnitRunsTheAgentWithTheDefaultPaths) {
     auto it = unit.find(key);
     return it == unit.end() ? std::string() : it->second;
   };
-  EXPECT_EQ(one("Type"), "simple");
+  // Readiness through sd_notify (integration_systemd_notify shows READY=1 arrives).
+  EXPECT_EQ(one("Type"), "notify");
+  EXPECT_EQ(one("NotifyAccess"), "main");
   EXPECT_EQ(one("ExecStart"),
             "/usr/local/bin/sixguard agent --config " + std::string(kDefaultConfigPath));
   EXPECT_EQ(one("Restart"), "always");
@@ -416,8 +418,19 @@ TEST(DeployContainerfile, ExposesTheMetricsPortAndRunsTheAgent) {
   EXPECT_NE(text.find("CMD [\"agent\", \"--config\", \"" + std::string(kDefaultConfigPath) + "\"]"),
             std::string::npos);
   EXPECT_NE(text.find("ENTRYPOINT [\"/usr/local/bin/sixguard\"]"), std::string::npos);
-  EXPECT_NE(text.find("FROM debian:bookworm AS build"), std::string::npos);
-  EXPECT_NE(text.find("FROM debian:bookworm-slim AS runtime"), std::string::npos);
+  // Bases are arguments (pinned by digest by scripts/image.sh or a release build); the
+  // defaults are Debian bookworm.
+  EXPECT_NE(text.find("ARG BUILD_IMAGE=docker.io/library/debian:bookworm\n"), std::string::npos);
+  EXPECT_NE(text.find("ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("FROM ${BUILD_IMAGE} AS build"), std::string::npos);
+  EXPECT_NE(text.find("FROM ${RUNTIME_IMAGE} AS runtime"), std::string::npos);
+  // The image says what it is (OCI annotations) and carries bpftool.
+  for (const char *label : {"version", "revision", "source", "licenses"}) {
+    EXPECT_NE(text.find(std::string("org.opencontainers.image.") + label + "="), std::string::npos)
+        << label;
+  }
+  EXPECT_NE(text.find("      bpftool \\\n"), std::string::npos);
 }
 
 // The build stage copies the sources selectively: every directory the top CMakeLists.txt adds.

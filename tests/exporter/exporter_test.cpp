@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,7 +25,7 @@ using test::parse_exposition;
 
 class ExporterTest : public ::testing::Test {
  protected:
-  ExporterTest() : exporter_(BuildInfo{"9.9.9", "6.1.0-test"}) {
+  ExporterTest() : exporter_(BuildInfo{"9.9.9", "6.1.0-test", "0123456789ab-dirty"}) {
     exporter_.set_counter_source(counters_);
     exporter_.set_map_stats_source(maps_);
     exporter_.set_attachment_source(attachments_);
@@ -142,7 +143,9 @@ TEST_F(ExporterTest, AttachedInterfacesPerHook) {
 TEST_F(ExporterTest, BuildInfoAndReadiness) {
   auto samples = scrape();
   EXPECT_EQ(
-      find_sample(samples, "sixguard_build_info", {{"version", "9.9.9"}, {"kernel", "6.1.0-test"}}),
+      find_sample(
+          samples, "sixguard_build_info",
+          {{"version", "9.9.9"}, {"revision", "0123456789ab-dirty"}, {"kernel", "6.1.0-test"}}),
       1.0);
   EXPECT_EQ(find_sample(samples, "sixguard_ready", {}), 0.0);
   exporter_.readiness().set_ready();
@@ -151,9 +154,16 @@ TEST_F(ExporterTest, BuildInfoAndReadiness) {
   EXPECT_EQ(find_sample(scrape(), "sixguard_ready", {}), 0.0);
 }
 
-TEST(BuildInfoTest, CurrentNamesTheProjectVersionAndTheRunningKernel) {
+TEST(BuildInfoTest, CurrentNamesTheProjectVersionTheRevisionAndTheRunningKernel) {
   const BuildInfo info = BuildInfo::current();
   EXPECT_FALSE(info.version.empty());
+#if SIXGUARD_TEST_FROM_GIT
+  // Built from a git checkout: a commit, not the fallback.
+  EXPECT_TRUE(std::regex_match(info.revision, std::regex("[0-9a-f]{12}(-dirty)?")))
+      << info.revision;
+#else
+  EXPECT_FALSE(info.revision.empty());
+#endif
   EXPECT_NE(info.kernel, "unknown");
   EXPECT_FALSE(info.kernel.empty());
 }
