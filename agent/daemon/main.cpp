@@ -16,9 +16,12 @@
 namespace {
 
 constexpr const char *kAgentUsage =
-    "usage: sixguard agent [--config FILE] [--uninstall] [--print-config] "
+    "usage: sixguard agent [--config FILE] [--node-config FILE] [--uninstall] [--print-config] "
     "[--accept-empty-state]\n"
     "  --config FILE    configuration (default /etc/sixguard/config.yaml; no file: defaults)\n"
+    "  --node-config FILE\n"
+    "                   a node-local file whose keys replace those of --config (e.g. uplinks\n"
+    "                   on a cluster-wide ConfigMap); a missing file is no overlay\n"
     "  --uninstall      detach every sixguard program, remove the pins under <bpffs>/sixguard\n"
     "                   and the state database, then exit\n"
     "  --print-config   print the effective configuration (every key) and exit\n"
@@ -29,6 +32,7 @@ constexpr const char *kAgentUsage =
 int agent_main(int argc, char **argv) {
   using namespace sixguard::daemon;
   std::string config_path;
+  std::string node_config_path;
   bool uninstall = false;
   bool print_config = false;
   AgentOptions options;
@@ -46,6 +50,12 @@ int agent_main(int argc, char **argv) {
       }
     } else if (arg.rfind("--config=", 0) == 0) {
       config_path = std::string(arg.substr(9));
+    } else if (arg == "--node-config") {
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+        std::fprintf(stderr, "sixguard agent: --node-config needs a file\n%s", kAgentUsage);
+        return kExitUsage;
+      }
+      node_config_path = argv[++i];
     } else if (arg == "--uninstall") {
       uninstall = true;
     } else if (arg == "--accept-empty-state") {
@@ -60,12 +70,25 @@ int agent_main(int argc, char **argv) {
       return kExitUsage;
     }
   }
+  // Early, for messages about the configuration itself; applied again once it is read.
   init_log_level_from_env();
   route_library_logs();
-  auto config = load_config(config_path);
+  bool node_config_found = false;
+  auto config = load_config_with_overlay(config_path, node_config_path, node_config_found);
   if (!config) {
     log_error("config", config.error().describe());
     return kExitUsage;
+  }
+  set_log_format(config->log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  // SIXGUARD_LOG_LEVEL wins over the file's log_level.
+  set_log_level(parse_log_level(config->log_level).value_or(LogLevel::kInfo));
+  if (!init_log_level_from_env()) {
+    log_warn("config", "SIXGUARD_LOG_LEVEL is not debug, info, warn or error: ignored",
+             {{"value", std::getenv("SIXGUARD_LOG_LEVEL")}});
+  }
+  if (!node_config_path.empty() && !print_config) {
+    log_info("config", node_config_found ? "node configuration " + node_config_path + " applied"
+                                         : "no node configuration at " + node_config_path);
   }
   // libxdp keeps its dispatcher state on a bpffs of its own choosing (default /sys/fs/bpf);
   // point it at the agent's bpffs, which the agent mounts when missing, so that XDP programs
