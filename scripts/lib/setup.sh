@@ -6,7 +6,7 @@ SG_PACKAGES=(
   build-essential cmake pkg-config ccache clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
   libelf-dev zlib1g-dev prometheus-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libcli11-dev clang-format libclang-rt-14-dev
-  iproute2 iputils-ping socat curl ethtool nftables prometheus jq
+  iproute2 iputils-ping socat curl ethtool nftables prometheus jq yq nodejs
   qemu-system-x86 busybox-static cpio zstd xz-utils kmod debian-archive-keyring linux-perf
 )
 
