@@ -4,6 +4,10 @@
 // whichever route or source applied it, is both counted and logged.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+
 #include "observer.h"
 
 namespace sixguard::daemon {
@@ -19,8 +23,17 @@ class BatchLogObserver final : public ControlObserver {
   void reconciled(bool ok) override { metrics_.reconciled(ok); }
   void batch_finished(const ApplyResult &result) override;
 
+  static constexpr uint32_t kLinesPerSecond = 20;
+
  private:
+  // false: over this second's budget (counted in suppressed_).
+  bool take_line(uint64_t &suppressed_before);
+
   ControlObserver &metrics_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point window_start_{};
+  uint32_t lines_in_window_ = 0;
+  uint64_t suppressed_ = 0;
 };
 
 }  // namespace sixguard::daemon
