@@ -9,6 +9,9 @@
 # versions. Without node/npm, or when the npm registry cannot be reached, the test reports
 # SKIP (exit 77), never a pass. A deliberately broken copy of the DaemonSet must be refused
 # first: a validator that accepts everything fails the test.
+# Limit: kubernetes-models' validators (ajv, compiled from the OpenAPI definitions) check types,
+# required fields, enums and formats, but accept fields the schema does not know (kubeconform
+# -strict would refuse a misspelt key); deploy_test.cpp reads the keys that matter by name.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
