@@ -42,13 +42,64 @@ HttpResponse explain(Explainer *explainer, const HttpRequest &request) {
   return json_response(200, body);
 }
 
-void monitor(MonitorSource &source, ResponseStream &stream) {
+// GET /v1/monitor?hook=H&reason=R&network=N: only the events that match every filter given.
+struct MonitorFilter {
+  std::optional<uint32_t> hook;
+  std::optional<uint32_t> reason;
+  std::optional<uint32_t> network_id;  // either end on this network
+};
+
+// Unknown keys and values are refused (400) rather than ignored: a misspelt filter would
+// otherwise look like a quiet network.
+Result<MonitorFilter> parse_monitor_filter(const HttpRequest &request,
+                                           const ControlPlane &control) {
+  MonitorFilter filter;
+  for (const auto &[key, value] : request.query) {
+    if (key == "hook") {
+      auto hook = parse_hook(value);
+      if (!hook) return make_error("unknown hook '" + shown(value) + "'", EINVAL);
+      filter.hook = *hook;
+    } else if (key == "reason") {
+      auto reason = parse_reason(value);
+      if (!reason) return make_error("unknown reason '" + shown(value) + "'", EINVAL);
+      filter.reason = *reason;
+    } else if (key == "network") {
+      if (auto problem = string_problem(value)) {
+        return make_error("network: string " + *problem, EINVAL);
+      }
+      auto id = control.find_network(value);
+      if (!id) return make_error(shown(id.error().message), EINVAL);
+      filter.network_id = *id;
+    } else {
+      return make_error("unknown parameter '" + shown(key) + "' (expected hook, reason, network)",
+                        EINVAL);
+    }
+  }
+  return filter;
+}
+
+void monitor(MonitorSource &source, const ControlPlane &control, const MonitorFilter &filter,
+             ResponseStream &stream) {
   auto subscription = source.subscribe();
   if (!subscription) return;
   // Short waits so that a client that left, or a stopping server, is noticed promptly.
   while (stream.open()) {
     const auto event = subscription->next(std::chrono::milliseconds(250));
-    if (event && !stream.write(drop_event_json(*event).dump() + "\n")) return;
+    if (!event) continue;
+    if (filter.hook && event->hook != *filter.hook) continue;
+    if (filter.reason && event->reason != *filter.reason) continue;
+    const AddressNames src = control.names_of(Ipv6::from(event->src));
+    const AddressNames dst = control.names_of(Ipv6::from(event->dst));
+    if (filter.network_id) {
+      // A Flycast address belongs to the network it was allocated into (names_of says so).
+      const auto on = [&](const AddressNames &names, const sg_in6 &raw) {
+        return names.network_known
+                   ? names.network_id == *filter.network_id
+                   : is_6pn(Ipv6::from(raw)) && network_id(Ipv6::from(raw)) == *filter.network_id;
+      };
+      if (!on(src, event->src) && !on(dst, event->dst)) continue;
+    }
+    if (!stream.write(drop_event_json(*event, src, dst).dump() + "\n")) return;
   }
 }
 
@@ -190,10 +241,18 @@ void register_api_routes(Router &router, ControlPlane &control, ApiProviders pro
     return explain(explainer, request);
   });
   if (providers.monitor) {
-    router.add_stream("GET", "/v1/monitor", "application/x-ndjson",
-                      [source = providers.monitor](const HttpRequest &, ResponseStream &stream) {
-                        monitor(*source, stream);
-                      });
+    router.add_stream(
+        "GET", "/v1/monitor", "application/x-ndjson",
+        [source = providers.monitor, &control](const HttpRequest &request, ResponseStream &stream) {
+          // Checked by the precheck already; networks are never removed.
+          auto filter = parse_monitor_filter(request, control);
+          if (filter) monitor(*source, control, *filter, stream);
+        },
+        [&control](const HttpRequest &request) -> std::optional<HttpResponse> {
+          auto filter = parse_monitor_filter(request, control);
+          if (filter) return std::nullopt;
+          return json_error(400, filter.error().message);
+        });
   } else {
     router.add("GET", "/v1/monitor", [](const HttpRequest &) {
       return json_error(503, "monitor is not available: the datapath is not loaded");

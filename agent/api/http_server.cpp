@@ -521,33 +521,49 @@ class HttpServer::Impl::SocketSession final
     if (!fd.valid()) return respond(json_error(503, "cannot open a stream now"), version, false);
     const int timeout_ms = static_cast<int>(impl_.options.write_deadline.count());
     try {
-      impl_.start_stream_thread([self = this->shared_from_this(), fd = fd.release(),
-                                 request = std::move(request), handler = match.stream,
-                                 content_type = match.stream_content_type, version,
-                                 timeout_ms]() mutable {
-        {
-          FdStream stream(Fd(fd), self->impl_.stop_fd.get(), timeout_ms);
-          http::response<http::empty_body> header{http::status::ok, version};
-          header.set(http::field::content_type, content_type);
-          header.set(http::field::cache_control, "no-cache");
-          header.chunked(true);
-          header.keep_alive(false);
-          http::response_serializer<http::empty_body> serializer{header};
-          error_code ec;
-          http::write_header(stream, serializer, ec);
-          if (!ec) {
-            ChunkedStream body(stream, self->impl_.stop_fd.get());
-            try {
-              (*handler)(request, body);
-            } catch (const std::exception &) {
-              // The status line is gone already; ending the stream is all that is left.
+      impl_.start_stream_thread(
+          [self = this->shared_from_this(), fd = fd.release(), request = std::move(request),
+           handler = match.stream, precheck = match.precheck,
+           content_type = match.stream_content_type, version, timeout_ms]() mutable {
+            {
+              FdStream stream(Fd(fd), self->impl_.stop_fd.get(), timeout_ms);
+              std::optional<HttpResponse> refusal;
+              if (precheck) {
+                try {
+                  refusal = (*precheck)(request);
+                } catch (const std::exception &e) {
+                  refusal = json_error(500, std::string("internal error: ") + e.what());
+                }
+              }
+              if (refusal) {
+                const std::string text = serialize(*refusal, version, false);
+                error_code ignored;
+                asio::write(stream, asio::buffer(text), ignored);
+                auto &io = self->impl_.io;
+                asio::post(io, [self = std::move(self)] { self->close(); });
+                return;
+              }
+              http::response<http::empty_body> header{http::status::ok, version};
+              header.set(http::field::content_type, content_type);
+              header.set(http::field::cache_control, "no-cache");
+              header.chunked(true);
+              header.keep_alive(false);
+              http::response_serializer<http::empty_body> serializer{header};
+              error_code ec;
+              http::write_header(stream, serializer, ec);
+              if (!ec) {
+                ChunkedStream body(stream, self->impl_.stop_fd.get());
+                try {
+                  (*handler)(request, body);
+                } catch (const std::exception &) {
+                  // The status line is gone already; ending the stream is all that is left.
+                }
+                body.finish();
+              }
             }
-            body.finish();
-          }
-        }
-        auto &io = self->impl_.io;
-        asio::post(io, [self = std::move(self)] { self->close(); });
-      });
+            auto &io = self->impl_.io;
+            asio::post(io, [self = std::move(self)] { self->close(); });
+          });
     } catch (const std::system_error &) {
       ::close(fd.release());
       close();

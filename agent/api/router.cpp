@@ -15,12 +15,13 @@ HttpResponse json_response(unsigned status, const nlohmann::json &body) {
 }
 
 void Router::add(const std::string &method, const std::string &path, HttpHandler handler) {
-  routes_[path][method] = Route{std::move(handler), nullptr, ""};
+  routes_[path][method] = Route{std::move(handler), nullptr, "", {}};
 }
 
 void Router::add_stream(const std::string &method, const std::string &path,
-                        std::string content_type, StreamHandler handler) {
-  routes_[path][method] = Route{nullptr, std::move(handler), std::move(content_type)};
+                        std::string content_type, StreamHandler handler, StreamPrecheck precheck) {
+  routes_[path][method] =
+      Route{nullptr, std::move(handler), std::move(content_type), std::move(precheck)};
 }
 
 Router::Match Router::match(const std::string &method, const std::string &path) const {
@@ -42,6 +43,7 @@ Router::Match Router::match(const std::string &method, const std::string &path) 
   if (route->second.stream) {
     match.stream = &route->second.stream;
     match.stream_content_type = route->second.stream_content_type;
+    if (route->second.precheck) match.precheck = &route->second.precheck;
   } else {
     match.handler = &route->second.handler;
   }

@@ -15,16 +15,20 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest &)>;
 // A streaming handler: content_type is sent in the header, then handler writes chunks until
 // it returns (or the client goes away).
 using StreamHandler = std::function<void(const HttpRequest &, ResponseStream &)>;
+// Runs before a stream's 200 header (on the stream's thread): a response here is sent instead
+// of the stream (e.g. 400 for a bad filter), since a stream cannot change its status later.
+using StreamPrecheck = std::function<std::optional<HttpResponse>(const HttpRequest &)>;
 
 class Router {
  public:
   void add(const std::string &method, const std::string &path, HttpHandler handler);
   void add_stream(const std::string &method, const std::string &path, std::string content_type,
-                  StreamHandler handler);
+                  StreamHandler handler, StreamPrecheck precheck = {});
 
   struct Match {
     const HttpHandler *handler = nullptr;
     const StreamHandler *stream = nullptr;
+    const StreamPrecheck *precheck = nullptr;  // set for streams that have one
     std::string stream_content_type;
     std::optional<HttpResponse> error;  // 404 / 405 when nothing matches
   };
@@ -35,6 +39,7 @@ class Router {
     HttpHandler handler;
     StreamHandler stream;
     std::string stream_content_type;
+    StreamPrecheck precheck;
   };
   std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
 };

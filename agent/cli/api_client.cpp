@@ -89,19 +89,19 @@ Result<ApiReply> ApiClient::stream_lines(std::string_view target,
 
   boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  // A stream has no length limit. Not boost::none: Boost 1.74 compares a Content-Length with
-  // an empty optional as "greater", so every non-200 answer (a 503 when the agent is at its
-  // stream cap) failed with "body limit exceeded" instead of showing the agent's reason.
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  // Beast checks a Content-Length against the limit as the header completes: an error answer
+  // (400 for a bad filter, 503 at the stream cap) is read under this limit; the stream itself
+  // (chunked, endless) has none.
+  parser.body_limit(16u << 20);
   http::read_header(stream, buffer, parser, ec);
   if (ec) return transfer_error(socket_path_, ec);
   const unsigned status = parser.get().result_int();
   if (status != 200 || !parser.chunked()) {
-    parser.body_limit(16u << 20);
     http::read(stream, buffer, parser, ec);
     if (ec) return transfer_error(socket_path_, ec);
     return ApiReply{status, std::move(parser.get().body())};
   }
+  parser.body_limit(boost::none);
   if (on_open) on_open();
   std::string pending;
   bool stop = false;

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "input_limits.h"  // agent/control
 #include "publish_command.h"
 #include "status_tree.h"
+#include "names.h"         // agent/datapath
 #include "table.h"
 #include "version.h"
 
@@ -226,7 +228,47 @@ std::string wall_clock_now() {
   return text;
 }
 
-int cmd_monitor(const ApiClient &client, Io io, bool json) {
+struct MonitorFilters {
+  std::string hook, reason, network;
+};
+
+std::string percent_encoded(std::string_view text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof(escaped), "%%%02X", c);
+      out += escaped;
+    }
+  }
+  return out;
+}
+
+std::string monitor_target(const MonitorFilters &filters) {
+  std::string query;
+  const auto add = [&](std::string_view key, const std::string &value) {
+    if (value.empty()) return;
+    query += (query.empty() ? "?" : "&") + std::string(key) + "=" + percent_encoded(value);
+  };
+  add("hook", filters.hook);
+  add("reason", filters.reason);
+  add("network", filters.network);
+  return "/v1/monitor" + query;
+}
+
+// "app (org/network)" for one end of an event, or nothing when the agent knows neither.
+std::string end_names(const nlohmann::json &event, const std::string &prefix) {
+  const std::string app = text_of(event.value(prefix + "app", nlohmann::json()));
+  const std::string org = text_of(event.value(prefix + "org", nlohmann::json()));
+  const std::string network = text_of(event.value(prefix + "network", nlohmann::json()));
+  if (!event.contains(prefix + "network")) return "";
+  return " [" + (event.contains(prefix + "app") ? app + " " : std::string()) + org + "/" + network +
+         "]";
+}
+
+int cmd_monitor(const ApiClient &client, Io io, bool json, const MonitorFilters &filters) {
   auto on_line = [&](std::string_view line) {
     const auto event = nlohmann::json::parse(line, nullptr, false);
     if (event.is_discarded()) return true;
@@ -239,10 +281,10 @@ int cmd_monitor(const ApiClient &client, Io io, bool json) {
                   text_of(event.value("hook", nlohmann::json())).c_str(),
                   text_of(event.value("verdict", nlohmann::json())).c_str(),
                   text_of(event.value("reason", nlohmann::json())).c_str());
-    io.out << row << text_of(event.value("src", nlohmann::json())) << " -> "
-           << text_of(event.value("dst", nlohmann::json())) << " ("
-           << text_of(event.value("interface", event.value("ifindex", nlohmann::json()))) << ", "
-           << text_of(event.value("packet_len", nlohmann::json())) << ")\n"
+    io.out << row << text_of(event.value("src", nlohmann::json())) << end_names(event, "src_")
+           << " -> " << text_of(event.value("dst", nlohmann::json())) << end_names(event, "dst_")
+           << " (" << text_of(event.value("interface", event.value("ifindex", nlohmann::json())))
+           << ", " << text_of(event.value("packet_len", nlohmann::json())) << ")\n"
            << std::flush;
     return static_cast<bool>(io.out);
   };
@@ -253,14 +295,15 @@ int cmd_monitor(const ApiClient &client, Io io, bool json) {
              << std::flush;
     }
   };
-  auto reply = client.stream_lines("/v1/monitor", on_line, on_open);
+  auto reply = client.stream_lines(monitor_target(filters), on_line, on_open);
   if (!reply) {
     io.err << "sixguard: " << reply.error().message << "\n";
     return kUnavailable;
   }
   if (reply->status != 200) {
     io.err << "sixguard monitor: " << error_text(*reply) << "\n";
-    return exit_code::for_http_status(reply->status);
+    // 400: a filter the agent does not know (an unknown network): a usage error.
+    return reply->status == 400 ? kUsage : exit_code::for_http_status(reply->status);
   }
   return kOk;
 }
@@ -327,6 +370,12 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
                    "at its default)")
       ->type_name("FILE")
       ->check([](const std::string &path) { return path.empty() ? "needs a file" : ""; });
+  agent
+      ->add_option("--node-config", agent_args.node_config_path,
+                   "a node-local file whose keys replace those of --config (e.g. uplinks on a "
+                   "cluster-wide ConfigMap); a missing file is no overlay")
+      ->type_name("FILE")
+      ->check([](const std::string &path) { return path.empty() ? "needs a file" : ""; });
   agent->add_flag("--uninstall", agent_args.uninstall,
                   "detach every sixguard program, remove the pins under <bpffs>/sixguard and "
                   "the state database, then exit");
@@ -373,6 +422,20 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
 
   auto *monitor = with_json(app.add_subcommand("monitor", "stream drop and audit events"),
                             "one JSON object per line");
+  MonitorFilters monitor_filters;
+  const std::vector<std::string> hooks(kHookNames.begin(), kHookNames.end());
+  const std::vector<std::string> reasons(kReasonNames.begin(), kReasonNames.end());
+  monitor->add_option("--hook", monitor_filters.hook, "only events of this hook")
+      ->check(CLI::IsMember(hooks));
+  monitor->add_option("--reason", monitor_filters.reason, "only events with this reason")
+      ->check(CLI::IsMember(reasons));
+  monitor
+      ->add_option("--network", monitor_filters.network,
+                   "only events with either end on this network: NAME, ORG/NAME or its id "
+                   "(2:45b)")
+      ->check([](const std::string &value) {
+        return value.empty() ? std::string("must not be empty") : std::string();
+      });
 
   PublishArgs publish_args;
   auto *publish =
@@ -422,7 +485,7 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
   if (status->parsed()) return cmd_status(client, io, json);
   if (decode->parsed()) return cmd_decode(io, addresses, json);
   if (explain->parsed()) return cmd_explain(client, io, src, dst, interface_name, json);
-  if (monitor->parsed()) return cmd_monitor(client, io, json);
+  if (monitor->parsed()) return cmd_monitor(client, io, json, monitor_filters);
   if (publish->parsed()) {
     publish_args.json = json;
     return cmd_publish(publish_args, in, out, err);

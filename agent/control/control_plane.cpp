@@ -16,6 +16,7 @@ ApplyResult refused(const EventError &error) {
   ApplyResult result;
   result.status = error.status;
   result.body = error.to_json();
+  result.code = std::string(error.result_class());
   return result;
 }
 
@@ -144,6 +145,12 @@ std::optional<EventError> ControlPlane::check_capacity(const MapSizes &before, s
 }
 
 ApplyResult ControlPlane::apply(std::string_view body) {
+  ApplyResult result = apply_unreported(body);
+  observer_.batch_finished(result);
+  return result;
+}
+
+ApplyResult ControlPlane::apply_unreported(std::string_view body) {
   // At most kBatchesInFlight batches parsed or applied at once: parsing left the lock, so
   // without this bound every concurrent request would hold its parsed events at the same
   // time (memory).
@@ -188,6 +195,7 @@ ApplyResult ControlPlane::refusal_for(const StateStore::Health &health) {
   ApplyResult result;
   result.status = 503;
   result.body = {{"error", "the state cannot be committed: " + health.reason}};
+  result.code = "unavailable";
   return result;
 }
 
@@ -300,8 +308,13 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
   state_.end_journal();
 
   ApplyResult result;
-  for (const auto effect : effects) {
-    ++(effect == EventEffect::kApplied ? result.applied : result.unchanged);
+  for (std::size_t i = 0; i < effects.size(); ++i) {
+    if (effects[i] != EventEffect::kApplied) {
+      ++result.unchanged;
+      continue;
+    }
+    ++result.applied;
+    ++result.applied_by_type[std::string(event_type_name(parsed.events[i].type))];
   }
   auto report_events = [&](std::string_view failure) {
     for (std::size_t i = 0; i < effects.size(); ++i) {
@@ -335,6 +348,8 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
     result.status = 503;
     result.body = {{"error", "cannot persist the batch (nothing was applied): " +
                                  committed.error().describe()}};
+    result.code = "unavailable";
+    result.applied_by_type.clear();
     return result;
   }
 
@@ -352,6 +367,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
   observer_.apply_duration(stopwatch.seconds());
   if (!written) {
     result.status = 500;
+    result.code = "internal";
     result.body["error"] =
         "the batch was committed to state.db but writing the datapath maps failed: " +
         written.error().describe() + "; the next reconciliation will repair the maps";
@@ -543,6 +559,55 @@ MachineInfo ControlPlane::info_of(const MachineRecord &machine) const {
   info.interface_name = machine.interface_name;
   if (const auto cached = ifindex_cache_.find(machine.interface_name)) info.ifindex = *cached;
   return info;
+}
+
+AddressNames ControlPlane::names_of(const Ipv6 &address) const {
+  AddressNames names;
+  if (!is_6pn(address)) return names;
+  std::lock_guard lock(mutex_);
+  uint32_t net_id = network_id(address);
+  if (const MachineRecord *machine = state_.machine_by_prefix(machine_prefix(address))) {
+    names.machine = machine->machine;
+    names.app = machine->app;
+  } else if (const FlycastRecord *flycast = state_.flycast(address)) {
+    names.app = flycast->app;
+    net_id = flycast->network_id;
+  }
+  if (const NetworkRecord *network = state_.network_by_id(net_id)) {
+    names.network = network->name;
+    names.org = network->org;
+    names.network_id = net_id;
+    names.network_known = true;
+  }
+  return names;
+}
+
+Result<uint32_t> ControlPlane::find_network(std::string_view text) const {
+  const std::string wanted(text);
+  std::lock_guard lock(mutex_);
+  if (const auto slash = wanted.find('/'); slash != std::string::npos) {
+    if (const NetworkRecord *network =
+            state_.network_by_name(wanted.substr(0, slash), wanted.substr(slash + 1))) {
+      return network->id;
+    }
+    return make_error("unknown network '" + wanted + "'", EINVAL);
+  }
+  if (text.find(':') != std::string_view::npos) {
+    auto id = parse_network_id(text);
+    if (id && state_.network_by_id(*id) != nullptr) return *id;
+    return make_error("unknown network id '" + wanted + "'", EINVAL);
+  }
+  std::optional<uint32_t> found;
+  for (const auto &[id, network] : state_.networks()) {
+    if (network.name != wanted) continue;
+    if (found) {
+      return make_error("network name '" + wanted + "' is used by several orgs: give ORG/" + wanted,
+                        EINVAL);
+    }
+    found = id;
+  }
+  if (!found) return make_error("unknown network '" + wanted + "'", EINVAL);
+  return *found;
 }
 
 std::vector<MachineInfo> ControlPlane::machines() const {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,6 +56,23 @@ struct ApplyResult {
   nlohmann::json body;  // {"applied","unchanged"} or {"error","index","type","field"}
   std::size_t applied = 0;
   std::size_t unchanged = 0;
+  // For the agent's log (ControlObserver::batch_finished): events applied per type, and for
+  // a refusal its class ("malformed", "conflict", "invalid", "map_full", "internal",
+  // "unavailable"), index, type and field.
+  std::map<std::string, std::size_t> applied_by_type;
+  std::string code;
+};
+
+// The names this agent's state gives an address (the monitor's src_/dst_ fields). Empty: not
+// known. A machine's /112 gives machine, app, network, org; a Flycast address gives its target
+// app and the network it was allocated into; otherwise a known network id gives network, org.
+struct AddressNames {
+  std::string machine;
+  std::string app;
+  std::string network;
+  std::string org;
+  uint32_t network_id = 0;
+  bool network_known = false;
 };
 
 // A machine this host runs, for the daemon to attach its interface.
@@ -150,6 +168,10 @@ class ControlPlane {
   nlohmann::json networks_json() const;
   std::vector<MachineInfo> machines() const;
   std::optional<MachineInfo> machine_on(const std::string &interface_name) const;
+  AddressNames names_of(const Ipv6 &address) const;
+  // A network as an operator names it: "NAME", "ORG/NAME" or its id in address notation
+  // ("2:45b"). An error (EINVAL) names what is wrong: unknown, or a NAME two orgs use.
+  Result<uint32_t> find_network(std::string_view text) const;
   // The interfaces of the machines that batches started, stopped or moved since the last
   // call (names before and after), so that the machines listener looks at those only.
   std::vector<std::string> take_changed_interfaces();
@@ -203,6 +225,7 @@ class ControlPlane {
   MachineInfo info_of(const MachineRecord &machine) const;
   MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
+  ApplyResult apply_unreported(std::string_view body);  // apply() without batch_finished
   ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
                            bool &machines_changed, const std::optional<SourceMark> &mark,
                            std::optional<EventError> *refusal = nullptr);

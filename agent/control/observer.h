@@ -7,6 +7,8 @@
 
 namespace sixguard {
 
+struct ApplyResult;  // control_plane.h
+
 class ControlObserver {
  public:
   virtual ~ControlObserver() = default;
@@ -17,6 +19,8 @@ class ControlObserver {
   virtual void apply_duration(double seconds) = 0;
   // After every reconciliation of maps to state (start, interface change, batch).
   virtual void reconciled(bool ok) = 0;
+  // Once per batch, whatever its outcome (the agent logs it). Not pure: metrics ignore it.
+  virtual void batch_finished(const ApplyResult &) {}
 };
 
 class NullObserver final : public ControlObserver {

@@ -473,6 +473,20 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
         if (auto status = parse_encap_udp_ports(value, source, config.encap_udp_ports); !status) {
           return status.error();
         }
+      } else if (key == "log_format" || key == "log_level") {
+        auto text = scalar_string(value, source, key);
+        if (!text) return text.error();
+        const bool format = key == "log_format";
+        const bool known =
+            format ? (*text == "text" || *text == "json")
+                   : (*text == "debug" || *text == "info" || *text == "warn" || *text == "error");
+        if (!known) {
+          return key_error(
+              source, key,
+              std::string(format ? "must be text or json" : "must be debug, info, warn or error") +
+                  ", got \"" + *text + "\"");
+        }
+        (format ? config.log_format : config.log_level) = *text;
       } else if (key == "events_per_second" || key == "events_burst") {
         auto number = positive_integer(value, source, key);
         if (!number) return number.error();
@@ -500,6 +514,18 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
   return config;
 }
 
+namespace {
+
+Result<std::string> read_text(const std::string &file) {
+  std::ifstream in(file);
+  if (!in) return errno_error(file + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
 Result<AgentConfig> load_config(const std::string &path) {
   const bool explicit_path = !path.empty();
   const std::string file = explicit_path ? path : std::string(kDefaultConfigPath);
@@ -508,11 +534,43 @@ Result<AgentConfig> load_config(const std::string &path) {
     if (!explicit_path) return AgentConfig{};  // DESIGN §4: no file at all is valid
     return make_error(file + ": configuration file not found", ENOENT);
   }
-  std::ifstream in(file);
-  if (!in) return errno_error(file + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), file);
+  auto text = read_text(file);
+  if (!text) return text.error();
+  return parse_config(*text, file);
+}
+
+Result<AgentConfig> load_config_with_overlay(const std::string &base_path,
+                                             const std::string &overlay_path, bool &overlay_found) {
+  overlay_found = false;
+  auto base = load_config(base_path);
+  if (!base) return base;
+  std::error_code ec;
+  if (overlay_path.empty() || !std::filesystem::exists(overlay_path, ec)) return base;
+  overlay_found = true;
+  auto overlay_text = read_text(overlay_path);
+  if (!overlay_text) return overlay_text.error();
+  // Alone first: a bad key is reported against the node file, not the merge.
+  if (auto alone = parse_config(*overlay_text, overlay_path); !alone) return alone.error();
+
+  const std::string base_file = base_path.empty() ? std::string(kDefaultConfigPath) : base_path;
+  YAML::Node merged;
+  try {
+    if (std::filesystem::exists(base_file, ec)) {
+      auto base_text = read_text(base_file);
+      if (!base_text) return base_text.error();
+      merged = YAML::Load(*base_text);
+    }
+    if (!merged.IsMap()) merged = YAML::Node(YAML::NodeType::Map);
+    const YAML::Node overlay = YAML::Load(*overlay_text);
+    if (overlay.IsMap()) {
+      for (const auto &entry : overlay) merged[entry.first.as<std::string>()] = entry.second;
+    }
+  } catch (const YAML::Exception &e) {
+    return make_error(base_file + " + " + overlay_path + ": " + e.what());
+  }
+  YAML::Emitter out;
+  out << merged;
+  return parse_config(out.c_str(), base_file + " + " + overlay_path);
 }
 
 std::string render_config(const AgentConfig &config) {
@@ -571,6 +629,8 @@ std::string render_config(const AgentConfig &config) {
     out << YAML::EndMap;
   }
   out << YAML::EndMap;
+  out << YAML::Key << "log_format" << YAML::Value << config.log_format;
+  out << YAML::Key << "log_level" << YAML::Value << config.log_level;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -26,6 +26,8 @@ inline constexpr std::string_view kDefaultMetricsAddress = ":9530";
 inline constexpr std::string_view kDefaultHealthAddress = "127.0.0.1:9531";
 inline constexpr std::string_view kDefaultBpffs = "/sys/fs/bpf";
 inline constexpr std::string_view kDefaultMode = "enforce";
+inline constexpr std::string_view kDefaultLogFormat = "text";  // text | json (log.h)
+inline constexpr std::string_view kDefaultLogLevel = "info";   // debug | info | warn | error
 inline constexpr std::string_view kDefaultInfraPrefix = "fdaa::3/128";
 // DESIGN §4: a shorter infrastructure prefix would span several network ids, i.e. let one
 // configuration line open every tenant network to whatever sits behind it.
@@ -106,6 +108,9 @@ struct AgentConfig {
   uint32_t events_burst = kDefaultEventsBurst;
   std::chrono::milliseconds drift_check_interval = kDefaultDriftCheckInterval;
   std::optional<EtcdSourceConfig> etcd;  // nullopt: source is the local API (the default)
+  // Validated names; main.cpp hands them to log.h (SIXGUARD_LOG_LEVEL wins over log_level).
+  std::string log_format{kDefaultLogFormat};
+  std::string log_level{kDefaultLogLevel};
 
   // <bpffs>/sixguard: where every pin of ours lives.
   std::string pin_dir() const { return bpffs + "/sixguard"; }
@@ -131,6 +136,14 @@ Result<AgentConfig> load_config(const std::string &path);
 
 // The default etcd host: $SIXGUARD_NODE_NAME when set and not empty, else uname's nodename.
 std::string default_node_name();
+// The configuration with a node-local overlay (`sixguard agent --node-config FILE`): every
+// top-level key the overlay sets replaces the base's (a whole key: `map_sizes` in the overlay
+// replaces every map size). It exists because the DaemonSet's ConfigMap is cluster-wide while
+// some keys (uplinks) name a host's own interfaces. The overlay is checked on its own first,
+// so an error names the file that holds the bad key. A missing overlay file is no overlay
+// (nodes without one use the base alone); `overlay_found` says which happened.
+Result<AgentConfig> load_config_with_overlay(const std::string &base_path,
+                                             const std::string &overlay_path, bool &overlay_found);
 
 // Parses YAML text (source names it in errors); exposed for tests.
 Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "config.h"
@@ -332,6 +333,92 @@ TEST(DaemonConfigEtcd, BadValuesNameTheKey) {
     EXPECT_NE(config.error().message.find(std::string("t.yaml: ") + key + ":"), std::string::npos)
         << yaml << " -> " << config.error().message;
   }
+}
+
+TEST(DaemonConfig, LogFormatAndLevel) {
+  auto defaults = parse("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->log_format, kDefaultLogFormat);
+  EXPECT_EQ(defaults->log_level, kDefaultLogLevel);
+  auto set = parse("log_format: json\nlog_level: warn\n");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->log_format, "json");
+  EXPECT_EQ(set->log_level, "warn");
+  expect_error("log_format: xml\n", "log_format");
+  expect_error("log_format: [json]\n", "log_format");
+  expect_error("log_level: verbose\n", "log_level");
+  expect_error("log_level: \"\"\n", "log_level");
+}
+
+// A scratch directory for the overlay's files, removed at the end of each test.
+class NodeConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/sixguard-nodecfg-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string &name, const std::string &text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(NodeConfig, OverlayKeysReplaceTheBase) {
+  const auto base =
+      write("config.yaml", "uplinks: [eth0]\nmode: audit\nmap_sizes: {machines: 100}\n");
+  const auto node = write("node.yaml", "uplinks: [wg0, tun1]\nmap_sizes: {flycast: 64}\n");
+  bool found = false;
+  auto config = load_config_with_overlay(base, node, found);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(config->uplinks, (std::vector<std::string>{"wg0", "tun1"}));
+  EXPECT_EQ(config->mode, EnforcementMode::kAudit);  // kept from the base
+  // A whole key is replaced: map_sizes from the node file alone.
+  EXPECT_EQ(config->map_sizes.flycast, 64u);
+  EXPECT_EQ(config->map_sizes.machines, kDefaultMachinesSize);
+  EXPECT_NE(config->source.find("node.yaml"), std::string::npos);
+}
+
+TEST_F(NodeConfig, MissingOverlayIsTheBaseAlone) {
+  const auto base = write("config.yaml", "uplinks: [eth0]\n");
+  bool found = true;
+  auto config = load_config_with_overlay(base, dir_ + "/absent.yaml", found);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(found);
+  EXPECT_EQ(config->uplinks, (std::vector<std::string>{"eth0"}));
+}
+
+TEST_F(NodeConfig, EmptyOverlayChangesNothing) {
+  const auto base = write("config.yaml", "uplinks: [eth0]\n");
+  const auto node = write("node.yaml", "");
+  bool found = false;
+  auto config = load_config_with_overlay(base, node, found);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(config->uplinks, (std::vector<std::string>{"eth0"}));
+}
+
+TEST_F(NodeConfig, BadOverlayKeyNamesTheNodeFile) {
+  const auto base = write("config.yaml", "uplinks: [eth0]\n");
+  for (const std::string text :
+       {"uplinks: [\"bad name\"]\n", "colour: red\n", "[1, 2]\n", "uplinks: [a\n"}) {
+    const auto node = write("node.yaml", text);
+    bool found = false;
+    auto config = load_config_with_overlay(base, node, found);
+    ASSERT_FALSE(config.ok()) << text;
+    EXPECT_NE(config.error().message.find(node), std::string::npos) << config.error().message;
+  }
+}
+
+TEST_F(NodeConfig, BadBaseIsStillAnError) {
+  const auto base = write("config.yaml", "mode: sometimes\n");
+  const auto node = write("node.yaml", "mode: audit\n");
+  bool found = false;
+  EXPECT_FALSE(load_config_with_overlay(base, node, found).ok());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "api_routes.h"
 #include "attachments.h"
+#include "batch_log.h"
 #include "bpffs.h"
 #include "control_plane.h"
 #include "datapath_service.h"
@@ -117,6 +118,7 @@ class Agent {
   Fd signals_;
   Fd wakeup_;  // eventfd: a batch changed the machines (written from the API's thread)
   exporter::Exporter exporter_;
+  BatchLogObserver batch_log_{exporter_.observer()};  // metrics, and a log line per batch
   std::unique_ptr<DatapathService> datapath_;
   std::optional<AttachmentRegistry> attachments_;
   std::optional<LinkWatcher> links_;
@@ -226,7 +228,7 @@ Status Agent::start() {
   control_config.uplinks = config_.uplinks;
   exporter_.readiness().set_not_ready("loading state");
   auto control =
-      ControlPlane::open(control_config, datapath_->map_backend(), resolver_, exporter_.observer());
+      ControlPlane::open(control_config, datapath_->map_backend(), resolver_, batch_log_);
   if (!control) {
     if (control.error().code != EUCLEAN) return control.error();
     // Corrupt: starting would be reconciling the maps to garbage, or to nothing.

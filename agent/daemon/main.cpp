@@ -27,10 +27,23 @@ int agent_main(const sixguard::AgentArgs &args) {
   options.accept_empty_state = args.accept_empty_state;
   init_log_level_from_env();
   route_library_logs();
-  auto config = load_config(args.config_path);
+  bool node_config_found = false;
+  auto config = load_config_with_overlay(args.config_path, args.node_config_path, node_config_found);
   if (!config) {
     log_error("config", config.error().describe());
     return kExitUsage;
+  }
+  set_log_format(config->log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  // SIXGUARD_LOG_LEVEL wins over the file's log_level.
+  set_log_level(parse_log_level(config->log_level).value_or(LogLevel::kInfo));
+  if (!init_log_level_from_env()) {
+    log_warn("config", "SIXGUARD_LOG_LEVEL is not debug, info, warn or error: ignored",
+             {{"value", std::getenv("SIXGUARD_LOG_LEVEL")}});
+  }
+  if (!args.node_config_path.empty() && !args.print_config) {
+    log_info("config", node_config_found
+                           ? "node configuration " + args.node_config_path + " applied"
+                           : "no node configuration at " + args.node_config_path);
   }
   // libxdp keeps its dispatcher state on a bpffs of its own choosing (default /sys/fs/bpf);
   // point it at the agent's bpffs, which the agent mounts when missing, so that XDP programs

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <future>
 
@@ -285,6 +286,80 @@ TEST_F(Api, MonitorStreamsNdjsonUntilTheClientLeaves) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(monitor.live, 0);
+}
+
+// Issue 16: names from the state, the wall-clock time, and filters checked before the stream.
+TEST_F(Api, MonitorRecordsCarryNamesAndWallClockTime) {
+  ASSERT_EQ(control->apply(kPlatform).status, 200);
+  ASSERT_EQ(control
+                ->apply(R"({"type":"machine.started","app":"web","machine":"m-web","address":")" +
+                        std::string(kWebAddress) + R"(","interface":"tap-web"})")
+                .status,
+            200);
+  std::vector<nlohmann::json> lines;
+  auto reply = ApiClient(socket_path).stream_lines("/v1/monitor", [&](std::string_view line) {
+    lines.push_back(nlohmann::json::parse(line));
+    return lines.size() < 1;
+  });
+  ASSERT_TRUE(reply) << reply.error().describe();
+  ASSERT_EQ(lines.size(), 1u);
+  const auto &record = lines[0];
+  EXPECT_EQ(record["src_machine"], "m-web");
+  EXPECT_EQ(record["src_app"], "web");
+  EXPECT_EQ(record["src_network"], "default");
+  EXPECT_EQ(record["src_org"], "acme");
+  EXPECT_FALSE(record.contains("dst_app"));  // no machine there: network and org only
+  EXPECT_EQ(record["dst_network"], "cust-a");
+  EXPECT_EQ(record["dst_org"], "acme");
+  // timestamp_ns 123 is 123 ns after CLOCK_MONOTONIC's zero (boot): the wall clock of then.
+  timespec real{}, mono{};
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  const time_t boot = real.tv_sec - mono.tv_sec;
+  tm utc{};
+  ::gmtime_r(&boot, &utc);
+  char prefix[32];
+  std::strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M", &utc);
+  const std::string time = record["time"];
+  EXPECT_EQ(time.substr(0, 16), prefix) << time;
+  EXPECT_EQ(time.size(), 27u) << time;  // 2026-12-03T14:29:54.123456Z
+  EXPECT_EQ(time.back(), 'Z');
+}
+
+TEST_F(Api, MonitorFiltersAreCheckedBeforeTheStream) {
+  ASSERT_EQ(control->apply(kPlatform).status, 200);
+  for (const char *target :
+       {"/v1/monitor?hook=bogus", "/v1/monitor?reason=nope", "/v1/monitor?network=no-such",
+        "/v1/monitor?network=9:9", "/v1/monitor?colour=red", "/v1/monitor?network=acme/nope"}) {
+    auto reply = ApiClient(socket_path).stream_lines(target, [](std::string_view) {
+      ADD_FAILURE() << "a refused filter streamed a line";
+      return false;
+    });
+    ASSERT_TRUE(reply) << target << ": " << reply.error().describe();
+    EXPECT_EQ(reply->status, 400u) << target;
+    EXPECT_TRUE(json_of(*reply).contains("error")) << target << ": " << reply->body;
+  }
+  EXPECT_EQ(monitor.live, 0);  // no subscription was opened for any of them
+}
+
+TEST_F(Api, MonitorFiltersSelectEvents) {
+  ASSERT_EQ(control->apply(kPlatform).status, 200);
+  // The fixture's two events: cross_network web -> tenant, spoofed_source from 2:45b.
+  const auto first = [&](const std::string &target) {
+    nlohmann::json record;
+    auto reply = ApiClient(socket_path).stream_lines(target, [&](std::string_view line) {
+      record = nlohmann::json::parse(line);
+      return false;
+    });
+    EXPECT_TRUE(reply) << target;
+    return record;
+  };
+  EXPECT_EQ(first("/v1/monitor?reason=spoofed_source")["reason"], "spoofed_source");
+  EXPECT_EQ(first("/v1/monitor?reason=cross_network&hook=machine_egress")["reason"],
+            "cross_network");
+  EXPECT_EQ(first("/v1/monitor?network=cust-a")["dst_network"], "cust-a");
+  EXPECT_EQ(first("/v1/monitor?network=acme%2Fdefault")["src_network"], "default");
+  EXPECT_EQ(first("/v1/monitor?network=2:45b")["src_network"], "default");
 }
 
 TEST_F(Api, StopEndsOpenStreamsPromptly) {

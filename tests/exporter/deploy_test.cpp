@@ -2,6 +2,7 @@
 // metric names and label values the exporter defines; the Kubernetes manifests, the systemd
 // unit, the Containerfile and the example configuration agree with the agent's defaults
 // (agent/daemon/config.h, the one place they are written) and parse with its own parser.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -347,6 +348,32 @@ TEST_F(DeployKubernetes, LeastPrivilegeAndEveryNode) {
   const YAML::Node strategy = docs_["DaemonSet"]["spec"]["updateStrategy"];
   EXPECT_EQ(strategy["type"].as<std::string>(), "RollingUpdate");
   EXPECT_EQ(strategy["rollingUpdate"]["maxUnavailable"].as<int>(), 1);
+}
+
+// Issue 16: Linux nodes only, AppArmor and SELinux as Cilium's chart sets them, the node-local
+// overlay mounted from the host and passed to the agent, a config checksum on the template.
+TEST_F(DeployKubernetes, FitsTheNode) {
+  EXPECT_EQ(pod_["spec"]["nodeSelector"]["kubernetes.io/os"].as<std::string>(), "linux");
+  const YAML::Node security = container_["securityContext"];
+  EXPECT_EQ(security["appArmorProfile"]["type"].as<std::string>(), "Unconfined");
+  const std::string container = container_["name"].as<std::string>();
+  EXPECT_EQ(
+      pod_["metadata"]["annotations"]["container.apparmor.security.beta.kubernetes.io/" + container]
+          .as<std::string>(),
+      "unconfined");
+  EXPECT_EQ(security["seLinuxOptions"]["type"].as<std::string>(), "spc_t");
+  EXPECT_EQ(security["seLinuxOptions"]["level"].as<std::string>(), "s0");
+  const auto command = container_["command"].as<std::vector<std::string>>();
+  const auto node_flag = std::find(command.begin(), command.end(), "--node-config");
+  ASSERT_NE(node_flag, command.end());
+  ASSERT_NE(node_flag + 1, command.end());
+  const fs::path node_file(*(node_flag + 1));
+  const YAML::Node mount = mount_at(node_file.parent_path().string());
+  ASSERT_TRUE(mount.IsMap()) << "nothing mounted at " << node_file.parent_path();
+  EXPECT_TRUE(mount["readOnly"].as<bool>());
+  EXPECT_EQ(host_path_at(node_file.parent_path().string()), "/etc/sixguard");
+  EXPECT_EQ(pod_["metadata"]["annotations"]["sixguard.io/config-checksum"].as<std::string>().size(),
+            64u);
 }
 
 // The uninstall DaemonSet runs `sixguard agent --uninstall` on the agent's host paths.
