@@ -8,7 +8,7 @@ SG_PACKAGES=(
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libcli11-dev clang-format libclang-rt-14-dev
   iproute2 iputils-ping socat curl ethtool nftables prometheus jq libssl-dev openssl etcd-server etcd-client
   libsystemd-dev dpkg-dev groff-base bsdextrautils
-  yq nodejs npm
+  yq nodejs
   qemu-system-x86 busybox-static cpio zstd xz-utils kmod debian-archive-keyring linux-perf
 )
 
