@@ -62,7 +62,7 @@ ping_from() { # ping_from MACHINE SRC DST: one echo from SRC (an address of MACH
 streams_start() {
   # The senders run until streams_finish stops them (at most 10 minutes): however long the
   # agent takes to start (minutes in an emulated VM), the streams span the restart.
-  rate=${SG_TAKEOVER_RATE:-300}
+  rate=${SIXGUARD_TAKEOVER_RATE:-300} # datagrams per second per stream (SIXGUARD_*: reaches VM guests)
   local most=$((rate * 600))
   rm -f "$SG_WORK/same.count" "$SG_WORK/cross.count" "$SG_WORK/same.sent" "$SG_WORK/cross.sent"
   ip netns exec "$SG_PREFIX-m2" "$UDP_SEQ" recv 7009 "$SG_WORK/same.count" >/dev/null 2>&1 &
