@@ -44,7 +44,8 @@ sg_agent_stop TERM
 
 # ---- the older build takes the kernel over ----
 sg_say "an older build's programs and sg_machines layout put in place"
-if ! ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJECT" "$SG_BPFFS/sixguard" "${ifnames[@]}" \
+# libxdp keeps its dispatcher state in a bpffs: the agent points it at its own (main.cpp).
+if ! LIBXDP_BPFFS=$SG_BPFFS ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJECT" "$SG_BPFFS/sixguard" "${ifnames[@]}" \
   >"$SG_WORK/older.log" 2>&1; then
   echo "FAIL: the older build could not be put in place:"
   cat "$SG_WORK/older.log"
