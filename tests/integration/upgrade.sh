@@ -35,11 +35,17 @@ for m in "${SG_MACHINES[@]}"; do
   ifnames+=("$(sg_if "$m")")
 done
 machines_before=$(map_keys sg_machines)
+# The Flycast address is released for the takeover, so that sg_machines (the map whose layout
+# changes) is the only map holding entries: the empty-state guard below must count it.
+echo "{\"type\":\"flycast.released\",\"address\":\"$SG_FLYCAST\"}" >"$SG_WORK/release.json"
+reply=$(sg_api POST /v1/events "$SG_WORK/release.json")
+sg_check "Flycast released" test "$(sg_status_of "$reply")" = 200
 sg_agent_stop TERM
 
 # ---- the older build takes the kernel over ----
 sg_say "an older build's programs and sg_machines layout put in place"
-if ! ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJECT" "$SG_BPFFS/sixguard" "${ifnames[@]}" \
+# libxdp keeps its dispatcher state in a bpffs: the agent points it at its own (main.cpp).
+if ! LIBXDP_BPFFS=$SG_BPFFS ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJECT" "$SG_BPFFS/sixguard" "${ifnames[@]}" \
   >"$SG_WORK/older.log" 2>&1; then
   echo "FAIL: the older build could not be put in place:"
   cat "$SG_WORK/older.log"
@@ -68,7 +74,7 @@ status=0
 ip netns exec "$SG_HOST" timeout 120 "$SIXGUARD" agent --config "$SG_WORK/config.yaml" \
   >"$SG_WORK/refused.log" 2>&1 || status=$?
 sg_check "refused for safety (exit 2, got $status)" test "$status" = 2
-sg_check "... saying the pinned maps hold entries" grep -q "is empty (it is missing) but the maps pinned" "$SG_WORK/refused.log"
+sg_check "... saying the pinned maps hold entries" grep -q "is empty (it is missing) but the maps pinned in .* hold 4 entries" "$SG_WORK/refused.log"
 rm -rf "$SG_WORK/state"
 mv "$SG_WORK/state.kept" "$SG_WORK/state"
 sg_check "older sg_machines still pinned (32 bytes)" test "$(value_size sg_machines)" = 32
@@ -86,6 +92,10 @@ sg_check "the log names the migration of sg_machines (value size 32 -> 24, layou
 sg_check "the log says how the older programs were replaced" \
   grep -Eq "$(sg_if m1) machine_egress: replaced (atomically|in libxdp's dispatcher)" "$SG_WORK/agent.log"
 grep -E "$(sg_if m1) machine_egress: " "$SG_WORK/agent.log" | tail -n 1
+printf '{"type":"flycast.allocated","app":"%s","address":"%s","network":"%s"}\n' \
+  "$SG_FLYCAST_TARGET" "$SG_FLYCAST" "$SG_FLYCAST_NET" >"$SG_WORK/allocate.json"
+reply=$(sg_api POST /v1/events "$SG_WORK/allocate.json")
+sg_check "Flycast allocated again" test "$(sg_status_of "$reply")" = 200
 sg_check "sg_machines pin now today's layout (24 bytes)" test "$(value_size sg_machines)" = 24
 sg_check "sg_meta says sg_machines is layout 1" test "$(meta_slot 0)" = 1
 sg_check "every sg_machines entry present" test "$(map_keys sg_machines)" = "$machines_before"

@@ -26,16 +26,26 @@ prog_ids_on() {
 }
 # True when every sg_ program on interface $1 uses the map pinned as $2.
 programs_use_pinned() {
-  local ifname=$1 want id used found=0
+  local ifname=$1 want id used found=0 dispatcher=0
   want=$(map_id "$2")
   for id in $(prog_ids_on "$ifname"); do
     local name
     name=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r .name)
-    case "$name" in sg_*) ;; *) continue ;; esac  # libxdp's dispatcher
+    case "$name" in sg_*) ;; xdp_dispatcher) dispatcher=1; continue ;; *) continue ;; esac
     used=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r '.map_ids[]?')
     grep -qx "$want" <<<"$used" || { echo "  $ifname: $name (prog $id) uses maps $(echo $used) but $2 is map $want"; return 1; }
     found=$((found + 1))
   done
+  # libxdp's dispatcher hides its components from `bpftool net`: then every extension program
+  # of ours loaded (the one in this dispatcher among them) must use the map too.
+  if [ "$dispatcher" = 1 ]; then
+    for id in $(ip netns exec "$SG_HOST" bpftool -j prog show |
+      jq -r '.[] | select(.type == "ext" and (.name | startswith("sg_"))) | .id'); do
+      used=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r '.map_ids[]?')
+      grep -qx "$want" <<<"$used" || { echo "  $ifname: dispatcher component prog $id uses maps $(echo $used) but $2 is map $want"; return 1; }
+      found=$((found + 1))
+    done
+  fi
   [ "$found" -ge 2 ]
 }
 explain() { # explain SRC DST [IF] -> "hook verdict reason"
@@ -62,7 +72,7 @@ ping_from() { # ping_from MACHINE SRC DST: one echo from SRC (an address of MACH
 streams_start() {
   # The senders run until streams_finish stops them (at most 10 minutes): however long the
   # agent takes to start (minutes in an emulated VM), the streams span the restart.
-  rate=${SG_TAKEOVER_RATE:-300}
+  rate=${SIXGUARD_TAKEOVER_RATE:-300} # datagrams per second per stream (SIXGUARD_*: reaches VM guests)
   local most=$((rate * 600))
   rm -f "$SG_WORK/same.count" "$SG_WORK/cross.count" "$SG_WORK/same.sent" "$SG_WORK/cross.sent"
   ip netns exec "$SG_PREFIX-m2" "$UDP_SEQ" recv 7009 "$SG_WORK/same.count" >/dev/null 2>&1 &
