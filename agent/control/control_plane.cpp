@@ -481,10 +481,19 @@ ControlPlane::DriftRepair ControlPlane::repair_drift(uint64_t generation, const 
     // The maps were written since the snapshot. Every machine's interface is in the cache
     // (resolved by the snapshot, or by the batch since), as partial_image needs.
     const MapKeys keys = keys_of(drift);
-    repair.repaired = still_wanted(drift, partial_image(state_, config_, ifindex_cache_, keys));
-    repair.deferred = drift.differences.size() - repair.repaired.differences.size();
+    const MapDrift still =
+        still_wanted(drift, partial_image(state_, config_, ifindex_cache_, keys));
+    repair.deferred = drift.differences.size() - still.differences.size();
+    // What the kernel holds now at those keys: a batch may have written the very value the
+    // image wants (a key changed and changed back), which is no drift to repair or count.
+    if (auto now = read_at(maps_, still); now) {
+      repair.repaired = compare_maps(*now, still.wanted);
+    } else {
+      repair.status =
+          make_error("re-reading the maps: " + now.error().describe(), now.error().code);
+    }
   }
-  if (!repair.repaired.empty()) {
+  if (repair.status && !repair.repaired.empty()) {
     ++maps_generation_;
     auto written = write_difference(maps_, repair.repaired.held, repair.repaired.wanted);
     if (!written) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "address.h"
@@ -41,6 +42,28 @@ class MapBackend {
 
   virtual Result<sg_config> read_config() = 0;
   virtual Status write_config(const sg_config &config) = 0;
+
+  // One entry (nullopt: absent), for re-reading the few keys a drift repair is about. These
+  // defaults read the whole map; a backend over real maps looks the key up.
+  virtual Result<std::optional<sg_machine>> lookup_machine(uint32_t ifindex) {
+    return lookup_in(dump_machines(), ifindex);
+  }
+  virtual Result<std::optional<sg_flycast>> lookup_flycast(const Ipv6 &address) {
+    return lookup_in(dump_flycast(), address);
+  }
+  virtual Result<std::optional<uint32_t>> lookup_net_flags(uint32_t network_id) {
+    return lookup_in(dump_net_flags(), network_id);
+  }
+
+ private:
+  template <typename Map, typename Key>
+  static Result<std::optional<typename Map::mapped_type>> lookup_in(Result<Map> dumped,
+                                                                    const Key &key) {
+    if (!dumped) return dumped.error();
+    const auto found = dumped->find(key);
+    if (found == dumped->end()) return std::optional<typename Map::mapped_type>();
+    return std::optional<typename Map::mapped_type>(found->second);
+  }
 };
 
 }  // namespace sixguard

@@ -144,6 +144,42 @@ void keep_still_wanted(const Map &held, const Map &wanted, const Map &now, Same 
 
 }  // namespace
 
+Result<MapImage> read_at(MapBackend &maps, const MapDrift &drift) {
+  MapImage image;
+  const MapKeys keys = keys_of(drift);
+  for (const uint32_t ifindex : keys.ifindexes) {
+    auto value = maps.lookup_machine(ifindex);
+    if (!value) return value.error();
+    if (*value) image.machines.emplace(ifindex, **value);
+  }
+  for (const Ipv6 &address : keys.flycast) {
+    auto value = maps.lookup_flycast(address);
+    if (!value) return value.error();
+    if (*value) image.flycast.emplace(address, **value);
+  }
+  for (const uint32_t id : keys.networks) {
+    auto value = maps.lookup_net_flags(id);
+    if (!value) return value.error();
+    if (*value) image.net_flags.emplace(id, **value);
+  }
+  if (!drift.held.infra.empty() || !drift.wanted.infra.empty()) {
+    auto infra = maps.dump_infra();  // a handful of prefixes
+    if (!infra) return infra.error();
+    for (const auto &prefix : *infra) {
+      if (drift.held.infra.contains(prefix) || drift.wanted.infra.contains(prefix)) {
+        image.infra.insert(prefix);
+      }
+    }
+  }
+  image.config = drift.wanted.config;
+  if (keys.config) {
+    auto config = maps.read_config();
+    if (!config) return config.error();
+    image.config = *config;
+  }
+  return image;
+}
+
 MapDrift still_wanted(const MapDrift &drift, const MapImage &now) {
   MapImage held, wanted;
   keep_still_wanted(drift.held.machines, drift.wanted.machines, now.machines, same_machine,

@@ -54,6 +54,11 @@ MapKeys keys_of(const MapDrift &drift);
 // image wants is right whatever the kernel holds now.
 MapDrift still_wanted(const MapDrift &drift, const MapImage &now);
 
+// What the maps hold now at the keys of drift (looked up one by one: cost follows the
+// differences), in the form compare_maps(read_at(...), drift.wanted) takes: the config is
+// read only when drift is about it, else taken from drift.wanted.
+Result<MapImage> read_at(MapBackend &maps, const MapDrift &drift);
+
 // The labels compare_maps uses, in a fixed order (the metric's series exist from the start).
 inline constexpr std::string_view kDriftMapLabels[] = {"machines", "flycast", "infra", "net_flags",
                                                        "config"};

@@ -34,6 +34,16 @@ class PinnedMapBackend final : public MapBackend {
   Result<sg_config> read_config() override;
   Status write_config(const sg_config &config) override;
 
+  Result<std::optional<sg_machine>> lookup_machine(uint32_t ifindex) override {
+    return maps_.machines.lookup(ifindex);
+  }
+  Result<std::optional<sg_flycast>> lookup_flycast(const Ipv6 &address) override {
+    return maps_.flycast.lookup(address.raw());
+  }
+  Result<std::optional<uint32_t>> lookup_net_flags(uint32_t network_id) override {
+    return maps_.net_flags.lookup(network_id);
+  }
+
  private:
   PinnedMaps &maps_;
 };

@@ -231,6 +231,26 @@ TEST_F(DriftRepairTest, ABatchAtTheKeySinceTheSnapshotDefersThatKeyOnly) {
   EXPECT_TRUE(again.drift.empty());
 }
 
+// A batch that changes a differing key and changes it back before the repair: the image
+// still wants what it wanted, and the batch wrote it. Re-read under the lock, the key holds
+// what it should: nothing is written, nothing counted as drift.
+TEST_F(DriftRepairTest, AKeyChangedAndChangedBackIsNotCountedAsDrift) {
+  maps.flycast.begin()->second.target_app_id = 99;
+  const Check result = check([&] {
+    apply_ok(event({{"type", "flycast.released"}, {"address", "fdaa:9:d844::f1"}}));
+    apply_ok(event({{"type", "flycast.allocated"},
+                    {"app", "web"},
+                    {"address", "fdaa:9:d844::f1"},
+                    {"network", "cust-a"}}));
+    maps.clear_log();
+  });
+  EXPECT_EQ(result.drift.differences.size(), 1u);
+  EXPECT_EQ(result.repair.deferred, 0u);
+  EXPECT_TRUE(result.repair.repaired.empty());
+  EXPECT_TRUE(maps.writes.empty());
+  EXPECT_TRUE(check().drift.empty());
+}
+
 TEST_F(DriftRepairTest, AFailedRepairMakesTheMapsOutOfSyncUntilOneSucceeds) {
   maps.machines.erase(11);
   maps.fail_writes = true;
