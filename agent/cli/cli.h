@@ -4,7 +4,8 @@
 // /run/sixguard/api.sock) and --version. The man page and the bash completion are generated
 // from the same definition (docs_gen.h).
 //
-// Exit status: exit_codes.h (0 ok, 1 refused by the agent, 2 usage, 3 agent unavailable).
+// Exit status: exit_codes.h (0 ok, 1 refused by the agent, 2 usage, 3 agent unavailable);
+// `publish` (publish_command.h) needs no agent: 3 there means the etcd store is unreachable.
 #pragma once
 
 #include <functional>
