@@ -20,6 +20,10 @@
 //   revision without a state.db commit; the next commit carries it. Resuming from the older
 //   persisted revision replays only such no-op changes.
 // - The first list of a fresh agent is not a resync; every later list is.
+// Known limit: keys written around publish can leave the state and etcd apart until the next
+// list: an app key deleted (app.destroyed cascades to its machines and Flycast addresses) and
+// put again does not bring back the machine keys that stayed in etcd (publish deletes them
+// with the app, so it never happens through publish).
 #pragma once
 
 #include <atomic>
