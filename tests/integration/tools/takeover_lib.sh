@@ -36,11 +36,16 @@ programs_use_pinned() {
     grep -qx "$want" <<<"$used" || { echo "  $ifname: $name (prog $id) uses maps $(echo $used) but $2 is map $want"; return 1; }
     found=$((found + 1))
   done
-  # libxdp's dispatcher hides its components from `bpftool net`: then every extension program
-  # of ours loaded (the one in this dispatcher among them) must use the map too.
+  # libxdp's dispatcher hides its components from `bpftool net`: xdp-loader lists the programs
+  # attached in this interface's dispatcher (" =>  PRIO  NAME  ID  TAG  ACTIONS"), from libxdp's
+  # pins under the agent's bpffs. Not every loaded extension program: an older dispatcher's
+  # component may stay loaded, attached nowhere, until its last reference goes.
   if [ "$dispatcher" = 1 ]; then
-    for id in $(ip netns exec "$SG_HOST" bpftool -j prog show |
-      jq -r '.[] | select(.type == "ext" and (.name | startswith("sg_"))) | .id'); do
+    local components
+    components=$(LIBXDP_BPFFS=$SG_BPFFS ip netns exec "$SG_HOST" xdp-loader status "$ifname" 2>/dev/null |
+      awk '$1 == "=>" && $3 ~ /^sg_/ && $4 ~ /^[0-9]+$/ { print $4 }')
+    [ -n "$components" ] || { echo "  $ifname: xdp-loader lists no sg_ program in the dispatcher"; return 1; }
+    for id in $components; do
       used=$(ip netns exec "$SG_HOST" bpftool -j prog show id "$id" | jq -r '.map_ids[]?')
       grep -qx "$want" <<<"$used" || { echo "  $ifname: dispatcher component prog $id uses maps $(echo $used) but $2 is map $want"; return 1; }
       found=$((found + 1))
