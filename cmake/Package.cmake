@@ -14,6 +14,8 @@ set(stripped ${SIXGUARD_DIST_DIR}/sixguard)
 set(debug_file ${SIXGUARD_DIST_DIR}/sixguard.debug)
 set(man_page ${SIXGUARD_DIST_DIR}/sixguard.8)
 set(completion ${SIXGUARD_DIST_DIR}/sixguard.bash)
+# Made now: the strip command below runs in it, and a fresh build has not created it yet.
+file(MAKE_DIRECTORY ${SIXGUARD_DIST_DIR})
 
 # The installed binary: debug symbols split off (objcopy --only-keep-debug), the rest
 # stripped and pointed at them by a debuglink, so that gdb finds
