@@ -17,7 +17,7 @@
 #include "input_limits.h"  // agent/control
 #include "publish_command.h"
 #include "status_tree.h"
-#include "names.h"         // agent/datapath
+#include "names.h"  // agent/datapath
 #include "table.h"
 #include "version.h"
 

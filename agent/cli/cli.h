@@ -18,7 +18,7 @@ inline constexpr const char *kDefaultApiSocket = "/run/sixguard/api.sock";
 
 // `sixguard agent [--config FILE] [--uninstall] [--print-config] [--accept-empty-state]`.
 struct AgentArgs {
-  std::string config_path;  // empty: the default path (no file there: defaults)
+  std::string config_path;       // empty: the default path (no file there: defaults)
   std::string node_config_path;  // empty: none; a missing file: none (see load_config_with_overlay)
   bool uninstall = false;
   bool print_config = false;

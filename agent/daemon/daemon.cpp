@@ -342,7 +342,11 @@ Status Agent::start() {
     if (etcd.tls) settings.tls = etcd::TlsFiles{etcd.tls->ca, etcd.tls->cert, etcd.tls->key};
     auto source = EtcdSource::create(std::move(settings), *control_,
                                      [](bool warning, const std::string &message) {
-                                       (warning ? log_warn : log_info)("source", message);
+                                       if (warning) {
+                                         log_warn("source", message);
+                                       } else {
+                                         log_info("source", message);
+                                       }
                                      });
     if (!source) return make_error("source.etcd: " + source.error().describe());
     source_ = std::move(*source);

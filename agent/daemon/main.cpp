@@ -28,7 +28,8 @@ int agent_main(const sixguard::AgentArgs &args) {
   init_log_level_from_env();
   route_library_logs();
   bool node_config_found = false;
-  auto config = load_config_with_overlay(args.config_path, args.node_config_path, node_config_found);
+  auto config =
+      load_config_with_overlay(args.config_path, args.node_config_path, node_config_found);
   if (!config) {
     log_error("config", config.error().describe());
     return kExitUsage;

@@ -43,14 +43,6 @@ for m in "${SG_MACHINES[@]}"; do
   sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
 done
 
-wait_for() { # wait_for SECONDS COMMAND...: polls for evidence, up to a deadline
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 status_json() { sg_body_of "$(sg_api GET /v1/status)"; }
 repairs() { # repairs LABEL: sixguard_drift_repairs_total{map="LABEL"}
   sg_metrics /metrics | awk -v series="sixguard_drift_repairs_total{map=\"$1\"}" \

@@ -72,14 +72,6 @@ etcd_stop() { # etcd_stop I [SIGNAL]
   ETCD_PID[$1]=""
 }
 etcd_healthy() { ctl endpoint health >/dev/null 2>&1; }
-wait_for() { # wait_for SECONDS COMMAND...: polls the evidence every 0.2 s
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
 
 # txn FILE: FILE has lines "put<TAB>KEY<TAB>VALUE" or "del<TAB>KEY"; one etcd transaction
 # through the JSON gateway. Prints the revision it made.

@@ -73,14 +73,6 @@ health() { # health PATH [PORT]: "<status> <body>" from the loopback health_addr
     awk '{code=$NF; $NF=""; body=body $0} END {print code, body}'
 }
 alive() { [ -n "$SG_AGENT_PID" ] && kill -0 "$SG_AGENT_PID" 2>/dev/null; }
-wait_for() { # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 # What must not change: the control plane's view and the pinned maps' entries.
 snapshot() {

@@ -37,6 +37,16 @@ sg_check() { # sg_check DESCRIPTION COMMAND... : ok when the command succeeds
 }
 
 sg_not() { ! "$@"; } # sg_check "x blocked" sg_not sg_probe_ping ...
+# wait_for SECONDS COMMAND...: polls COMMAND (the evidence) every 0.1 s until it succeeds or
+# the deadline passes; a loaded machine costs time, never a wrong answer.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
 
 sg_skip() {
   if [ "${SIXGUARD_REQUIRE_KERNEL_TESTS:-0}" = 1 ]; then

@@ -27,14 +27,6 @@ done
 machine_entries() { # sg_machines entries as /v1/status reports them
   sg_body_of "$(sg_api GET /v1/status)" | sed -nE 's/.*"machines":\{"capacity":[0-9]+,"entries":([0-9]+)\}.*/\1/p'
 }
-wait_for() { # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 ifindex_of() { ip -n "$SG_HOST" -o link show dev "$1" 2>/dev/null | cut -d: -f1; }
 
 # ---- a machine restart: its interface deleted and re-created with a new ifindex ----

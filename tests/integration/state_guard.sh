@@ -44,14 +44,6 @@ CONFIG=$SG_WORK/config.yaml
 sg_write_config "$CONFIG"
 PINS=$SG_BPFFS/sixguard
 
-wait_for() { # wait_for SECONDS COMMAND...: polls for evidence, up to a deadline
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 entries() { # entries MAP: how many entries the pinned map holds, read with bpftool
   bpftool map dump pinned "$PINS/$1" -j 2>/dev/null | jq length
 }

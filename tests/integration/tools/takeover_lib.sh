@@ -2,14 +2,6 @@
 # what the pins and the attached programs are (bpftool), and two sequence-numbered UDP
 # streams from m1 (same network: to m2; cross network: to m3) counted by udp_seq ($UDP_SEQ).
 
-wait_for() { # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
-}
 pin() { echo "$SG_BPFFS/sixguard/$1"; }
 map_id() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .id; }
 map_max() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .max_entries; }
