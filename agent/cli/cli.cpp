@@ -329,18 +329,20 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
                             "one JSON object per line");
 
   PublishArgs publish_args;
-  auto *publish = with_json(
-      app.add_subcommand("publish",
-                         "validate events against the etcd store and write them as one "
-                         "transaction (no agent needed; exit 3: store unreachable)"),
-      "print the JSON answer");
+  auto *publish =
+      with_json(app.add_subcommand("publish",
+                                   "validate events against the etcd store and write them as one "
+                                   "transaction (no agent needed; exit 3: store unreachable)"),
+                "print the JSON answer");
   publish->add_option("--etcd", publish_args.etcd, "etcd client URLs, comma-separated")->required();
   publish->add_option("--prefix", publish_args.prefix, "key prefix")->capture_default_str();
-  publish->add_option("--host", publish_args.host, "the host of machine events without a \"host\" field");
+  publish->add_option("--host", publish_args.host,
+                      "the host of machine events without a \"host\" field");
   publish->add_option("--cacert", publish_args.cacert, "CA of the etcd members (PEM)");
   publish->add_option("--cert", publish_args.cert, "client certificate (PEM)");
   publish->add_option("--key", publish_args.key, "client key (PEM)");
-  publish->add_option("--timeout-ms", publish_args.timeout_ms, "per request")->capture_default_str();
+  publish->add_option("--timeout-ms", publish_args.timeout_ms, "per request")
+      ->capture_default_str();
   publish->add_option("file", publish_args.file, "FILE, or - for stdin")->required();
 
   auto *agent = app.add_subcommand("agent", "run the daemon (see `sixguard agent --help`)");

@@ -4,6 +4,7 @@
 //
 // Exit status: 0 success; 1 the agent is unreachable or refused the request; 2 bad usage
 // or malformed input (an address that does not parse, a file that cannot be read).
+// `publish` (publish_command.h) needs no agent and adds 3: the etcd store is unreachable.
 #pragma once
 
 #include <iosfwd>

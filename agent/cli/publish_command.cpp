@@ -43,7 +43,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   config.endpoints = {args.etcd};
   config.request_timeout = std::chrono::milliseconds(args.timeout_ms);
   if (!args.cacert.empty() || !args.cert.empty() || !args.key.empty()) {
-    config.tls = etcd::TlsFiles{.ca_file = args.cacert, .cert_file = args.cert, .key_file = args.key};
+    config.tls =
+        etcd::TlsFiles{.ca_file = args.cacert, .cert_file = args.cert, .key_file = args.key};
   }
   auto client = etcd::Client::create(config);
   if (!client) {
@@ -55,11 +56,13 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   options.host = args.host;
   const PublishResult result = publish(**client, body, options);
   for (const auto &skipped : result.skipped) {
-    err << "sixguard publish: warning: store key skipped (breaks the rules): " << printable(skipped) << "\n";
+    err << "sixguard publish: warning: store key skipped (breaks the rules): " << printable(skipped)
+        << "\n";
   }
   if (result.store_error) {
     const auto kind = etcd::error_kind(*result.store_error);
-    err << "sixguard publish: " << printable(result.store_error->describe()) << "\n";
+    // The message says what failed and why; strerror of the kind's code would add nothing.
+    err << "sixguard publish: " << printable(result.store_error->message) << "\n";
     if (kind == etcd::ErrorKind::kRejected &&
         result.store_error->message.find("too many operations") != std::string::npos) {
       err << "sixguard publish: the batch is one txn: split it, or raise etcd's --max-txn-ops\n";
@@ -83,8 +86,8 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   if (args.json) {
     out << ascii_json(answer) << "\n";
   } else {
-    out << "applied " << result.applied << ", unchanged " << result.unchanged << " (" << result.writes
-        << " keys written at revision " << result.revision << ")\n";
+    out << "applied " << result.applied << ", unchanged " << result.unchanged << " ("
+        << result.writes << " keys written at revision " << result.revision << ")\n";
   }
   return kOk;
 }

@@ -59,7 +59,7 @@ struct Compare {
   std::string key;
   CompareTarget target = CompareTarget::kModRevision;
   CompareResult result = CompareResult::kEqual;
-  int64_t number = 0;  // version / create_revision / mod_revision
+  int64_t number = 0;      // version / create_revision / mod_revision
   std::string value = {};  // kValue
   // Non-empty: the compare holds for every key in [key, range_end) (none there: the
   // number compares with 0), e.g. "no key under the prefix modified after revision R".

@@ -11,9 +11,12 @@ namespace {
 
 EventError refuse(int status, std::size_t index, const Event &event, std::string field,
                   std::string message) {
-  return EventError{status, "event " + std::to_string(index) + " (" +
-                                std::string(event_type_name(event.type)) + "): " + message,
-                    index, std::string(event_type_name(event.type)), std::move(field)};
+  // The rules' own wording (state_rules.cpp): "event I (type): field 'F': what".
+  const std::string type(event_type_name(event.type));
+  return EventError{
+      status,
+      "event " + std::to_string(index) + " (" + type + "): field '" + field + "': " + message,
+      index, type, std::move(field)};
 }
 
 bool is_machine_event(const Event &event) {
@@ -77,8 +80,8 @@ std::optional<EventError> record_applied(const StoreView &view, StoreChanges &ch
         auto entry = parse_etcd_entry(view.prefix, id_key, bound->second.value);
         if (!entry || entry->bound_org != event.org || entry->bound_network != event.network) {
           return refuse(409, index, event, "id",
-                        "network id " + format_network_id(*id) + " is already bound in the store (" +
-                            id_key + ")");
+                        "network id " + format_network_id(*id) +
+                            " is already bound in the store (" + id_key + ")");
         }
       }
       changes.writes[id_key] = id_value;
@@ -88,16 +91,20 @@ std::optional<EventError> record_applied(const StoreView &view, StoreChanges &ch
     }
     case EventType::kAppCreated:
       changes.depend(network_key(event.org, event.network_given ? event.network : "default"));
-      if (auto key = etcd_key_for_event(event, host)) changes.put(*key, etcd_value_for_event(event, host));
+      if (auto key = etcd_key_for_event(event, host))
+        changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kMachineStarted:
       changes.depend(app_key(event.app));
-      if (auto key = etcd_key_for_event(event, host)) changes.put(*key, etcd_value_for_event(event, host));
+      if (auto key = etcd_key_for_event(event, host))
+        changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kFlycastAllocated:
       changes.depend(app_key(event.app));
-      if (const AppRecord *app = view.state.app(event.app)) changes.depend(network_key(app->org, event.network));
-      if (auto key = etcd_key_for_event(event, host)) changes.put(*key, etcd_value_for_event(event, host));
+      if (const AppRecord *app = view.state.app(event.app))
+        changes.depend(network_key(app->org, event.network));
+      if (auto key = etcd_key_for_event(event, host))
+        changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kNetworkMode:
       changes.depend(network_key(event.org, event.network));
@@ -286,10 +293,11 @@ std::optional<EventError> event_hosts(std::string_view body, std::size_t count,
     if (host == objects[i].end()) continue;
     const std::string type = objects[i].value("type", std::string());
     if (!host->is_string() || !valid_host_name(host->get<std::string>())) {
-      return EventError{400,
-                        "event " + std::to_string(i) + " (" + type +
-                            "): \"host\" must be a host name (1-253 letters, digits, '-', '_', '.')",
-                        i, type, "host"};
+      return EventError{
+          400,
+          "event " + std::to_string(i) + " (" + type +
+              "): field 'host': must be a host name (1-253 letters, digits, '-', '_', '.')",
+          i, type, "host"};
     }
     hosts[i] = host->get<std::string>();
   }

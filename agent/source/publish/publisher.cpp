@@ -16,7 +16,8 @@ PublishResult publish(etcd::Client &client, std::string_view body, const Publish
     return result;
   };
   if (auto bad = check_etcd_prefix(options.prefix); !bad) {
-    return refused(EventError{400, "prefix " + options.prefix + ": " + bad.error().message, std::nullopt, "", ""});
+    return refused(EventError{400, "prefix " + options.prefix + ": " + bad.error().message,
+                              std::nullopt, "", ""});
   }
   const ParsedEvents parsed = parse_events(body);
   if (parsed.error) return refused(*parsed.error);
@@ -26,16 +27,18 @@ PublishResult publish(etcd::Client &client, std::string_view body, const Publish
     if (host.empty()) host = options.host;
   }
   EventRules rules = options.rules;
-  if (rules.infra_prefixes.empty()) rules.infra_prefixes.push_back(*parse_ipv6_prefix("fdaa::3/128"));
+  if (rules.infra_prefixes.empty())
+    rules.infra_prefixes.push_back(*parse_ipv6_prefix("fdaa::3/128"));
 
   std::mt19937_64 random{std::random_device{}()};
   for (unsigned attempt = 0; attempt < options.attempts; ++attempt) {
     if (attempt > 0) {
       // Publishers that lost to each other do not retry in step.
-      std::this_thread::sleep_for(etcd::backoff_delay(
-          etcd::Backoff{.initial = std::chrono::milliseconds(10), .max = std::chrono::milliseconds(200),
-                        .jitter = 1.0},
-          attempt - 1, random));
+      std::this_thread::sleep_for(
+          etcd::backoff_delay(etcd::Backoff{.initial = std::chrono::milliseconds(10),
+                                            .max = std::chrono::milliseconds(200),
+                                            .jitter = 1.0},
+                              attempt - 1, random));
     }
     auto snapshot = client.list_prefix(options.prefix + "/");
     if (!snapshot) {

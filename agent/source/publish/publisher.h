@@ -31,8 +31,8 @@ struct PublishResult {
   std::optional<EventError> error;
   std::optional<Error> store_error;
   std::size_t applied = 0, unchanged = 0, writes = 0;
-  int64_t revision = 0;       // the store's revision after the txn (or as read)
-  unsigned attempts = 0;      // txns tried
+  int64_t revision = 0;              // the store's revision after the txn (or as read)
+  unsigned attempts = 0;             // txns tried
   std::vector<std::string> skipped;  // store keys that break the rules (last read)
 };
 
