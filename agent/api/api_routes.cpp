@@ -237,6 +237,11 @@ void register_api_routes(Router &router, ControlPlane &control, ApiProviders pro
         body["source"] = source ? source() : nlohmann::json{{"kind", "api"}};
         return json_response(200, body);
       });
+  // The source's part of /v1/status alone, without reading the maps' usage: cheap enough to
+  // poll often (the fleet bench polls every agent's revision every 50 ms).
+  router.add("GET", "/v1/source", [source = providers.source_status](const HttpRequest &) {
+    return json_response(200, source ? source() : nlohmann::json{{"kind", "api"}});
+  });
   router.add("POST", "/v1/explain", [explainer = providers.explainer](const HttpRequest &request) {
     return explain(explainer, request);
   });

@@ -248,27 +248,21 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
     }
     std::vector<PlannedEvent> planned = plan(state_);
     if (planned.empty() && !persist_unchanged) return outcome;
-    // Retried without each refused event: the cost is the batch per refused key, and a
-    // valid plan (the normal case) is applied once.
-    while (true) {
-      const Stopwatch stopwatch;
-      ParsedEvents parsed;
-      for (const auto &event : planned) parsed.events.push_back(event.event);
-      std::optional<EventError> refusal;
-      ApplyResult result = apply_locked(parsed, stopwatch, machines_changed, mark, &refusal);
-      if (refusal && refusal->index && *refusal->index < planned.size()) {
-        const std::size_t index = *refusal->index;
-        outcome.refused.emplace_back(std::move(planned[index]), *refusal);
-        planned.erase(planned.begin() + static_cast<std::ptrdiff_t>(index));
-        continue;
-      }
-      outcome.status = result.status;
-      outcome.applied = result.applied;
-      outcome.unchanged = result.unchanged;
-      if (result.status != 200) {
-        outcome.error = result.body.value("error", std::string("batch failed"));
-      }
-      break;
+    // One pass: a refused event is undone alone and the rest goes on, so the cost follows
+    // the batch however many keys are refused (a list over a map's capacity refuses many).
+    const Stopwatch stopwatch;
+    ParsedEvents parsed;
+    for (const auto &event : planned) parsed.events.push_back(event.event);
+    std::vector<std::pair<std::size_t, EventError>> skipped;
+    ApplyResult result = apply_locked(parsed, stopwatch, machines_changed, mark, &skipped);
+    for (auto &[index, error] : skipped) {
+      outcome.refused.emplace_back(std::move(planned[index]), std::move(error));
+    }
+    outcome.status = result.status;
+    outcome.applied = result.applied;
+    outcome.unchanged = result.unchanged;
+    if (result.status != 200) {
+      outcome.error = result.body.value("error", std::string("batch failed"));
     }
     publish_locked();
     listener = machines_listener_;
@@ -282,7 +276,7 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
 ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
                                        bool &machines_changed,
                                        const std::optional<SourceMark> &mark,
-                                       std::optional<EventError> *refusal) {
+                                       std::vector<std::pair<std::size_t, EventError>> *skipped) {
   // Validate the whole batch on the live state, journalled: each event sees the state plus
   // the earlier events, and a refused batch is undone. No copy of the state: the cost
   // follows the batch.
@@ -290,20 +284,29 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
   StateJournal journal;
   state_.begin_journal(journal);
   std::vector<EventEffect> effects;
+  std::vector<EventType> types;  // of the events kept, in step with effects
   effects.reserve(parsed.events.size());
+  types.reserve(parsed.events.size());
   for (std::size_t i = 0; i < parsed.events.size(); ++i) {
     const Event &event = parsed.events[i];
-    EventOutcome outcome = apply_event(state_, event, i, rules_);
-    if (!outcome.error) outcome.error = check_capacity(sizes_before, i, event);
+    const std::size_t index = i - (skipped ? skipped->size() : 0);  // among the events kept
+    const JournalMark mark_before = state_.journal_mark();
+    EventOutcome outcome = apply_event(state_, event, index, rules_);
+    if (!outcome.error) outcome.error = check_capacity(sizes_before, index, event);
     if (outcome.error) {
+      observer_.event_result(event_type_name(event.type), outcome.error->result_class());
+      if (skipped && outcome.error->index) {
+        state_.undo_to_mark(mark_before);
+        skipped->emplace_back(i, std::move(*outcome.error));
+        continue;
+      }
       state_.end_journal();
       state_.undo(journal);
-      observer_.event_result(event_type_name(event.type), outcome.error->result_class());
       observer_.apply_duration(stopwatch.seconds());
-      if (refusal) *refusal = outcome.error;
       return refused(*outcome.error);
     }
     effects.push_back(outcome.effect);
+    types.push_back(event.type);
   }
   state_.end_journal();
 
@@ -321,7 +324,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
       const std::string_view outcome = !failure.empty()                      ? failure
                                        : effects[i] == EventEffect::kApplied ? "applied"
                                                                              : "unchanged";
-      observer_.event_result(event_type_name(parsed.events[i].type), outcome);
+      observer_.event_result(event_type_name(types[i]), outcome);
     }
   };
   result.body = {{"applied", result.applied}, {"unchanged", result.unchanged}};

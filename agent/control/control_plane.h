@@ -136,7 +136,7 @@ class ControlPlane {
   // An outside source (DESIGN §6, etcd) applies what it read: plan is called under the lock
   // with the registry, and its events are applied as one batch together with mark (same
   // state.db commit). An event the rules refuse (400/409/422/507) is dropped and reported in
-  // refused, and the rest is tried again, so one bad key never holds the others back. A
+  // refused, and the rest applied without it, so one bad key never holds the others back. A
   // batch from the local API that changes anything clears a persisted mark (the registry no
   // longer reflects the source alone).
   using SourcePlanner = std::function<std::vector<PlannedEvent>(const State &)>;
@@ -226,9 +226,13 @@ class ControlPlane {
   MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_unreported(std::string_view body);  // apply() without batch_finished
+  // skipped null: all or nothing. Else an event refused with an index is undone alone,
+  // reported in skipped (its index in parsed, its error numbered as if the events skipped
+  // before it had never been in the batch) and the batch goes on without it: one pass,
+  // however many are refused.
   ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
                            bool &machines_changed, const std::optional<SourceMark> &mark,
-                           std::optional<EventError> *refusal = nullptr);
+                           std::vector<std::pair<std::size_t, EventError>> *skipped = nullptr);
   // 503 while state.db is gone or corrupt (StateStore::Health::sticky): never acknowledged.
   ApplyResult refusal_for(const StateStore::Health &health);
   std::optional<ApplyResult> refusal_while_store_faulted();

@@ -197,4 +197,34 @@ void State::undo(const StateJournal &journal) {
   next_app_id_ = journal.next_app_id_before;
 }
 
+JournalMark State::journal_mark() const {
+  if (!journal_) return JournalMark{.next_app_id = next_app_id_};
+  return {journal_->networks.size(), journal_->apps.size(), journal_->machines.size(),
+          journal_->flycast.size(), next_app_id_};
+}
+
+namespace {
+// Sets the `before` of every change past `keep`, most recent first, and forgets them.
+template <typename Change, typename Set>
+void rewind_past(std::vector<Change> &changes, std::size_t keep, Set set) {
+  while (changes.size() > keep) {
+    set(changes.back().key, changes.back().before);
+    changes.pop_back();
+  }
+}
+}  // namespace
+
+void State::undo_to_mark(const JournalMark &mark) {
+  if (!journal_) return;
+  rewind_past(journal_->networks, mark.networks,
+              [this](const auto &key, const auto &record) { set_network(key, record); });
+  rewind_past(journal_->apps, mark.apps,
+              [this](const auto &key, const auto &record) { set_app(key, record); });
+  rewind_past(journal_->machines, mark.machines,
+              [this](const auto &key, const auto &record) { set_machine(key, record); });
+  rewind_past(journal_->flycast, mark.flycast,
+              [this](const auto &key, const auto &record) { set_flycast(key, record); });
+  next_app_id_ = mark.next_app_id;
+}
+
 }  // namespace sixguard

@@ -16,6 +16,12 @@ namespace sixguard {
 
 struct StateJournal;
 
+// How far the journal being recorded had got: undo_to_mark() takes the registry back there.
+struct JournalMark {
+  std::size_t networks = 0, apps = 0, machines = 0, flycast = 0;
+  uint32_t next_app_id = 0;
+};
+
 struct NetworkRecord {
   uint32_t id = 0;
   std::string org;
@@ -112,6 +118,10 @@ class State {
   // Takes the registry back to before the journal's mutations, most recent first (a refused
   // batch, or one state.db could not take). Not recorded.
   void undo(const StateJournal &journal);
+  // While recording: where the journal stands, and the registry and the journal taken back
+  // there (one refused event of a batch that goes on without it).
+  JournalMark journal_mark() const;
+  void undo_to_mark(const JournalMark &mark);
 
  private:
   // The single place each kind of record changes: sets or (nullopt) removes the record at a

@@ -89,6 +89,7 @@ for i in $(seq 1 "$AGENTS"); do
 state_dir: $WORK/h$i/state
 api_socket: $WORK/h$i/api.sock
 metrics_address: "127.0.0.1:9530"
+map_sizes: {flycast: 131072}  # the 100k objects are mostly Flycast addresses: all of them fit
 bpffs: $WORK/h$i/bpffs
 source: {etcd: {endpoints: [$ENDPOINTS], host: h$i}}
 YAML
@@ -112,8 +113,14 @@ revision=$(jq -r .revision <<<"$publish")
 
 say "starting $AGENTS agents: initial sync (list + reconcile) to revision $revision"
 for i in $ALL; do agent_start "$i"; done
+# PERF_OUT=FILE: agent h1's initial sync under `perf record -g` (for profiling, not the table).
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -g -o "$PERF_OUT" -p "${AGENT_PID[1]}" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 # shellcheck disable=SC2086
 sync=$("$BENCH" sync --sockets "$(sockets $ALL)" --revision "$revision" --timeout 900) || true
+if [ -n "${PERF_PID:-}" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
 jq -r '.agents | "  seconds from start to in-maps per agent: \(map(. * 100 | round / 100))"' <<<"$sync"
 jq -r '.agents | "  min \(min) s, median \(sort | .[length / 2 | floor]) s, max \(max) s"' <<<"$sync"
 # Of which the source's own work: from "following etcd" (the agent is up, its datapath loaded)

@@ -3,16 +3,18 @@
 //            writes K objects (1 network, apps, Flycast addresses, machines spread over hosts
 //            h1..hN) in transactions of 100 keys; prints {"revision", "seconds"}.
 //   sync     --sockets S1,S2,.. --revision R
-//            polls every agent's GET /v1/status until source.revision >= R; prints each
+//            polls every agent's GET /v1/source until its revision >= R; prints each
 //            agent's seconds from the start of the mode (the script starts the agents just
 //            before).
 //   changes  --etcd URLS --prefix P --sockets ... --rate C --seconds T
-//            publishes C key changes per second for T seconds (Flycast keys put and deleted,
-//            100 per transaction, each value carrying the publisher's timestamp) while polling
-//            every agent's revision every 50 ms; then waits for every agent to reach the last
-//            revision and prints the publish -> applied lag p50/p99/max (applied: the agent's
-//            status shows the revision, which it sets after the batch's commit and map writes;
-//            the 50 ms poll is the resolution).
+//            [--publishers N (8)]
+//            publishes C key changes per second for T seconds from N threads (each its own
+//            Flycast keys put and deleted, 100 per transaction, each value carrying the
+//            publisher's timestamp) while polling every agent's revision every 50 ms; then
+//            waits for every agent to reach the last revision and prints the lag from a txn
+//            being sent to an agent showing its revision (set after the batch's commit and map
+//            writes) p50/p99/max; the resolution is the 50 ms pause plus one poll round
+//            (poll_round_*_seconds).
 // Reports, never fails on timing: exit 1 only on errors.
 #include <algorithm>
 #include <atomic>
@@ -55,12 +57,13 @@ std::string hex(unsigned value) {
   return text;
 }
 
+// GET /v1/source: the source's status without the maps' usage that /v1/status reads.
 int64_t revision_of(const ApiClient &client) {
-  auto reply = client.request("GET", "/v1/status");
+  auto reply = client.request("GET", "/v1/source");
   if (!reply || reply->status != 200) return -1;
   auto body = nlohmann::json::parse(reply->body, nullptr, false);
-  if (!body.is_object() || !body.contains("source")) return -1;
-  return body["source"].value("revision", int64_t{-1});
+  if (!body.is_object()) return -1;
+  return body.value("revision", int64_t{-1});
 }
 
 double since(Clock::time_point start) {
@@ -170,62 +173,83 @@ double percentile(std::vector<double> values, double p) {
 }
 
 int changes(etcd::Client &client, const std::string &prefix,
-            const std::vector<std::string> &sockets, int rate, int seconds) {
-  // revision -> when its transaction was acknowledged (steady clock, seconds from start).
+            const std::vector<std::string> &sockets, int rate, int seconds, int publisher_count) {
+  // revision -> when its transaction was sent (steady clock, seconds from start).
   std::mutex mutex;
   std::vector<std::pair<int64_t, double>> published;
   // per agent: (time, revision) samples
   std::vector<std::vector<std::pair<double, int64_t>>> samples(sockets.size());
   const auto start = Clock::now();
   std::atomic<bool> polling{true};
+  std::vector<double> rounds;  // how long one poll of every agent took: the real resolution
   std::thread poller([&] {
     while (polling) {
+      const auto round = Clock::now();
       for (std::size_t i = 0; i < sockets.size(); ++i) {
         const int64_t revision = revision_of(ApiClient(sockets[i], 2000));
         std::lock_guard lock(mutex);
         if (revision >= 0) samples[i].emplace_back(since(start), revision);
       }
+      rounds.push_back(since(round));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
+  // Several publishers, each its own pool of 100 addresses and its share of the rate, over
+  // the one client (its kept-alive connections): one thread waiting for each txn's answer
+  // could not offer 10k changes/s.
   const int per_txn = 100;
-  const auto interval = std::chrono::duration<double>(static_cast<double>(per_txn) / rate);
-  int64_t sent = 0, last_revision = 0;
-  bool on = true;  // the pool of 100 addresses is put, then deleted, alternately
-  auto next = Clock::now();
+  const int publishers = std::max(1, std::min(publisher_count, 64));
+  const auto interval = std::chrono::duration<double>(static_cast<double>(per_txn) * publishers /
+                                                      static_cast<double>(rate));
+  std::atomic<int64_t> sent{0};
+  int64_t last_revision = 0;
   std::string error;
-  while (since(start) < seconds) {
-    etcd::Txn txn;
-    const double ts =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    for (int k = 0; k < per_txn; ++k) {
-      const std::string address =
-          canonical("fdaa:a:1:0:f001:0:" + hex(static_cast<unsigned>(k)) + ":1");
-      const std::string key = prefix + "/flycast/" + address;
-      txn.success.push_back(on ? etcd::put(key, flycast_value(address, ts)) : etcd::erase(key));
-    }
-    on = !on;
-    auto answer = client.txn(txn);
-    if (!answer) {
-      error = answer.error().describe();
-      break;
-    }
-    {
-      std::lock_guard lock(mutex);
-      published.emplace_back(answer->revision, since(start));
-    }
-    last_revision = answer->revision;
-    sent += per_txn;
-    next += std::chrono::duration_cast<Clock::duration>(interval);
-    if (next > Clock::now()) std::this_thread::sleep_until(next);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < publishers; ++p) {
+    threads.emplace_back([&, p] {
+      bool on = true;  // the pool is put, then deleted, alternately
+      auto next = Clock::now();
+      while (since(start) < seconds) {
+        etcd::Txn txn;
+        const double ts =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        for (int k = 0; k < per_txn; ++k) {
+          const std::string address = canonical("fdaa:a:1:0:f001:" + hex(static_cast<unsigned>(p)) +
+                                                ":" + hex(static_cast<unsigned>(k)) + ":1");
+          const std::string key = prefix + "/flycast/" + address;
+          txn.success.push_back(on ? etcd::put(key, flycast_value(address, ts)) : etcd::erase(key));
+        }
+        on = !on;
+        const double sent_at = since(start);  // the lag counts from before the txn is sent
+        auto answer = client.txn(txn);
+        {
+          std::lock_guard lock(mutex);
+          if (!answer) {
+            error = answer.error().describe();
+            return;
+          }
+          if (!error.empty()) return;  // another publisher failed
+          published.emplace_back(answer->revision, sent_at);
+          last_revision = std::max(last_revision, answer->revision);
+        }
+        sent += per_txn;
+        next += std::chrono::duration_cast<Clock::duration>(interval);
+        if (next > Clock::now()) std::this_thread::sleep_until(next);
+      }
+    });
   }
+  for (auto &thread : threads) thread.join();
+  std::sort(published.begin(), published.end());
   const double publish_seconds = since(start);
   // Every agent reaches the last revision, or 120 s pass.
   while (since(start) < publish_seconds + 120) {
     bool all = true;
-    std::lock_guard lock(mutex);
-    for (std::size_t i = 0; i < sockets.size(); ++i) {
-      all = all && !samples[i].empty() && samples[i].back().second >= last_revision;
+    {
+      std::lock_guard lock(mutex);  // not held while sleeping: the poller needs it
+      for (std::size_t i = 0; i < sockets.size(); ++i) {
+        all = all && !samples[i].empty() && samples[i].back().second >= last_revision;
+      }
     }
     if (all) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -246,16 +270,19 @@ int changes(etcd::Client &client, const std::string &prefix,
       lags.push_back(std::max(0.0, agent[s].first - at));
     }
   }
-  nlohmann::json out = {{"changes_sent", sent},
+  nlohmann::json out = {{"changes_sent", sent.load()},
                         {"publish_seconds", publish_seconds},
-                        {"changes_per_second", static_cast<double>(sent) / publish_seconds},
+                        {"changes_per_second", static_cast<double>(sent.load()) / publish_seconds},
                         {"last_revision", last_revision},
                         {"lag_p50_seconds", percentile(lags, 0.5)},
                         {"lag_p99_seconds", percentile(lags, 0.99)},
                         {"lag_max_seconds", percentile(lags, 1.0)},
                         {"samples", lags.size()},
                         {"unreached", unreached},
-                        {"poll_resolution_seconds", 0.05}};
+                        {"publishers", publishers},
+                        {"poll_resolution_seconds", 0.05},
+                        {"poll_round_p50_seconds", percentile(rounds, 0.5)},
+                        {"poll_round_max_seconds", percentile(rounds, 1.0)}};
   if (!error.empty()) out["error"] = error;
   std::cout << out.dump() << "\n";
   return error.empty() ? 0 : 1;
@@ -293,7 +320,7 @@ int main(int argc, char **argv) {
   }
   if (mode == "changes") {
     return changes(**client, prefix, sockets, std::stoi(arg("--rate", "10000")),
-                   std::stoi(arg("--seconds", "30")));
+                   std::stoi(arg("--seconds", "30")), std::stoi(arg("--publishers", "8")));
   }
   std::cerr << "unknown mode " << mode << "\n";
   return 2;

@@ -112,6 +112,14 @@ TEST_F(Api, AppsAndNetworks) {
   EXPECT_EQ(networks["networks"][1]["id"], kCustNet);
 }
 
+TEST_F(Api, SourceAloneIsStatusSourcePart) {
+  // GET /v1/source answers what /v1/status has as "source", without the rest (maps' usage).
+  auto source = json_of(request("GET", "/v1/source"));
+  EXPECT_EQ(source, json_of(request("GET", "/v1/status"))["source"]);
+  EXPECT_EQ(source["kind"], "api");
+  EXPECT_FALSE(source.contains("maps"));
+}
+
 TEST_F(Api, StatusMergesTheDaemonAndTheState) {
   request("POST", "/v1/events", kPlatform);
   auto status = json_of(request("GET", "/v1/status"));

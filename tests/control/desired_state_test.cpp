@@ -3,6 +3,8 @@
 // source's revision is committed with the batch and survives a restart.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "control_fixture.h"
 #include "desired_state.h"
 
@@ -128,6 +130,44 @@ TEST_F(DesiredStateTest, RefusedObjectsAreDroppedTheRestApplies) {
   EXPECT_EQ(control->counts().apps, 2u);
   EXPECT_EQ(control->counts().networks, 2u);
   EXPECT_EQ(control->source_mark().revision, 20);
+}
+
+TEST_F(DesiredStateTest, KeysBeyondAMapsCapacityAreRefusedInOnePass) {
+  // 1 + 200 Flycast addresses against a map of 16: the first 16 (in the plan's order) fit,
+  // the other 185 are refused with 507 and the rest of the batch applies. One pass over the
+  // batch (one apply duration), not the batch again per refused key; each refusal is
+  // numbered among the events kept, as if the refused before it had never been sent.
+  DesiredState desired = platform();
+  for (unsigned i = 0; i < 200; ++i) {
+    char address[64];
+    std::snprintf(address, sizeof address, "fdaa:2:45b::1:%x", i);
+    desired.add({event_of({{"type", "flycast.allocated"},
+                           {"app", "web"},
+                           {"address", address},
+                           {"network", "default"}}),
+                 "flycast-" + std::to_string(i)});
+  }
+  const int durations_before = observer.durations;
+  auto result = reach(desired, 30);
+  ASSERT_EQ(result.status, 200) << result.error;
+  EXPECT_EQ(observer.durations - durations_before, 1);
+  ASSERT_EQ(result.refused.size(), 185u);
+  const std::size_t first_refused_index = 7 - 1 + 16;  // the platform's 7 events, 16 Flycast
+  for (const auto &[event, error] : result.refused) {
+    EXPECT_EQ(error.status, 507) << error.message;
+    ASSERT_TRUE(error.index.has_value());
+    EXPECT_EQ(*error.index, first_refused_index) << error.message;
+  }
+  EXPECT_EQ(control->counts().flycast, 16u);
+  EXPECT_EQ(maps.flycast.size(), 16u);
+  EXPECT_EQ(control->counts().machines, 1u);
+  EXPECT_EQ(control->counts().audit_networks, 1u);
+  // Applied again, the same 185 are refused and nothing else changes.
+  auto again = reach(desired, 31);
+  ASSERT_EQ(again.status, 200) << again.error;
+  EXPECT_EQ(again.refused.size(), 185u);
+  EXPECT_EQ(again.applied, 0u);
+  EXPECT_EQ(maps.flycast.size(), 16u);
 }
 
 TEST_F(DesiredStateTest, RevisionIsPersistedWithTheStateAndClearedByTheLocalApi) {

@@ -7,6 +7,10 @@
 
 #include <chrono>
 #include <iostream>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "agent/source/etcd/client.h"
@@ -292,6 +296,66 @@ TEST(EtcdClient, FailsOverPastAClosedPortAndAStoppedMember) {
   EXPECT_NE(none.error().message.find("no etcd endpoint answered"), std::string::npos)
       << none.error().message;
   EXPECT_LT(Clock::now() - begin, std::chrono::seconds(10));
+}
+
+// The local ports of this process's established TCP connections to `port` (/proc/net/tcp,
+// state 01, whose socket inode is one of our fds; etcd's own gateway connects to its port
+// too): the evidence of which connections the client holds.
+std::multiset<unsigned> our_connections_to(uint16_t port) {
+  std::set<std::string> inodes;
+  for (const auto &fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (!ec && target.starts_with("socket:[")) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::multiset<unsigned> ports;
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
+    const auto remote_port = std::stoul(remote.substr(remote.find(':') + 1), nullptr, 16);
+    if (remote_port == port && state == "01" && inodes.contains(inode)) {
+      ports.insert(std::stoul(local.substr(local.find(':') + 1), nullptr, 16));
+    }
+  }
+  return ports;
+}
+
+TEST(EtcdClient, KeepsOneConnectionAliveAndReopensItAfterTheMemberRestarts) {
+  SG_REQUIRE_ETCD();
+  auto cluster = start_cluster();
+  ASSERT_TRUE(cluster);
+  auto client = connect({cluster->client_url(0)});
+  ASSERT_TRUE(client);
+  const std::string url = cluster->client_url(0);
+  const auto port = static_cast<uint16_t>(std::stoul(url.substr(url.rfind(':') + 1)));
+  ASSERT_TRUE(put_keys(*client, "/k/", 50, 10));
+  const auto first = our_connections_to(port);
+  ASSERT_EQ(first.size(), 1u) << "one kept-alive connection after the txns";
+  // Range pages and txns, one after the other: all on that one connection.
+  for (int i = 0; i < 20; ++i) {
+    auto listed = client->list_prefix("/k/", 7);
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->kvs.size(), 50u);
+  }
+  ASSERT_TRUE(put_keys(*client, "/k/", 50, 25));
+  EXPECT_EQ(our_connections_to(port), first);
+
+  // The member restarts: the kept connection is dead; the next range and txn go through on
+  // a new one.
+  ASSERT_TRUE(cluster->kill_member(0));
+  ASSERT_TRUE(cluster->restart_member(0));
+  auto listed = client->list_prefix("/k/");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->kvs.size(), 50u);
+  auto written = client->txn(Txn{.compare = {}, .success = {put("/k/after", "1")}, .failure = {}});
+  ASSERT_TRUE(written) << written.error().message;
+  const auto after = our_connections_to(port);
+  EXPECT_EQ(after.size(), 1u);
 }
 
 TEST(EtcdClient, WatchOnAStoppedMemberEndsUnavailable) {

@@ -72,7 +72,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientConfig config) {
 }
 
 template <typename T, typename Decode>
-Result<T> Client::call(const char *path, const std::string &body, Decode decode) {
+Result<T> Client::call(const char *path, const std::string &body, bool idempotent, Decode decode) {
   std::optional<Error> last;
   for (unsigned round = 0; round < config_.rounds; ++round) {
     if (round > 0) {
@@ -87,7 +87,7 @@ Result<T> Client::call(const char *path, const std::string &body, Decode decode)
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
       const std::size_t index = (first + i) % endpoints_.size();
       const auto &endpoint = endpoints_[index];
-      auto reply = transport_->http->post(endpoint, path, body, config_.connect_timeout,
+      auto reply = transport_->http->post(endpoint, path, body, idempotent, config_.connect_timeout,
                                           config_.request_timeout);
       if (!reply) {
         if (!retryable(reply.error())) return reply.error();
@@ -114,7 +114,7 @@ Result<T> Client::call(const char *path, const std::string &body, Decode decode)
 }
 
 Result<RangeResponse> Client::range(const RangeRequest &request) {
-  return call<RangeResponse>("/v3/kv/range", encode_range(request),
+  return call<RangeResponse>("/v3/kv/range", encode_range(request), true,
                              [](const nlohmann::json &body) { return decode_range(body); });
 }
 
@@ -148,12 +148,12 @@ Result<int64_t> Client::current_revision() {
 }
 
 Result<TxnResponse> Client::txn(const Txn &txn) {
-  return call<TxnResponse>("/v3/kv/txn", encode_txn(txn),
+  return call<TxnResponse>("/v3/kv/txn", encode_txn(txn), false,
                            [](const nlohmann::json &body) { return decode_txn(body); });
 }
 
 Status Client::compact(int64_t revision) {
-  auto done = call<bool>("/v3/kv/compaction", encode_compaction(revision),
+  auto done = call<bool>("/v3/kv/compaction", encode_compaction(revision), true,
                          [](const nlohmann::json &) -> Result<bool> { return true; });
   if (!done) return done.error();
   return {};
@@ -226,7 +226,7 @@ Status Client::watch(const WatchRequest &request, const WatchHandler &handler,
       // A silent member is asked, on another connection, whether it still answers.
       callbacks.on_idle = [&]() -> Status {
         auto reply =
-            transport_->http->post(endpoint, "/v3/kv/range", encode_range(revision_probe()),
+            transport_->http->post(endpoint, "/v3/kv/range", encode_range(revision_probe()), true,
                                    config_.connect_timeout, config_.request_timeout);
         if (!reply) return reply.error();
         if (reply->status != 200) return gateway_error(endpoint.url, reply->status, reply->body);

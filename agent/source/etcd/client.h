@@ -13,8 +13,13 @@
 // A txn that timed out may still have been applied: sixguard's txns are guarded by the
 // revisions they read, so the caller's re-read tells (publish does that).
 //
-// Thread-safe: each call opens its own connection; the only shared state is the index of the
-// endpoint that answered last.
+// Connections are kept alive: a call reuses an idle connection to its member (range pages,
+// txns), and only a range or compaction that broke on a reused connection is sent again on a
+// new one there (a txn is not: it may have been applied).
+//
+// Thread-safe: concurrent calls each take a connection of their own from the idle ones or a
+// new one; the shared state is the idle connections and the index of the endpoint that
+// answered last.
 #pragma once
 
 #include <atomic>
@@ -99,7 +104,7 @@ class Client {
 
   // A unary POST with failover; returns the parsed JSON body of a 200.
   template <typename T, typename Decode>
-  Result<T> call(const char *path, const std::string &body, Decode decode);
+  Result<T> call(const char *path, const std::string &body, bool idempotent, Decode decode);
 
   ClientConfig config_;
   std::vector<Endpoint> endpoints_;

@@ -1,6 +1,7 @@
 #include "agent/source/etcd/http_transport.h"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <utility>  // asio's awaitable.hpp uses std::exchange without including it (Boost 1.74)
 
@@ -15,6 +16,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "agent/source/etcd/client.h"
 #include "agent/source/etcd/types.h"
@@ -29,8 +33,53 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// One connection to one member with the io_context its socket belongs to, so that a kept-alive
+// connection can be driven again by a later request. Members are destroyed in reverse order:
+// the streams first (cancelling what is pending), then the io_context with the coroutine
+// frames still queued in it.
+struct Connection {
+  asio::io_context io;
+  std::optional<beast::tcp_stream> tcp;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  bool open = false;  // connected (and handshaken): the next request only writes and reads
+
+  int native_handle() {
+    return tls ? tls->next_layer().socket().native_handle() : tcp->socket().native_handle();
+  }
+  // An idle kept-alive connection is only worth reusing if the member has neither closed it
+  // nor sent anything unasked: either makes it readable.
+  bool still_idle() {
+    pollfd fd{native_handle(), POLLIN | POLLRDHUP, 0};
+    return ::poll(&fd, 1, 0) == 0;
+  }
+};
+
+constexpr std::size_t kIdlePerEndpoint = 16;  // enough for a few threads sharing a client
+
+}  // namespace
+
 struct HttpTransport::Impl {
   std::optional<ssl::context> tls;
+  std::mutex idle_mutex;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;  // by endpoint URL
+
+  std::unique_ptr<Connection> take_idle(const Endpoint &endpoint) {
+    std::lock_guard lock(idle_mutex);
+    auto &pool = idle[endpoint.url];
+    while (!pool.empty()) {
+      auto connection = std::move(pool.back());
+      pool.pop_back();
+      if (connection->still_idle()) return connection;
+    }
+    return nullptr;
+  }
+  void put_idle(const Endpoint &endpoint, std::unique_ptr<Connection> connection) {
+    std::lock_guard lock(idle_mutex);
+    auto &pool = idle[endpoint.url];
+    if (pool.size() < kIdlePerEndpoint) pool.push_back(std::move(connection));
+  }
 };
 
 namespace {
@@ -68,7 +117,8 @@ struct Exchange {
   bool done = false;
   std::optional<Error> error;
   HttpReply reply;
-  bool streaming = false;  // a 200 header was read: the request deadline no longer applies
+  bool streaming = false;   // a 200 header was read: the request deadline no longer applies
+  bool keep_alive = false;  // the unary answer leaves the connection open for the next one
   Clock::time_point last_byte = Clock::now();
   std::chrono::milliseconds connect_timeout{0};
   const StreamCallbacks *callbacks = nullptr;  // null: a unary request
@@ -106,6 +156,7 @@ asio::awaitable<void> exchange_on(Stream &stream, const Endpoint &endpoint,
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ex.fail(transport_error(endpoint, "reading the answer", ec));
     ex.reply.status = parser.get().result_int();
+    ex.keep_alive = parser.get().keep_alive() && buffer.size() == 0;
     ex.reply.body = std::move(parser.get().body());
     ex.done = true;
     co_return;
@@ -146,37 +197,47 @@ asio::awaitable<void> exchange_on(Stream &stream, const Endpoint &endpoint,
   ex.done = true;
 }
 
-asio::awaitable<void> run_exchange(const Endpoint &endpoint, ssl::context *tls,
-                                   http::request<http::string_body> request, Exchange &ex) {
-  auto executor = co_await asio::this_coro::executor;
-  error_code ec;
-  tcp::resolver resolver(executor);
-  const auto addresses = co_await resolver.async_resolve(
-      endpoint.host, std::to_string(endpoint.port), asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return ex.fail(transport_error(endpoint, "resolving the host", ec));
-  beast::tcp_stream tcp_stream(executor);
-  tcp_stream.expires_after(ex.connect_timeout);
-  co_await tcp_stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return ex.fail(transport_error(endpoint, "connecting", ec));
-  tcp_stream.expires_never();  // the driver's deadline bounds the rest
-  tcp_stream.socket().set_option(tcp::no_delay(true), ec);
-  if (!endpoint.tls) {
-    co_await exchange_on(tcp_stream, endpoint, std::move(request), ex);
-    co_return;
+// Connects (and, for TLS, handshakes) unless the connection is already open, then exchanges.
+asio::awaitable<void> run_exchange(Connection &connection, const Endpoint &endpoint,
+                                   ssl::context *tls, http::request<http::string_body> request,
+                                   Exchange &ex) {
+  if (!connection.open) {
+    auto executor = co_await asio::this_coro::executor;
+    error_code ec;
+    tcp::resolver resolver(executor);
+    const auto addresses =
+        co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ex.fail(transport_error(endpoint, "resolving the host", ec));
+    beast::tcp_stream &tcp_stream = connection.tcp.emplace(executor);
+    tcp_stream.expires_after(ex.connect_timeout);
+    co_await tcp_stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ex.fail(transport_error(endpoint, "connecting", ec));
+    tcp_stream.expires_never();  // the driver's deadline bounds the rest
+    tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+    if (endpoint.tls) {
+      if (!tls) {
+        co_return ex.fail(make_error(
+            "etcd endpoint " + endpoint.url + " is https but no TLS files are configured",
+            kTlsCode));
+      }
+      auto &stream = connection.tls.emplace(std::move(tcp_stream), *tls);
+      connection.tcp.reset();
+      boost::system::error_code ignored;
+      const bool is_ip = (asio::ip::make_address(endpoint.host, ignored), !ignored);
+      if (!is_ip) SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str());
+      stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
+      co_await stream.async_handshake(ssl::stream_base::client,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return ex.fail(transport_error(endpoint, "the TLS handshake", ec));
+    }
+    connection.open = true;
   }
-  if (!tls) {
-    co_return ex.fail(make_error(
-        "etcd endpoint " + endpoint.url + " is https but no TLS files are configured", kTlsCode));
+  if (connection.tls) {
+    co_await exchange_on(*connection.tls, endpoint, std::move(request), ex);
+  } else {
+    co_await exchange_on(*connection.tcp, endpoint, std::move(request), ex);
   }
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
-  boost::system::error_code ignored;
-  const bool is_ip = (asio::ip::make_address(endpoint.host, ignored), !ignored);
-  if (!is_ip) SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str());
-  stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
-  co_await stream.async_handshake(ssl::stream_base::client,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return ex.fail(transport_error(endpoint, "the TLS handshake", ec));
-  co_await exchange_on(stream, endpoint, std::move(request), ex);
 }
 
 Error timeout_error(const Endpoint &endpoint, std::chrono::milliseconds timeout) {
@@ -185,18 +246,24 @@ Error timeout_error(const Endpoint &endpoint, std::chrono::milliseconds timeout)
                     ETIMEDOUT);
 }
 
-// Runs one exchange to its end, its deadline, an idle failure or a stop. Returning destroys
-// the io_context, and with it the coroutine and its sockets.
-Result<HttpReply> drive(const Endpoint &endpoint, ssl::context *tls, std::string_view path,
-                        const std::string &body, std::chrono::milliseconds connect_timeout,
+// Runs one exchange on `connection` to its end, its deadline, an idle failure or a stop. A
+// connection that fails is the caller's to destroy (with its io_context, the coroutine and
+// its sockets); keep_alive says whether a successful one may carry the next request.
+Result<HttpReply> drive(Connection &connection, bool &keep_alive, const Endpoint &endpoint,
+                        ssl::context *tls, std::string_view path, const std::string &body,
+                        std::chrono::milliseconds connect_timeout,
                         std::chrono::milliseconds timeout, std::chrono::milliseconds idle,
                         const StreamCallbacks *callbacks, const std::stop_token &stop) {
-  Exchange ex;  // outlives io: the coroutine frames that io destroys refer to it
-  asio::io_context io;
+  Exchange
+      ex;  // the caller destroys a failed connection while ex is gone: frames never use it then
+  asio::io_context &io = connection.io;
+  io.restart();
+  keep_alive = false;
   ex.connect_timeout = connect_timeout;
   ex.callbacks = callbacks;
   const auto deadline = Clock::now() + timeout;
-  asio::co_spawn(io, run_exchange(endpoint, tls, make_request(endpoint, path, body), ex),
+  asio::co_spawn(io,
+                 run_exchange(connection, endpoint, tls, make_request(endpoint, path, body), ex),
                  [&ex, &endpoint](std::exception_ptr failure) {
                    if (!failure) return;
                    std::string what = "unknown";
@@ -226,6 +293,7 @@ Result<HttpReply> drive(const Endpoint &endpoint, ssl::context *tls, std::string
     if (io.stopped() && !ex.done) io.restart();
   }
   if (ex.error) return *ex.error;
+  keep_alive = ex.keep_alive;
   return std::move(ex.reply);
 }
 
@@ -273,19 +341,36 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const std::optional
 }
 
 Result<HttpReply> HttpTransport::post(const Endpoint &endpoint, std::string_view path,
-                                      const std::string &body,
+                                      const std::string &body, bool idempotent,
                                       std::chrono::milliseconds connect_timeout,
                                       std::chrono::milliseconds timeout) {
-  return drive(endpoint, impl_->tls ? &*impl_->tls : nullptr, path, body, connect_timeout, timeout,
-               timeout, nullptr, std::stop_token{});
+  ssl::context *tls = impl_->tls ? &*impl_->tls : nullptr;
+  auto connection = impl_->take_idle(endpoint);
+  const bool reused = connection != nullptr;
+  if (!connection) connection = std::make_unique<Connection>();
+  bool keep_alive = false;
+  auto reply = drive(*connection, keep_alive, endpoint, tls, path, body, connect_timeout, timeout,
+                     timeout, nullptr, std::stop_token{});
+  if (!reply && reused && idempotent && reply.error().code != ETIMEDOUT) {
+    // The member may have closed the kept-alive connection as the request left: once more
+    // on a new one. A request that is not idempotent may have been applied; its caller decides.
+    connection = std::make_unique<Connection>();
+    reply = drive(*connection, keep_alive, endpoint, tls, path, body, connect_timeout, timeout,
+                  timeout, nullptr, std::stop_token{});
+  }
+  if (reply && keep_alive) impl_->put_idle(endpoint, std::move(connection));
+  return reply;
 }
 
 Result<HttpReply> HttpTransport::post_stream(
     const Endpoint &endpoint, std::string_view path, const std::string &body,
     std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout,
     std::chrono::milliseconds idle, const StreamCallbacks &callbacks, std::stop_token stop) {
-  return drive(endpoint, impl_->tls ? &*impl_->tls : nullptr, path, body, connect_timeout, timeout,
-               idle, &callbacks, stop);
+  // A stream is never kept: it lasts until it breaks or is stopped.
+  Connection connection;
+  bool keep_alive = false;
+  return drive(connection, keep_alive, endpoint, impl_->tls ? &*impl_->tls : nullptr, path, body,
+               connect_timeout, timeout, idle, &callbacks, stop);
 }
 
 }  // namespace sixguard::etcd

@@ -1,6 +1,8 @@
-// HTTP/1.1 POSTs to one etcd member, plain or TLS, each on its own connection and io_context
-// so that a deadline can end everything it started (the sockets close with it). Errors carry
-// the member's URL; TLS failures are kTls with what OpenSSL said.
+// HTTP/1.1 POSTs to one etcd member, plain or TLS. A unary request reuses an idle kept-alive
+// connection to the member when there is one (each connection has its own io_context, so that
+// a deadline can end everything it started: a failed connection is closed, never kept); a
+// stream has a connection of its own. Errors carry the member's URL; TLS failures are kTls
+// with what OpenSSL said.
 #pragma once
 
 #include <chrono>
@@ -41,9 +43,10 @@ class HttpTransport {
   ~HttpTransport();
 
   // The whole exchange (resolve, connect, handshake, write, read) within `timeout`; connect
-  // alone within connect_timeout.
+  // alone within connect_timeout. An idempotent request that fails on a reused connection
+  // (other than by its deadline) is sent once more on a new one.
   Result<HttpReply> post(const Endpoint &endpoint, std::string_view path, const std::string &body,
-                         std::chrono::milliseconds connect_timeout,
+                         bool idempotent, std::chrono::milliseconds connect_timeout,
                          std::chrono::milliseconds timeout);
 
   // POSTs and streams the answer's body. The request (connect included) must be answered
