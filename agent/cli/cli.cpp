@@ -302,8 +302,9 @@ int cmd_monitor(const ApiClient &client, Io io, bool json, const MonitorFilters 
   }
   if (reply->status != 200) {
     io.err << "sixguard monitor: " << error_text(*reply) << "\n";
-    // 400: a filter the agent does not know (an unknown network): a usage error.
-    return reply->status == 400 ? kUsage : exit_code::for_http_status(reply->status);
+    // A filter the agent does not know (an unknown network) is its 400: refused, exit 1, like
+    // every 4xx; --hook and --reason values are checked here first (usage, exit 2).
+    return exit_code::for_http_status(reply->status);
   }
   return kOk;
 }

@@ -16,7 +16,8 @@
 #    time close to now (not time since boot), and the names of both ends (machine, app, network,
 #    org) from the agent's state. Every filtered stream (--network, --reason, --hook) must
 #    receive a drop it matches (proof it is connected) and nothing it excludes. Unknown filter
-#    values are usage errors (exit 2), and 400 on the API.
+#    hook and reason values are usage errors (exit 2, checked by the CLI); an unknown network is the
+#    agent's 400, so exit 1 (refused) naming it.
 #
 # Root only; skips (77) otherwise unless SIXGUARD_REQUIRE_KERNEL_TESTS=1.
 set -uo pipefail
@@ -166,8 +167,15 @@ usage_error() { # usage_error EXPECTED-TEXT ARGS...
 }
 sg_check "monitor --hook bogus: exit 2" usage_error "bogus" --hook bogus
 sg_check "monitor --reason nope: exit 2" usage_error "nope" --reason nope
-sg_check "monitor --network no-such-net: exit 2 naming it" usage_error "no-such-net" --network no-such-net
-sg_check "monitor --network 9:9 (unknown id): exit 2" usage_error "9:9" --network 9:9
+refused() { # refused EXPECTED-TEXT ARGS...: the agent's 400, exit 1 (DESIGN: 1 = 4xx)
+  local expected=$1 out status
+  shift
+  out=$(timeout 10 "$SIXGUARD" monitor --socket "$SG_WORK/api.sock" "$@" 2>&1)
+  status=$?
+  [ "$status" = 1 ] && grep -q "$expected" <<<"$out" || { echo "    exit $status: $out"; return 1; }
+}
+sg_check "monitor --network no-such-net: exit 1 naming it" refused "no-such-net" --network no-such-net
+sg_check "monitor --network 9:9 (unknown id): exit 1" refused "9:9" --network 9:9
 api_status() { sg_status_of "$(sg_api GET "$1")"; }
 sg_check "GET /v1/monitor?hook=bogus: 400" test "$(api_status '/v1/monitor?hook=bogus')" = 400
 sg_check "GET /v1/monitor?colour=red: 400" test "$(api_status '/v1/monitor?colour=red')" = 400
