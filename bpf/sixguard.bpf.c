@@ -6,9 +6,9 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
-#include "lib/maps.h"
-#include "lib/run.h"
+#include "bpf/include/sixguard_shared.h"
+#include "bpf/lib/maps.h"
+#include "bpf/lib/run.h"
 
 /* XDP on the host side of a machine's interface: what the machine sends. The machine is
  * sg_machines[ingress_ifindex]. Whatever reaches it, multi-buffer frames included, is read

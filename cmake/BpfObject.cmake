@@ -31,7 +31,7 @@ function(bpf_object name source)
   add_custom_command(
     OUTPUT ${object}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH} -Wall -Werror
-            -I${PROJECT_SOURCE_DIR}/bpf/include -I${PROJECT_SOURCE_DIR}/bpf
+            -I${PROJECT_SOURCE_DIR}
             -idirafter /usr/include/${BPF_MULTIARCH}
             -MD -MF ${object}.d -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${object}
     DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${source}
@@ -47,7 +47,6 @@ function(bpf_object name source)
   add_custom_target(${name}_skel_gen ALL DEPENDS ${skeleton})
   add_library(${name}_skel INTERFACE)
   add_dependencies(${name}_skel ${name}_skel_gen)
-  target_include_directories(${name}_skel INTERFACE ${CMAKE_CURRENT_BINARY_DIR}
-                                                    ${PROJECT_SOURCE_DIR}/bpf/include)
+  target_include_directories(${name}_skel INTERFACE ${CMAKE_CURRENT_BINARY_DIR})
   target_link_libraries(${name}_skel INTERFACE PkgConfig::LIBBPF)
 endfunction()

@@ -1,8 +1,8 @@
-#include "build_info.h"
+#include "exporter/build_info.h"
 
 #include <sys/utsname.h>
 
-#include "version.h"
+#include "agent/version/version.h"
 
 namespace sixguard::exporter {
 

@@ -1,10 +1,10 @@
-#include "datapath_collector.h"
+#include "exporter/datapath_collector.h"
 
 #include <algorithm>
 #include <string>
 #include <utility>
 
-#include "labels.h"
+#include "exporter/labels.h"
 
 namespace sixguard::exporter {
 

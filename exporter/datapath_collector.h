@@ -23,9 +23,9 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
-#include "build_info.h"
-#include "readiness.h"
-#include "sources.h"
+#include "exporter/build_info.h"
+#include "exporter/readiness.h"
+#include "exporter/sources.h"
 
 namespace sixguard::exporter {
 

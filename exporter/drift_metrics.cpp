@@ -1,6 +1,6 @@
-#include "drift_metrics.h"
+#include "exporter/drift_metrics.h"
 
-#include "map_drift.h"
+#include "agent/control/map_drift.h"
 
 namespace sixguard::exporter {
 

@@ -1,4 +1,4 @@
-#include "exporter.h"
+#include "exporter/exporter.h"
 
 #include <sstream>
 #include <utility>

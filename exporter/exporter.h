@@ -16,12 +16,12 @@
 
 #include <prometheus/registry.h>
 
-#include "build_info.h"
-#include "datapath_collector.h"
-#include "drift_metrics.h"
-#include "metrics_observer.h"
-#include "readiness.h"
-#include "sources.h"
+#include "exporter/build_info.h"
+#include "exporter/datapath_collector.h"
+#include "exporter/drift_metrics.h"
+#include "exporter/metrics_observer.h"
+#include "exporter/readiness.h"
+#include "exporter/sources.h"
 
 namespace sixguard::exporter {
 

@@ -1,4 +1,4 @@
-#include "labels.h"
+#include "exporter/labels.h"
 
 #include <algorithm>
 

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include "names.h"
-#include "sixguard_shared.h"
+#include "agent/datapath/names.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::exporter {
 

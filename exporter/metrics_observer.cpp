@@ -1,8 +1,8 @@
-#include "metrics_observer.h"
+#include "exporter/metrics_observer.h"
 
 #include <prometheus/histogram.h>
 
-#include "labels.h"
+#include "exporter/labels.h"
 
 namespace sixguard::exporter {
 

@@ -21,7 +21,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "observer.h"
+#include "agent/control/observer.h"
 
 namespace sixguard::exporter {
 

@@ -1,4 +1,4 @@
-#include "metrics_server.h"
+#include "exporter/metrics_server.h"
 
 #include <arpa/inet.h>
 

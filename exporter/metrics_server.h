@@ -16,10 +16,10 @@
 #include <memory>
 #include <string>
 
-#include "exporter.h"
-#include "http_server.h"
-#include "result.h"
-#include "router.h"
+#include "exporter/exporter.h"
+#include "agent/api/http_server.h"
+#include "agent/core/result.h"
+#include "agent/api/router.h"
 
 namespace sixguard::exporter {
 

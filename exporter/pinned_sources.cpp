@@ -1,12 +1,12 @@
-#include "pinned_sources.h"
+#include "exporter/pinned_sources.h"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
 #include <cerrno>
 
-#include "labels.h"
-#include "map_error.h"
+#include "exporter/labels.h"
+#include "maps/map_error.h"
 
 namespace sixguard::exporter {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "array_map.h"
-#include "map_handle.h"
-#include "sources.h"
+#include "maps/array_map.h"
+#include "maps/map_handle.h"
+#include "exporter/sources.h"
 
 namespace sixguard::exporter {
 

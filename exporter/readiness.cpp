@@ -1,4 +1,4 @@
-#include "readiness.h"
+#include "exporter/readiness.h"
 
 #include <utility>
 

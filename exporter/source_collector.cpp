@@ -1,4 +1,4 @@
-#include "source_collector.h"
+#include "exporter/source_collector.h"
 
 namespace sixguard::exporter {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::exporter {
 

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "map_error.h"
-#include "map_handle.h"
-#include "sixguard_shared.h"
+#include "maps/map_error.h"
+#include "maps/map_handle.h"
+#include "bpf/include/sixguard_shared.h"
 
 // Counter slots add field by field (used by PerCpuArray<sg_counter>::read_sum). In the global
 // namespace, next to the struct, so that std::plus<> finds it.

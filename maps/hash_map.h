@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "map_error.h"
-#include "map_handle.h"
-#include "sixguard_shared.h"
+#include "maps/map_error.h"
+#include "maps/map_handle.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::maps {
 

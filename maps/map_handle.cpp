@@ -1,4 +1,4 @@
-#include "map_handle.h"
+#include "maps/map_handle.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "map_error.h"
+#include "maps/map_error.h"
 
 namespace sixguard::maps {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "fd.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "agent/core/result.h"
 
 struct bpf_map;  // libbpf
 

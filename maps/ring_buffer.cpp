@@ -1,4 +1,4 @@
-#include "ring_buffer.h"
+#include "maps/ring_buffer.h"
 
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "map_error.h"
+#include "maps/map_error.h"
 
 namespace sixguard::maps {
 

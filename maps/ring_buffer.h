@@ -8,9 +8,9 @@
 #include <functional>
 #include <memory>
 
-#include "map_handle.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "maps/map_handle.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 struct ring_buffer;  // libbpf
 

@@ -1,12 +1,12 @@
-#include "api_routes.h"
+#include "agent/api/api_routes.h"
 
 #include <chrono>
 #include <set>
 #include <tuple>
 
-#include "drop_event_json.h"
-#include "input_limits.h"
-#include "names.h"  // agent/datapath
+#include "agent/api/drop_event_json.h"
+#include "agent/control/input_limits.h"
+#include "agent/datapath/names.h"  // agent/datapath
 
 namespace sixguard {
 

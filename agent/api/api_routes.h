@@ -15,9 +15,9 @@
 #include <functional>
 #include <string>
 
-#include "control_plane.h"
-#include "providers.h"
-#include "router.h"
+#include "agent/control/control_plane.h"
+#include "agent/api/providers.h"
+#include "agent/api/router.h"
 
 namespace sixguard {
 

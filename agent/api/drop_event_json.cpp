@@ -1,12 +1,12 @@
-#include "drop_event_json.h"
+#include "agent/api/drop_event_json.h"
 
 #include <net/if.h>
 #include <time.h>
 
 #include <cstdio>
 
-#include "address.h"
-#include "names.h"  // agent/datapath
+#include "agent/core/address.h"
+#include "agent/datapath/names.h"  // agent/datapath
 
 namespace sixguard {
 namespace {

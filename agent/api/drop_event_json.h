@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "control_plane.h"  // AddressNames
-#include "sixguard_shared.h"
+#include "agent/control/control_plane.h"  // AddressNames
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

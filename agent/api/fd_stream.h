@@ -12,7 +12,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
-#include "fd.h"
+#include "agent/core/fd.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "http_server.h"
+#include "agent/api/http_server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -33,8 +33,8 @@
 #include <thread>
 #include <vector>
 
-#include "fd_stream.h"
-#include "peer_key.h"
+#include "agent/api/fd_stream.h"
+#include "agent/api/peer_key.h"
 
 namespace sixguard {
 

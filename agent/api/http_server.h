@@ -34,8 +34,8 @@
 #include <memory>
 #include <string>
 
-#include "result.h"
-#include "router.h"
+#include "agent/core/result.h"
+#include "agent/api/router.h"
 
 namespace sixguard {
 

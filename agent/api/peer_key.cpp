@@ -1,4 +1,4 @@
-#include "peer_key.h"
+#include "agent/api/peer_key.h"
 
 #include <arpa/inet.h>
 

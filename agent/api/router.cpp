@@ -1,4 +1,4 @@
-#include "router.h"
+#include "agent/api/router.h"
 
 namespace sixguard {
 

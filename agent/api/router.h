@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "http_types.h"
+#include "agent/api/http_types.h"
 
 namespace sixguard {
 

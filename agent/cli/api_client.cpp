@@ -1,4 +1,4 @@
-#include "api_client.h"
+#include "agent/cli/api_client.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include <limits>
 #include <optional>
 
-#include "fd_stream.h"
+#include "agent/api/fd_stream.h"
 
 namespace sixguard {
 

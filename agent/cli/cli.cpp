@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "agent/cli/cli.h"
 
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -9,17 +9,17 @@
 #include <iterator>
 #include <sstream>
 
-#include "address.h"
-#include "api_client.h"
-#include "decode.h"
-#include "docs_gen.h"
-#include "exit_codes.h"
-#include "input_limits.h"  // agent/control
-#include "publish_command.h"
-#include "status_tree.h"
-#include "names.h"  // agent/datapath
-#include "table.h"
-#include "version.h"
+#include "agent/core/address.h"
+#include "agent/cli/api_client.h"
+#include "agent/cli/decode.h"
+#include "agent/cli/docs_gen.h"
+#include "agent/cli/exit_codes.h"
+#include "agent/control/input_limits.h"  // agent/control
+#include "agent/cli/publish_command.h"
+#include "agent/cli/status_tree.h"
+#include "agent/datapath/names.h"  // agent/datapath
+#include "agent/cli/table.h"
+#include "agent/version/version.h"
 
 namespace sixguard {
 

@@ -1,8 +1,8 @@
-#include "decode.h"
+#include "agent/cli/decode.h"
 
 #include <cstdio>
 
-#include "address.h"
+#include "agent/core/address.h"
 
 namespace sixguard {
 

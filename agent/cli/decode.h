@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,12 +1,12 @@
-#include "docs_gen.h"
+#include "agent/cli/docs_gen.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <sstream>
 #include <vector>
 
-#include "exit_codes.h"
-#include "version.h"
+#include "agent/cli/exit_codes.h"
+#include "agent/version/version.h"
 
 namespace sixguard {
 

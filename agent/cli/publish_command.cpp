@@ -1,4 +1,4 @@
-#include "publish_command.h"
+#include "agent/cli/publish_command.h"
 
 #include <cerrno>
 #include <cstring>
@@ -10,7 +10,7 @@
 
 #include "agent/source/etcd/client.h"
 #include "agent/source/publish/publisher.h"
-#include "input_limits.h"  // agent/control: printable()
+#include "agent/control/input_limits.h"  // agent/control: printable()
 
 namespace sixguard {
 

@@ -1,11 +1,11 @@
-#include "status_tree.h"
+#include "agent/cli/status_tree.h"
 
 #include <algorithm>
 #include <array>
 #include <sstream>
 #include <string_view>
 
-#include "input_limits.h"  // agent/control: printable()
+#include "agent/control/input_limits.h"  // agent/control: printable()
 
 namespace sixguard {
 

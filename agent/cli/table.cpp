@@ -1,4 +1,4 @@
-#include "table.h"
+#include "agent/cli/table.h"
 
 #include <algorithm>
 

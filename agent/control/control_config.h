@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "address.h"
+#include "agent/core/address.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "control_plane.h"
+#include "agent/control/control_plane.h"
 
 #include <chrono>
 #include <cstdio>

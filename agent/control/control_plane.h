@@ -34,19 +34,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control_config.h"
-#include "desired_maps.h"
-#include "desired_state.h"
-#include "ifindex_cache.h"
-#include "interface_resolver.h"
-#include "map_backend.h"
-#include "map_drift.h"
-#include "observer.h"
-#include "partial_image.h"
-#include "state.h"
-#include "state_journal.h"
-#include "state_rules.h"
-#include "state_store.h"
+#include "agent/control/control_config.h"
+#include "agent/control/desired_maps.h"
+#include "agent/control/desired_state.h"
+#include "agent/control/ifindex_cache.h"
+#include "agent/control/interface_resolver.h"
+#include "agent/control/map_backend.h"
+#include "agent/control/map_drift.h"
+#include "agent/control/observer.h"
+#include "agent/control/partial_image.h"
+#include "agent/control/state.h"
+#include "agent/control/state_journal.h"
+#include "agent/control/state_rules.h"
+#include "agent/control/state_store.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "desired_maps.h"
+#include "agent/control/desired_maps.h"
 
 #include <cstring>
 #include <vector>

@@ -12,9 +12,9 @@
 #include <set>
 #include <string>
 
-#include "control_config.h"
-#include "map_backend.h"
-#include "state.h"
+#include "agent/control/control_config.h"
+#include "agent/control/map_backend.h"
+#include "agent/control/state.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "desired_state.h"
+#include "agent/control/desired_state.h"
 
 #include <algorithm>
 #include <optional>

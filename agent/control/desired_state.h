@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "events.h"
-#include "state.h"
+#include "agent/control/events.h"
+#include "agent/control/state.h"
 
 namespace sixguard {
 

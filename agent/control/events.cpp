@@ -1,11 +1,11 @@
-#include "events.h"
+#include "agent/control/events.h"
 
 #include <array>
 #include <set>
 #include <tuple>
 #include <utility>
 
-#include "input_limits.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "input_limits.h"
+#include "agent/control/input_limits.h"
 
 #include <cstdint>
 #include <cstdio>

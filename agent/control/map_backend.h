@@ -9,9 +9,9 @@
 #include <optional>
 #include <set>
 
-#include "address.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/address.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

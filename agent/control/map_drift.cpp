@@ -1,4 +1,4 @@
-#include "map_drift.h"
+#include "agent/control/map_drift.h"
 
 namespace sixguard {
 

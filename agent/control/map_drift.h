@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "desired_maps.h"
-#include "partial_image.h"
+#include "agent/control/desired_maps.h"
+#include "agent/control/partial_image.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "partial_image.h"
+#include "agent/control/partial_image.h"
 
 namespace sixguard {
 

@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <set>
 
-#include "control_config.h"
-#include "desired_maps.h"
-#include "ifindex_cache.h"
-#include "state.h"
-#include "state_before.h"
+#include "agent/control/control_config.h"
+#include "agent/control/desired_maps.h"
+#include "agent/control/ifindex_cache.h"
+#include "agent/control/state.h"
+#include "agent/control/state_before.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "sqlite.h"
+#include "agent/control/sqlite.h"
 
 #include <cerrno>
 

@@ -1,6 +1,6 @@
-#include "state.h"
+#include "agent/control/state.h"
 
-#include "state_journal.h"
+#include "agent/control/state_journal.h"
 
 namespace sixguard {
 

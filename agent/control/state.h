@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "address.h"
+#include "agent/core/address.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "state_before.h"
+#include "agent/control/state_before.h"
 
 namespace sixguard {
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "state.h"
-#include "state_journal.h"
+#include "agent/control/state.h"
+#include "agent/control/state_journal.h"
 
 namespace sixguard {
 

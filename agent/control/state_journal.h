@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "state.h"
+#include "agent/control/state.h"
 
 namespace sixguard {
 

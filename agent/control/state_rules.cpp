@@ -1,10 +1,10 @@
-#include "state_rules.h"
+#include "agent/control/state_rules.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "input_limits.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard {
 

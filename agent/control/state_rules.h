@@ -36,9 +36,9 @@
 #include <string>
 #include <vector>
 
-#include "events.h"
-#include "input_limits.h"
-#include "state.h"
+#include "agent/control/events.h"
+#include "agent/control/input_limits.h"
+#include "agent/control/state.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "state_store.h"
+#include "agent/control/state_store.h"
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>

@@ -29,9 +29,9 @@
 #include <optional>
 #include <string>
 
-#include "sqlite.h"
-#include "state.h"
-#include "state_journal.h"
+#include "agent/control/sqlite.h"
+#include "agent/control/state.h"
+#include "agent/control/state_journal.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "address.h"
+#include "agent/core/address.h"
 
 #include <arpa/inet.h>
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

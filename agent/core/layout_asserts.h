@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 static_assert(sizeof(sg_in6) == 16);
 static_assert(sizeof(sg_machine) == 24);

@@ -1,4 +1,4 @@
-#include "packet_builder.h"
+#include "agent/core/packet_builder.h"
 
 #include <algorithm>
 #include <type_traits>

@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "address.h"
+#include "agent/core/address.h"
 
 namespace sixguard {
 

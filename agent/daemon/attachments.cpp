@@ -1,6 +1,6 @@
-#include "attachments.h"
+#include "agent/daemon/attachments.h"
 
-#include "log.h"
+#include "agent/daemon/log.h"
 #include <cerrno>
 
 namespace sixguard::daemon {

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "datapath_service.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/daemon/datapath_service.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::daemon {
 

@@ -1,9 +1,9 @@
-#include "batch_log.h"
+#include "agent/daemon/batch_log.h"
 
 #include <string>
 
-#include "control_plane.h"
-#include "log.h"
+#include "agent/control/control_plane.h"
+#include "agent/daemon/log.h"
 
 namespace sixguard::daemon {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "observer.h"
+#include "agent/control/observer.h"
 
 namespace sixguard::daemon {
 

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "agent/daemon/config.h"
 
 #include <arpa/inet.h>
 #include <sys/utsname.h>
@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "etcd_keys.h"
-#include "input_limits.h"
+#include "agent/source/etcd_keys.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard::daemon {
 namespace {

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "address.h"
-#include "egress_hook_choice.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/address.h"
+#include "agent/core/egress_hook_choice.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::daemon {
 

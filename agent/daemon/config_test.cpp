@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config.h"
+#include "agent/daemon/config.h"
 
 namespace sixguard::daemon {
 namespace {

@@ -1,7 +1,7 @@
 // `sixguard agent`: the daemon in the foreground, and `sixguard agent --uninstall`.
 #pragma once
 
-#include "config.h"
+#include "agent/daemon/config.h"
 
 namespace sixguard::daemon {
 

@@ -1,7 +1,7 @@
-#include "datapath_service.h"
+#include "agent/daemon/datapath_service.h"
 
-#include "datapath.h"
-#include "pinned_map_backend.h"
+#include "agent/datapath/datapath.h"
+#include "agent/datapath/pinned_map_backend.h"
 
 namespace sixguard::daemon {
 

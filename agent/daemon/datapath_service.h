@@ -13,15 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "egress_attachment.h"
-#include "map_backend.h"
-#include "map_handle.h"
-#include "pin_repair.h"
-#include "result.h"
-#include "sixguard_shared.h"
-#include "tc_attachment.h"
-#include "xdp_attachment.h"
+#include "agent/daemon/config.h"
+#include "agent/datapath/egress_attachment.h"
+#include "agent/control/map_backend.h"
+#include "maps/map_handle.h"
+#include "agent/datapath/pin_repair.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
+#include "agent/datapath/tc_attachment.h"
+#include "agent/datapath/xdp_attachment.h"
 
 namespace sixguard::daemon {
 

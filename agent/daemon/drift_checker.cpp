@@ -1,11 +1,11 @@
-#include "drift_checker.h"
+#include "agent/daemon/drift_checker.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "desired_maps.h"
-#include "log.h"
-#include "map_drift.h"
+#include "agent/control/desired_maps.h"
+#include "agent/daemon/log.h"
+#include "agent/control/map_drift.h"
 
 namespace sixguard::daemon {
 

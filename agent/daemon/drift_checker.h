@@ -22,9 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control_plane.h"
-#include "drift_metrics.h"
-#include "map_backend.h"
+#include "agent/control/control_plane.h"
+#include "exporter/drift_metrics.h"
+#include "agent/control/map_backend.h"
 
 namespace sixguard::daemon {
 

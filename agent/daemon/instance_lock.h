@@ -10,8 +10,8 @@
 
 #include <string>
 
-#include "fd.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "agent/core/result.h"
 
 namespace sixguard::daemon {
 

@@ -12,8 +12,8 @@
 
 #include <cstring>
 
-#include "fd.h"
-#include "interface_resolver.h"
+#include "agent/core/fd.h"
+#include "agent/control/interface_resolver.h"
 
 namespace sixguard::daemon {
 

@@ -1,4 +1,4 @@
-#include "library_log.h"
+#include "agent/daemon/library_log.h"
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "log.h"
+#include "agent/daemon/log.h"
 
 namespace sixguard::daemon {
 namespace {

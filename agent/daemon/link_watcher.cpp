@@ -1,4 +1,4 @@
-#include "link_watcher.h"
+#include "agent/daemon/link_watcher.h"
 
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>

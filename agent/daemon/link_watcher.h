@@ -11,8 +11,8 @@
 #include <map>
 #include <string>
 
-#include "fd.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "agent/core/result.h"
 
 namespace sixguard::daemon {
 

@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "kernel_test.h"
-#include "link_watcher.h"
-#include "netns.h"
+#include "tests/common/kernel_test.h"
+#include "agent/daemon/link_watcher.h"
+#include "tests/common/netns.h"
 
 namespace sixguard::daemon {
 namespace {

@@ -1,4 +1,4 @@
-#include "log.h"
+#include "agent/daemon/log.h"
 
 #include <atomic>
 #include <cstdio>

@@ -5,12 +5,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "cli.h"
-#include "config.h"
-#include "daemon.h"
-#include "exit_codes.h"
-#include "library_log.h"
-#include "log.h"
+#include "agent/cli/cli.h"
+#include "agent/daemon/config.h"
+#include "agent/daemon/daemon.h"
+#include "agent/cli/exit_codes.h"
+#include "agent/daemon/library_log.h"
+#include "agent/daemon/log.h"
 
 namespace {
 

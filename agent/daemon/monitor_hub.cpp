@@ -1,9 +1,9 @@
-#include "monitor_hub.h"
+#include "agent/daemon/monitor_hub.h"
 
 #include <chrono>
 
-#include "log.h"
-#include "ring_buffer.h"
+#include "agent/daemon/log.h"
+#include "maps/ring_buffer.h"
 
 namespace sixguard::daemon {
 namespace {

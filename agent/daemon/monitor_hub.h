@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "map_handle.h"
-#include "providers.h"
-#include "result.h"
+#include "maps/map_handle.h"
+#include "agent/api/providers.h"
+#include "agent/core/result.h"
 
 namespace sixguard::daemon {
 

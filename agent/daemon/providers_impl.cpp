@@ -1,10 +1,10 @@
-#include "providers_impl.h"
+#include "agent/daemon/providers_impl.h"
 
 #include <net/if.h>
 
-#include "../datapath/names.h"
-#include "build_info.h"
-#include "packet_builder.h"
+#include "agent/datapath/names.h"
+#include "exporter/build_info.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::daemon {
 

@@ -6,14 +6,14 @@
 #include <optional>
 #include <string>
 
-#include "attachments.h"
-#include "config.h"
-#include "control_plane.h"
-#include "datapath_service.h"
-#include "drift_checker.h"
-#include "providers.h"
-#include "readiness.h"
-#include "sources.h"
+#include "agent/daemon/attachments.h"
+#include "agent/daemon/config.h"
+#include "agent/control/control_plane.h"
+#include "agent/daemon/datapath_service.h"
+#include "agent/daemon/drift_checker.h"
+#include "agent/api/providers.h"
+#include "exporter/readiness.h"
+#include "exporter/sources.h"
 
 namespace sixguard::daemon {
 

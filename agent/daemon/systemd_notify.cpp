@@ -1,11 +1,11 @@
-#include "systemd_notify.h"
+#include "agent/daemon/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
 #include <cstring>
 
-#include "log.h"
+#include "agent/daemon/log.h"
 
 namespace sixguard::daemon {
 

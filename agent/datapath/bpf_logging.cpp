@@ -1,4 +1,4 @@
-#include "bpf_logging.h"
+#include "agent/datapath/bpf_logging.h"
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>

@@ -1,4 +1,4 @@
-#include "bpffs.h"
+#include "agent/datapath/bpffs.h"
 
 #include <sys/mount.h>
 #include <sys/stat.h>

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "datapath.h"
+#include "agent/datapath/datapath.h"
 
 #include <net/if.h>  // before any linux/ header: both define struct ifreq
 #include <net/if_arp.h>
@@ -13,11 +13,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "bpffs.h"
-#include "fd.h"
-#include "object_bytes.h"
-#include "object_setup.h"
-#include "program_names.h"
+#include "agent/datapath/bpffs.h"
+#include "agent/core/fd.h"
+#include "agent/datapath/object_bytes.h"
+#include "agent/datapath/object_setup.h"
+#include "agent/datapath/program_names.h"
 
 namespace sixguard {
 

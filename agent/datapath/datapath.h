@@ -24,16 +24,16 @@
 #include <string>
 #include <vector>
 
-#include "egress_attachment.h"
-#include "egress_hook.h"
-#include "map_sizes.h"
-#include "pin_plan.h"
-#include "pin_repair.h"
-#include "pinned_maps.h"
-#include "result.h"
-#include "sixguard_shared.h"
-#include "tc_attachment.h"
-#include "xdp_attachment.h"
+#include "agent/datapath/egress_attachment.h"
+#include "agent/datapath/egress_hook.h"
+#include "agent/datapath/map_sizes.h"
+#include "agent/datapath/pin_plan.h"
+#include "agent/datapath/pin_repair.h"
+#include "agent/datapath/pinned_maps.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
+#include "agent/datapath/tc_attachment.h"
+#include "agent/datapath/xdp_attachment.h"
 
 struct bpf_object;
 

@@ -1,4 +1,4 @@
-#include "egress_attachment.h"
+#include "agent/datapath/egress_attachment.h"
 
 namespace sixguard {
 

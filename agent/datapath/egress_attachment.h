@@ -7,10 +7,10 @@
 #include <string_view>
 #include <variant>
 
-#include "attach_policy.h"
-#include "result.h"
-#include "tc_attachment.h"
-#include "xdp_attachment.h"
+#include "agent/datapath/attach_policy.h"
+#include "agent/core/result.h"
+#include "agent/datapath/tc_attachment.h"
+#include "agent/datapath/xdp_attachment.h"
 
 namespace sixguard {
 

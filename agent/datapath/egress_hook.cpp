@@ -1,4 +1,4 @@
-#include "egress_hook.h"
+#include "agent/datapath/egress_hook.h"
 
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "egress_hook_choice.h"
-#include "result.h"
+#include "agent/core/egress_hook_choice.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "map_sizes.h"
+#include "agent/datapath/map_sizes.h"
 
 #include <unistd.h>
 

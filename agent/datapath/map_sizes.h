@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

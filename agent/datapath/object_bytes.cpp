@@ -1,5 +1,5 @@
 // Deliberately includes nothing that declares namespace sixguard (see object_bytes.h).
-#include "object_bytes.h"
+#include "agent/datapath/object_bytes.h"
 
 #include "sixguard.skel.h"
 

@@ -1,4 +1,4 @@
-#include "object_setup.h"
+#include "agent/datapath/object_setup.h"
 
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

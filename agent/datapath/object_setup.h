@@ -9,9 +9,9 @@
 #include <vector>
 #include <string_view>
 
-#include "map_sizes.h"
-#include "pin_plan.h"
-#include "result.h"
+#include "agent/datapath/map_sizes.h"
+#include "agent/datapath/pin_plan.h"
+#include "agent/core/result.h"
 
 struct bpf_object;
 

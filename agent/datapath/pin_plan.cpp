@@ -1,4 +1,4 @@
-#include "pin_plan.h"
+#include "agent/datapath/pin_plan.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <vector>
 
-#include "fd.h"
-#include "map_handle.h"
-#include "sixguard_shared.h"
+#include "agent/core/fd.h"
+#include "maps/map_handle.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 namespace {

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 struct bpf_object;
 

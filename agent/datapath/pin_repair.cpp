@@ -1,11 +1,11 @@
-#include "pin_repair.h"
+#include "agent/datapath/pin_repair.h"
 
 #include <bpf/bpf.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "bpffs.h"
+#include "agent/datapath/bpffs.h"
 
 namespace sixguard {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "map_handle.h"
-#include "result.h"
+#include "maps/map_handle.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "pinned_map_backend.h"
+#include "agent/datapath/pinned_map_backend.h"
 
 #include <cerrno>
 

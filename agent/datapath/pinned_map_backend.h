@@ -3,8 +3,8 @@
 // ("sg_flycast: update: map full (65536 entries)"); nothing is written partially.
 #pragma once
 
-#include "map_backend.h"
-#include "pinned_maps.h"
+#include "agent/control/map_backend.h"
+#include "agent/datapath/pinned_maps.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "pinned_maps.h"
+#include "agent/datapath/pinned_maps.h"
 
 #include <bpf/libbpf.h>
 

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "array_map.h"
-#include "hash_map.h"
-#include "map_handle.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "maps/array_map.h"
+#include "maps/hash_map.h"
+#include "maps/map_handle.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 struct bpf_object;  // libbpf
 

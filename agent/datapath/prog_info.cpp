@@ -1,4 +1,4 @@
-#include "prog_info.h"
+#include "agent/datapath/prog_info.h"
 
 #include <bpf/bpf.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fd.h"
-#include "program_names.h"
+#include "agent/core/fd.h"
+#include "agent/datapath/program_names.h"
 
 namespace sixguard {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,6 +1,6 @@
-#include "stats.h"
+#include "agent/datapath/stats.h"
 
-#include "names.h"
+#include "agent/datapath/names.h"
 
 namespace sixguard {
 

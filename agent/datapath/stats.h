@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "pinned_maps.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/datapath/pinned_maps.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
 

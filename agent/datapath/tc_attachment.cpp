@@ -1,4 +1,4 @@
-#include "tc_attachment.h"
+#include "agent/datapath/tc_attachment.h"
 
 #include <bpf/libbpf.h>
 #include <net/if.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "prog_info.h"
+#include "agent/datapath/prog_info.h"
 
 namespace sixguard {
 namespace {

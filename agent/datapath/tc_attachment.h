@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "attach_policy.h"
-#include "result.h"
+#include "agent/datapath/attach_policy.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

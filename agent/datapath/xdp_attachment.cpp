@@ -1,4 +1,4 @@
-#include "xdp_attachment.h"
+#include "agent/datapath/xdp_attachment.h"
 
 #include <net/if.h>  // before any linux/ header: both define struct ifreq
 
@@ -14,9 +14,9 @@
 #include <cstring>
 #include <utility>
 
-#include "object_setup.h"
-#include "prog_info.h"
-#include "program_names.h"
+#include "agent/datapath/object_setup.h"
+#include "agent/datapath/prog_info.h"
+#include "agent/datapath/program_names.h"
 
 namespace sixguard {
 namespace {

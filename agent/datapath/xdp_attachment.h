@@ -25,11 +25,11 @@
 #include <string>
 #include <string_view>
 
-#include "attach_policy.h"
-#include "map_sizes.h"
-#include "object_setup.h"
-#include "prog_info.h"
-#include "result.h"
+#include "agent/datapath/attach_policy.h"
+#include "agent/datapath/map_sizes.h"
+#include "agent/datapath/object_setup.h"
+#include "agent/datapath/prog_info.h"
+#include "agent/core/result.h"
 
 struct bpf_object;
 struct xdp_program;

@@ -1,9 +1,9 @@
-#include "etcd_keys.h"
+#include "agent/source/etcd_keys.h"
 
 #include <cstdio>
 #include <vector>
 
-#include "input_limits.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard {
 

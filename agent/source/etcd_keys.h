@@ -26,9 +26,9 @@
 #include <string>
 #include <string_view>
 
-#include "address.h"
-#include "events.h"
-#include "result.h"
+#include "agent/core/address.h"
+#include "agent/control/events.h"
+#include "agent/core/result.h"
 
 namespace sixguard {
 

@@ -1,9 +1,9 @@
-#include "etcd_source.h"
+#include "agent/source/etcd_source.h"
 
 #include <condition_variable>
 #include <random>
 
-#include "input_limits.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard {
 

@@ -42,8 +42,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/source/etcd/client.h"
-#include "control_plane.h"
-#include "etcd_keys.h"
+#include "agent/control/control_plane.h"
+#include "agent/source/etcd_keys.h"
 
 namespace sixguard {
 

@@ -1,4 +1,4 @@
-#include "version.h"
+#include "agent/version/version.h"
 
 namespace sixguard {
 

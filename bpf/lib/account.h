@@ -8,11 +8,11 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
-#include "lib/addr.h"
-#include "lib/classify.h"
-#include "lib/ctx.h"
-#include "lib/maps.h"
+#include "bpf/include/sixguard_shared.h"
+#include "bpf/lib/addr.h"
+#include "bpf/lib/classify.h"
+#include "bpf/lib/ctx.h"
+#include "bpf/lib/maps.h"
 
 /* The deciding level's addresses, copied into *ip6; 0 when there is none. */
 static __always_inline int sg_decision_header(const struct sg_ctx *c, const struct sg_decision *d,

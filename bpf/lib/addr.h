@@ -6,7 +6,7 @@
 #include <linux/in6.h>
 #include <bpf/bpf_endian.h>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 /* Why may_alias: sg_in6 is a byte array; reading it (and in6_addr) as 32-bit words must not be
  * reordered by the compiler's type-based aliasing rules. */

@@ -12,11 +12,11 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
-#include "lib/addr.h"
-#include "lib/ctx.h"
-#include "lib/maps.h"
-#include "lib/parse.h"
+#include "bpf/include/sixguard_shared.h"
+#include "bpf/lib/addr.h"
+#include "bpf/lib/ctx.h"
+#include "bpf/lib/maps.h"
+#include "bpf/lib/parse.h"
 
 /* A reason decides pass or drop by itself; the verdict is derived (and turned into audit
  * later, on the drop path only). */

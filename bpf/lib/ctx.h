@@ -10,7 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 /* A linear XDP frame shorter than this is the whole frame (see sg_ctx_from_xdp). */
 #define SG_XDP_LINEAR_IS_WHOLE 2048

@@ -8,7 +8,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
+#include "bpf/include/sixguard_shared.h"
 
 /* Machine interfaces on this host: ifindex -> owning app, network and /112. */
 struct {

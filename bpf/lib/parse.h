@@ -15,8 +15,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
-#include "lib/ctx.h"
+#include "bpf/include/sixguard_shared.h"
+#include "bpf/lib/ctx.h"
 
 /* Outcome of parsing one piece of the packet. TRUNCATED (the bytes ran out) is kept apart
  * from MALFORMED so that TC can pull a non-linear skb and try again; both are drop/malformed

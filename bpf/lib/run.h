@@ -8,10 +8,10 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "sixguard_shared.h"
-#include "lib/account.h"
-#include "lib/classify.h"
-#include "lib/ctx.h"
+#include "bpf/include/sixguard_shared.h"
+#include "bpf/lib/account.h"
+#include "bpf/lib/classify.h"
+#include "bpf/lib/ctx.h"
 
 static __always_inline int sg_run_xdp(struct xdp_md *xdp, __u8 hook) {
   struct sg_ctx c;

@@ -37,10 +37,10 @@
 #include <thread>
 #include <vector>
 
-#include "control_events.h"
-#include "control_http.h"
-#include "fd.h"
-#include "result.h"
+#include "tests/bench/control_events.h"
+#include "tests/bench/control_http.h"
+#include "agent/core/fd.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bench {
 namespace {

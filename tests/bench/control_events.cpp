@@ -1,4 +1,4 @@
-#include "control_events.h"
+#include "tests/bench/control_events.h"
 
 #include <cstdio>
 

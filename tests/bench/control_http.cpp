@@ -1,4 +1,4 @@
-#include "control_http.h"
+#include "tests/bench/control_http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

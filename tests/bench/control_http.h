@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "fd.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bench {
 

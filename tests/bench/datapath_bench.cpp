@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "bench_baseline.skel.h"
-#include "hook_test_run.h"
-#include "packet_builder.h"
-#include "scenario.h"
-#include "verdict_table.h"
+#include "tests/bench/hook_test_run.h"
+#include "agent/core/packet_builder.h"
+#include "tests/bpf/scenario.h"
+#include "tests/bpf/verdict_table.h"
 
 namespace sixguard::bench {
 namespace {

@@ -23,10 +23,10 @@
 #include <nlohmann/json.hpp>
 #include <prometheus/registry.h>
 
-#include "control_plane.h"
-#include "datapath.h"
-#include "drift_checker.h"
-#include "pinned_map_backend.h"
+#include "agent/control/control_plane.h"
+#include "agent/datapath/datapath.h"
+#include "agent/daemon/drift_checker.h"
+#include "agent/datapath/pinned_map_backend.h"
 
 namespace sixguard {
 namespace {

@@ -30,8 +30,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/source/etcd/client.h"
-#include "address.h"
-#include "api_client.h"
+#include "agent/core/address.h"
+#include "agent/cli/api_client.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bench {
 

@@ -41,12 +41,12 @@
 
 #include "bench_baseline.skel.h"
 #include "bench_live.skel.h"
-#include "datapath.h"
-#include "kernel_test.h"
-#include "live_filters.h"
-#include "live_system.h"
-#include "netns.h"
-#include "packet_builder.h"
+#include "agent/datapath/datapath.h"
+#include "tests/common/kernel_test.h"
+#include "tests/bench/live_filters.h"
+#include "tests/bench/live_system.h"
+#include "tests/common/netns.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::bench {
 namespace {

@@ -1,11 +1,11 @@
-#include "live_filters.h"
+#include "tests/bench/live_filters.h"
 
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include <regex>
 
-#include "live_system.h"
+#include "tests/bench/live_system.h"
 
 namespace sixguard::bench {
 

@@ -23,9 +23,9 @@
 #include <string>
 #include <string_view>
 
-#include "datapath.h"
-#include "netns.h"
-#include "result.h"
+#include "agent/datapath/datapath.h"
+#include "tests/common/netns.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bench {
 

@@ -1,4 +1,4 @@
-#include "live_system.h"
+#include "tests/bench/live_system.h"
 
 #include <dirent.h>
 #include <sched.h>

@@ -9,8 +9,8 @@
 #include <map>
 #include <string>
 
-#include "netns.h"
-#include "result.h"
+#include "tests/common/netns.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bench {
 

@@ -37,12 +37,12 @@
 #include <vector>
 
 #include "bench_baseline.skel.h"
-#include "datapath_harness.h"
-#include "hook_test_run.h"
-#include "kernel_test.h"
-#include "live_system.h"
-#include "netns.h"
-#include "packet_builder.h"
+#include "tests/bpf/datapath_harness.h"
+#include "tests/bench/hook_test_run.h"
+#include "tests/common/kernel_test.h"
+#include "tests/bench/live_system.h"
+#include "tests/common/netns.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::bench {
 namespace {

@@ -1,4 +1,4 @@
-#include "datapath_harness.h"
+#include "tests/bpf/datapath_harness.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,9 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include "egress_hook.h"
-#include "object_setup.h"
-#include "skeleton_bytes.h"
+#include "agent/datapath/egress_hook.h"
+#include "agent/datapath/object_setup.h"
+#include "tests/bpf/skeleton_bytes.h"
 
 namespace sixguard::bpftest {
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <vector>
 
-#include "address.h"
-#include "result.h"
-#include "sixguard_shared.h"
+#include "agent/core/address.h"
+#include "agent/core/result.h"
+#include "bpf/include/sixguard_shared.h"
 
 struct bpf_object;
 struct bpf_program;

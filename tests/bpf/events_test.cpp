@@ -8,8 +8,8 @@
 #include <ctime>
 #include <thread>
 
-#include "host_fixture.h"
-#include "packet_builder.h"
+#include "tests/bpf/host_fixture.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::bpftest {
 namespace {

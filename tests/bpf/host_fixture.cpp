@@ -1,4 +1,4 @@
-#include "host_fixture.h"
+#include "tests/bpf/host_fixture.h"
 
 #include <memory>
 

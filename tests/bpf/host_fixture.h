@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "kernel_test.h"
-#include "scenario.h"
+#include "tests/common/kernel_test.h"
+#include "tests/bpf/scenario.h"
 
 namespace sixguard::bpftest {
 

@@ -1,4 +1,4 @@
-#include "inject_device.h"
+#include "tests/bpf/inject_device.h"
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <regex>
 #include <string>
 
-#include "command.h"
+#include "tests/common/command.h"
 
 namespace sixguard::bpftest {
 

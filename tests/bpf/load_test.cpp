@@ -10,9 +10,9 @@
 
 #include <iostream>
 
-#include "datapath_harness.h"
-#include "egress_hook.h"
-#include "kernel_test.h"
+#include "tests/bpf/datapath_harness.h"
+#include "agent/datapath/egress_hook.h"
+#include "tests/common/kernel_test.h"
 
 namespace sixguard::bpftest {
 namespace {

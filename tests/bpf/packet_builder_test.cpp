@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "packet_builder.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard {
 namespace {

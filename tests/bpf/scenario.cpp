@@ -1,4 +1,4 @@
-#include "scenario.h"
+#include "tests/bpf/scenario.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -16,11 +16,11 @@
 #include <memory>
 #include <string>
 
-#include "address.h"
-#include "datapath_harness.h"
-#include "inject_device.h"
-#include "netns.h"
-#include "result.h"
+#include "agent/core/address.h"
+#include "tests/bpf/datapath_harness.h"
+#include "tests/bpf/inject_device.h"
+#include "tests/common/netns.h"
+#include "agent/core/result.h"
 
 namespace sixguard::bpftest {
 

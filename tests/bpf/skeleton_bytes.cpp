@@ -1,5 +1,5 @@
 // Deliberately includes nothing that declares namespace sixguard (see skeleton_bytes.h).
-#include "skeleton_bytes.h"
+#include "tests/bpf/skeleton_bytes.h"
 
 #include "sixguard.skel.h"
 

@@ -1,9 +1,9 @@
-#include "verdict_table.h"
+#include "tests/bpf/verdict_table.h"
 
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "packet_builder.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::bpftest {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "datapath_harness.h"
-#include "scenario.h"
-#include "sixguard_shared.h"
+#include "tests/bpf/datapath_harness.h"
+#include "tests/bpf/scenario.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::bpftest {
 

@@ -6,8 +6,8 @@
 #include <functional>
 #include <string>
 
-#include "packet_builder.h"
-#include "verdict_table.h"
+#include "agent/core/packet_builder.h"
+#include "tests/bpf/verdict_table.h"
 
 namespace sixguard::bpftest {
 

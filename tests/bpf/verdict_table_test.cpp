@@ -6,8 +6,8 @@
 #include <cctype>
 #include <string>
 
-#include "host_fixture.h"
-#include "verdict_table.h"
+#include "tests/bpf/host_fixture.h"
+#include "tests/bpf/verdict_table.h"
 
 namespace sixguard::bpftest {
 namespace {

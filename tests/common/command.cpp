@@ -1,4 +1,4 @@
-#include "command.h"
+#include "tests/common/command.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "fd.h"
+#include "agent/core/fd.h"
 
 namespace sixguard::test {
 

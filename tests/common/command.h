@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard::test {
 

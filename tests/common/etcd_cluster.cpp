@@ -1,4 +1,4 @@
-#include "etcd_cluster.h"
+#include "tests/common/etcd_cluster.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "agent/source/etcd/client.h"
-#include "command.h"
+#include "tests/common/command.h"
 
 namespace sixguard::test {
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "agent/core/result.h"
-#include "kernel_test.h"
+#include "tests/common/kernel_test.h"
 
 namespace sixguard::test {
 

@@ -1,4 +1,4 @@
-#include "kernel_test.h"
+#include "tests/common/kernel_test.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -14,8 +14,8 @@
 #include <cstring>
 #include <thread>
 
-#include "command.h"
-#include "fd.h"
+#include "tests/common/command.h"
+#include "agent/core/fd.h"
 
 namespace sixguard::test {
 namespace {

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "result.h"
+#include "agent/core/result.h"
 
 namespace sixguard::test {
 

@@ -1,4 +1,4 @@
-#include "netns.h"
+#include "tests/common/netns.h"
 
 #include <fcntl.h>
 #include <net/if.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <thread>
 
-#include "fd.h"
+#include "agent/core/fd.h"
 
 namespace sixguard::test {
 

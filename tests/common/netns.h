@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "command.h"
-#include "result.h"
+#include "tests/common/command.h"
+#include "agent/core/result.h"
 
 namespace sixguard::test {
 

@@ -7,10 +7,10 @@
 #include <mutex>
 #include <thread>
 
-#include "api_client.h"
-#include "api_routes.h"
-#include "control_fixture.h"
-#include "http_server.h"
+#include "agent/cli/api_client.h"
+#include "agent/api/api_routes.h"
+#include "tests/control/control_fixture.h"
+#include "agent/api/http_server.h"
 
 namespace sixguard::testing {
 

@@ -12,9 +12,9 @@
 #include <fstream>
 #include <future>
 
-#include "api_fixture.h"
-#include "input_limits.h"
-#include "fd.h"
+#include "tests/control/api_fixture.h"
+#include "agent/control/input_limits.h"
+#include "agent/core/fd.h"
 
 namespace sixguard::testing {
 namespace {

@@ -3,7 +3,7 @@
 // registry (it used to scan every machine and every Flycast address per event: 1,900 of
 // them against 100k machines held the lock for 41 s). The evidence is State's count of
 // whole-table reads and the exact writes, not a timing.
-#include "control_fixture.h"
+#include "tests/control/control_fixture.h"
 
 namespace sixguard::testing {
 namespace {

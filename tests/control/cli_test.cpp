@@ -4,9 +4,9 @@
 #include <regex>
 #include <sstream>
 
-#include "api_fixture.h"
-#include "cli.h"
-#include "exit_codes.h"
+#include "tests/control/api_fixture.h"
+#include "agent/cli/cli.h"
+#include "agent/cli/exit_codes.h"
 
 namespace sixguard::testing {
 namespace {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "control_plane.h"
-#include "fake_map_backend.h"
-#include "temp_dir.h"
+#include "agent/control/control_plane.h"
+#include "tests/control/fake_map_backend.h"
+#include "tests/control/temp_dir.h"
 
 namespace sixguard::testing {
 

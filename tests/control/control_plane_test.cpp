@@ -3,7 +3,7 @@
 // touched), when an interface changes, and that a full map or a failed write is reported.
 #include <thread>
 
-#include "control_fixture.h"
+#include "tests/control/control_fixture.h"
 
 namespace sixguard::testing {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
-#include "control_fixture.h"
-#include "desired_state.h"
+#include "tests/control/control_fixture.h"
+#include "agent/control/desired_state.h"
 
 namespace sixguard::testing {
 namespace {

@@ -3,7 +3,7 @@
 // event index and field.
 #include <gtest/gtest.h>
 
-#include "events.h"
+#include "agent/control/events.h"
 
 namespace sixguard {
 namespace {

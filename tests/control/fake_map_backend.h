@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "interface_resolver.h"
-#include "map_backend.h"
-#include "observer.h"
+#include "agent/control/interface_resolver.h"
+#include "agent/control/map_backend.h"
+#include "agent/control/observer.h"
 
 namespace sixguard::testing {
 

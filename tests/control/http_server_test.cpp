@@ -23,9 +23,9 @@
 
 #include <gtest/gtest.h>
 
-#include "fd.h"
-#include "http_server.h"
-#include "temp_dir.h"
+#include "agent/core/fd.h"
+#include "agent/api/http_server.h"
+#include "tests/control/temp_dir.h"
 
 namespace sixguard::testing {
 namespace {

@@ -7,9 +7,9 @@
 // and against the full image of that state. A wrong map entry here is a tenant bypass.
 #include <random>
 
-#include "control_fixture.h"
-#include "desired_maps.h"
-#include "state_rules.h"
+#include "tests/control/control_fixture.h"
+#include "agent/control/desired_maps.h"
+#include "agent/control/state_rules.h"
 
 namespace sixguard::testing {
 namespace {

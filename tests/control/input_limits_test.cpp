@@ -2,8 +2,8 @@
 // message naming the event and field, and nothing applied: nesting (60,000 '[' and 33 levels
 // against 32), duplicate keys, strings that are not UTF-8 or hold control characters, names
 // and interface names, lo and the uplinks as machine interfaces.
-#include "control_fixture.h"
-#include "input_limits.h"
+#include "tests/control/control_fixture.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard::testing {
 namespace {

@@ -4,8 +4,8 @@
 // batch wrote the maps since the snapshot, and maps_in_sync() follows the outcome.
 #include <algorithm>
 
-#include "control_fixture.h"
-#include "map_drift.h"
+#include "tests/control/control_fixture.h"
+#include "agent/control/map_drift.h"
 
 namespace sixguard::testing {
 namespace {

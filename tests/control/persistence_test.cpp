@@ -7,7 +7,7 @@
 #include <fstream>
 #include <random>
 
-#include "control_fixture.h"
+#include "tests/control/control_fixture.h"
 
 namespace sixguard::testing {
 namespace {

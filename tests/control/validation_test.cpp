@@ -1,7 +1,7 @@
 // Test that every validation rule of DESIGN §3 refuses the batch with the right status
 // (409 conflict with what is bound, 422 invalid against the state), names the event and
 // field, and changes nothing.
-#include "control_fixture.h"
+#include "tests/control/control_fixture.h"
 
 namespace sixguard::testing {
 namespace {

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "agent/source/etcd/client.h"
-#include "etcd_cluster.h"
+#include "tests/common/etcd_cluster.h"
 
 namespace sixguard::etcd {
 namespace {

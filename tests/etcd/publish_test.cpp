@@ -14,8 +14,8 @@
 #include "agent/source/etcd/client.h"
 #include "agent/source/publish/publish_plan.h"
 #include "agent/source/publish/publisher.h"
-#include "cli.h"
-#include "etcd_cluster.h"
+#include "agent/cli/cli.h"
+#include "tests/common/etcd_cluster.h"
 
 namespace sixguard {
 namespace {

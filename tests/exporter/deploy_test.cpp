@@ -16,10 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
-#include "config.h"
-#include "exporter.h"
-#include "labels.h"
-#include "source_collector.h"
+#include "agent/daemon/config.h"
+#include "exporter/exporter.h"
+#include "exporter/labels.h"
+#include "exporter/source_collector.h"
 
 namespace sixguard::exporter {
 namespace {

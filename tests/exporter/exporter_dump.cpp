@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include "exporter.h"
-#include "fake_sources.h"
+#include "exporter/exporter.h"
+#include "tests/exporter/fake_sources.h"
 
 int main() {
   using namespace sixguard::exporter;

@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "exporter.h"
-#include "exposition.h"
-#include "fake_sources.h"
-#include "labels.h"
+#include "exporter/exporter.h"
+#include "tests/exporter/exposition.h"
+#include "tests/exporter/fake_sources.h"
+#include "exporter/labels.h"
 
 namespace sixguard::exporter {
 namespace {

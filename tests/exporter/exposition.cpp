@@ -1,4 +1,4 @@
-#include "exposition.h"
+#include "tests/exporter/exposition.h"
 
 #include <sstream>
 #include <stdexcept>

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "sources.h"
+#include "exporter/sources.h"
 
 namespace sixguard::exporter::test {
 

@@ -15,11 +15,11 @@
 
 #include <gtest/gtest.h>
 
-#include "exporter.h"
-#include "exposition.h"
-#include "fake_sources.h"
-#include "fd.h"
-#include "metrics_server.h"
+#include "exporter/exporter.h"
+#include "tests/exporter/exposition.h"
+#include "tests/exporter/fake_sources.h"
+#include "agent/core/fd.h"
+#include "exporter/metrics_server.h"
 
 namespace sixguard::exporter {
 namespace {

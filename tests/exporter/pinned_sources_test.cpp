@@ -19,11 +19,11 @@
 
 #include <gtest/gtest.h>
 
-#include "exporter.h"
-#include "exposition.h"
-#include "fd.h"
-#include "labels.h"
-#include "pinned_sources.h"
+#include "exporter/exporter.h"
+#include "tests/exporter/exposition.h"
+#include "agent/core/fd.h"
+#include "exporter/labels.h"
+#include "exporter/pinned_sources.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11

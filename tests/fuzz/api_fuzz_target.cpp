@@ -28,12 +28,12 @@
 #include <string>
 #include <string_view>
 
-#include "api_routes.h"
-#include "control_plane.h"
-#include "fake_map_backend.h"
-#include "fd.h"
-#include "http_server.h"
-#include "temp_dir.h"
+#include "agent/api/api_routes.h"
+#include "agent/control/control_plane.h"
+#include "tests/control/fake_map_backend.h"
+#include "agent/core/fd.h"
+#include "agent/api/http_server.h"
+#include "tests/control/temp_dir.h"
 
 namespace sixguard::fuzz {
 namespace {

@@ -17,13 +17,13 @@
 #include <cerrno>
 #include <iostream>
 
-#include "address.h"
-#include "bpf_logging.h"
-#include "datapath.h"
-#include "fd.h"
-#include "kernel_test.h"
-#include "netns.h"
-#include "program_names.h"
+#include "agent/core/address.h"
+#include "agent/datapath/bpf_logging.h"
+#include "agent/datapath/datapath.h"
+#include "agent/core/fd.h"
+#include "tests/common/kernel_test.h"
+#include "tests/common/netns.h"
+#include "agent/datapath/program_names.h"
 
 namespace sixguard {
 namespace {

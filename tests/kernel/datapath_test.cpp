@@ -8,15 +8,15 @@
 
 #include <cerrno>
 
-#include "address.h"
-#include "datapath.h"
-#include "fd.h"
-#include "frame.h"
-#include "kernel_test.h"
-#include "map_handle.h"
-#include "names.h"
-#include "pinned_map_backend.h"
-#include "stats.h"
+#include "agent/core/address.h"
+#include "agent/datapath/datapath.h"
+#include "agent/core/fd.h"
+#include "tests/kernel/frame.h"
+#include "tests/common/kernel_test.h"
+#include "maps/map_handle.h"
+#include "agent/datapath/names.h"
+#include "agent/datapath/pinned_map_backend.h"
+#include "agent/datapath/stats.h"
 
 namespace sixguard {
 namespace {

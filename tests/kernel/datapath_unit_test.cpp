@@ -4,12 +4,12 @@
 
 #include <cerrno>
 
-#include "array_map.h"
-#include "bpf_logging.h"
-#include "map_error.h"
-#include "map_sizes.h"
-#include "names.h"
-#include "program_names.h"
+#include "maps/array_map.h"
+#include "agent/datapath/bpf_logging.h"
+#include "maps/map_error.h"
+#include "agent/datapath/map_sizes.h"
+#include "agent/datapath/names.h"
+#include "agent/datapath/program_names.h"
 
 namespace sixguard {
 namespace {

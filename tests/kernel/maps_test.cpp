@@ -12,12 +12,12 @@
 #include <set>
 #include <vector>
 
-#include "array_map.h"
-#include "fd.h"
-#include "hash_map.h"
-#include "kernel_test.h"
-#include "map_handle.h"
-#include "ring_buffer.h"
+#include "maps/array_map.h"
+#include "agent/core/fd.h"
+#include "maps/hash_map.h"
+#include "tests/common/kernel_test.h"
+#include "maps/map_handle.h"
+#include "maps/ring_buffer.h"
 
 namespace sixguard::maps {
 namespace {

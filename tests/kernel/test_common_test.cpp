@@ -4,8 +4,8 @@
 #include <net/if.h>
 #include <sys/stat.h>
 
-#include "kernel_test.h"
-#include "netns.h"
+#include "tests/common/kernel_test.h"
+#include "tests/common/netns.h"
 
 namespace sixguard::test {
 namespace {

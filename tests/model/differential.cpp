@@ -1,4 +1,4 @@
-#include "differential.h"
+#include "tests/model/differential.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -12,12 +12,12 @@
 #include <sstream>
 #include <tuple>
 
-#include "frame_gen.h"
-#include "fuzz_env.h"
-#include "inject_device.h"
-#include "packet_socket.h"
-#include "verdict_table.h"
-#include "vnet_tap.h"
+#include "tests/model/frame_gen.h"
+#include "tests/model/fuzz_env.h"
+#include "tests/bpf/inject_device.h"
+#include "tests/model/packet_socket.h"
+#include "tests/bpf/verdict_table.h"
+#include "tests/model/vnet_tap.h"
 
 namespace sixguard::model {
 

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "model.h"
-#include "result.h"
-#include "scenario.h"
+#include "tests/model/model.h"
+#include "agent/core/result.h"
+#include "tests/bpf/scenario.h"
 
 namespace sixguard::model {
 

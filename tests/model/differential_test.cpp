@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "differential.h"
-#include "host_fixture.h"
+#include "tests/model/differential.h"
+#include "tests/bpf/host_fixture.h"
 
 namespace sixguard::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "frame_gen.h"
+#include "tests/model/frame_gen.h"
 
 #include <algorithm>
 #include <cstdio>

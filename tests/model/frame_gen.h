@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "address.h"
-#include "model.h"
+#include "agent/core/address.h"
+#include "tests/model/model.h"
 
 namespace sixguard::model {
 

@@ -1,7 +1,7 @@
-#include "fuzz_env.h"
+#include "tests/model/fuzz_env.h"
 
-#include "control_config.h"
-#include "desired_maps.h"
+#include "agent/control/control_config.h"
+#include "agent/control/desired_maps.h"
 
 #include <cstdio>
 #include <cstdlib>

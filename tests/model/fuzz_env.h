@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "address.h"
-#include "model.h"
-#include "sixguard_shared.h"
+#include "agent/core/address.h"
+#include "tests/model/model.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::model {
 

@@ -1,4 +1,4 @@
-#include "model.h"
+#include "tests/model/model.h"
 
 #include <cstdio>
 

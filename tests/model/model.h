@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "address.h"
-#include "sixguard_shared.h"
+#include "agent/core/address.h"
+#include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::model {
 

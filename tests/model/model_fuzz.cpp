@@ -13,10 +13,10 @@
 #include <cstring>
 #include <string>
 
-#include "differential.h"
-#include "frame_gen.h"
-#include "kernel_test.h"
-#include "scenario.h"
+#include "tests/model/differential.h"
+#include "tests/model/frame_gen.h"
+#include "tests/common/kernel_test.h"
+#include "tests/bpf/scenario.h"
 
 using namespace sixguard;
 

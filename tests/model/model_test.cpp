@@ -5,10 +5,10 @@
 #include <array>
 #include <map>
 
-#include "frame_gen.h"
-#include "fuzz_env.h"
-#include "model.h"
-#include "packet_builder.h"
+#include "tests/model/frame_gen.h"
+#include "tests/model/fuzz_env.h"
+#include "tests/model/model.h"
+#include "agent/core/packet_builder.h"
 
 namespace sixguard::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "packet_socket.h"
+#include "tests/model/packet_socket.h"
 
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "fd.h"
-#include "netns.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "tests/common/netns.h"
+#include "agent/core/result.h"
 
 namespace sixguard::model {
 

@@ -1,4 +1,4 @@
-#include "vnet_tap.h"
+#include "tests/model/vnet_tap.h"
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>

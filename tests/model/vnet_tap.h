@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "fd.h"
-#include "netns.h"
-#include "result.h"
+#include "agent/core/fd.h"
+#include "tests/common/netns.h"
+#include "agent/core/result.h"
 
 namespace sixguard::model {
 

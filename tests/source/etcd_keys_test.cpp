@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "etcd_keys.h"
-#include "input_limits.h"
+#include "agent/source/etcd_keys.h"
+#include "agent/control/input_limits.h"
 
 namespace sixguard {
 namespace {

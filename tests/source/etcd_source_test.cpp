@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "agent/source/etcd/client.h"
-#include "control_fixture.h"
-#include "etcd_cluster.h"
-#include "etcd_source.h"
+#include "tests/control/control_fixture.h"
+#include "tests/common/etcd_cluster.h"
+#include "agent/source/etcd_source.h"
 
 namespace sixguard::testing {
 namespace {

@@ -1,7 +1,7 @@
 // Test that the 6PN address model of DESIGN §1 is parsed and formatted exactly.
 #include <gtest/gtest.h>
 
-#include "address.h"
+#include "agent/core/address.h"
 
 using namespace sixguard;
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "layout_asserts.h"
+#include "agent/core/layout_asserts.h"
 
 TEST(Layout, CounterIndexCoversEverySlotOnce) {
   std::vector<int> seen(SG_COUNTER_SLOTS, 0);

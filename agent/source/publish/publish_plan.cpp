@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "desired_state.h"
-#include "etcd_keys.h"
+#include "agent/control/desired_state.h"
+#include "agent/source/etcd_keys.h"
 
 namespace sixguard {
 

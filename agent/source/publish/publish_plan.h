@@ -37,9 +37,9 @@
 #include <vector>
 
 #include "agent/source/etcd/types.h"
-#include "events.h"
-#include "state.h"
-#include "state_rules.h"
+#include "agent/control/events.h"
+#include "agent/control/state.h"
+#include "agent/control/state_rules.h"
 
 namespace sixguard {
 

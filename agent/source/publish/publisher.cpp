@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "agent/source/publish/publish_plan.h"
-#include "etcd_keys.h"
+#include "agent/source/etcd_keys.h"
 
 namespace sixguard {
 

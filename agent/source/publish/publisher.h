@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "agent/source/etcd/client.h"
-#include "events.h"
-#include "state_rules.h"
+#include "agent/control/events.h"
+#include "agent/control/state_rules.h"
 
 namespace sixguard {
 
