@@ -27,6 +27,7 @@
 #include "agent/datapath/datapath.h"
 #include "agent/daemon/drift_checker.h"
 #include "agent/datapath/pinned_map_backend.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard {
 namespace {
@@ -153,12 +154,10 @@ int run(const Options &options) {
   }
   for (uint32_t k = 0; k < options.machines; ++k) {
     const uint32_t net = k % options.networks;
-    lines.push_back(nlohmann::json{
-        {"type", "machine.started"},
-        {"app", "a" + std::to_string(net)},
-        {"machine", "m" + std::to_string(k)},
-        {"address", network_prefix(net) + ":0:1:" + hex16(k >> 16) + ":" + hex16(k) + ":2"},
-        {"interface", "m" + std::to_string(k)}}
+    lines.push_back(test::machine_started(
+                        "a" + std::to_string(net), "m" + std::to_string(k),
+                        network_prefix(net) + ":0:1:" + hex16(k >> 16) + ":" + hex16(k) + ":2",
+                        "m" + std::to_string(k))
                         .dump());
   }
   for (uint32_t k = 0; k < options.flycast; ++k) {

@@ -32,6 +32,7 @@
 #include "agent/source/etcd/client.h"
 #include "agent/core/address.h"
 #include "agent/cli/api_client.h"
+#include "tests/common/event_json.h"
 
 namespace {
 
@@ -120,11 +121,8 @@ int publish(etcd::Client &client, const std::string &prefix, int hosts, int obje
     const std::string address = "fdaa:a:1:0:" + hex(static_cast<unsigned>(host)) + ":" +
                                 hex(id >> 16) + ":" + hex(id & 0xffff) + ":2";
     ops.push_back(etcd::put(prefix + "/hosts/h" + std::to_string(host) + "/machines/" + machine,
-                            nlohmann::json{{"type", "machine.started"},
-                                           {"app", "app-" + std::to_string(i % apps)},
-                                           {"machine", machine},
-                                           {"address", address},
-                                           {"interface", "fb" + hex(static_cast<unsigned>(i))}}
+                            test::machine_started("app-" + std::to_string(i % apps), machine,
+                                                  address, "fb" + hex(static_cast<unsigned>(i)))
                                 .dump()));
   }
   for (int i = 0; i < flycast; ++i) {

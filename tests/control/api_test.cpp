@@ -15,6 +15,7 @@
 #include "tests/control/api_fixture.h"
 #include "agent/control/input_limits.h"
 #include "agent/core/fd.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -65,12 +66,7 @@ TEST_F(Api, EventsStatusCodesEndToEnd) {
 
   maps.machines_capacity = 0;
   auto full = request("POST", "/v1/events",
-                      nlohmann::json{{"type", "machine.started"},
-                                     {"app", "web"},
-                                     {"machine", "m1"},
-                                     {"address", kWebAddress},
-                                     {"interface", "tap-web"}}
-                          .dump());
+                      test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(full.status, 507u);
   EXPECT_NE(json_of(full)["error"].get<std::string>().find("sg_machines"), std::string::npos);
 }
@@ -87,12 +83,7 @@ TEST_F(Api, MapWriteFailureIs500) {
   request("POST", "/v1/events", kPlatform);
   maps.fail_writes = true;
   auto reply = request("POST", "/v1/events",
-                       nlohmann::json{{"type", "machine.started"},
-                                      {"app", "web"},
-                                      {"machine", "m1"},
-                                      {"address", kWebAddress},
-                                      {"interface", "tap-web"}}
-                           .dump());
+                       test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(reply.status, 500u);
   EXPECT_NE(json_of(reply)["error"].get<std::string>().find("map"), std::string::npos);
 }
@@ -147,12 +138,7 @@ TEST_F(Api, StatusAnswersWhileABatchHoldsTheLock) {
   unsigned batch_status = 0;
   std::thread batch([&] {
     batch_status = request("POST", "/v1/events",
-                           nlohmann::json{{"type", "machine.started"},
-                                          {"app", "web"},
-                                          {"machine", "m-web"},
-                                          {"address", kWebAddress},
-                                          {"interface", "tap-web"}}
-                               .dump())
+                           test::machine_started("web", "m-web", kWebAddress, "tap-web").dump())
                        .status;
     batch_done = true;
   });

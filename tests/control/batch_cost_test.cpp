@@ -4,6 +4,7 @@
 // them against 100k machines held the lock for 41 s). The evidence is State's count of
 // whole-table reads and the exact writes, not a timing.
 #include "tests/control/control_fixture.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -19,11 +20,8 @@ class BatchCost : public ControlFixture {
     nlohmann::json batch = nlohmann::json::array();
     for (int i = 0; i < kOthers; ++i) {
       const std::string n = std::to_string(i);
-      batch.push_back({{"type", "machine.started"},
-                       {"app", "tenant-a"},
-                       {"machine", "m-t" + n},
-                       {"address", "fdaa:9:d844:a7b:1:" + hex(i) + ":0:2"},
-                       {"interface", "t" + n}});
+      batch.push_back(test::machine_started("tenant-a", "m-t" + n,
+                                            "fdaa:9:d844:a7b:1:" + hex(i) + ":0:2", "t" + n));
       batch.push_back({{"type", "flycast.allocated"},
                        {"app", "tenant-a"},
                        {"address", "fdaa:9:d844:0:2:" + hex(i) + "::1"},
@@ -33,11 +31,9 @@ class BatchCost : public ControlFixture {
     // two Flycast addresses.
     const char *interfaces[] = {"tap-web", "tap-spare", "tap-absent"};
     for (int i = 0; i < 3; ++i) {
-      batch.push_back({{"type", "machine.started"},
-                       {"app", "web"},
-                       {"machine", "m-web" + std::to_string(i)},
-                       {"address", "fdaa:2:45b:a7b:174:db43:" + hex(i + 1) + ":2"},
-                       {"interface", interfaces[i]}});
+      batch.push_back(test::machine_started("web", "m-web" + std::to_string(i),
+                                            "fdaa:2:45b:a7b:174:db43:" + hex(i + 1) + ":2",
+                                            interfaces[i]));
     }
     for (int i = 0; i < 2; ++i) {
       batch.push_back({{"type", "flycast.allocated"},

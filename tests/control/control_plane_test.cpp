@@ -4,19 +4,10 @@
 #include <thread>
 
 #include "tests/control/control_fixture.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
-
-std::string machine_started(const std::string &app, const std::string &machine,
-                            const std::string &address, const std::string &interface_name) {
-  return nlohmann::json{{"type", "machine.started"},
-                        {"app", app},
-                        {"machine", machine},
-                        {"address", address},
-                        {"interface", interface_name}}
-      .dump();
-}
 
 Ipv6 ip(const char *text) {
   return *parse_ipv6(text);
@@ -47,11 +38,7 @@ TEST_F(ControlPlaneTest, EveryEventTypeIsIdempotent) {
   const std::string batch =
       nlohmann::json::array(
           {
-              {{"type", "machine.started"},
-               {"app", "web"},
-               {"machine", "m1"},
-               {"address", kWebAddress},
-               {"interface", "tap-web"}},
+              test::machine_started("web", "m1", kWebAddress, "tap-web"),
               {{"type", "flycast.allocated"},
                {"app", "web"},
                {"address", "fdaa:9:d844::f1"},
@@ -77,7 +64,7 @@ TEST_F(ControlPlaneTest, EveryEventTypeIsIdempotent) {
 TEST_F(ControlPlaneTest, MachineEntryCarriesPrefixAppAndNetwork) {
   apply_platform();
   maps.clear_log();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(maps.writes, std::vector<std::string>{"put_machine 11"});
   ASSERT_TRUE(maps.machines.contains(11));
   const sg_machine &entry = maps.machines[11];
@@ -131,11 +118,7 @@ TEST_F(ControlPlaneTest, WholeBatchValidatedAgainstEarlierEventsOfTheBatch) {
           {
               {{"type", "network.created"}, {"org", "o"}, {"network", "default"}, {"id", "5:1"}},
               {{"type", "app.created"}, {"org", "o"}, {"app", "a"}},
-              {{"type", "machine.started"},
-               {"app", "a"},
-               {"machine", "m"},
-               {"address", "fdaa:5:1:1:1:1:1:2"},
-               {"interface", "tap-spare"}},
+              test::machine_started("a", "m", "fdaa:5:1:1:1:1:1:2", "tap-spare"),
           })
           .dump());
   EXPECT_EQ(result.applied, 3u);
@@ -146,21 +129,14 @@ TEST_F(ControlPlaneTest, FailedBatchChangesNothing) {
   apply_platform();
   maps.clear_log();
   const auto before = control->apps_json(std::nullopt);
-  auto result =
-      apply(nlohmann::json::array({
-                                      {{"type", "app.created"}, {"org", "acme"}, {"app", "new"}},
-                                      {{"type", "machine.started"},
-                                       {"app", "new"},
-                                       {"machine", "m"},
-                                       {"address", kWebAddress},
-                                       {"interface", "tap-web"}},
-                                      {{"type", "machine.started"},
-                                       {"app", "new"},
-                                       {"machine", "m2"},
-                                       {"address", "fdaa:9:d844::2"},  // wrong network: 422
-                                       {"interface", "tap-spare"}},
-                                  })
-                .dump());
+  auto result = apply(
+      nlohmann::json::array({
+                                {{"type", "app.created"}, {"org", "acme"}, {"app", "new"}},
+                                test::machine_started("new", "m", kWebAddress, "tap-web"),
+                                // wrong network: 422
+                                test::machine_started("new", "m2", "fdaa:9:d844::2", "tap-spare"),
+                            })
+          .dump());
   EXPECT_EQ(result.status, 422);
   EXPECT_EQ(control->apps_json(std::nullopt), before);
   EXPECT_TRUE(maps.writes.empty());
@@ -172,7 +148,7 @@ TEST_F(ControlPlaneTest, FailedBatchChangesNothing) {
 
 TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
   apply_platform();
-  apply_ok(machine_started("tenant-a", "m-t", kTenantAddress, "tap-tenant"));
+  apply_ok(test::machine_started("tenant-a", "m-t", kTenantAddress, "tap-tenant").dump());
   apply_ok(nlohmann::json{{"type", "flycast.allocated"},
                           {"app", "tenant-a"},
                           {"address", "fdaa:2:45b::f9"},
@@ -201,11 +177,11 @@ TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
 
 TEST_F(ControlPlaneTest, RecreatedAppGetsANewAppId) {
   apply_platform();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   const uint32_t first_id = maps.machines.at(11).app_id;
   apply_ok(nlohmann::json{{"type", "app.destroyed"}, {"app", "web"}}.dump());
   apply_ok(nlohmann::json{{"type", "app.created"}, {"org", "acme"}, {"app", "web"}}.dump());
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_NE(maps.machines.at(11).app_id, first_id);
 }
 
@@ -227,17 +203,17 @@ TEST_F(ControlPlaneTest, NetworkIdIsNeverReusedEvenWithoutApps) {
 
 TEST_F(ControlPlaneTest, MachineMovedToAnotherInterfaceMovesItsEntry) {
   apply_platform();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   maps.clear_log();
-  auto result = apply_ok(machine_started("web", "m1", kWebAddress, "tap-spare"));
+  auto result = apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-spare").dump());
   EXPECT_EQ(result.applied, 1u);
   EXPECT_EQ(maps.writes, (std::vector<std::string>{"delete_machine 11", "put_machine 13"}));
 }
 
 TEST_F(ControlPlaneTest, ReconcileWritesOnlyTheDifference) {
   apply_platform();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
-  apply_ok(machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
+  apply_ok(test::machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant").dump());
   apply_ok(nlohmann::json{{"type", "flycast.allocated"},
                           {"app", "web"},
                           {"address", "fdaa:9:d844::f1"},
@@ -288,21 +264,13 @@ TEST_F(ControlPlaneTest, FullMapIs507AndNothingChanges) {
   maps.machines_capacity = 1;
   maps.clear_log();
   const auto before = control->apps_json(std::nullopt);
-  auto result =
-      apply(nlohmann::json::array({
-                                      {{"type", "app.created"}, {"org", "acme"}, {"app", "extra"}},
-                                      {{"type", "machine.started"},
-                                       {"app", "web"},
-                                       {"machine", "m1"},
-                                       {"address", kWebAddress},
-                                       {"interface", "tap-web"}},
-                                      {{"type", "machine.started"},
-                                       {"app", "tenant-a"},
-                                       {"machine", "m2"},
-                                       {"address", kTenantAddress},
-                                       {"interface", "tap-tenant"}},
-                                  })
-                .dump());
+  auto result = apply(nlohmann::json::array(
+                          {
+                              {{"type", "app.created"}, {"org", "acme"}, {"app", "extra"}},
+                              test::machine_started("web", "m1", kWebAddress, "tap-web"),
+                              test::machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant"),
+                          })
+                          .dump());
   EXPECT_EQ(result.status, 507) << result.body.dump();
   EXPECT_EQ(result.body["index"], 2);
   const std::string message = result.body["error"];
@@ -339,7 +307,7 @@ TEST_F(ControlPlaneTest, MapWriteFailureIsReportedAndRepairedLater) {
   apply_platform();
   maps.fail_writes = true;
   observer.reconciles.clear();
-  auto result = apply(machine_started("web", "m1", kWebAddress, "tap-web"));
+  auto result = apply(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(result.status, 500);
   const std::string message = result.body["error"];
   EXPECT_NE(message.find("injected failure"), std::string::npos) << message;
@@ -366,7 +334,7 @@ TEST_F(ControlPlaneTest, FailedReconcileIsReported) {
 
 TEST_F(ControlPlaneTest, InterfaceAppearsChangesAndDisappears) {
   apply_platform();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-later"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-later").dump());
   EXPECT_TRUE(maps.machines.empty());  // the interface does not exist yet
   ASSERT_EQ(control->machines().size(), 1u);
   EXPECT_FALSE(control->machines()[0].ifindex);
@@ -399,29 +367,29 @@ TEST_F(ControlPlaneTest, MachinesListenerRunsWhenMachinesChange) {
   });
   apply_platform();
   EXPECT_EQ(calls, 0);
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(calls, 1);
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   EXPECT_EQ(calls, 1);
 }
 
 TEST_F(ControlPlaneTest, ChangedInterfacesAreThoseOfTheMachinesBatchesTouched) {
   apply_platform();
   EXPECT_TRUE(control->take_changed_interfaces().empty());
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
-  apply_ok(machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
+  apply_ok(test::machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant").dump());
   EXPECT_EQ(control->take_changed_interfaces(),
             (std::vector<std::string>{"tap-tenant", "tap-web"}));
   EXPECT_TRUE(control->take_changed_interfaces().empty());
   // Moved: the interface it leaves and the one it takes.
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-spare"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-spare").dump());
   EXPECT_EQ(control->take_changed_interfaces(), (std::vector<std::string>{"tap-spare", "tap-web"}));
   // Already in effect, refused, or started and stopped in one batch: nothing.
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-spare"));
-  EXPECT_EQ(apply(machine_started("web", "m9", kTenantAddress, "tap-web")).status, 422);
-  apply_ok(nlohmann::json::array(
-               {nlohmann::json::parse(machine_started("web", "m3", "fdaa:2:45b:1::2", "t3")),
-                {{"type", "machine.stopped"}, {"machine", "m3"}}})
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-spare").dump());
+  EXPECT_EQ(apply(test::machine_started("web", "m9", kTenantAddress, "tap-web").dump()).status,
+            422);
+  apply_ok(nlohmann::json::array({test::machine_started("web", "m3", "fdaa:2:45b:1::2", "t3"),
+                                  {{"type", "machine.stopped"}, {"machine", "m3"}}})
                .dump());
   EXPECT_TRUE(control->take_changed_interfaces().empty());
   // The cascade of app.destroyed.
@@ -448,7 +416,7 @@ TEST_F(ControlPlaneTest, ObserverSeesEveryEventAndTheDuration) {
 
 TEST_F(ControlPlaneTest, QueriesHaveTheSeedShape) {
   apply_platform();
-  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   const auto apps = control->apps_json("acme");
   EXPECT_EQ(apps["total_apps"], 2);
   ASSERT_EQ(apps["apps"].size(), 2u);

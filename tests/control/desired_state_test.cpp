@@ -7,6 +7,7 @@
 
 #include "tests/control/control_fixture.h"
 #include "agent/control/desired_state.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -24,11 +25,7 @@ DesiredState platform() {
       {{"type", "network.created"}, {"org", "acme"}, {"network", "cust-a"}, {"id", 645188}},
       {{"type", "app.created"}, {"org", "acme"}, {"app", "web"}},
       {{"type", "app.created"}, {"org", "acme"}, {"app", "tenant-a"}, {"network", "cust-a"}},
-      {{"type", "machine.started"},
-       {"app", "web"},
-       {"machine", "m-web"},
-       {"address", kWebAddress},
-       {"interface", "tap-web"}},
+      test::machine_started("web", "m-web", kWebAddress, "tap-web"),
       {{"type", "flycast.allocated"},
        {"app", "web"},
        {"address", "fdaa:2:45b::f1"},
@@ -108,11 +105,7 @@ TEST_F(DesiredStateTest, RefusedObjectsAreDroppedTheRestApplies) {
   DesiredState desired = platform();
   // Wrong network for the address (422), an app on a network never created (422), an ID
   // bound to a second name (409): each refused alone, named by its origin.
-  desired.add({event_of({{"type", "machine.started"},
-                         {"app", "tenant-a"},
-                         {"machine", "m-bad"},
-                         {"address", kWebAddress},
-                         {"interface", "tap-spare"}}),
+  desired.add({event_of(test::machine_started("tenant-a", "m-bad", kWebAddress, "tap-spare")),
                "bad-machine"});
   desired.add(
       {event_of({{"type", "app.created"}, {"org", "acme"}, {"app", "lost"}, {"network", "nope"}}),

@@ -10,6 +10,7 @@
 #include "tests/control/control_fixture.h"
 #include "agent/control/desired_maps.h"
 #include "agent/control/state_rules.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -140,12 +141,10 @@ class IncrementalMaps : public ControlFixture {
       const int machine = below(kMachines);
       // Machine ids are global: mostly started for the same app (another one is 409).
       const std::string owner = chance(90) ? app_name(machine % kApps) : name;
-      return {{"type", "machine.started"},
-              {"app", owner},
-              {"machine", "m" + std::to_string(machine)},
-              {"address", address_in(network_for(owner), "a7b:" + hex(machine) + "::2")},
-              {"interface",
-               chance(2) ? std::string("bad/name") : "tap" + std::to_string(below(kInterfaces))}};
+      return test::machine_started(
+          owner, "m" + std::to_string(machine),
+          address_in(network_for(owner), "a7b:" + hex(machine) + "::2"),
+          chance(2) ? std::string("bad/name") : "tap" + std::to_string(below(kInterfaces)));
     }
     if (kind < 62) {
       return {{"type", "machine.stopped"}, {"machine", "m" + std::to_string(below(kMachines))}};

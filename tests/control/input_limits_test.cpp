@@ -4,6 +4,7 @@
 // and interface names, lo and the uplinks as machine interfaces.
 #include "tests/control/control_fixture.h"
 #include "agent/control/input_limits.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -181,19 +182,11 @@ TEST_F(InputLimits, NamesAreOneToSixtyThreeSafeBytes) {
 
 TEST_F(InputLimits, LoAndUplinksAreNeverMachineInterfaces) {
   for (const char *name : {"lo", "eth-up0"}) {
-    expect_refused(event({{"type", "machine.started"},
-                          {"app", "web"},
-                          {"machine", "m-web"},
-                          {"address", kWebAddress},
-                          {"interface", name}}),
-                   422, "interface");
+    expect_refused(event(test::machine_started("web", "m-web", kWebAddress, name)), 422,
+                   "interface");
   }
   // A name that only looks like them is fine.
-  apply_ok(event({{"type", "machine.started"},
-                  {"app", "web"},
-                  {"machine", "m-web"},
-                  {"address", kWebAddress},
-                  {"interface", "lo0"}}));
+  apply_ok(event(test::machine_started("web", "m-web", kWebAddress, "lo0")));
 }
 
 TEST_F(InputLimits, BadInterfaceNamesAre400) {
@@ -204,12 +197,8 @@ TEST_F(InputLimits, BadInterfaceNamesAre400) {
       // Non-ASCII UTF-8 is a valid Linux name (the kernel only refuses '/', ':' and spaces).
       continue;
     }
-    expect_refused(event({{"type", "machine.started"},
-                          {"app", "web"},
-                          {"machine", "m-web"},
-                          {"address", kWebAddress},
-                          {"interface", name}}),
-                   400, "interface");
+    expect_refused(event(test::machine_started("web", "m-web", kWebAddress, name)), 400,
+                   "interface");
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "tests/control/control_fixture.h"
 #include "agent/control/map_drift.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -138,11 +139,7 @@ class DriftRepairTest : public ControlFixture {
   void SetUp() override {
     ControlFixture::SetUp();
     apply_platform();
-    apply_ok(event({{"type", "machine.started"},
-                    {"app", "web"},
-                    {"machine", "m1"},
-                    {"address", kWebAddress},
-                    {"interface", "tap-web"}}));
+    apply_ok(event(test::machine_started("web", "m1", kWebAddress, "tap-web")));
     apply_ok(event({{"type", "flycast.allocated"},
                     {"app", "web"},
                     {"address", "fdaa:9:d844::f1"},

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tests/control/control_fixture.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -47,11 +48,7 @@ TEST_F(Persistence, RestartRestoresEverything) {
   apply_ok(
       nlohmann::json::array(
           {
-              {{"type", "machine.started"},
-               {"app", "web"},
-               {"machine", "m1"},
-               {"address", kWebAddress},
-               {"interface", "tap-web"}},
+              test::machine_started("web", "m1", kWebAddress, "tap-web"),
               {{"type", "flycast.allocated"},
                {"app", "web"},
                {"address", "fdaa:9:d844::f1"},

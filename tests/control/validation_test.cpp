@@ -2,6 +2,7 @@
 // (409 conflict with what is bound, 422 invalid against the state), names the event and
 // field, and changes nothing.
 #include "tests/control/control_fixture.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -11,11 +12,7 @@ class Validation : public ControlFixture {
   void SetUp() override {
     ControlFixture::SetUp();
     apply_platform();
-    apply_ok(event({{"type", "machine.started"},
-                    {"app", "web"},
-                    {"machine", "m-web"},
-                    {"address", kWebAddress},
-                    {"interface", "tap-web"}}));
+    apply_ok(event(test::machine_started("web", "m-web", kWebAddress, "tap-web")));
     apply_ok(event({{"type", "flycast.allocated"},
                     {"app", "web"},
                     {"address", "fdaa:9:d844::f1"},
@@ -80,12 +77,9 @@ TEST_F(Validation, AppNameInAnotherOrgIs409) {
 }
 
 TEST_F(Validation, MachineReusedWithAnotherAddressIs409) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-web"},
-                        {"address", "fdaa:2:45b:a7b:174:db43:aaaa:2"},
-                        {"interface", "tap-web"}}),
-                 409, "address");
+  expect_refused(
+      event(test::machine_started("web", "m-web", "fdaa:2:45b:a7b:174:db43:aaaa:2", "tap-web")),
+      409, "address");
 }
 
 TEST_F(Validation, MachineReusedWithAnotherAppIs409) {
@@ -93,30 +87,19 @@ TEST_F(Validation, MachineReusedWithAnotherAppIs409) {
   maps.clear_log();
   apps_before = control->apps_json(std::nullopt);
   networks_before = control->networks_json();
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "api"},
-                        {"machine", "m-web"},
-                        {"address", kWebAddress},
-                        {"interface", "tap-web"}}),
-                 409, "app");
+  expect_refused(event(test::machine_started("api", "m-web", kWebAddress, "tap-web")), 409, "app");
 }
 
 TEST_F(Validation, SlashOneTwelveOfAnotherMachineIs409) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-two"},
-                        {"address", "fdaa:2:45b:a7b:174:db43:d3c6:9"},
-                        {"interface", "tap-spare"}}),
-                 409, "address");
+  expect_refused(
+      event(test::machine_started("web", "m-two", "fdaa:2:45b:a7b:174:db43:d3c6:9", "tap-spare")),
+      409, "address");
 }
 
 TEST_F(Validation, InterfaceOfAnotherMachineIs409) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-two"},
-                        {"address", "fdaa:2:45b:a7b:174:1:1:2"},
-                        {"interface", "tap-web"}}),
-                 409, "interface");
+  expect_refused(
+      event(test::machine_started("web", "m-two", "fdaa:2:45b:a7b:174:1:1:2", "tap-web")), 409,
+      "interface");
 }
 
 TEST_F(Validation, FlycastAllocatedForAnotherAppIs409) {
@@ -136,41 +119,27 @@ TEST_F(Validation, FlycastInsideAMachineSlash112Is409) {
 }
 
 TEST_F(Validation, MachineSlash112HoldingAFlycastAddressIs409) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "tenant-a"},
-                        {"machine", "m-two"},
-                        {"address", "fdaa:9:d844::2"},  // its /112 holds fdaa:9:d844::f1
-                        {"interface", "tap-spare"}}),
+  // its /112 holds fdaa:9:d844::f1
+  expect_refused(event(test::machine_started("tenant-a", "m-two", "fdaa:9:d844::2", "tap-spare")),
                  409, "address");
 }
 
 // --- 422: well formed but invalid against the state ---
 
 TEST_F(Validation, AddressNotIpv6Is422) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-two"},
-                        {"address", "10.0.0.1"},
-                        {"interface", "tap-spare"}}),
-                 422, "address");
+  expect_refused(event(test::machine_started("web", "m-two", "10.0.0.1", "tap-spare")), 422,
+                 "address");
 }
 
 TEST_F(Validation, AddressOutside6pnIs422) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-two"},
-                        {"address", "2001:db8::2"},
-                        {"interface", "tap-spare"}}),
-                 422, "address");
+  expect_refused(event(test::machine_started("web", "m-two", "2001:db8::2", "tap-spare")), 422,
+                 "address");
 }
 
 TEST_F(Validation, MachineAddressOnAnotherNetworkIs422) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "web"},
-                        {"machine", "m-two"},
-                        {"address", "fdaa:9:d844:a7b:e:1:1:2"},
-                        {"interface", "tap-spare"}}),
-                 422, "address");
+  expect_refused(
+      event(test::machine_started("web", "m-two", "fdaa:9:d844:a7b:e:1:1:2", "tap-spare")), 422,
+      "address");
 }
 
 TEST_F(Validation, FlycastAddressNotOnItsNetworkIs422) {
@@ -182,12 +151,8 @@ TEST_F(Validation, FlycastAddressNotOnItsNetworkIs422) {
 }
 
 TEST_F(Validation, UnknownAppIs422) {
-  expect_refused(event({{"type", "machine.started"},
-                        {"app", "ghost"},
-                        {"machine", "m-two"},
-                        {"address", kWebAddress},
-                        {"interface", "tap-spare"}}),
-                 422, "app");
+  expect_refused(event(test::machine_started("ghost", "m-two", kWebAddress, "tap-spare")), 422,
+                 "app");
   expect_refused(event({{"type", "app.destroyed"}, {"app", "ghost"}}), 422, "app");
   expect_refused(event({{"type", "flycast.allocated"},
                         {"app", "ghost"},
@@ -279,11 +244,7 @@ TEST_F(Validation, BadModeIs422) {
 
 TEST_F(Validation, BadInterfaceNameIs400) {
   for (const char *name : {"a/b", "sixteen-chars-xx", "has space", "..", ".", "a:b", "tab\t"}) {
-    expect_refused(event({{"type", "machine.started"},
-                          {"app", "web"},
-                          {"machine", "m-two"},
-                          {"address", "fdaa:2:45b:a7b:174:1:1:2"},
-                          {"interface", name}}),
+    expect_refused(event(test::machine_started("web", "m-two", "fdaa:2:45b:a7b:174:1:1:2", name)),
                    400, "interface");
   }
 }
@@ -378,26 +339,15 @@ TEST_F(InfraValidation, MachineSlash112OverlappingAnInfraPrefixIs422) {
   for (const char *address : {"fdaa:2:45b:1::2",                   // inside the /64
                               "fdaa:2:45b:1:ffff:ffff:ffff:ffff",  // its last address
                               "fdaa:2:45b:2::1:2"}) {              // its /112 holds the /128
-    expect_refused(event({{"type", "machine.started"},
-                          {"app", "web"},
-                          {"machine", "m-two"},
-                          {"address", address},
-                          {"interface", "tap-spare"}}),
-                   422, "address");
+    expect_refused(event(test::machine_started("web", "m-two", address, "tap-spare")), 422,
+                   "address");
   }
-  const std::string message = message_of(event({{"type", "machine.started"},
-                                                {"app", "web"},
-                                                {"machine", "m-two"},
-                                                {"address", "fdaa:2:45b:2::1:2"},
-                                                {"interface", "tap-spare"}}));
+  const std::string message =
+      message_of(event(test::machine_started("web", "m-two", "fdaa:2:45b:2::1:2", "tap-spare")));
   EXPECT_NE(message.find("fdaa:2:45b:2::1:7/128"), std::string::npos) << message;
   EXPECT_NE(message.find("event 0"), std::string::npos) << message;
   // The neighbouring /112 and the address just past the /64 are fine.
-  apply_ok(event({{"type", "machine.started"},
-                  {"app", "web"},
-                  {"machine", "m-two"},
-                  {"address", "fdaa:2:45b:2::2:2"},
-                  {"interface", "tap-spare"}}));
+  apply_ok(event(test::machine_started("web", "m-two", "fdaa:2:45b:2::2:2", "tap-spare")));
 }
 
 TEST_F(InfraValidation, FlycastAddressInsideAnInfraPrefixIs422) {

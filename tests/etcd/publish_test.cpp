@@ -16,12 +16,14 @@
 #include "agent/source/publish/publisher.h"
 #include "agent/cli/cli.h"
 #include "tests/common/etcd_cluster.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard {
 namespace {
 
 using nlohmann::json;
 using test::EtcdCluster;
+using test::machine_started;
 
 const std::string kPrefix = "/sixguard/v1";
 
@@ -31,14 +33,6 @@ json network_created(const std::string &org, const std::string &network, const s
 }
 json app_created(const std::string &org, const std::string &app, const std::string &network) {
   return {{"type", "app.created"}, {"org", org}, {"app", app}, {"network", network}};
-}
-json machine_started(const std::string &app, const std::string &machine, const std::string &address,
-                     const std::string &interface_name) {
-  return {{"type", "machine.started"},
-          {"app", app},
-          {"machine", machine},
-          {"address", address},
-          {"interface", interface_name}};
 }
 json flycast_allocated(const std::string &app, const std::string &address,
                        const std::string &network) {

@@ -5,15 +5,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
-#include <sys/mount.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,86 +20,51 @@
 #include "agent/core/fd.h"
 #include "exporter/labels.h"
 #include "exporter/pinned_sources.h"
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
+#include "tests/common/kernel_test.h"
 
 namespace sixguard::exporter {
 namespace {
 
-bool kernel_tests_required() {
-  const char *value = std::getenv("SIXGUARD_REQUIRE_KERNEL_TESTS");
-  return value != nullptr && std::string(value) == "1";
+// Creates a map and pins it as <dir>/<name>. The fd is invalid (errno set) when either step
+// fails: a map the exporter cannot find by its pin proves nothing.
+Fd create_pinned(const std::string &dir, bpf_map_type type, const char *name, uint32_t key_size,
+                 uint32_t value_size, uint32_t max_entries, uint32_t flags = 0) {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+  Fd fd(bpf_map_create(type, name, key_size, value_size, max_entries, &opts));
+  if (!fd.valid()) return fd;
+  const std::string pin = dir + "/" + name;
+  if (bpf_obj_pin(fd.get(), pin.c_str()) != 0) return Fd();
+  return fd;
 }
-
-#define SKIP_OR_FAIL(reason)                                                               \
-  do {                                                                                     \
-    if (kernel_tests_required()) FAIL() << (reason);                                       \
-    GTEST_SKIP() << (reason) << " (SIXGUARD_REQUIRE_KERNEL_TESTS=1 makes this a failure)"; \
-  } while (0)
-
-bool is_bpffs(const std::string &path) {
-  struct statfs info {};
-  return ::statfs(path.c_str(), &info) == 0 && info.f_type == BPF_FS_MAGIC;
-}
-
-// A unique pin directory under /sys/fs/bpf holding only the pins this test made; removed
-// (pins first) when the test ends, whatever way it ends.
-class PinDir {
- public:
-  PinDir() : path_("/sys/fs/bpf/sixguard-test-h5-" + std::to_string(::getpid())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~PinDir() {
-    for (const auto &pin : pins_) ::unlink(pin.c_str());
-    ::rmdir(path_.c_str());
-  }
-  const std::string &path() const { return path_; }
-
-  // Creates a map and pins it as <dir>/<name>; returns the fd (owned by the caller).
-  Fd create(bpf_map_type type, const char *name, uint32_t key_size, uint32_t value_size,
-            uint32_t max_entries, uint32_t flags = 0) {
-    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-    Fd fd(bpf_map_create(type, name, key_size, value_size, max_entries, &opts));
-    if (!fd.valid()) return fd;
-    const std::string pin = path_ + "/" + name;
-    if (bpf_obj_pin(fd.get(), pin.c_str()) == 0) pins_.push_back(pin);
-    return fd;
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> pins_;
-};
 
 class PinnedSourcesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) SKIP_OR_FAIL("needs root to create BPF maps");
-    // The machine may boot without bpffs (team rule 8): mount it where everyone expects it.
-    if (!is_bpffs("/sys/fs/bpf") && ::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0) {
-      SKIP_OR_FAIL(std::string("/sys/fs/bpf is not bpffs and mounting it failed: ") +
-                   std::strerror(errno));
-    }
-    pins_ = std::make_unique<PinDir>();
+    SG_REQUIRE_KERNEL();
+    // A unique pin directory holding only this test's pins, removed with them however the
+    // test ends.
+    auto pins = test::PinDir::create("sixguard-test-h5");
+    ASSERT_TRUE(pins) << pins.error().message;
+    pins_.emplace(std::move(*pins));
     cpus_ = libbpf_num_possible_cpus();
     ASSERT_GT(cpus_, 0);
     const uint32_t no_prealloc = BPF_F_NO_PREALLOC;
-    machines_ =
-        pins_->create(BPF_MAP_TYPE_HASH, SG_MAP_MACHINES, 4, sizeof(sg_machine), 64, no_prealloc);
-    flycast_ = pins_->create(BPF_MAP_TYPE_HASH, SG_MAP_FLYCAST, sizeof(sg_in6), sizeof(sg_flycast),
-                             128, no_prealloc);
-    infra_ =
-        pins_->create(BPF_MAP_TYPE_LPM_TRIE, SG_MAP_INFRA, sizeof(sg_lpm_key), 4, 16, no_prealloc);
-    net_flags_ = pins_->create(BPF_MAP_TYPE_HASH, SG_MAP_NET_FLAGS, 4, 4, 32, no_prealloc);
-    config_ = pins_->create(BPF_MAP_TYPE_ARRAY, SG_MAP_CONFIG, 4, sizeof(sg_config), 1);
-    counters_ = pins_->create(BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_COUNTERS, 4, sizeof(sg_counter),
-                              kCounterSlots);
-    event_stats_ =
-        pins_->create(BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_EVENT_STATS, 4, 8, SG_EVSTAT_COUNT);
-    ratelimit_ =
-        pins_->create(BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_RATELIMIT, 4, sizeof(sg_ratelimit), 1);
+    machines_ = create_pinned(pins_->path(), BPF_MAP_TYPE_HASH, SG_MAP_MACHINES, 4,
+                              sizeof(sg_machine), 64, no_prealloc);
+    flycast_ = create_pinned(pins_->path(), BPF_MAP_TYPE_HASH, SG_MAP_FLYCAST, sizeof(sg_in6),
+                             sizeof(sg_flycast), 128, no_prealloc);
+    infra_ = create_pinned(pins_->path(), BPF_MAP_TYPE_LPM_TRIE, SG_MAP_INFRA, sizeof(sg_lpm_key),
+                           4, 16, no_prealloc);
+    net_flags_ =
+        create_pinned(pins_->path(), BPF_MAP_TYPE_HASH, SG_MAP_NET_FLAGS, 4, 4, 32, no_prealloc);
+    config_ =
+        create_pinned(pins_->path(), BPF_MAP_TYPE_ARRAY, SG_MAP_CONFIG, 4, sizeof(sg_config), 1);
+    counters_ = create_pinned(pins_->path(), BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_COUNTERS, 4,
+                              sizeof(sg_counter), kCounterSlots);
+    event_stats_ = create_pinned(pins_->path(), BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_EVENT_STATS, 4, 8,
+                                 SG_EVSTAT_COUNT);
+    ratelimit_ = create_pinned(pins_->path(), BPF_MAP_TYPE_PERCPU_ARRAY, SG_MAP_RATELIMIT, 4,
+                               sizeof(sg_ratelimit), 1);
     for (const Fd *fd : {&machines_, &flycast_, &infra_, &net_flags_, &config_, &counters_,
                          &event_stats_, &ratelimit_}) {
       ASSERT_TRUE(fd->valid()) << "bpf_map_create: " << std::strerror(errno);
@@ -122,7 +83,7 @@ class PinnedSourcesTest : public ::testing::Test {
     return per_cpu_unit * static_cast<uint64_t>(cpus_) * (cpus_ + 1) / 2;
   }
 
-  std::unique_ptr<PinDir> pins_;
+  std::optional<test::PinDir> pins_;
   int cpus_ = 0;
   Fd machines_, flycast_, infra_, net_flags_, config_, counters_, event_stats_, ratelimit_;
 };

@@ -82,9 +82,9 @@ post_text 409 "network id rebound to another name" \
 post_text 409 "app moved to another network" \
   '{"type":"app.created","org":"acme","app":"app-a1","network":"net-b"}'
 post_text 422 "machine address outside its app's network" \
-  '{"type":"machine.started","app":"app-a1","machine":"m9","address":"fdaa:b:1:0:1:0:9:2","interface":"x9"}'
+  "$(sg_machine_started app-a1 m9 fdaa:b:1:0:1:0:9:2 x9)"
 post_text 422 "unknown app" \
-  '{"type":"machine.started","app":"app-zz","machine":"m9","address":"fdaa:a:1:0:1:0:9:2","interface":"x9"}'
+  "$(sg_machine_started app-zz m9 fdaa:a:1:0:1:0:9:2 x9)"
 # A batch whose last event is bad: the good ones before it are not applied either.
 post_text 422 "batch with one bad event (all or nothing)" \
   '[{"type":"app.created","org":"acme","app":"app-new","network":"net-a"},

@@ -94,7 +94,7 @@ del_line() { printf 'del\t%s\n' "$PREFIX/$1"; }
 machine_line() { # machine_line M
   local m=$1
   put_line "hosts/h${HOST_OF[$m]}/machines/$m" \
-    "{\"type\":\"machine.started\",\"app\":\"${SG_APP[$m]}\",\"machine\":\"$m\",\"address\":\"${SG_ADDR[$m]}\",\"interface\":\"$(sg_if "$m")\"}"
+    "$(sg_machine_started "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")")"
 }
 # The platform through `sixguard publish`: one NDJSON batch, machines naming their host; it
 # validates against the store and writes one transaction (network-ids/ bindings included).
@@ -110,8 +110,7 @@ platform_publish() {
     echo "{\"type\":\"flycast.allocated\",\"app\":\"app-a1\",\"address\":\"$FLYCAST\",\"network\":\"net-b\"}"
     local m
     for m in "${SG_MACHINES[@]}"; do
-      printf '{"type":"machine.started","app":"%s","machine":"%s","address":"%s","interface":"%s","host":"h%s"}\n' \
-        "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" "${HOST_OF[$m]}"
+      sg_machine_started "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" "h${HOST_OF[$m]}"
     done
   } >"$SG_WORK/platform.ndjson"
   ip netns exec "$FAB" "$SIXGUARD" publish --etcd "$(endpoints)" --prefix "$PREFIX" "$SG_WORK/platform.ndjson" >"$SG_WORK/publish.out" 2>&1 || {
@@ -437,7 +436,7 @@ check_converged "agent restarted after 1000 changes and a compaction"
 sg_say "fault: keys that break the rules, written next to valid ones"
 {
   put_line apps/app-x '{"type":"app.created","org":"acme","app":"app-y","network":"net-a"}' # value disagrees with key
-  put_line hosts/h1/machines/m9 '{"type":"machine.started","app":"app-c1","machine":"m9","address":"fdaa:a:1:0:1:0:9:2","interface":"eth9"}' # address outside app-c1's network
+  put_line hosts/h1/machines/m9 "$(sg_machine_started app-c1 m9 fdaa:a:1:0:1:0:9:2 eth9)" # address outside app-c1's network
   put_line "apps/../x" '{"type":"app.created","org":"acme","app":"x"}'
   put_line "flycast/fdaa:b:1::f3" '{"type":"flycast.allocated","app":"app-b1","address":"fdaa:b:1::f3","network":"net-b"}' # valid
 } >"$SG_WORK/bad.txn"

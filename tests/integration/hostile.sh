@@ -615,16 +615,14 @@ case_lo() {
   local reply name n=6
   for name in lo "$UPLINK"; do
     n=$((n + 1))
-    reply=$(post_text /v1/events '{"type":"machine.started","app":"app-a1","machine":"m'$n'",
-      "address":"fdaa:a:1:0:1:0:'$n':2","interface":"'"$name"'"}')
+    reply=$(post_text /v1/events "$(sg_machine_started app-a1 "m$n" "fdaa:a:1:0:1:0:$n:2" "$name")")
     show "$reply"
     sg_check "$CASE: a machine on '$name' is refused (400 or 422)" status_code_is "$reply" 400 422
   done
   local a=fdaa:a:1:0:1:0:9:2
   # The daemon attaches what a batch touched, in order: once a machine started after these is
   # attached, an attachment to lo or the uplink would have been made too.
-  reply=$(post_text /v1/events \
-    '{"type":"machine.started","app":"app-a1","machine":"m5","address":"'"$a"'","interface":"'"$(sg_if m5)"'"}')
+  reply=$(post_text /v1/events "$(sg_machine_started app-a1 m5 "$a" "$(sg_if m5)")")
   sg_check "$CASE: a machine on a real interface after them is attached" sg_wait_attached "$(sg_if m5)"
   sg_check "$CASE: no XDP or TC program of ours on lo" sg_detached lo
   sg_check "$CASE: no machine hooks on the uplink" sg_not sg_attached "$UPLINK"

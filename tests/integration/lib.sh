@@ -350,6 +350,13 @@ sg_wait_listening() {
   done
 }
 
+# sg_machine_started APP MACHINE ADDRESS INTERFACE [HOST]: one machine.started event as one
+# line of JSON (DESIGN §3); HOST adds the "host" field `sixguard publish` wants.
+sg_machine_started() {
+  printf '{"type":"machine.started","app":"%s","machine":"%s","address":"%s","interface":"%s"%s}\n' \
+    "$1" "$2" "$3" "$4" "${5:+,\"host\":\"$5\"}"
+}
+
 # The events describing the topology, NDJSON, to FILE. With ONLY_MACHINE=mN, just that
 # machine's machine.started.
 sg_write_events() {
@@ -366,8 +373,7 @@ sg_write_events() {
 JSON
   local m
   for m in "${SG_MACHINES[@]}"; do
-    printf '{"type":"machine.started","app":"%s","machine":"%s","address":"%s","interface":"%s"}\n' \
-      "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" >>"$file"
+    sg_machine_started "${SG_APP[$m]}" "$m" "${SG_ADDR[$m]}" "$(sg_if "$m")" >>"$file"
   done
 }
 

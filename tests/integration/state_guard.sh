@@ -88,7 +88,7 @@ first_pid=$SG_AGENT_PID
 cat >"$SG_WORK/base.json" <<JSON
 {"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
 {"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
-{"type":"machine.started","app":"app-a1","machine":"m1","address":"fdaa:a:1:0:1:0:1:2","interface":"$MIF"}
+$(sg_machine_started app-a1 m1 fdaa:a:1:0:1:0:1:2 "$MIF")
 JSON
 flycast_events "$SG_WORK/fly1.json" 1 200
 cat "$SG_WORK/fly1.json" >>"$SG_WORK/base.json"

@@ -59,7 +59,7 @@ sg_check "STATUS=ready came with it" grep -qx STATUS=ready "$NOTIFY_LOG"
 cat >"$SG_WORK/events.json" <<JSON
 {"type":"network.created","org":"acme","network":"net-a","id":"a:1"}
 {"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
-{"type":"machine.started","app":"app-a1","machine":"m1","address":"fdaa:a:1:0:1:0:1:2","interface":"$(sg_if m1)"}
+$(sg_machine_started app-a1 m1 fdaa:a:1:0:1:0:1:2 "$(sg_if m1)")
 JSON
 sg_check "events applied" test "$(sg_status_of "$(sg_api POST /v1/events "$SG_WORK/events.json")")" = 200
 sg_check "attached to $(sg_if m1)" sg_wait_attached "$(sg_if m1)"

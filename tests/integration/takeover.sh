@@ -85,7 +85,7 @@ ip -n "$SG_PREFIX-m1" addr add "$new_addr/128" dev eth0 nodad
 ip -n "$SG_HOST" -6 route replace "${new_addr%:*}:0/112" dev "$(sg_if m1)"
 cat >"$SG_WORK/move.json" <<JSON
 {"type":"machine.stopped","app":"app-a1","machine":"m1"}
-{"type":"machine.started","app":"app-b1","machine":"m5","address":"$new_addr","interface":"$(sg_if m1)"}
+$(sg_machine_started app-b1 m5 "$new_addr" "$(sg_if m1)")
 JSON
 reply=$(sg_api POST /v1/events "$SG_WORK/move.json")
 sg_check "interface moved to a machine of net-b" test "$(sg_status_of "$reply")" = 200

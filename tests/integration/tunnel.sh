@@ -265,8 +265,8 @@ cat >"$SG_WORK/events.json" <<JSON
 {"type":"network.created","org":"globex","network":"net-c","id":"c:1"}
 {"type":"app.created","org":"acme","app":"app-a1","network":"net-a"}
 {"type":"app.created","org":"globex","app":"app-c1","network":"net-c"}
-{"type":"machine.started","app":"app-a1","machine":"m1","address":"$M1","interface":"$(sg_if m1)"}
-{"type":"machine.started","app":"app-c1","machine":"m3","address":"$M3","interface":"$(sg_if m3)"}
+$(sg_machine_started app-a1 m1 "$M1" "$(sg_if m1)")
+$(sg_machine_started app-c1 m3 "$M3" "$(sg_if m3)")
 JSON
 reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
 sg_check "events applied: $(sg_body_of "$reply")" test "$(sg_status_of "$reply")" = 200
