@@ -27,6 +27,7 @@
 #include "agent/core/packet_builder.h"
 #include "tests/bpf/scenario.h"
 #include "tests/bpf/verdict_table.h"
+#include "tests/bench/clock.h"
 
 namespace sixguard::bench {
 namespace {
@@ -61,12 +62,6 @@ struct Measurement {
 // The measuring thread's CPU time: unlike the wall clock it leaves out the time other
 // processes hold the pinned CPU (a shared machine), and unlike the kernel's own test-run
 // duration it is not rounded to whole nanoseconds per packet.
-uint64_t now_ns() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(t.tv_nsec);
-}
-
 std::vector<Case> cases() {
   using namespace bpftest;
   const auto &a = addrs();
@@ -149,9 +144,9 @@ Result<Measurement> measure(int prog_fd, bool xdp, const std::vector<uint8_t> &p
   Measurement m;
   for (int trial = 0; trial < options.trials; ++trial) {
     bench::HookTestRun test_run(xdp, packet, ifindex, options.repeat);
-    const uint64_t start = now_ns();
+    const uint64_t start = thread_cpu_ns();
     const Status ran = test_run.run(prog_fd, expected);
-    const uint64_t elapsed = now_ns() - start;
+    const uint64_t elapsed = thread_cpu_ns() - start;
     if (!ran) return ran.error();
     m.trials.push_back(static_cast<double>(elapsed) / options.repeat);
     m.kernel_ns.push_back(test_run.kernel_duration());

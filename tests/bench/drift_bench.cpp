@@ -28,15 +28,13 @@
 #include "agent/daemon/drift_checker.h"
 #include "agent/datapath/pinned_map_backend.h"
 #include "tests/common/event_json.h"
+#include "tests/bench/clock.h"
 
 namespace sixguard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bench::seconds_since;
 
 struct Options {
   uint32_t machines = 262144;

@@ -128,26 +128,4 @@ Result<uint64_t> snmp6_counter(const test::NetNs &ns, const std::string &name) {
   return make_error("no " + name + " in /proc/net/snmp6 of " + ns.name());
 }
 
-std::string load_average() {
-  auto text = read_file("/proc/loadavg");
-  if (!text) return "?";
-  std::istringstream fields(*text);
-  std::string a, b, c;
-  fields >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return buffer;
-}
-
-uint64_t monotonic_ns() {
-  timespec t{};
-  ::clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(t.tv_nsec);
-}
-
 }  // namespace sixguard::bench

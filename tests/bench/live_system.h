@@ -1,6 +1,6 @@
 // What the live benchmark reads from the running system: the receiving veth's NAPI thread
 // (found by name, pinned to a CPU, its on-CPU time), a device's ethtool statistics, the load
-// average. Everything is read from /proc and the tools, never assumed.
+// average (tests/bench/clock.h). Everything is read from /proc and the tools, never assumed.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "tests/bench/clock.h"
 #include "tests/common/netns.h"
 #include "agent/core/result.h"
 
@@ -33,12 +34,5 @@ Result<std::map<std::string, uint64_t>> ethtool_stats(const test::NetNs &ns,
                                                       const std::string &interface);
 // A counter of /proc/net/snmp6 as seen inside ns (e.g. Ip6InReceives).
 Result<uint64_t> snmp6_counter(const test::NetNs &ns, const std::string &name);
-
-// "/proc/loadavg"'s first three fields, e.g. "3.12 2.80 2.10".
-std::string load_average();
-// The wall clock now, ISO 8601 UTC.
-std::string utc_now();
-// Monotonic nanoseconds.
-uint64_t monotonic_ns();
 
 }  // namespace sixguard::bench

@@ -129,12 +129,6 @@ std::vector<Case> cases() {
   };
 }
 
-uint64_t thread_ns() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(t.tv_nsec);
-}
-
 // Median over trials of thread CPU ns per run of prog on packet.
 Result<double> measure(int prog_fd, bool xdp, const std::vector<std::vector<uint8_t>> &packets,
                        uint32_t ifindex, const Options &o, uint32_t expected) {
@@ -144,9 +138,9 @@ Result<double> measure(int prog_fd, bool xdp, const std::vector<std::vector<uint
     uint64_t elapsed = 0;
     for (const auto &packet : packets) {
       bench::HookTestRun test_run(xdp, packet, ifindex, repeat);
-      const uint64_t start = thread_ns();
+      const uint64_t start = thread_cpu_ns();
       const Status ran = test_run.run(prog_fd, expected);
-      elapsed += thread_ns() - start;
+      elapsed += thread_cpu_ns() - start;
       if (!ran) return ran.error();
     }
     trials.push_back(static_cast<double>(elapsed) / (static_cast<double>(repeat) * packets.size()));

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <memory>
+#include <optional>
 
 #include "agent/core/address.h"
 #include "agent/datapath/datapath.h"
@@ -37,13 +39,43 @@ Ipv6 ip(const char *text) {
   return *parse_ipv6(text);
 }
 
-TEST(DatapathKernel, LoadsWithDefaultSizesAndPinsEveryMap) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  auto &maps = (*datapath)->maps();
+// Each test loads from a pin directory of its own on bpffs, removed with it.
+class DatapathKernel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SG_REQUIRE_KERNEL();
+    auto created = PinDir::create("sixguard-h2test");
+    ASSERT_TRUE(created) << created.error().describe();
+    pins.emplace(std::move(*created));
+  }
+
+  // The load most tests start from; ASSERT_NO_FATAL_FAILURE(load()) stops the test when it fails.
+  void load(MapSizes sizes = {}) {
+    auto loaded = Datapath::load(options_in(*pins, sizes));
+    ASSERT_TRUE(loaded) << loaded.error().describe();
+    datapath = std::move(*loaded);
+  }
+
+  // Loads once, writes Flycast entries fdaa:0:1::1 .. ::count (target app 1, network 2) and
+  // unloads again, as an agent that stops: the pins stay. Returns the Flycast map's id in
+  // `map_id`.
+  void seed_flycast(int count, uint32_t &map_id) {
+    auto first = Datapath::load(options_in(*pins));
+    ASSERT_TRUE(first) << first.error().describe();
+    map_id = (*first)->maps().flycast.handle().id();
+    for (int i = 1; i <= count; ++i) {
+      auto address = ip(("fdaa:0:1::" + std::to_string(i)).c_str());
+      ASSERT_TRUE((*first)->maps().flycast.update(address.raw(), sg_flycast{1, 2}));
+    }
+  }
+
+  std::optional<PinDir> pins;
+  std::unique_ptr<Datapath> datapath;
+};
+
+TEST_F(DatapathKernel, LoadsWithDefaultSizesAndPinsEveryMap) {
+  ASSERT_NO_FATAL_FAILURE(load());
+  auto &maps = datapath->maps();
   EXPECT_EQ(maps.machines.max_entries(), SG_DEFAULT_MACHINES);
   EXPECT_EQ(maps.flycast.max_entries(), SG_DEFAULT_FLYCAST);
   EXPECT_EQ(maps.infra.max_entries(), SG_DEFAULT_INFRA);
@@ -54,46 +86,36 @@ TEST(DatapathKernel, LoadsWithDefaultSizesAndPinsEveryMap) {
        {SG_MAP_MACHINES, SG_MAP_FLYCAST, SG_MAP_INFRA, SG_MAP_NET_FLAGS, SG_MAP_CONFIG,
         SG_MAP_COUNTERS, SG_MAP_EVENTS, SG_MAP_EVENT_STATS, SG_MAP_RATELIMIT, SG_MAP_META}) {
     struct stat st {};
-    EXPECT_EQ(::stat(((*datapath)->pin_dir() + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_EQ(::stat((datapath->pin_dir() + "/" + name).c_str(), &st), 0) << name;
   }
-  EXPECT_EQ((*datapath)->pin_dir(), pins->path() + "/sixguard");
+  EXPECT_EQ(datapath->pin_dir(), pins->path() + "/sixguard");
   for (auto name : {"sg_machine_ingress", "sg_uplink", "sg_uplink_l3", "sg_explain"}) {
-    EXPECT_GE((*datapath)->program_fd(name), 0) << name;
+    EXPECT_GE(datapath->program_fd(name), 0) << name;
   }
 }
 
-TEST(DatapathKernel, LoadsWithLargeSizes) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, LoadsWithLargeSizes) {
   MapSizes sizes;
   sizes.flycast = 1u << 20;
   sizes.machines = 256u << 10;
   sizes.events_bytes = 4u << 20;
-  auto datapath = Datapath::load(options_in(*pins, sizes));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  EXPECT_EQ((*datapath)->maps().flycast.max_entries(), 1u << 20);
-  EXPECT_EQ((*datapath)->maps().machines.max_entries(), 256u << 10);
-  EXPECT_EQ((*datapath)->maps().events.max_entries(), 4u << 20);
+  ASSERT_NO_FATAL_FAILURE(load(sizes));
+  EXPECT_EQ(datapath->maps().flycast.max_entries(), 1u << 20);
+  EXPECT_EQ(datapath->maps().machines.max_entries(), 256u << 10);
+  EXPECT_EQ(datapath->maps().events.max_entries(), 4u << 20);
 }
 
-TEST(DatapathKernel, InvalidSizesAreRefusedBeforeAnythingIsCreated) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, InvalidSizesAreRefusedBeforeAnythingIsCreated) {
   MapSizes sizes;
   sizes.events_bytes = 5000;
-  auto datapath = Datapath::load(options_in(*pins, sizes));
-  ASSERT_FALSE(datapath);
-  EXPECT_NE(datapath.error().message.find("map_sizes.events_bytes"), std::string::npos);
+  auto refused = Datapath::load(options_in(*pins, sizes));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("map_sizes.events_bytes"), std::string::npos);
   struct stat st {};
   EXPECT_NE(::stat((pins->path() + "/sixguard").c_str(), &st), 0);
 }
 
-TEST(DatapathKernel, SecondLoadReusesThePinnedMaps) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, SecondLoadReusesThePinnedMaps) {
   auto first = Datapath::load(options_in(*pins));
   ASSERT_TRUE(first) << first.error().describe();
   auto second = Datapath::load(options_in(*pins));
@@ -119,10 +141,7 @@ TEST(DatapathKernel, SecondLoadReusesThePinnedMaps) {
 // its configuration at every start. The old map lives on for as long as something holds it
 // (here an fd, in production the older build's attached programs) until the new programs
 // replace them atomically.
-TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsMigratedWhileTheOldMapLivesOn) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, AnOlderBuildsConfigLayoutIsMigratedWhileTheOldMapLivesOn) {
   const std::string dir = pins->path() + "/sixguard";
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
   const std::string path = dir + "/" + SG_MAP_CONFIG;
@@ -133,23 +152,22 @@ TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsMigratedWhileTheOldMapLivesOn) {
   uint32_t length = sizeof(old_info);
   ASSERT_EQ(bpf_obj_get_info_by_fd(old_config.get(), &old_info, &length), 0);
 
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  ASSERT_EQ((*datapath)->migration_notes().size(), 1u);
-  EXPECT_NE((*datapath)->migration_notes()[0].find(SG_MAP_CONFIG), std::string::npos);
-  EXPECT_NE((*datapath)->migration_notes()[0].find("value size 48 -> "), std::string::npos)
-      << (*datapath)->migration_notes()[0];
+  ASSERT_NO_FATAL_FAILURE(load());
+  ASSERT_EQ(datapath->migration_notes().size(), 1u);
+  EXPECT_NE(datapath->migration_notes()[0].find(SG_MAP_CONFIG), std::string::npos);
+  EXPECT_NE(datapath->migration_notes()[0].find("value size 48 -> "), std::string::npos)
+      << datapath->migration_notes()[0];
   // Until the new programs are attached the old pin stays: its map is what enforces.
   auto before = maps::MapHandle::open_pinned(path);
   ASSERT_TRUE(before) << before.error().describe();
   EXPECT_EQ(before->id(), old_info.id);
-  EXPECT_NE((*datapath)->maps().config.handle().id(), old_info.id);
-  auto committed = (*datapath)->commit_migration();
+  EXPECT_NE(datapath->maps().config.handle().id(), old_info.id);
+  auto committed = datapath->commit_migration();
   ASSERT_TRUE(committed) << committed.error().describe();
   auto pinned = maps::MapHandle::open_pinned(path);
   ASSERT_TRUE(pinned) << pinned.error().describe();
   EXPECT_EQ(pinned->info().value_size, sizeof(sg_config));
-  EXPECT_EQ(pinned->id(), (*datapath)->maps().config.handle().id());
+  EXPECT_EQ(pinned->id(), datapath->maps().config.handle().id());
   struct stat st {};
   EXPECT_NE(::stat((path + "_next").c_str(), &st), 0) << "the staging pin was renamed";
   // The older build's programs would still read their map: it was unpinned, not destroyed.
@@ -159,23 +177,14 @@ TEST(DatapathKernel, AnOlderBuildsConfigLayoutIsMigratedWhileTheOldMapLivesOn) {
   EXPECT_EQ(still.id, old_info.id);
 
   // A restart on the new layout migrates nothing.
-  datapath->reset();
-  auto again = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(again) << again.error().describe();
-  EXPECT_TRUE((*again)->migration_notes().empty());
+  datapath.reset();
+  ASSERT_NO_FATAL_FAILURE(load());
+  EXPECT_TRUE(datapath->migration_notes().empty());
 }
 
-TEST(DatapathKernel, ALargerSizeMigratesWithEveryEntryCopied) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, ALargerSizeMigratesWithEveryEntryCopied) {
   uint32_t old_id = 0;
-  {
-    auto first = Datapath::load(options_in(*pins));
-    ASSERT_TRUE(first) << first.error().describe();
-    old_id = (*first)->maps().flycast.handle().id();
-    ASSERT_TRUE((*first)->maps().flycast.update(ip("fdaa:0:1::9").raw(), sg_flycast{1, 2}));
-  }
+  ASSERT_NO_FATAL_FAILURE(seed_flycast(1, old_id));
   MapSizes bigger;
   bigger.flycast = SG_DEFAULT_FLYCAST * 2;
   auto second = Datapath::load(options_in(*pins, bigger));
@@ -196,25 +205,14 @@ TEST(DatapathKernel, ALargerSizeMigratesWithEveryEntryCopied) {
   ASSERT_TRUE(after) << after.error().describe();
   EXPECT_NE(after->flycast.handle().id(), old_id);
   EXPECT_EQ(after->flycast.handle().max_entries(), SG_DEFAULT_FLYCAST * 2);
-  auto kept = after->flycast.lookup(ip("fdaa:0:1::9").raw());
+  auto kept = after->flycast.lookup(ip("fdaa:0:1::1").raw());
   ASSERT_TRUE(kept && kept->has_value());
   EXPECT_EQ((*kept)->target_network_id, 2u);
 }
 
-TEST(DatapathKernel, AShrinkBelowTheLiveEntriesIsRefusedAndThePinIsKept) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, AShrinkBelowTheLiveEntriesIsRefusedAndThePinIsKept) {
   uint32_t old_id = 0;
-  {
-    auto first = Datapath::load(options_in(*pins));
-    ASSERT_TRUE(first) << first.error().describe();
-    old_id = (*first)->maps().flycast.handle().id();
-    for (int i = 1; i <= 3; ++i) {
-      auto address = ip(("fdaa:0:1::" + std::to_string(i)).c_str());
-      ASSERT_TRUE((*first)->maps().flycast.update(address.raw(), sg_flycast{1, 2}));
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(seed_flycast(3, old_id));
   MapSizes smaller;
   smaller.flycast = 2;
   auto second = Datapath::load(options_in(*pins, smaller));
@@ -237,10 +235,7 @@ TEST(DatapathKernel, AShrinkBelowTheLiveEntriesIsRefusedAndThePinIsKept) {
 // sg_meta records each map's layout: a pin of another layout version is migrated even at the
 // same sizes, and its entries are not copied (they would be misread): the new map starts empty
 // for the control plane to fill from the state.
-TEST(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
   const std::string dir = pins->path() + "/sixguard";
   uint32_t old_id = 0;
   {
@@ -272,15 +267,11 @@ TEST(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
   EXPECT_EQ(version, static_cast<uint32_t>(SG_LAYOUT_MACHINES));
 }
 
-TEST(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
+TEST_F(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {
   MapSizes sizes;
   sizes.flycast = 4;
-  auto datapath = Datapath::load(options_in(*pins, sizes));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  PinnedMapBackend backend((*datapath)->maps());
+  ASSERT_NO_FATAL_FAILURE(load(sizes));
+  PinnedMapBackend backend(datapath->maps());
   EXPECT_EQ(backend.capacity(PolicyMap::kFlycast), 4u);
   EXPECT_EQ(backend.capacity(PolicyMap::kMachines), SG_DEFAULT_MACHINES);
   for (int i = 1; i <= 4; ++i) {
@@ -297,13 +288,9 @@ TEST(DatapathKernel, FullMapThroughTheBackendNamesTheMap) {
   EXPECT_EQ(dumped->size(), 4u);
 }
 
-TEST(DatapathKernel, BackendRoundTripsEveryPolicyMap) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  PinnedMapBackend backend((*datapath)->maps());
+TEST_F(DatapathKernel, BackendRoundTripsEveryPolicyMap) {
+  ASSERT_NO_FATAL_FAILURE(load());
+  PinnedMapBackend backend(datapath->maps());
 
   sg_machine machine{};
   machine.prefix = ip("fdaa:0:1:a:b:c:d:0").raw();
@@ -356,58 +343,46 @@ void add_machine(PinnedMapBackend &backend) {
   ASSERT_TRUE(backend.put_machine(42, machine));
 }
 
-TEST(DatapathKernel, ExplainClassifiesCrossNetworkAsDrop) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  PinnedMapBackend backend((*datapath)->maps());
+TEST_F(DatapathKernel, ExplainClassifiesCrossNetworkAsDrop) {
+  ASSERT_NO_FATAL_FAILURE(load());
+  PinnedMapBackend backend(datapath->maps());
   add_machine(backend);
 
   auto cross = test::ipv6_udp_frame("fdaa:0:1:a:b:c:d:2", "fdaa:0:2::5");
-  auto egress = (*datapath)->explain(SG_HOOK_MACHINE_EGRESS, 42, cross);
+  auto egress = datapath->explain(SG_HOOK_MACHINE_EGRESS, 42, cross);
   ASSERT_TRUE(egress) << egress.error().describe();
   EXPECT_EQ(hook_name(egress->hook), "machine_egress");
   EXPECT_EQ(verdict_name(egress->verdict), "drop");
   EXPECT_EQ(reason_name(egress->reason), "cross_network");
 
   auto same = test::ipv6_udp_frame("fdaa:0:1:a:b:c:d:2", "fdaa:0:1:99::5");
-  auto allowed = (*datapath)->explain(SG_HOOK_MACHINE_EGRESS, 42, same);
+  auto allowed = datapath->explain(SG_HOOK_MACHINE_EGRESS, 42, same);
   ASSERT_TRUE(allowed) << allowed.error().describe();
   EXPECT_EQ(verdict_name(allowed->verdict), "pass");
   EXPECT_EQ(reason_name(allowed->reason), "same_network");
 
-  auto uplink = (*datapath)->explain(SG_HOOK_UPLINK, 0, cross);
+  auto uplink = datapath->explain(SG_HOOK_UPLINK, 0, cross);
   ASSERT_TRUE(uplink) << uplink.error().describe();
   EXPECT_EQ(verdict_name(uplink->verdict), "drop");
   EXPECT_EQ(reason_name(uplink->reason), "cross_network");
 
   // Explain counts nothing.
-  auto counters = read_counters((*datapath)->maps());
+  auto counters = read_counters(datapath->maps());
   ASSERT_TRUE(counters) << counters.error().describe();
   for (const auto &sample : *counters) EXPECT_EQ(sample.packets, 0u);
 }
 
-TEST(DatapathKernel, ExplainRefusesAFrameShorterThanEthernet) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
+TEST_F(DatapathKernel, ExplainRefusesAFrameShorterThanEthernet) {
+  ASSERT_NO_FATAL_FAILURE(load());
   std::vector<uint8_t> tiny(6, 0);
-  auto result = (*datapath)->explain(SG_HOOK_UPLINK, 0, tiny);
+  auto result = datapath->explain(SG_HOOK_UPLINK, 0, tiny);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, EINVAL);
 }
 
-TEST(DatapathKernel, CountersAndUsageAreReadFromTheMaps) {
-  SG_REQUIRE_KERNEL();
-  auto pins = PinDir::create("sixguard-h2test");
-  ASSERT_TRUE(pins);
-  auto datapath = Datapath::load(options_in(*pins));
-  ASSERT_TRUE(datapath) << datapath.error().describe();
-  auto &maps = (*datapath)->maps();
+TEST_F(DatapathKernel, CountersAndUsageAreReadFromTheMaps) {
+  ASSERT_NO_FATAL_FAILURE(load());
+  auto &maps = datapath->maps();
   const uint32_t slot = SG_COUNTER_INDEX(uint32_t{SG_HOOK_UPLINK}, uint32_t{SG_VERDICT_DROP},
                                          uint32_t{SG_REASON_CROSS_NETWORK});
   ASSERT_TRUE(maps.counters.write_all_cpus(slot, sg_counter{1, 60}));
