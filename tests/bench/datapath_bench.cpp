@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "bench_baseline.skel.h"
-#include "tests/bench/hook_test_run.h"
 #include "agent/core/packet_builder.h"
 #include "tests/bpf/scenario.h"
 #include "tests/bpf/verdict_table.h"
 #include "tests/bench/clock.h"
+#include "tests/bpf/test_run.h"
 
 namespace sixguard::bench {
 namespace {
@@ -143,9 +143,10 @@ Result<Measurement> measure(int prog_fd, bool xdp, const std::vector<uint8_t> &p
                             uint32_t ifindex, const Options &options, uint32_t expected) {
   Measurement m;
   for (int trial = 0; trial < options.trials; ++trial) {
-    bench::HookTestRun test_run(xdp, packet, ifindex, options.repeat);
+    bpftest::TestRun test_run(xdp ? bpftest::HookType::kXdp : bpftest::HookType::kTc, packet,
+                              ifindex, options.repeat);
     const uint64_t start = thread_cpu_ns();
-    const Status ran = test_run.run(prog_fd, expected);
+    const Status ran = test_run.run_expecting(prog_fd, expected);
     const uint64_t elapsed = thread_cpu_ns() - start;
     if (!ran) return ran.error();
     m.trials.push_back(static_cast<double>(elapsed) / options.repeat);

@@ -38,7 +38,7 @@
 
 #include "bench_baseline.skel.h"
 #include "tests/bpf/datapath_harness.h"
-#include "tests/bench/hook_test_run.h"
+#include "tests/bpf/test_run.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
@@ -137,9 +137,10 @@ Result<double> measure(int prog_fd, bool xdp, const std::vector<std::vector<uint
   for (int trial = 0; trial < o.trials; ++trial) {
     uint64_t elapsed = 0;
     for (const auto &packet : packets) {
-      bench::HookTestRun test_run(xdp, packet, ifindex, repeat);
+      bpftest::TestRun test_run(xdp ? bpftest::HookType::kXdp : bpftest::HookType::kTc, packet,
+                                ifindex, repeat);
       const uint64_t start = thread_cpu_ns();
-      const Status ran = test_run.run(prog_fd, expected);
+      const Status ran = test_run.run_expecting(prog_fd, expected);
       elapsed += thread_cpu_ns() - start;
       if (!ran) return ran.error();
     }

@@ -245,32 +245,14 @@ int Datapath::events_fd() const {
 
 Result<RunResult> Datapath::run(Program which, const std::vector<uint8_t> &packet, uint32_t ifindex,
                                 uint32_t repeat, std::optional<std::array<uint32_t, 2>> cb) const {
-  LIBBPF_OPTS(bpf_test_run_opts, opts);
-  opts.data_in = packet.data();
-  opts.data_size_in = static_cast<uint32_t>(packet.size());
-  opts.repeat = repeat;
-  xdp_md xdp_ctx{};
-  __sk_buff skb_ctx{};
-  if (which == Program::kMachineEgress) {
-    if (ifindex != 0) {
-      xdp_ctx.data_end = static_cast<uint32_t>(packet.size());
-      xdp_ctx.ingress_ifindex = ifindex;
-      opts.ctx_in = &xdp_ctx;
-      opts.ctx_size_in = sizeof(xdp_ctx);
-    }
-  } else {
-    skb_ctx.ifindex = ifindex;
-    if (cb) {
-      skb_ctx.cb[0] = (*cb)[0];
-      skb_ctx.cb[1] = (*cb)[1];
-    }
-    opts.ctx_in = &skb_ctx;
-    opts.ctx_size_in = sizeof(skb_ctx);
+  TestRun test_run(which == Program::kMachineEgress ? HookType::kXdp : HookType::kTc, packet,
+                   ifindex, repeat, cb);
+  auto result = test_run.run(program_fd(which));
+  if (!result) {
+    return make_error("BPF_PROG_TEST_RUN " + std::string(bpf_program__name(program(which))),
+                      result.error().code);
   }
-  if (int err = bpf_prog_test_run_opts(program_fd(which), &opts); err) {
-    return libbpf_error("BPF_PROG_TEST_RUN " + std::string(bpf_program__name(program(which))), err);
-  }
-  return RunResult{opts.retval, opts.duration};
+  return result;
 }
 
 Counters counter_delta(const Counters &before, const Counters &after) {

@@ -13,6 +13,7 @@
 #include "agent/core/address.h"
 #include "agent/core/result.h"
 #include "bpf/include/sixguard_shared.h"
+#include "tests/bpf/test_run.h"
 
 struct bpf_object;
 struct bpf_program;
@@ -45,12 +46,6 @@ struct MapSizes {
 
 using Counters = std::array<sg_counter, SG_COUNTER_SLOTS>;
 using EventStats = std::array<uint64_t, SG_EVSTAT_COUNT>;
-
-// One BPF_PROG_TEST_RUN.
-struct RunResult {
-  uint32_t retval = 0;
-  uint32_t duration_ns = 0;  // average per repetition, as the kernel reports it
-};
 
 class Datapath {
  public:
