@@ -46,11 +46,11 @@ struct Case {
   std::string path;  // the verdict path, e.g. same_network
   Hook hook;
   std::vector<uint8_t> packet;
-  uint8_t verdict;
-  uint8_t reason;
+  sg_verdict verdict;
+  sg_reason reason;
+  double target;              // the issue's bound on ns / floor
+  uint32_t config_flags = 0;  // SG_CFG_*
   bpftest::Iface iface = bpftest::Iface::kDefault;
-  uint32_t config_flags = 0;
-  double target;  // the issue's bound on ns / floor
 };
 
 struct Measurement {
@@ -80,40 +80,54 @@ std::vector<Case> cases() {
   const auto tunnel = [](const Ipv6 &s, const Ipv6 &d) {
     return PacketBuilder().ethernet().ipv6(s, d).ipv6(s, d).udp(1, 2).payload(64).build();
   };
-  constexpr uint8_t P = SG_VERDICT_PASS, D = SG_VERDICT_DROP, A = SG_VERDICT_AUDIT;
-  const Iface def = Iface::kDefault;
+  constexpr sg_verdict P = SG_VERDICT_PASS, D = SG_VERDICT_DROP, A = SG_VERDICT_AUDIT;
   return {
-      {"same_network", Hook::kEgress, udp(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, def, 0, 1.15},
-      {"not_6pn_ipv4", Hook::kEgress, ipv4, P, SG_REASON_NOT_6PN, def, 0, 1.15},
-      {"not_6pn_public", Hook::kEgress, udp(a.m1, a.public_v6), P, SG_REASON_NOT_6PN, def, 0, 1.15},
-      {"infra", Hook::kEgress, udp(a.m1, a.dns), P, SG_REASON_INFRA, def, 0, 2},
-      {"flycast", Hook::kEgress, udp(a.m1, a.fc_to_m1), P, SG_REASON_FLYCAST, def, 0, 2},
-      {"cross_network", Hook::kEgress, udp(a.m1, a.b), D, SG_REASON_CROSS_NETWORK, def, 0, 2},
-      {"spoofed_source", Hook::kEgress, udp(a.b, a.a_peer), D, SG_REASON_SPOOFED_SOURCE, def, 0, 2},
-      {"malformed", Hook::kEgress, malformed, D, SG_REASON_MALFORMED, def, 0, 2},
-      {"audit", Hook::kEgress, udp(a.m1, a.b), A, SG_REASON_CROSS_NETWORK, def, SG_CFG_AUDIT, 2},
+      {"same_network", Hook::kEgress, udp(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, 1.15},
+      {"not_6pn_ipv4", Hook::kEgress, ipv4, P, SG_REASON_NOT_6PN, 1.15},
+      {"not_6pn_public", Hook::kEgress, udp(a.m1, a.public_v6), P, SG_REASON_NOT_6PN, 1.15},
+      {"infra", Hook::kEgress, udp(a.m1, a.dns), P, SG_REASON_INFRA, 2},
+      {"flycast", Hook::kEgress, udp(a.m1, a.fc_to_m1), P, SG_REASON_FLYCAST, 2},
+      {"cross_network", Hook::kEgress, udp(a.m1, a.b), D, SG_REASON_CROSS_NETWORK, 2},
+      {"spoofed_source", Hook::kEgress, udp(a.b, a.a_peer), D, SG_REASON_SPOOFED_SOURCE, 2},
+      {"malformed", Hook::kEgress, malformed, D, SG_REASON_MALFORMED, 2},
+      {.path = "audit",
+       .hook = Hook::kEgress,
+       .packet = udp(a.m1, a.b),
+       .verdict = A,
+       .reason = SG_REASON_CROSS_NETWORK,
+       .target = 2,
+       .config_flags = SG_CFG_AUDIT},
       // Issue 14: a tunnel path may take 2x the floor plus 1x per inner level (here one).
-      {"tunnel_same_network", Hook::kEgress, tunnel(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, def,
-       0, 3},
-      {"same_network", Hook::kIngress, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, def, 0,
-       1.15},
-      {"not_6pn_ipv4", Hook::kIngress, ipv4, P, SG_REASON_NOT_6PN, def, 0, 1.15},
-      {"not_6pn_public", Hook::kIngress, udp(a.public_v6, a.m1), P, SG_REASON_NOT_6PN, def, 0,
-       1.15},
-      {"infra", Hook::kIngress, udp(a.dns, a.m1), P, SG_REASON_INFRA, def, 0, 2},
-      {"flycast", Hook::kIngress, udp(a.fc_to_m1, a.m1), P, SG_REASON_FLYCAST, def, 0, 2},
-      {"cross_network", Hook::kIngress, udp(a.b, a.m1), D, SG_REASON_CROSS_NETWORK, def, 0, 2},
+      {"tunnel_same_network", Hook::kEgress, tunnel(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, 3},
+      {"same_network", Hook::kIngress, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, 1.15},
+      {"not_6pn_ipv4", Hook::kIngress, ipv4, P, SG_REASON_NOT_6PN, 1.15},
+      {"not_6pn_public", Hook::kIngress, udp(a.public_v6, a.m1), P, SG_REASON_NOT_6PN, 1.15},
+      {"infra", Hook::kIngress, udp(a.dns, a.m1), P, SG_REASON_INFRA, 2},
+      {"flycast", Hook::kIngress, udp(a.fc_to_m1, a.m1), P, SG_REASON_FLYCAST, 2},
+      {"cross_network", Hook::kIngress, udp(a.b, a.m1), D, SG_REASON_CROSS_NETWORK, 2},
       {"not_for_machine", Hook::kIngress, udp(a.a_peer, a.a_outside_112), D,
-       SG_REASON_NOT_FOR_MACHINE, def, 0, 2},
-      {"audit", Hook::kIngress, udp(a.b, a.m1), A, SG_REASON_CROSS_NETWORK, def, SG_CFG_AUDIT, 2},
-      {"same_network", Hook::kUplink, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, def, 0, 1.15},
-      {"not_6pn_ipv4", Hook::kUplink, ipv4, P, SG_REASON_NOT_6PN, def, 0, 1.15},
-      {"not_6pn_public", Hook::kUplink, udp(a.public_v6, a.m1), P, SG_REASON_NOT_6PN, def, 0, 1.15},
-      {"infra", Hook::kUplink, udp(a.dns, a.b), P, SG_REASON_INFRA, def, 0, 2},
-      {"flycast", Hook::kUplink, udp(a.m1, a.fc_to_m1), P, SG_REASON_FLYCAST, def, 0, 2},
-      {"cross_network", Hook::kUplink, udp(a.b, a.m1), D, SG_REASON_CROSS_NETWORK, def, 0, 2},
-      {"malformed", Hook::kUplink, malformed, D, SG_REASON_MALFORMED, def, 0, 2},
-      {"audit", Hook::kUplink, udp(a.b, a.m1), A, SG_REASON_CROSS_NETWORK, def, SG_CFG_AUDIT, 2},
+       SG_REASON_NOT_FOR_MACHINE, 2},
+      {.path = "audit",
+       .hook = Hook::kIngress,
+       .packet = udp(a.b, a.m1),
+       .verdict = A,
+       .reason = SG_REASON_CROSS_NETWORK,
+       .target = 2,
+       .config_flags = SG_CFG_AUDIT},
+      {"same_network", Hook::kUplink, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, 1.15},
+      {"not_6pn_ipv4", Hook::kUplink, ipv4, P, SG_REASON_NOT_6PN, 1.15},
+      {"not_6pn_public", Hook::kUplink, udp(a.public_v6, a.m1), P, SG_REASON_NOT_6PN, 1.15},
+      {"infra", Hook::kUplink, udp(a.dns, a.b), P, SG_REASON_INFRA, 2},
+      {"flycast", Hook::kUplink, udp(a.m1, a.fc_to_m1), P, SG_REASON_FLYCAST, 2},
+      {"cross_network", Hook::kUplink, udp(a.b, a.m1), D, SG_REASON_CROSS_NETWORK, 2},
+      {"malformed", Hook::kUplink, malformed, D, SG_REASON_MALFORMED, 2},
+      {.path = "audit",
+       .hook = Hook::kUplink,
+       .packet = udp(a.b, a.m1),
+       .verdict = A,
+       .reason = SG_REASON_CROSS_NETWORK,
+       .target = 2,
+       .config_flags = SG_CFG_AUDIT},
   };
 }
 
@@ -234,15 +248,13 @@ int run(int argc, char **argv) {
         (std::string(hook_name(c.hook)) + "/" + c.path).find(options->only) == std::string::npos) {
       continue;
     }
-    bpftest::Row row{c.path,
-                     c.hook,
-                     c.packet,
-                     static_cast<sg_verdict>(c.verdict),
-                     static_cast<sg_reason>(c.reason),
-                     c.iface,
-                     {},
-                     0x86dd};
-    row.tweak.config_flags = c.config_flags;
+    bpftest::Row row{.description = c.path,
+                     .hook = c.hook,
+                     .packet = c.packet,
+                     .verdict = c.verdict,
+                     .reason = c.reason,
+                     .iface = c.iface,
+                     .tweak = {.config_flags = c.config_flags}};
     if (auto status = (*host)->reset_policy(bpftest::config_of(row)); !status) {
       std::cerr << "datapath_bench: policy: " << status.error().describe() << "\n";
       return 1;

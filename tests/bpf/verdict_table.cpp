@@ -4,23 +4,13 @@
 #include <linux/pkt_cls.h>
 
 #include "agent/core/packet_builder.h"
+#include "tests/bpf/row_names.h"
 
 namespace sixguard::bpftest {
 
 namespace {
 
-constexpr sg_verdict kPass = SG_VERDICT_PASS;
-constexpr sg_verdict kDrop = SG_VERDICT_DROP;
-constexpr sg_verdict kAudit = SG_VERDICT_AUDIT;
-
-constexpr sg_reason kNot6pn = SG_REASON_NOT_6PN;
-constexpr sg_reason kMalformed = SG_REASON_MALFORMED;
-constexpr sg_reason kSpoofed = SG_REASON_SPOOFED_SOURCE;
-constexpr sg_reason kNotForMachine = SG_REASON_NOT_FOR_MACHINE;
-constexpr sg_reason kInfra = SG_REASON_INFRA;
-constexpr sg_reason kFlycast = SG_REASON_FLYCAST;
-constexpr sg_reason kSame = SG_REASON_SAME_NETWORK;
-constexpr sg_reason kCross = SG_REASON_CROSS_NETWORK;
+using namespace row_names;
 
 constexpr Hook E = Hook::kEgress;
 constexpr Hook I = Hook::kIngress;
@@ -57,10 +47,10 @@ GreOptions gre_with(void (*set)(GreOptions &)) {
 }
 
 Tweak global_audit() {
-  return Tweak{SG_CFG_AUDIT, {}, std::nullopt};
+  return Tweak{.config_flags = SG_CFG_AUDIT};
 }
 Tweak audit_network(uint32_t network) {
-  return Tweak{0, {network}, std::nullopt};
+  return Tweak{.audit_networks = {network}};
 }
 
 std::vector<Row> build_rows() {
@@ -72,24 +62,30 @@ std::vector<Row> build_rows() {
   add({"egress IPv4 passes as not_6pn", E, ipv4_frame(), kPass, kNot6pn});
   add({"egress ARP passes as not_6pn", E, PacketBuilder().ethernet().arp().build(), kPass,
        kNot6pn});
-  add({"egress IPv4 on an unknown interface still passes (rule 1 first)", E, ipv4_frame(), kPass,
-       kNot6pn, Iface::kUnknown});
+  add({.description = "egress IPv4 on an unknown interface still passes (rule 1 first)",
+       .hook = E,
+       .packet = ipv4_frame(),
+       .verdict = kPass,
+       .reason = kNot6pn,
+       .iface = Iface::kUnknown});
   add({"egress IPv4 inside a VLAN tag passes as not_6pn", E,
        PacketBuilder().ethernet().vlan(10).ipv4(1, 2).udp(1, 2).build(), kPass, kNot6pn});
   add({"ingress IPv4 passes as not_6pn", I, ipv4_frame(), kPass, kNot6pn});
-  add({"ingress ARP on an unknown interface passes", I, PacketBuilder().ethernet().arp().build(),
-       kPass, kNot6pn, Iface::kUnknown});
+  add({.description = "ingress ARP on an unknown interface passes",
+       .hook = I,
+       .packet = PacketBuilder().ethernet().arp().build(),
+       .verdict = kPass,
+       .reason = kNot6pn,
+       .iface = Iface::kUnknown});
   add({"uplink IPv4 passes as not_6pn", U, ipv4_frame(), kPass, kNot6pn});
   add({"uplink ARP passes as not_6pn", U, PacketBuilder().ethernet().arp().build(), kPass,
        kNot6pn});
-  add({"L3 uplink IPv4 passes as not_6pn",
-       L,
-       PacketBuilder().ipv4(0x0a000001, 0x0a000002).udp(1, 2).build(),
-       kPass,
-       kNot6pn,
-       Iface::kDefault,
-       {},
-       0x0800});
+  add({.description = "L3 uplink IPv4 passes as not_6pn",
+       .hook = L,
+       .packet = PacketBuilder().ipv4(0x0a000001, 0x0a000002).udp(1, 2).build(),
+       .verdict = kPass,
+       .reason = kNot6pn,
+       .l3_protocol = 0x0800});
 
   // --- Rule 2: truncated or unparseable headers are dropped as malformed. ---
   add({"egress Ethernet header alone with the IPv6 ethertype is malformed", E,
@@ -148,9 +144,12 @@ std::vector<Row> build_rows() {
            .udp(1, 2)
            .build(),
        kDrop, kMalformed});
-  add({"egress on an unknown interface, malformed first (rule 2 before fail-closed)", E,
-       eth6(a.m1, a.a_peer).udp(1, 2).truncate(14 + 20).build(), kDrop, kMalformed,
-       Iface::kUnknown});
+  add({.description = "egress on an unknown interface, malformed first (rule 2 before fail-closed)",
+       .hook = E,
+       .packet = eth6(a.m1, a.a_peer).udp(1, 2).truncate(14 + 20).build(),
+       .verdict = kDrop,
+       .reason = kMalformed,
+       .iface = Iface::kUnknown});
   add({"ingress VLAN-tagged IPv6 header cut at 39 bytes is malformed", I,
        PacketBuilder().ethernet().vlan(3).ipv6(a.a_peer, a.m1).udp(1, 2).truncate(18 + 39).build(),
        kDrop, kMalformed});
@@ -202,10 +201,18 @@ std::vector<Row> build_rows() {
        eth6(a.unspecified, a.solicited).icmpv6_echo().build(), kPass, kNot6pn});
   add({"egress link-local source towards another network is cross_network", E,
        udp6(a.link_local, a.b), kDrop, kCross});
-  add({"egress on an unknown interface fails closed as spoofed_source", E, udp6(a.m1, a.a_peer),
-       kDrop, kSpoofed, Iface::kUnknown});
-  add({"egress on an unknown interface drops even link-local ND", E,
-       eth6(a.link_local, a.all_nodes).icmpv6_echo().build(), kDrop, kSpoofed, Iface::kUnknown});
+  add({.description = "egress on an unknown interface fails closed as spoofed_source",
+       .hook = E,
+       .packet = udp6(a.m1, a.a_peer),
+       .verdict = kDrop,
+       .reason = kSpoofed,
+       .iface = Iface::kUnknown});
+  add({.description = "egress on an unknown interface drops even link-local ND",
+       .hook = E,
+       .packet = eth6(a.link_local, a.all_nodes).icmpv6_echo().build(),
+       .verdict = kDrop,
+       .reason = kSpoofed,
+       .iface = Iface::kUnknown});
 
   // --- machine_egress rules 4-8. ---
   add({"egress to a public address passes as not_6pn", E, udp6(a.m1, a.public_v6), kPass, kNot6pn});
@@ -220,14 +227,26 @@ std::vector<Row> build_rows() {
        kDrop, kCross});
   add({"egress to the admin tunnel prefix on a listed network passes as infra", E,
        udp6(a.m1, a.admin), kPass, kInfra});
-  add({"egress to the admin prefix when its network is not in infra_nets skips the lookup", E,
-       udp6(a.m1, a.admin), kDrop, kCross, Iface::kDefault,
-       Tweak{0, {}, std::vector<uint32_t>{0}}});
-  add({"egress to the admin prefix with SG_CFG_INFRA_ANY_NET and no listed network", E,
-       udp6(a.m1, a.admin), kPass, kInfra, Iface::kDefault,
-       Tweak{SG_CFG_INFRA_ANY_NET, {}, std::vector<uint32_t>{}}});
-  add({"egress to fdaa::3 with an empty infra_nets list is cross_network", E, udp6(a.m1, a.dns),
-       kDrop, kCross, Iface::kDefault, Tweak{0, {}, std::vector<uint32_t>{}}});
+  add({.description =
+           "egress to the admin prefix when its network is not in infra_nets skips the lookup",
+       .hook = E,
+       .packet = udp6(a.m1, a.admin),
+       .verdict = kDrop,
+       .reason = kCross,
+       .tweak = Tweak{.infra_nets = std::vector<uint32_t>{0}}});
+  add({.description = "egress to the admin prefix with SG_CFG_INFRA_ANY_NET and no listed network",
+       .hook = E,
+       .packet = udp6(a.m1, a.admin),
+       .verdict = kPass,
+       .reason = kInfra,
+       .tweak =
+           Tweak{.config_flags = SG_CFG_INFRA_ANY_NET, .infra_nets = std::vector<uint32_t>{}}});
+  add({.description = "egress to fdaa::3 with an empty infra_nets list is cross_network",
+       .hook = E,
+       .packet = udp6(a.m1, a.dns),
+       .verdict = kDrop,
+       .reason = kCross,
+       .tweak = Tweak{.infra_nets = std::vector<uint32_t>{}}});
   add({"egress to an address differing only in host and machine bits is same_network", E,
        udp6(a.m1, a.a_peer), kPass, kSame});
   add({"egress TCP to the same network passes", E, eth6(a.m1, a.a_peer).tcp(1234, 80).build(),
@@ -240,30 +259,69 @@ std::vector<Row> build_rows() {
        udp6(a.m1, a.fc_to_m1), kPass, kFlycast});
   add({"egress to a Flycast address of another network is cross_network", E, udp6(a.m1, a.fc_b),
        kDrop, kCross});
-  add({"egress of the target app to its Flycast address passes as flycast", E,
-       udp6(a.m2, a.fc_into_a), kPass, kFlycast, Iface::kM2});
-  add({"egress of another app of the target's network to the Flycast address is cross", E,
-       udp6(a.m3, a.fc_into_a), kDrop, kCross, Iface::kM3});
-  add({"egress of machine M2 to its own network passes", E, udp6(a.m2, a.m3), kPass, kSame,
-       Iface::kM2});
+  add({.description = "egress of the target app to its Flycast address passes as flycast",
+       .hook = E,
+       .packet = udp6(a.m2, a.fc_into_a),
+       .verdict = kPass,
+       .reason = kFlycast,
+       .iface = Iface::kM2});
+  add({.description =
+           "egress of another app of the target's network to the Flycast address is cross",
+       .hook = E,
+       .packet = udp6(a.m3, a.fc_into_a),
+       .verdict = kDrop,
+       .reason = kCross,
+       .iface = Iface::kM3});
+  add({.description = "egress of machine M2 to its own network passes",
+       .hook = E,
+       .packet = udp6(a.m2, a.m3),
+       .verdict = kPass,
+       .reason = kSame,
+       .iface = Iface::kM2});
 
   // --- Audit mode at machine_egress. ---
-  add({"egress cross_network under global audit passes as audit", E, udp6(a.m1, a.b), kAudit,
-       kCross, Iface::kDefault, global_audit()});
-  add({"egress cross_network with its network in audit passes as audit", E, udp6(a.m1, a.b), kAudit,
-       kCross, Iface::kDefault, audit_network(kNetA)});
-  add({"egress audit of the destination's network does not apply to the sender", E, udp6(a.m1, a.b),
-       kDrop, kCross, Iface::kDefault, audit_network(kNetB)});
-  add({"egress network audit entry is not consulted without SG_CFG_NET_AUDIT_ANY", E,
-       udp6(a.m1, a.b), kDrop, kCross, Iface::kDefault,
-       Tweak{0, {kNetA}, std::nullopt, /*without_audit_any=*/true}});
-  add({"egress spoofed source under global audit passes as audit", E, udp6(a.b, a.a_peer), kAudit,
-       kSpoofed, Iface::kDefault, global_audit()});
-  add({"egress malformed under network audit passes as audit", E,
-       eth6(a.m1, a.a_peer).udp(1, 2).truncate(14 + 30).build(), kAudit, kMalformed,
-       Iface::kDefault, audit_network(kNetA)});
-  add({"egress same_network under audit is still a plain pass", E, udp6(a.m1, a.a_peer), kPass,
-       kSame, Iface::kDefault, global_audit()});
+  add({.description = "egress cross_network under global audit passes as audit",
+       .hook = E,
+       .packet = udp6(a.m1, a.b),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = global_audit()});
+  add({.description = "egress cross_network with its network in audit passes as audit",
+       .hook = E,
+       .packet = udp6(a.m1, a.b),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = audit_network(kNetA)});
+  add({.description = "egress audit of the destination's network does not apply to the sender",
+       .hook = E,
+       .packet = udp6(a.m1, a.b),
+       .verdict = kDrop,
+       .reason = kCross,
+       .tweak = audit_network(kNetB)});
+  add({.description = "egress network audit entry is not consulted without SG_CFG_NET_AUDIT_ANY",
+       .hook = E,
+       .packet = udp6(a.m1, a.b),
+       .verdict = kDrop,
+       .reason = kCross,
+       .tweak = Tweak{.audit_networks = {kNetA}, .without_audit_any = true}});
+  add({.description = "egress spoofed source under global audit passes as audit",
+       .hook = E,
+       .packet = udp6(a.b, a.a_peer),
+       .verdict = kAudit,
+       .reason = kSpoofed,
+       .tweak = global_audit()});
+  add({.description = "egress malformed under network audit passes as audit",
+       .hook = E,
+       .packet = eth6(a.m1, a.a_peer).udp(1, 2).truncate(14 + 30).build(),
+       .verdict = kAudit,
+       .reason = kMalformed,
+       .tweak = audit_network(kNetA)});
+  add({.description = "egress same_network under audit is still a plain pass",
+       .hook = E,
+       .packet = udp6(a.m1, a.a_peer),
+       .verdict = kPass,
+       .reason = kSame,
+       .tweak = global_audit()});
 
   // --- VLAN, extension headers and fragments at machine_egress. ---
   add({"egress 802.1Q tagged cross_network is dropped", E,
@@ -353,8 +411,12 @@ std::vector<Row> build_rows() {
        eth6(a.m1, a.a_peer).ipv4(1, 2).udp(1, 2).build(), kPass, kSame});
   add({"egress IPv4-in-IPv6 across networks is cross_network on the outer", E,
        eth6(a.m1, a.b).ipv4(1, 2).udp(1, 2).build(), kDrop, kCross});
-  add({"egress tunnel cross-network inner under global audit passes as audit", E,
-       ip6in6(a.m1, a.a_peer, a.m1, a.b), kAudit, kCross, Iface::kDefault, global_audit()});
+  add({.description = "egress tunnel cross-network inner under global audit passes as audit",
+       .hook = E,
+       .packet = ip6in6(a.m1, a.a_peer, a.m1, a.b),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = global_audit()});
 
   // --- machine_ingress. ---
   add({"ingress from the same network passes", I, udp6(a.a_peer, a.m1), kPass, kSame});
@@ -384,16 +446,36 @@ std::vector<Row> build_rows() {
        udp6(a.fc_to_m1, a.m1), kPass, kFlycast});
   add({"ingress from a Flycast address targeting another app is cross_network", I,
        udp6(a.fc_b, a.m1), kDrop, kCross});
-  add({"ingress to the target app from its Flycast address passes as flycast", I,
-       udp6(a.fc_into_a, a.m2), kPass, kFlycast, Iface::kM2});
-  add({"ingress on an unknown interface fails closed as not_for_machine", I, udp6(a.a_peer, a.m1),
-       kDrop, kNotForMachine, Iface::kUnknown});
-  add({"ingress cross_network under global audit passes as audit", I, udp6(a.b, a.m1), kAudit,
-       kCross, Iface::kDefault, global_audit()});
-  add({"ingress cross_network with its network in audit passes as audit", I, udp6(a.b, a.m1),
-       kAudit, kCross, Iface::kDefault, audit_network(kNetA)});
-  add({"ingress not_for_machine under network audit passes as audit", I, udp6(a.m1, a.a_peer),
-       kAudit, kNotForMachine, Iface::kDefault, audit_network(kNetA)});
+  add({.description = "ingress to the target app from its Flycast address passes as flycast",
+       .hook = I,
+       .packet = udp6(a.fc_into_a, a.m2),
+       .verdict = kPass,
+       .reason = kFlycast,
+       .iface = Iface::kM2});
+  add({.description = "ingress on an unknown interface fails closed as not_for_machine",
+       .hook = I,
+       .packet = udp6(a.a_peer, a.m1),
+       .verdict = kDrop,
+       .reason = kNotForMachine,
+       .iface = Iface::kUnknown});
+  add({.description = "ingress cross_network under global audit passes as audit",
+       .hook = I,
+       .packet = udp6(a.b, a.m1),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = global_audit()});
+  add({.description = "ingress cross_network with its network in audit passes as audit",
+       .hook = I,
+       .packet = udp6(a.b, a.m1),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = audit_network(kNetA)});
+  add({.description = "ingress not_for_machine under network audit passes as audit",
+       .hook = I,
+       .packet = udp6(a.m1, a.a_peer),
+       .verdict = kAudit,
+       .reason = kNotForMachine,
+       .tweak = audit_network(kNetA)});
   add({"ingress VLAN-tagged cross_network is dropped", I,
        PacketBuilder().ethernet().vlan(7).ipv6(a.c, a.m1).udp(1, 2).build(), kDrop, kCross});
   add({"ingress IPv6-in-IPv6 hiding a cross-network source is cross_network", I,
@@ -423,21 +505,45 @@ std::vector<Row> build_rows() {
        udp6(a.m2, a.fc_into_a), kPass, kFlycast});
   add({"uplink from a third network to a Flycast address is cross_network", U,
        udp6(a.c, a.fc_to_m1), kDrop, kCross});
-  add({"uplink cross_network under global audit passes as audit", U, udp6(a.b, a.m1), kAudit,
-       kCross, Iface::kDefault, global_audit()});
-  add({"uplink audit follows the destination's network", U, udp6(a.b, a.m1), kAudit, kCross,
-       Iface::kDefault, audit_network(kNetA)});
-  add({"uplink audit of the source's network alone does not apply", U, udp6(a.b, a.m1), kDrop,
-       kCross, Iface::kDefault, audit_network(kNetB)});
-  add({"uplink truncated IPv6 under network audit is dropped (no destination known)", U,
-       PacketBuilder().ethernet().vlan(9).ipv6(a.b, a.m1).udp(1, 2).truncate(18 + 20).build(),
-       kDrop, kMalformed, Iface::kDefault, audit_network(kNetA)});
-  add({"uplink truncated IPv6 under global audit passes as audit", U,
-       PacketBuilder().ethernet().vlan(9).ipv6(a.b, a.m1).udp(1, 2).truncate(18 + 20).build(),
-       kAudit, kMalformed, Iface::kDefault, global_audit()});
-  add({"uplink malformed inner header under the destination's network audit is audit", U,
-       eth6(a.a_peer, a.m1).ipv6(a.b, a.m1).ipv6_version(5).udp(1, 2).build(), kAudit, kMalformed,
-       Iface::kDefault, audit_network(kNetA)});
+  add({.description = "uplink cross_network under global audit passes as audit",
+       .hook = U,
+       .packet = udp6(a.b, a.m1),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = global_audit()});
+  add({.description = "uplink audit follows the destination's network",
+       .hook = U,
+       .packet = udp6(a.b, a.m1),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = audit_network(kNetA)});
+  add({.description = "uplink audit of the source's network alone does not apply",
+       .hook = U,
+       .packet = udp6(a.b, a.m1),
+       .verdict = kDrop,
+       .reason = kCross,
+       .tweak = audit_network(kNetB)});
+  add({.description = "uplink truncated IPv6 under network audit is dropped (no destination known)",
+       .hook = U,
+       .packet =
+           PacketBuilder().ethernet().vlan(9).ipv6(a.b, a.m1).udp(1, 2).truncate(18 + 20).build(),
+       .verdict = kDrop,
+       .reason = kMalformed,
+       .tweak = audit_network(kNetA)});
+  add({.description = "uplink truncated IPv6 under global audit passes as audit",
+       .hook = U,
+       .packet =
+           PacketBuilder().ethernet().vlan(9).ipv6(a.b, a.m1).udp(1, 2).truncate(18 + 20).build(),
+       .verdict = kAudit,
+       .reason = kMalformed,
+       .tweak = global_audit()});
+  add({.description =
+           "uplink malformed inner header under the destination's network audit is audit",
+       .hook = U,
+       .packet = eth6(a.a_peer, a.m1).ipv6(a.b, a.m1).ipv6_version(5).udp(1, 2).build(),
+       .verdict = kAudit,
+       .reason = kMalformed,
+       .tweak = audit_network(kNetA)});
   add({"uplink QinQ cross_network is dropped", U,
        PacketBuilder()
            .ethernet()
@@ -474,8 +580,12 @@ std::vector<Row> build_rows() {
        kNot6pn});
   add({"L3 uplink IPv6-in-IPv6 hiding cross-network is cross_network", L,
        PacketBuilder().ipv6(a.a_peer, a.m1).ipv6(a.b, a.m1).udp(1, 2).build(), kDrop, kCross});
-  add({"L3 uplink cross_network with the destination's network in audit is audit", L,
-       l3_udp6(a.b, a.m1), kAudit, kCross, Iface::kDefault, audit_network(kNetA)});
+  add({.description = "L3 uplink cross_network with the destination's network in audit is audit",
+       .hook = L,
+       .packet = l3_udp6(a.b, a.m1),
+       .verdict = kAudit,
+       .reason = kCross,
+       .tweak = audit_network(kNetA)});
   add({"L3 uplink IPv6 protocol with a version-4 header is malformed", L,
        PacketBuilder().ipv6(a.a_peer, a.m1).ipv6_version(4).udp(1, 2).build(), kDrop, kMalformed});
   append_encapsulation_rows(rows);
@@ -489,13 +599,13 @@ const std::vector<Row> &verdict_rows() {
   return rows;
 }
 
-uint32_t expected_action(Program program, uint8_t verdict) {
+uint32_t expected_action(Program program, sg_verdict verdict) {
   const bool drop = verdict == SG_VERDICT_DROP;
   if (program == Program::kMachineEgress) return drop ? XDP_DROP : XDP_PASS;
   return static_cast<uint32_t>(drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
 }
 
-uint32_t expected_action(Hook hook, uint8_t verdict) {
+uint32_t expected_action(Hook hook, sg_verdict verdict) {
   return expected_action(program_of(hook), verdict);
 }
 
@@ -503,7 +613,7 @@ Program program_on_this_kernel(Hook hook, const Datapath &datapath) {
   return hook == Hook::kEgress ? datapath.machine_egress() : program_of(hook);
 }
 
-uint8_t hook_id(Hook hook) {
+sg_hook hook_id(Hook hook) {
   switch (hook) {
     case Hook::kEgress:
       return SG_HOOK_MACHINE_EGRESS;

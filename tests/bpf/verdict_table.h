@@ -49,10 +49,10 @@ void append_encapsulation_rows(std::vector<Row> &rows);
 
 // What the hook returns for a verdict: drop is XDP_DROP / TC_ACT_SHOT; pass and audit are
 // XDP_PASS / TC_ACT_UNSPEC (a TC pass lets the rest of the chain run).
-uint32_t expected_action(Hook hook, uint8_t verdict);  // on program_of(hook)
-uint32_t expected_action(Program program, uint8_t verdict);
+uint32_t expected_action(Hook hook, sg_verdict verdict);  // on program_of(hook)
+uint32_t expected_action(Program program, sg_verdict verdict);
 
-uint8_t hook_id(Hook hook);     // enum sg_hook (the L3 uplink counts as the uplink)
+sg_hook hook_id(Hook hook);     // (the L3 uplink counts as the uplink)
 Program program_of(Hook hook);  // machine_egress: the XDP program
 // The program the agent runs for hook on this kernel (machine_egress on TC where XDP cannot load).
 Program program_on_this_kernel(Hook hook, const Datapath &datapath);

@@ -7,23 +7,14 @@
 #include <string>
 
 #include "agent/core/packet_builder.h"
+#include "tests/bpf/row_names.h"
 #include "tests/bpf/verdict_table.h"
 
 namespace sixguard::bpftest {
 
 namespace {
 
-constexpr sg_verdict kPass = SG_VERDICT_PASS;
-constexpr sg_verdict kDrop = SG_VERDICT_DROP;
-constexpr sg_verdict kAudit = SG_VERDICT_AUDIT;
-constexpr sg_reason kNot6pn = SG_REASON_NOT_6PN;
-constexpr sg_reason kMalformed = SG_REASON_MALFORMED;
-constexpr sg_reason kSpoofed = SG_REASON_SPOOFED_SOURCE;
-constexpr sg_reason kNotForMachine = SG_REASON_NOT_FOR_MACHINE;
-constexpr sg_reason kInfra = SG_REASON_INFRA;
-constexpr sg_reason kFlycast = SG_REASON_FLYCAST;
-constexpr sg_reason kSame = SG_REASON_SAME_NETWORK;
-constexpr sg_reason kCross = SG_REASON_CROSS_NETWORK;
+using namespace row_names;
 
 constexpr uint16_t kVxlan = SG_UDP_PORT_VXLAN;
 constexpr uint16_t kGeneve = SG_UDP_PORT_GENEVE;

@@ -421,7 +421,8 @@ class Runner {
     Observed seen;
     seen.have_retval = true;
     seen.retval = run->retval;
-    const bool retval_ok = run->retval == bpftest::expected_action(program, want.verdict);
+    const bool retval_ok =
+        run->retval == bpftest::expected_action(program, static_cast<sg_verdict>(want.verdict));
     return check_counter(ctx, target, packet, want, seen, retval_ok, ifindex);
   }
 
