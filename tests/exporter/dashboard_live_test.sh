@@ -45,20 +45,7 @@ export LIBXDP_BPFFS=$SG_BPFFS
 sg_write_config "$SG_WORK/config.yaml"
 sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
 
-mkdir -p "$SG_WORK/tsdb"
-cat >"$SG_WORK/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: sixguard
-    static_configs:
-      - targets: ["127.0.0.1:$SG_METRICS_PORT"]
-YAML
-ip netns exec "$SG_HOST" prometheus --config.file="$SG_WORK/prometheus.yml" \
-  --storage.tsdb.path="$SG_WORK/tsdb" --web.listen-address="127.0.0.1:$PROM_PORT" \
-  >"$SG_WORK/prometheus.log" 2>&1 &
-SG_PIDS+=($!)
+sg_prometheus_start "$PROM_PORT"
 
 query() { # query PROMQL: the JSON answer of an instant query
   ip netns exec "$SG_HOST" curl -s --max-time 5 -G "http://127.0.0.1:$PROM_PORT/api/v1/query" \

@@ -53,20 +53,7 @@ else
 fi
 
 # ---- Prometheus, scraping every second ----
-mkdir -p "$SG_WORK/tsdb"
-cat >"$SG_WORK/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: sixguard
-    static_configs:
-      - targets: ["127.0.0.1:$SG_METRICS_PORT"]
-YAML
-ip netns exec "$SG_HOST" prometheus --config.file="$SG_WORK/prometheus.yml" \
-  --storage.tsdb.path="$SG_WORK/tsdb" --web.listen-address="127.0.0.1:$PROM_PORT" \
-  >"$SG_WORK/prometheus.log" 2>&1 &
-SG_PIDS+=($!) # `ip netns exec` execs Prometheus: this is its PID, killed by sg_cleanup
+sg_prometheus_start "$PROM_PORT"
 
 DROP_SERIES='sixguard_packets_total{hook="machine_egress",verdict="drop",reason="cross_network"}'
 promql() { # promql QUERY: the first result's value, or nothing

@@ -31,17 +31,9 @@ drift_cleanup() {
 }
 trap drift_cleanup EXIT
 
-sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
-sg_write_config "$SG_WORK/config.yaml" "drift_check_interval: 200ms"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+sg_start_all "drift_check_interval: 200ms"
 LOG=$SG_WORK/agent.log
 PINS=$SG_BPFFS/sixguard
-sg_write_events "$SG_WORK/events.json"
-reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
-sg_check "events applied" test "$(sg_status_of "$reply")" = 200
-for m in "${SG_MACHINES[@]}"; do
-  sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
-done
 
 status_json() { sg_body_of "$(sg_api GET /v1/status)"; }
 repairs() { # repairs LABEL: sixguard_drift_repairs_total{map="LABEL"}

@@ -377,6 +377,42 @@ JSON
   done
 }
 
+# sg_start_all [CONFIG LINE...]: the usual start of a test: the topology, $SG_WORK/config.yaml
+# (with the extra lines), the agent, the topology's events ($SG_WORK/events.json) applied and
+# every machine's interface attached. Ends the test (exit 1) when the topology or the agent
+# cannot be brought up; the rest are checks.
+sg_start_all() {
+  sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
+  sg_write_config "$SG_WORK/config.yaml" "$@"
+  sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+  sg_write_events "$SG_WORK/events.json"
+  local reply m
+  reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
+  sg_check "events applied" test "$(sg_status_of "$reply")" = 200
+  for m in "${SG_MACHINES[@]}"; do
+    sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
+  done
+}
+
+# sg_prometheus_start PORT: a real Prometheus in the host namespace, scraping the agent's
+# metrics listener every second, its TSDB and log in $SG_WORK; killed by sg_cleanup.
+sg_prometheus_start() {
+  mkdir -p "$SG_WORK/tsdb"
+  cat >"$SG_WORK/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: sixguard
+    static_configs:
+      - targets: ["127.0.0.1:$SG_METRICS_PORT"]
+YAML
+  ip netns exec "$SG_HOST" prometheus --config.file="$SG_WORK/prometheus.yml" \
+    --storage.tsdb.path="$SG_WORK/tsdb" --web.listen-address="127.0.0.1:$1" \
+    >"$SG_WORK/prometheus.log" 2>&1 &
+  SG_PIDS+=($!) # `ip netns exec` execs Prometheus: this is its PID
+}
+
 # sg_expect_status EXPECTED "<body>\n<status>" : the HTTP status line matches
 sg_status_of() { tail -n 1 <<<"$1"; }
 sg_body_of() { sed '$d' <<<"$1"; }

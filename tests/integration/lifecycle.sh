@@ -13,16 +13,8 @@ source "$(dirname "$0")/lib.sh"
 sg_require_environment
 sg_init
 
-sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
-sg_write_config "$SG_WORK/config.yaml"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
-sg_write_events "$SG_WORK/events.json"
+sg_start_all
 events=$(wc -l <"$SG_WORK/events.json")
-reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
-sg_check "events applied" test "$(sg_status_of "$reply")" = 200
-for m in "${SG_MACHINES[@]}"; do
-  sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
-done
 
 machine_entries() { # sg_machines entries as /v1/status reports them
   sg_body_of "$(sg_api GET /v1/status)" | sed -nE 's/.*"machines":\{"capacity":[0-9]+,"entries":([0-9]+)\}.*/\1/p'

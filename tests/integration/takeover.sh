@@ -20,15 +20,7 @@ sg_require_environment
 command -v jq >/dev/null || sg_skip "needs jq"
 sg_init
 
-sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
-sg_write_config "$SG_WORK/config.yaml"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
-sg_write_events "$SG_WORK/events.json"
-reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
-sg_check "events applied" test "$(sg_status_of "$reply")" = 200
-for m in "${SG_MACHINES[@]}"; do
-  sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
-done
+sg_start_all
 
 # ---- resize under traffic ----
 sg_say "resize: map_sizes doubled, agent restarted under traffic"

@@ -23,17 +23,9 @@ for tool in "$UDP_SEQ" "$OLDER_AGENT"; do [ -x "$tool" ] || sg_skip "not built: 
 command -v jq >/dev/null || sg_skip "needs jq"
 sg_init
 
-sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
-sg_write_config "$SG_WORK/config.yaml"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
-sg_write_events "$SG_WORK/events.json"
-reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
-sg_check "events applied" test "$(sg_status_of "$reply")" = 200
+sg_start_all
 ifnames=()
-for m in "${SG_MACHINES[@]}"; do
-  sg_check "attached to $(sg_if "$m")" sg_wait_attached "$(sg_if "$m")"
-  ifnames+=("$(sg_if "$m")")
-done
+for m in "${SG_MACHINES[@]}"; do ifnames+=("$(sg_if "$m")"); done
 machines_before=$(map_keys sg_machines)
 # The Flycast address is released for the takeover, so that sg_machines (the map whose layout
 # changes) is the only map holding entries: the empty-state guard below must count it.
