@@ -20,4 +20,10 @@ inline nlohmann::json machine_started(const std::string &app, const std::string 
           {"interface", interface_name}};
 }
 
+// {"type":"flycast.allocated","app":…,"address":…,"network":…}
+inline nlohmann::json flycast_allocated(const std::string &app, const std::string &address,
+                                        const std::string &network) {
+  return {{"type", "flycast.allocated"}, {"app", app}, {"address", address}, {"network", network}};
+}
+
 }  // namespace sixguard::test

@@ -22,10 +22,8 @@ class BatchCost : public ControlFixture {
       const std::string n = std::to_string(i);
       batch.push_back(test::machine_started("tenant-a", "m-t" + n,
                                             "fdaa:9:d844:a7b:1:" + hex(i) + ":0:2", "t" + n));
-      batch.push_back({{"type", "flycast.allocated"},
-                       {"app", "tenant-a"},
-                       {"address", "fdaa:9:d844:0:2:" + hex(i) + "::1"},
-                       {"network", "cust-a"}});
+      batch.push_back(
+          test::flycast_allocated("tenant-a", "fdaa:9:d844:0:2:" + hex(i) + "::1", "cust-a"));
     }
     // web's own: two machines whose interfaces exist, one whose interface does not, and
     // two Flycast addresses.
@@ -36,10 +34,8 @@ class BatchCost : public ControlFixture {
                                             interfaces[i]));
     }
     for (int i = 0; i < 2; ++i) {
-      batch.push_back({{"type", "flycast.allocated"},
-                       {"app", "web"},
-                       {"address", "fdaa:2:45b:0:9:" + hex(i + 1) + "::1"},
-                       {"network", "default"}});
+      batch.push_back(
+          test::flycast_allocated("web", "fdaa:2:45b:0:9:" + hex(i + 1) + "::1", "default"));
     }
     apply_ok(batch.dump());
     maps.clear_log();

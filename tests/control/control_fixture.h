@@ -11,11 +11,13 @@
 #include "agent/control/control_plane.h"
 #include "tests/control/fake_map_backend.h"
 #include "tests/control/temp_dir.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 
 inline constexpr const char *kWebAddress = "fdaa:2:45b:a7b:174:db43:d3c6:2";
 inline constexpr const char *kTenantAddress = "fdaa:9:d844:a7b:e:33bd:e8b1:2";
+inline constexpr const char *kWebFlycast = "fdaa:9:d844::f1";  // web's, in cust-a
 inline constexpr uint32_t kDefaultNet = 0x0002045b;
 inline constexpr uint32_t kCustNet = 0x0009d844;
 
@@ -54,6 +56,14 @@ class ControlFixture : public ::testing::Test {
   }
 
   void apply_platform() { apply_ok(kPlatform); }
+
+  // The platform, then `machine` of web on tap-web and web's Flycast address kWebFlycast
+  // allocated into cust-a: the populated state several suites judge against.
+  void apply_populated(const std::string &machine) {
+    apply_platform();
+    apply_ok(event(test::machine_started("web", machine, kWebAddress, "tap-web")));
+    apply_ok(event(test::flycast_allocated("web", kWebFlycast, "cust-a")));
+  }
 
   static std::string event(nlohmann::json object) { return object.dump(); }
 

@@ -39,10 +39,7 @@ TEST_F(ControlPlaneTest, EveryEventTypeIsIdempotent) {
       nlohmann::json::array(
           {
               test::machine_started("web", "m1", kWebAddress, "tap-web"),
-              {{"type", "flycast.allocated"},
-               {"app", "web"},
-               {"address", "fdaa:9:d844::f1"},
-               {"network", "cust-a"}},
+              test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a"),
               {{"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}},
           })
           .dump();
@@ -82,11 +79,7 @@ TEST_F(ControlPlaneTest, FlycastEntryTargetsTheAppAndItsNetwork) {
   apply_platform();
   maps.clear_log();
   // web (default network) is given an address inside cust-a.
-  apply_ok(nlohmann::json{{"type", "flycast.allocated"},
-                          {"app", "web"},
-                          {"address", "fdaa:9:d844::f1"},
-                          {"network", "cust-a"}}
-               .dump());
+  apply_ok(test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a").dump());
   EXPECT_EQ(maps.writes, std::vector<std::string>{"put_flycast fdaa:9:d844::f1"});
   const sg_flycast entry = maps.flycast.at(ip("fdaa:9:d844::f1"));
   EXPECT_EQ(entry.target_network_id, kDefaultNet);
@@ -149,11 +142,7 @@ TEST_F(ControlPlaneTest, FailedBatchChangesNothing) {
 TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
   apply_platform();
   apply_ok(test::machine_started("tenant-a", "m-t", kTenantAddress, "tap-tenant").dump());
-  apply_ok(nlohmann::json{{"type", "flycast.allocated"},
-                          {"app", "tenant-a"},
-                          {"address", "fdaa:2:45b::f9"},
-                          {"network", "default"}}
-               .dump());
+  apply_ok(test::flycast_allocated("tenant-a", "fdaa:2:45b::f9", "default").dump());
   ASSERT_TRUE(maps.machines.contains(12));
   ASSERT_EQ(maps.flycast.size(), 1u);
   maps.clear_log();
@@ -214,11 +203,7 @@ TEST_F(ControlPlaneTest, ReconcileWritesOnlyTheDifference) {
   apply_platform();
   apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
   apply_ok(test::machine_started("tenant-a", "m2", kTenantAddress, "tap-tenant").dump());
-  apply_ok(nlohmann::json{{"type", "flycast.allocated"},
-                          {"app", "web"},
-                          {"address", "fdaa:9:d844::f1"},
-                          {"network", "cust-a"}}
-               .dump());
+  apply_ok(test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a").dump());
   apply_ok(nlohmann::json{
       {"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}}
                .dump());
@@ -288,13 +273,7 @@ TEST_F(ControlPlaneTest, FlycastAndNetFlagsCapacityAre507) {
   apply_platform();
   maps.flycast_capacity = 0;
   maps.net_flags_capacity = 0;
-  EXPECT_EQ(apply(nlohmann::json{{"type", "flycast.allocated"},
-                                 {"app", "web"},
-                                 {"address", "fdaa:9:d844::f1"},
-                                 {"network", "cust-a"}}
-                      .dump())
-                .status,
-            507);
+  EXPECT_EQ(apply(test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a").dump()).status, 507);
   EXPECT_EQ(
       apply(nlohmann::json{
                 {"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}}

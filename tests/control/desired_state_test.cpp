@@ -26,10 +26,7 @@ DesiredState platform() {
       {{"type", "app.created"}, {"org", "acme"}, {"app", "web"}},
       {{"type", "app.created"}, {"org", "acme"}, {"app", "tenant-a"}, {"network", "cust-a"}},
       test::machine_started("web", "m-web", kWebAddress, "tap-web"),
-      {{"type", "flycast.allocated"},
-       {"app", "web"},
-       {"address", "fdaa:2:45b::f1"},
-       {"network", "default"}},
+      test::flycast_allocated("web", "fdaa:2:45b::f1", "default"),
       {{"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}},
   };
   for (const auto &object : objects) {
@@ -134,10 +131,7 @@ TEST_F(DesiredStateTest, KeysBeyondAMapsCapacityAreRefusedInOnePass) {
   for (unsigned i = 0; i < 200; ++i) {
     char address[64];
     std::snprintf(address, sizeof address, "fdaa:2:45b::1:%x", i);
-    desired.add({event_of({{"type", "flycast.allocated"},
-                           {"app", "web"},
-                           {"address", address},
-                           {"network", "default"}}),
+    desired.add({event_of(test::flycast_allocated("web", address, "default")),
                  "flycast-" + std::to_string(i)});
   }
   const int durations_before = observer.durations;

@@ -154,10 +154,7 @@ class IncrementalMaps : public ControlFixture {
       const NetworkSpec &network = kNetworks[(app < kApps / 2 ? 0 : 2) + below(2)];
       const std::string rest =
           chance(5) ? "a7b:" + hex(below(kMachines)) + "::9" : "0:1:f1:0:" + hex(below(kFlycast));
-      return {{"type", "flycast.allocated"},
-              {"app", name},
-              {"address", address_in(network.id, rest)},
-              {"network", network.name}};
+      return test::flycast_allocated(name, address_in(network.id, rest), network.name);
     }
     if (kind < 88) {
       return {{"type", "flycast.released"},

@@ -138,12 +138,7 @@ class DriftRepairTest : public ControlFixture {
  protected:
   void SetUp() override {
     ControlFixture::SetUp();
-    apply_platform();
-    apply_ok(event(test::machine_started("web", "m1", kWebAddress, "tap-web")));
-    apply_ok(event({{"type", "flycast.allocated"},
-                    {"app", "web"},
-                    {"address", "fdaa:9:d844::f1"},
-                    {"network", "cust-a"}}));
+    apply_populated("m1");
   }
 
   // One check as the daemon runs it: snapshot, read and compare (outside the lock), repair.
@@ -195,10 +190,7 @@ TEST_F(DriftRepairTest, DeletedAndEditedEntriesAreRepaired) {
 TEST_F(DriftRepairTest, ABatchElsewhereSinceTheSnapshotDoesNotStopTheRepair) {
   maps.machines.erase(11);
   const Check result = check([&] {
-    apply_ok(event({{"type", "flycast.allocated"},
-                    {"app", "tenant-a"},
-                    {"address", "fdaa:9:d844::f2"},
-                    {"network", "cust-a"}}));
+    apply_ok(event(test::flycast_allocated("tenant-a", "fdaa:9:d844::f2", "cust-a")));
     maps.clear_log();
   });
   EXPECT_EQ(result.drift.differences.size(), 1u);
@@ -235,10 +227,7 @@ TEST_F(DriftRepairTest, AKeyChangedAndChangedBackIsNotCountedAsDrift) {
   maps.flycast.begin()->second.target_app_id = 99;
   const Check result = check([&] {
     apply_ok(event({{"type", "flycast.released"}, {"address", "fdaa:9:d844::f1"}}));
-    apply_ok(event({{"type", "flycast.allocated"},
-                    {"app", "web"},
-                    {"address", "fdaa:9:d844::f1"},
-                    {"network", "cust-a"}}));
+    apply_ok(event(test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a")));
     maps.clear_log();
   });
   EXPECT_EQ(result.drift.differences.size(), 1u);

@@ -49,10 +49,7 @@ TEST_F(Persistence, RestartRestoresEverything) {
       nlohmann::json::array(
           {
               test::machine_started("web", "m1", kWebAddress, "tap-web"),
-              {{"type", "flycast.allocated"},
-               {"app", "web"},
-               {"address", "fdaa:9:d844::f1"},
-               {"network", "cust-a"}},
+              test::flycast_allocated("web", "fdaa:9:d844::f1", "cust-a"),
               {{"type", "network.mode"}, {"org", "acme"}, {"network", "cust-a"}, {"mode", "audit"}},
               {{"type", "app.created"}, {"org", "acme"}, {"app", "gone"}},
               {{"type", "app.destroyed"}, {"app", "gone"}},

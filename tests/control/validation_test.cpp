@@ -11,12 +11,7 @@ class Validation : public ControlFixture {
  protected:
   void SetUp() override {
     ControlFixture::SetUp();
-    apply_platform();
-    apply_ok(event(test::machine_started("web", "m-web", kWebAddress, "tap-web")));
-    apply_ok(event({{"type", "flycast.allocated"},
-                    {"app", "web"},
-                    {"address", "fdaa:9:d844::f1"},
-                    {"network", "cust-a"}}));
+    apply_populated("m-web");
     maps.clear_log();
     apps_before = control->apps_json(std::nullopt);
     networks_before = control->networks_json();
@@ -103,19 +98,14 @@ TEST_F(Validation, InterfaceOfAnotherMachineIs409) {
 }
 
 TEST_F(Validation, FlycastAllocatedForAnotherAppIs409) {
-  expect_refused(event({{"type", "flycast.allocated"},
-                        {"app", "tenant-a"},
-                        {"address", "fdaa:9:d844::f1"},
-                        {"network", "cust-a"}}),
-                 409, "address");
+  expect_refused(event(test::flycast_allocated("tenant-a", "fdaa:9:d844::f1", "cust-a")), 409,
+                 "address");
 }
 
 TEST_F(Validation, FlycastInsideAMachineSlash112Is409) {
-  expect_refused(event({{"type", "flycast.allocated"},
-                        {"app", "tenant-a"},
-                        {"address", "fdaa:2:45b:a7b:174:db43:d3c6:99"},
-                        {"network", "default"}}),
-                 409, "address");
+  expect_refused(
+      event(test::flycast_allocated("tenant-a", "fdaa:2:45b:a7b:174:db43:d3c6:99", "default")), 409,
+      "address");
 }
 
 TEST_F(Validation, MachineSlash112HoldingAFlycastAddressIs409) {
@@ -143,33 +133,21 @@ TEST_F(Validation, MachineAddressOnAnotherNetworkIs422) {
 }
 
 TEST_F(Validation, FlycastAddressNotOnItsNetworkIs422) {
-  expect_refused(event({{"type", "flycast.allocated"},
-                        {"app", "web"},
-                        {"address", "fdaa:2:45b::f2"},
-                        {"network", "cust-a"}}),
-                 422, "address");
+  expect_refused(event(test::flycast_allocated("web", "fdaa:2:45b::f2", "cust-a")), 422, "address");
 }
 
 TEST_F(Validation, UnknownAppIs422) {
   expect_refused(event(test::machine_started("ghost", "m-two", kWebAddress, "tap-spare")), 422,
                  "app");
   expect_refused(event({{"type", "app.destroyed"}, {"app", "ghost"}}), 422, "app");
-  expect_refused(event({{"type", "flycast.allocated"},
-                        {"app", "ghost"},
-                        {"address", "fdaa:9:d844::f2"},
-                        {"network", "cust-a"}}),
-                 422, "app");
+  expect_refused(event(test::flycast_allocated("ghost", "fdaa:9:d844::f2", "cust-a")), 422, "app");
 }
 
 TEST_F(Validation, UnknownNetworkIs422) {
   expect_refused(
       event({{"type", "app.created"}, {"org", "acme"}, {"app", "x"}, {"network", "nope"}}), 422,
       "network");
-  expect_refused(event({{"type", "flycast.allocated"},
-                        {"app", "web"},
-                        {"address", "fdaa:9:d844::f2"},
-                        {"network", "nope"}}),
-                 422, "network");
+  expect_refused(event(test::flycast_allocated("web", "fdaa:9:d844::f2", "nope")), 422, "network");
   expect_refused(
       event({{"type", "network.mode"}, {"org", "acme"}, {"network", "nope"}, {"mode", "audit"}}),
       422, "network");
@@ -353,16 +331,9 @@ TEST_F(InfraValidation, MachineSlash112OverlappingAnInfraPrefixIs422) {
 TEST_F(InfraValidation, FlycastAddressInsideAnInfraPrefixIs422) {
   reopen_with({"fdaa::3/128", "fdaa:9:d844:1::/64", "fdaa:9:d844::f9/128"});
   for (const char *address : {"fdaa:9:d844:1::f2", "fdaa:9:d844::f9"}) {
-    expect_refused(event({{"type", "flycast.allocated"},
-                          {"app", "web"},
-                          {"address", address},
-                          {"network", "cust-a"}}),
-                   422, "address");
+    expect_refused(event(test::flycast_allocated("web", address, "cust-a")), 422, "address");
   }
-  apply_ok(event({{"type", "flycast.allocated"},
-                  {"app", "web"},
-                  {"address", "fdaa:9:d844::f8"},
-                  {"network", "cust-a"}}));
+  apply_ok(event(test::flycast_allocated("web", "fdaa:9:d844::f8", "cust-a")));
 }
 
 TEST_F(InfraValidation, TheBatchIsRefusedAtTheEventThatHitsTheInfraPrefix) {

@@ -23,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using test::EtcdCluster;
+using test::flycast_allocated;
 using test::machine_started;
 
 const std::string kPrefix = "/sixguard/v1";
@@ -33,10 +34,6 @@ json network_created(const std::string &org, const std::string &network, const s
 }
 json app_created(const std::string &org, const std::string &app, const std::string &network) {
   return {{"type", "app.created"}, {"org", org}, {"app", app}, {"network", network}};
-}
-json flycast_allocated(const std::string &app, const std::string &address,
-                       const std::string &network) {
-  return {{"type", "flycast.allocated"}, {"app", app}, {"address", address}, {"network", network}};
 }
 
 std::unique_ptr<etcd::Client> connect(const EtcdCluster &cluster,
