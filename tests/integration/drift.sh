@@ -17,9 +17,7 @@ set -uo pipefail
 SIXGUARD=${1:?usage: drift.sh PATH/TO/sixguard}
 SG_PREFIX=sg-drift-$$
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-command -v jq >/dev/null || sg_skip "needs jq"
-command -v nsenter >/dev/null || sg_skip "needs nsenter"
+sg_require_environment jq nsenter
 sg_init
 
 drift_cleanup() {

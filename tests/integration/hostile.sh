@@ -20,8 +20,7 @@ CLIENT=${2:?usage: hostile.sh PATH/TO/sixguard PATH/TO/hostile_client [CASE...]}
 shift 2
 SG_PREFIX=${SG_PREFIX:-sg-hh-$$}
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-command -v sqlite3 >/dev/null || sg_skip "needs sqlite3"
+sg_require_environment sqlite3
 [ -x "$CLIENT" ] || sg_skip "hostile_client not found at '$CLIENT'"
 sg_init
 

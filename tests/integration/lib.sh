@@ -57,11 +57,12 @@ sg_skip() {
   exit 77
 }
 
-# Checks that this environment can run the test; skips (or fails) with the reason otherwise.
+# sg_require_environment [TOOL...]: checks that this environment can run the test (with the
+# test's own extra tools); skips (or fails) with the reason otherwise.
 sg_require_environment() {
   [ "$(id -u)" -eq 0 ] || sg_skip "needs root (network namespaces, BPF)"
   local tool
-  for tool in ip socat ping curl bpftool; do
+  for tool in ip socat ping curl bpftool "$@"; do
     command -v "$tool" >/dev/null || sg_skip "needs $tool"
   done
   [ -x "${SIXGUARD:-}" ] || sg_skip "sixguard binary not found at '${SIXGUARD:-}'"

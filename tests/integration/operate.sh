@@ -31,8 +31,7 @@ SG_METRICS_PORT=$((20000 + RANDOM % 20000))
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
 
-sg_require_environment
-command -v jq >/dev/null || sg_skip "needs jq"
+sg_require_environment jq
 
 sg_init
 sg_topology || { echo "FAIL: topology"; exit 1; }

@@ -18,9 +18,7 @@ set -uo pipefail
 SIXGUARD=${1:?usage: state_guard.sh PATH/TO/sixguard}
 SG_PREFIX=sg-state-$$
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-command -v jq >/dev/null || sg_skip "needs jq"
-command -v sqlite3 >/dev/null || sg_skip "needs sqlite3"
+sg_require_environment jq sqlite3
 sg_init
 
 SG_STATE_MOUNT=""

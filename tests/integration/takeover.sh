@@ -15,9 +15,8 @@ UDP_SEQ=${2:-$(dirname "$SIXGUARD")/tests/integration/sixguard_udp_seq}
 SG_PREFIX=sg-tk-$$
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tools/takeover_lib.sh"
-sg_require_environment
+sg_require_environment jq
 [ -x "$UDP_SEQ" ] || sg_skip "udp_seq not found at '$UDP_SEQ'"
-command -v jq >/dev/null || sg_skip "needs jq"
 sg_init
 
 sg_start_all

@@ -17,10 +17,9 @@ OLDER_OBJECT=${4:-$build/tests/fixtures/sixguard_older.bpf.o}
 SG_PREFIX=sg-up-$$
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tools/takeover_lib.sh"
-sg_require_environment
+sg_require_environment jq
 for tool in "$UDP_SEQ" "$OLDER_AGENT"; do [ -x "$tool" ] || sg_skip "not built: $tool"; done
 [ -f "$OLDER_OBJECT" ] || sg_skip "not built: $OLDER_OBJECT"
-command -v jq >/dev/null || sg_skip "needs jq"
 sg_init
 
 sg_start_all
