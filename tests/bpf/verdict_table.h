@@ -18,13 +18,13 @@ enum class Iface { kDefault, kM1, kM2, kM3, kUnknown, kUplink, kTun };
 
 // Map set-up on top of the scenario's base policy.
 struct Tweak {
-  uint32_t config_flags = 0;                        // SG_CFG_*
-  std::vector<uint32_t> audit_networks;             // sg_net_flags SG_NET_AUDIT
-  std::optional<std::vector<uint32_t>> infra_nets;  // replaces sg_config.infra_nets
+  uint32_t config_flags = 0;                             // SG_CFG_*
+  std::vector<uint32_t> audit_networks = {};             // sg_net_flags SG_NET_AUDIT
+  std::optional<std::vector<uint32_t>> infra_nets = {};  // replaces sg_config.infra_nets
   // audit_networks normally come with SG_CFG_NET_AUDIT_ANY, as the agent writes them; a row
   // can leave the flag out to show the entries are then not consulted.
   bool without_audit_any = false;
-  std::vector<uint16_t> encap_udp_ports;  // sg_config.encap_udp_ports (config encap_udp_ports)
+  std::vector<uint16_t> encap_udp_ports = {};  // sg_config.encap_udp_ports (config encap_udp_ports)
 };
 
 struct Row {

@@ -41,7 +41,8 @@ class VerdictTable : public HostTest, public ::testing::WithParamInterface<std::
     auto after = host_->datapath().counters();
     ASSERT_TRUE(after.ok()) << after.error().describe();
     const auto delta = counter_delta(before, *after);
-    const std::size_t expected_slot = SG_COUNTER_INDEX(hook_id(r.hook), r.verdict, r.reason);
+    const std::size_t expected_slot =
+        SG_COUNTER_INDEX(static_cast<uint32_t>(hook_id(r.hook)), r.verdict, r.reason);
     for (std::size_t slot = 0; slot < delta.size(); ++slot) {
       if (slot == expected_slot) {
         EXPECT_EQ(delta[slot].packets, 1u) << "expected slot " << describe_slot(slot);
