@@ -41,10 +41,15 @@
 #include "tests/bench/control_http.h"
 #include "agent/core/fd.h"
 #include "agent/core/result.h"
-#include "tests/bench/clock.h"
+#include "tests/common/clock.h"
 
 namespace sixguard::bench {
 namespace {
+
+using test::load_average;
+using test::monotonic_ns;
+using test::realtime_ns;
+using test::utc_now;
 
 using Args = std::map<std::string, std::string>;
 

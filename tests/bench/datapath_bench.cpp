@@ -26,11 +26,13 @@
 #include "agent/core/packet_builder.h"
 #include "tests/bpf/scenario.h"
 #include "tests/bpf/verdict_table.h"
-#include "tests/bench/clock.h"
+#include "tests/common/clock.h"
 #include "tests/bpf/test_run.h"
 
 namespace sixguard::bench {
 namespace {
+
+using test::thread_cpu_ns;
 
 using bpftest::Hook;
 

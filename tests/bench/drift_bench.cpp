@@ -28,13 +28,13 @@
 #include "agent/daemon/drift_checker.h"
 #include "agent/datapath/pinned_map_backend.h"
 #include "tests/common/event_json.h"
-#include "tests/bench/clock.h"
+#include "tests/common/clock.h"
 
 namespace sixguard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using bench::seconds_since;
+using test::seconds_since;
 
 struct Options {
   uint32_t machines = 262144;

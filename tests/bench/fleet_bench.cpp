@@ -33,7 +33,7 @@
 #include "agent/core/address.h"
 #include "agent/cli/api_client.h"
 #include "tests/common/event_json.h"
-#include "tests/bench/clock.h"
+#include "tests/common/clock.h"
 
 namespace {
 
@@ -135,7 +135,7 @@ int publish(etcd::Client &client, const std::string &prefix, int hosts, int obje
   }
   std::cout << nlohmann::json{{"revision", *revision}, {"objects", ops.size()},
                               {"apps", apps},          {"machines", machines},
-                              {"flycast", flycast},    {"seconds", bench::seconds_since(start)}}
+                              {"flycast", flycast},    {"seconds", test::seconds_since(start)}}
                    .dump()
             << "\n";
   return 0;
@@ -145,11 +145,11 @@ int sync(const std::vector<std::string> &sockets, int64_t revision, double timeo
   const auto start = Clock::now();
   std::vector<double> reached(sockets.size(), -1);
   std::size_t done = 0;
-  while (done < sockets.size() && bench::seconds_since(start) < timeout) {
+  while (done < sockets.size() && test::seconds_since(start) < timeout) {
     for (std::size_t i = 0; i < sockets.size(); ++i) {
       if (reached[i] >= 0) continue;
       if (revision_of(ApiClient(sockets[i], 2000)) >= revision) {
-        reached[i] = bench::seconds_since(start);
+        reached[i] = test::seconds_since(start);
         ++done;
       }
     }
@@ -183,9 +183,9 @@ int changes(etcd::Client &client, const std::string &prefix,
       for (std::size_t i = 0; i < sockets.size(); ++i) {
         const int64_t revision = revision_of(ApiClient(sockets[i], 2000));
         std::lock_guard lock(mutex);
-        if (revision >= 0) samples[i].emplace_back(bench::seconds_since(start), revision);
+        if (revision >= 0) samples[i].emplace_back(test::seconds_since(start), revision);
       }
-      rounds.push_back(bench::seconds_since(round));
+      rounds.push_back(test::seconds_since(round));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -204,7 +204,7 @@ int changes(etcd::Client &client, const std::string &prefix,
     threads.emplace_back([&, p] {
       bool on = true;  // the pool is put, then deleted, alternately
       auto next = Clock::now();
-      while (bench::seconds_since(start) < seconds) {
+      while (test::seconds_since(start) < seconds) {
         etcd::Txn txn;
         const double ts =
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -217,7 +217,7 @@ int changes(etcd::Client &client, const std::string &prefix,
         }
         on = !on;
         const double sent_at =
-            bench::seconds_since(start);  // the lag counts from before the txn is sent
+            test::seconds_since(start);  // the lag counts from before the txn is sent
         auto answer = client.txn(txn);
         {
           std::lock_guard lock(mutex);
@@ -237,9 +237,9 @@ int changes(etcd::Client &client, const std::string &prefix,
   }
   for (auto &thread : threads) thread.join();
   std::sort(published.begin(), published.end());
-  const double publish_seconds = bench::seconds_since(start);
+  const double publish_seconds = test::seconds_since(start);
   // Every agent reaches the last revision, or 120 s pass.
-  while (bench::seconds_since(start) < publish_seconds + 120) {
+  while (test::seconds_since(start) < publish_seconds + 120) {
     bool all = true;
     {
       std::lock_guard lock(mutex);  // not held while sleeping: the poller needs it

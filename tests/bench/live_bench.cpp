@@ -47,9 +47,14 @@
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
 #include "agent/core/packet_builder.h"
+#include "tests/common/clock.h"
 
 namespace sixguard::bench {
 namespace {
+
+using test::load_average;
+using test::monotonic_ns;
+using test::utc_now;
 
 struct Options {
   double seconds = 1.5;  // measured window per configuration and round

@@ -1,6 +1,6 @@
 // What the live benchmark reads from the running system: the receiving veth's NAPI thread
 // (found by name, pinned to a CPU, its on-CPU time), a device's ethtool statistics, the load
-// average (tests/bench/clock.h). Everything is read from /proc and the tools, never assumed.
+// average (tests/common/clock.h). Everything is read from /proc and the tools, never assumed.
 #pragma once
 
 #include <sys/types.h>
@@ -9,7 +9,7 @@
 #include <map>
 #include <string>
 
-#include "tests/bench/clock.h"
+#include "tests/common/clock.h"
 #include "tests/common/netns.h"
 #include "agent/core/result.h"
 

@@ -43,9 +43,14 @@
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
 #include "agent/core/packet_builder.h"
+#include "tests/common/clock.h"
 
 namespace sixguard::bench {
 namespace {
+
+using test::load_average;
+using test::thread_cpu_ns;
+using test::utc_now;
 
 using bpftest::Program;
 

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "tests/bpf/host_fixture.h"
 #include "agent/core/packet_builder.h"
+#include "tests/common/clock.h"
 
 namespace sixguard::bpftest {
 namespace {
@@ -38,10 +40,9 @@ class CpuPin {
   bool ok_ = false;
 };
 
-uint64_t monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+void expect_addresses(const sg_drop_event &event, const Ipv6 &src, const Ipv6 &dst) {
+  EXPECT_EQ(Ipv6::from(event.src).str(), src.str());
+  EXPECT_EQ(Ipv6::from(event.dst).str(), dst.str());
 }
 
 class DropEvents : public HostTest {
@@ -74,6 +75,15 @@ class DropEvents : public HostTest {
     EXPECT_TRUE(drained.ok()) << drained.error().describe();
     return drained.ok() ? *drained : std::vector<sg_drop_event>{};
   }
+  // Exactly one event was sent, with this reason, these addresses and (when given) verdict.
+  void expect_one_event(sg_reason reason, const Ipv6 &src, const Ipv6 &dst,
+                        std::optional<sg_verdict> verdict = std::nullopt) {
+    const auto got = events();
+    ASSERT_EQ(got.size(), 1u);
+    if (verdict) EXPECT_EQ(got[0].verdict, *verdict);
+    EXPECT_EQ(got[0].reason, reason);
+    expect_addresses(got[0], src, dst);
+  }
   EventStats stats() {
     auto read = host_->datapath().event_stats();
     EXPECT_TRUE(read.ok()) << read.error().describe();
@@ -81,18 +91,13 @@ class DropEvents : public HostTest {
   }
 };
 
-void expect_addresses(const sg_drop_event &event, const Ipv6 &src, const Ipv6 &dst) {
-  EXPECT_EQ(Ipv6::from(event.src).str(), src.str());
-  EXPECT_EQ(Ipv6::from(event.dst).str(), dst.str());
-}
-
 TEST_F(DropEvents, ADropSendsOneEventWithItsFields) {
   const auto &a = addrs();
   const auto frame = PacketBuilder().ethernet().ipv6(a.m1, a.b).udp(1, 2).payload(10).build();
   const EventStats before = stats();
-  const uint64_t start = monotonic_ns();
+  const uint64_t start = test::monotonic_ns();
   run_egress(frame);
-  const uint64_t end = monotonic_ns();
+  const uint64_t end = test::monotonic_ns();
   const auto got = events();
   ASSERT_EQ(got.size(), 1u);
   const sg_drop_event &event = got[0];
@@ -110,10 +115,7 @@ TEST_F(DropEvents, ADropSendsOneEventWithItsFields) {
 TEST_F(DropEvents, ATunnelledDropNamesTheInnerAddresses) {
   const auto &a = addrs();
   run_egress(PacketBuilder().ethernet().ipv6(a.m1, a.a_peer).ipv6(a.m1, a.c).udp(1, 2).build());
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  expect_addresses(got[0], a.m1, a.c);
-  EXPECT_EQ(got[0].reason, SG_REASON_CROSS_NETWORK);
+  expect_one_event(SG_REASON_CROSS_NETWORK, a.m1, a.c);
 }
 
 // Test that a malformed inner level whose version nibble is not 6 reports the addresses of
@@ -127,10 +129,7 @@ TEST_F(DropEvents, AVersion5InnerHeaderReportsTheOuterAddresses) {
                  .ipv6_version(5)
                  .udp(1, 2)
                  .build());
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].reason, SG_REASON_MALFORMED);
-  expect_addresses(got[0], a.m1, a.a_peer);
+  expect_one_event(SG_REASON_MALFORMED, a.m1, a.a_peer);
 }
 
 // Test that a malformed outer header (version 5 under the IPv6 ethertype) reports no
@@ -138,10 +137,7 @@ TEST_F(DropEvents, AVersion5InnerHeaderReportsTheOuterAddresses) {
 TEST_F(DropEvents, AVersion5OuterHeaderReportsNoAddresses) {
   const auto &a = addrs();
   run_egress(PacketBuilder().ethernet().ipv6(a.b, a.c).ipv6_version(5).udp(1, 2).build());
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].reason, SG_REASON_MALFORMED);
-  expect_addresses(got[0], addr("::"), addr("::"));
+  expect_one_event(SG_REASON_MALFORMED, addr("::"), addr("::"));
 }
 
 // Test that when an outer drop is audited and an inner level's drop is enforcing (uplink:
@@ -157,22 +153,14 @@ TEST_F(DropEvents, AnEnforcingInnerDropAfterAnAuditedOuterReportsTheInnerLevel) 
   auto run = in_host_ns(*host_, [&] { return dp.run(Program::kUplink, frame, ifindex); });
   ASSERT_TRUE(run.ok()) << run.error().describe();
   ASSERT_TRUE(run->ok()) << run->error().describe();
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].verdict, SG_VERDICT_DROP);
-  EXPECT_EQ(got[0].reason, SG_REASON_CROSS_NETWORK);
-  expect_addresses(got[0], a.a_peer, a.c);
+  expect_one_event(SG_REASON_CROSS_NETWORK, a.a_peer, a.c, SG_VERDICT_DROP);
 }
 
 TEST_F(DropEvents, AnAuditVerdictIsSentAsAudit) {
   configure(1000, 1000, SG_CFG_AUDIT);
   const auto &a = addrs();
   run_egress(PacketBuilder().ethernet().ipv6(a.b, a.a_peer).udp(1, 2).build());
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].verdict, SG_VERDICT_AUDIT);
-  EXPECT_EQ(got[0].reason, SG_REASON_SPOOFED_SOURCE);
-  expect_addresses(got[0], a.b, a.a_peer);
+  expect_one_event(SG_REASON_SPOOFED_SOURCE, a.b, a.a_peer, SG_VERDICT_AUDIT);
 }
 
 TEST_F(DropEvents, AMalformedFrameWithoutAnIpv6HeaderHasNoAddresses) {
@@ -184,10 +172,7 @@ TEST_F(DropEvents, AMalformedFrameWithoutAnIpv6HeaderHasNoAddresses) {
                  .vlan(3)
                  .ipv6(a.m1, a.b)
                  .build());
-  const auto got = events();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].reason, SG_REASON_MALFORMED);
-  expect_addresses(got[0], Ipv6{}, Ipv6{});
+  expect_one_event(SG_REASON_MALFORMED, Ipv6{}, Ipv6{});
 }
 
 TEST_F(DropEvents, PassesSendNothing) {

@@ -1,5 +1,5 @@
-// The clocks and the run context every benchmark reports, in one place: monotonic and
-// wall-clock nanoseconds, the calling thread's CPU time (what per-packet figures divide), the
+// The clocks of the tests and benchmarks, and the run context every benchmark reports: monotonic
+// and wall-clock nanoseconds, the calling thread's CPU time (what per-packet figures divide), the
 // start time and the load average a result is recorded with.
 #pragma once
 
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-namespace sixguard::bench {
+namespace sixguard::test {
 
 inline uint64_t clock_ns(clockid_t clock) {
   timespec t{};
@@ -52,4 +52,4 @@ inline std::string load_average() {
   return a + " " + b + " " + c;
 }
 
-}  // namespace sixguard::bench
+}  // namespace sixguard::test
