@@ -97,13 +97,35 @@ class ApiFixture : public ControlFixture {
                       drop_event("fdaa:2:45b::9", kTenantAddress, SG_REASON_SPOOFED_SOURCE)};
     register_api_routes(router, *control, ApiProviders{&status, &explainer, &monitor});
     socket_path = dir / "run/sixguard/api.sock";
+    start_server();
+  }
+  void TearDown() override { server.reset(); }
+
+  // (Re)starts the server on socket_path with the current options (the old one stopped first).
+  void start_server() {
+    server.reset();
     server = std::make_unique<HttpServer>(router, options);
     auto listening = server->listen_unix(socket_path);
     ASSERT_TRUE(listening) << listening.error().describe();
     auto started = server->start();
     ASSERT_TRUE(started) << started.error().describe();
   }
-  void TearDown() override { server.reset(); }
+
+  // A client holding /v1/monitor open until the server ends the stream; returns once the
+  // server counts it (ASSERTs it did within `timeout`). Join the thread after stopping.
+  std::thread open_monitor_stream(std::chrono::seconds timeout) {
+    std::thread client([this] {
+      (void)ApiClient(socket_path).stream_lines("/v1/monitor", [](std::string_view) {
+        return true;
+      });
+    });
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(monitor.live, 1);
+    return client;
+  }
 
   // Waits until the monitor handed out every event and the server wrote them (it asked for
   // the next one after the last).

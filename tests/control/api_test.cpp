@@ -203,11 +203,8 @@ TEST_F(Api, ExplainErrors) {
 // the first byte that breaks the shape, never built into a document (a 16 MB "[[],[],...]"
 // used to peak at 410 MB).
 TEST_F(Api, ExplainRefusesEveryOtherShape) {
-  server.reset();
   options.max_body_bytes = 32u << 20;  // DESIGN §3: what the agent takes
-  server = std::make_unique<HttpServer>(router, options);
-  ASSERT_TRUE(server->listen_unix(socket_path));
-  ASSERT_TRUE(server->start());
+  ASSERT_NO_FATAL_FAILURE(start_server());
   std::string arrays = "[";
   while (arrays.size() < (16u << 20)) arrays += "[],";
   arrays += "[]]";
@@ -357,13 +354,7 @@ TEST_F(Api, MonitorFiltersSelectEvents) {
 }
 
 TEST_F(Api, StopEndsOpenStreamsPromptly) {
-  std::thread client([&] {
-    (void)ApiClient(socket_path).stream_lines("/v1/monitor", [](std::string_view) { return true; });
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  std::thread client = open_monitor_stream(std::chrono::seconds(5));
   ASSERT_EQ(monitor.live, 1);
   const auto start = std::chrono::steady_clock::now();
   server->stop();
@@ -396,11 +387,8 @@ TEST_F(Api, GarbageIs400) {
 }
 
 TEST_F(Api, OversizedBodyIs413) {
-  server.reset();
   options.max_body_bytes = 1024;
-  server = std::make_unique<HttpServer>(router, options);
-  ASSERT_TRUE(server->listen_unix(socket_path));
-  ASSERT_TRUE(server->start());
+  ASSERT_NO_FATAL_FAILURE(start_server());
   auto reply = request("POST", "/v1/events", std::string(4096, ' '));
   EXPECT_EQ(reply.status, 413u);
   EXPECT_TRUE(control->apps_json(std::nullopt)["apps"].empty());
@@ -409,19 +397,11 @@ TEST_F(Api, OversizedBodyIs413) {
 // A connection in the middle of a request holds a slot; a monitor stream does not (it has
 // its own cap, DESIGN §4).
 TEST_F(Api, ConnectionsBeyondTheLimitGet503ButStreamsDoNotCount) {
-  server.reset();
   options.max_connections = 1;
-  server = std::make_unique<HttpServer>(router, options);
-  ASSERT_TRUE(server->listen_unix(socket_path));
-  ASSERT_TRUE(server->start());
-  std::thread stream([&] {
-    (void)ApiClient(socket_path).stream_lines("/v1/monitor", [](std::string_view) { return true; });
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (monitor.live == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  std::thread stream = open_monitor_stream(std::chrono::seconds(20));
   ASSERT_EQ(monitor.live, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   EXPECT_EQ(request("GET", "/v1/networks").status, 200u);
   // The client has its answer; the server may not have closed its end yet.
   for (auto counters = server->counters();

@@ -97,6 +97,15 @@ class EtcdSourceTest : public ControlFixture {
     return source.status().revision >= revision;
   }
 
+  // A started source, once it has applied up to `revision` (into `source`).
+  void start_source_to(int64_t revision, std::unique_ptr<EtcdSource> &source,
+                       std::optional<etcd::TlsFiles> tls = std::nullopt) {
+    source = make_source(std::move(tls));
+    ASSERT_TRUE(source);
+    source->start();
+    ASSERT_TRUE(eventually([&] { return at_revision(*source, revision); }));
+  }
+
   std::unique_ptr<test::EtcdCluster> cluster_;
   std::unique_ptr<etcd::Client> writer_;
 };
@@ -105,10 +114,8 @@ TEST_F(EtcdSourceTest, ListsWatchesAndSkipsInvalidKeys) {
   SG_REQUIRE_ETCD();
   start_cluster(false);
   const int64_t listed = write(platform());
-  auto source = make_source();
-  ASSERT_TRUE(source);
-  source->start();
-  ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
+  std::unique_ptr<EtcdSource> source;
+  ASSERT_NO_FATAL_FAILURE(start_source_to(listed, source));
   EXPECT_TRUE(source->status().connected);
   EXPECT_EQ(control->counts().machines, 1u);  // m-other is h2's
   EXPECT_EQ(maps.machines.size(), 1u);
@@ -143,9 +150,8 @@ TEST_F(EtcdSourceTest, CompactedWhileAwayRelistsAndRemovesWhatIsGone) {
   start_cluster(false);
   const int64_t listed = write(platform());
   {
-    auto source = make_source();
-    source->start();
-    ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
+    std::unique_ptr<EtcdSource> source;
+    ASSERT_NO_FATAL_FAILURE(start_source_to(listed, source));
   }  // the agent stops
   EXPECT_EQ(control->source_mark().revision, listed);
   write({etcd::erase(key("hosts/h1/machines/m-web"))});
@@ -154,9 +160,8 @@ TEST_F(EtcdSourceTest, CompactedWhileAwayRelistsAndRemovesWhatIsGone) {
       write({etcd::put(key("apps/api"), R"({"type":"app.created","org":"acme","app":"api"})")});
   ASSERT_TRUE(writer_->compact(last));
   open();  // a restarted agent: state from state.db
-  auto source = make_source();
-  source->start();
-  ASSERT_TRUE(eventually([&] { return at_revision(*source, last); }));
+  std::unique_ptr<EtcdSource> source;
+  ASSERT_NO_FATAL_FAILURE(start_source_to(last, source));
   EXPECT_EQ(source->status().resyncs, 1u);
   EXPECT_EQ(control->counts().machines, 0u);
   EXPECT_TRUE(maps.machines.empty());
@@ -169,15 +174,13 @@ TEST_F(EtcdSourceTest, ResumesFromThePersistedRevisionWithoutListing) {
   start_cluster(false);
   const int64_t listed = write(platform());
   {
-    auto source = make_source();
-    source->start();
-    ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
+    std::unique_ptr<EtcdSource> source;
+    ASSERT_NO_FATAL_FAILURE(start_source_to(listed, source));
   }
   const int64_t later = write({etcd::erase(key("flycast/fdaa:2:45b::f1"))});
   open();
-  auto source = make_source();
-  source->start();
-  ASSERT_TRUE(eventually([&] { return at_revision(*source, later); }));
+  std::unique_ptr<EtcdSource> source;
+  ASSERT_NO_FATAL_FAILURE(start_source_to(later, source));
   EXPECT_TRUE(maps.flycast.empty());
   EXPECT_EQ(source->status().resyncs, 0u);
 }
@@ -188,9 +191,9 @@ TEST_F(EtcdSourceTest, TlsWrongClientCertificateIsRefusedAndNothingChanges) {
   const auto &files = cluster_->tls_files();
   const int64_t listed = write(platform());
   {
-    auto source = make_source(etcd::TlsFiles{files.ca, files.client_cert, files.client_key});
-    source->start();
-    ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
+    std::unique_ptr<EtcdSource> source;
+    ASSERT_NO_FATAL_FAILURE(start_source_to(
+        listed, source, etcd::TlsFiles{files.ca, files.client_cert, files.client_key}));
     EXPECT_EQ(maps.machines.size(), 1u);
   }
   write({etcd::erase(key("hosts/h1/machines/m-web"))});
