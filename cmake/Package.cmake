@@ -68,6 +68,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/operati
               ${PROJECT_SOURCE_DIR}/deploy/config.example.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
 
+# cpack (and `make install`) install what was built and build nothing first: by default CPack
+# runs the preinstall target, which depends on `all`, so tests/package/deb_test.sh rebuilt any
+# stale target of the whole tree in the middle of a ctest run. scripts/package.sh builds
+# sixguard_dist before it packages; the test checks that dist/ is not older than the binary.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 # ---- CPack: sixguard_<version>_<arch>.deb and sixguard-dbgsym_<version>_<arch>.deb ----
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME sixguard)

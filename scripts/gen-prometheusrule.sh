@@ -12,6 +12,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 rules="$root/deploy/prometheus/sixguard-alerts.yaml"
+case "${1:-}" in
+  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  # An option is never an output path: `--help` once wrote a file named "--help".
+  -*) echo "gen-prometheusrule.sh: unknown option '$1' (usage: gen-prometheusrule.sh [OUTPUT])" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "gen-prometheusrule.sh: one OUTPUT at most" >&2; exit 2; }
 output=${1:-$root/deploy/kubernetes/prometheusrule.yaml}
 
 grep -q '^groups:' "$rules" || { echo "$rules: no top-level groups:" >&2; exit 2; }

@@ -11,9 +11,7 @@
 set -euo pipefail
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sgb_init control
-sgb_build sixguard control_bench
-sg_log "control: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+sgb_start control sixguard control_bench
 sgb_agent_env
 sgb_agent_config 262144 262144
 sgb_agent_start

@@ -11,8 +11,6 @@
 set -euo pipefail
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sgb_init drift
-sgb_build drift_bench
-sg_log "drift: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+sgb_start drift drift_bench
 # Pins under /sys/fs/bpf/<prefix>pins: sgb_cleanup removes them on every exit path.
 sgb_run "$BUILD_DIR/tests/bench/drift_bench" --json "$SGB_JSON" --pin-subdir "${SGB_PREFIX}pins" "$@"

@@ -32,6 +32,20 @@ sgb_init() {
   mkdir -p "$SGB_OUT"
 }
 
+# sgb_start GROUP TARGET...: the opening every group shares: sgb_init GROUP, build the
+# TARGETs, and log the load average the figures were taken under.
+sgb_start() {
+  sgb_init "$1"
+  shift
+  sgb_build "$@"
+  sgb_log_load
+}
+
+# sgb_log_load: the load average and CPU count, beside every group's figures.
+sgb_log_load() {
+  sg_log "$SGB_GROUP: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+}
+
 # sgb_cleanup: the EXIT trap. Kills what we started (by PID), then removes our namespaces and
 # pins (names carry $SGB_PREFIX, so nothing of anyone else's matches).
 sgb_cleanup() {

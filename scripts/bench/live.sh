@@ -18,6 +18,6 @@ sgb_build live_bench
 for tool in ethtool nft ip; do
   command -v "$tool" >/dev/null || { echo "live: needs $tool" >&2; exit 1; }
 done
-sg_log "live: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+sgb_log_load
 sgb_run "$BUILD_DIR/tests/bench/live_bench" --json "$SGB_JSON" --ns-prefix "$SGB_PREFIX" \
   --pin-prefix "${SGB_PREFIX%-}" "$@"

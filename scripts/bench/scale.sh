@@ -11,9 +11,7 @@
 set -euo pipefail
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sgb_init scale
-sgb_build scale_bench
-sg_log "scale: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+sgb_start scale scale_bench
 sgb_run "$BUILD_DIR/tests/bench/scale_bench" --json "$SGB_JSON" --ns-prefix "$SGB_PREFIX" "$@"
 # Issue 14: flat from 1 to 64k machines on a host (one round: the Flycast levels are above).
 sgb_run "$BUILD_DIR/tests/bench/scale_bench" --json "${SGB_JSON%.json}-64k-machines.json" \

@@ -7,7 +7,7 @@ SG_PACKAGES=(
   libelf-dev zlib1g-dev prometheus-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libcli11-dev clang-format libclang-rt-14-dev
   iproute2 iputils-ping socat curl ethtool nftables prometheus jq libssl-dev openssl etcd-server etcd-client
-  libsystemd-dev dpkg-dev groff-base bsdextrautils
+  libsystemd-dev dpkg-dev groff-base bsdextrautils stress-ng
   yq nodejs
   qemu-system-x86 busybox-static cpio zstd xz-utils kmod debian-archive-keyring linux-perf
 )
@@ -51,16 +51,22 @@ sg_ccache_flags() {
   echo "-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
 }
 
-# Configures and builds into $1 (default build/).
+# sg_build [DIR [TARGET...]]: configures and builds into DIR (default build/) every target, or
+# only the TARGETs given. SG_CONFIGURE_ARGS (words) are added to the configure step, e.g.
+# -DBUILD_TESTING=OFF for the product alone.
 sg_build() {
   local dir=${1:-build}
-  sg_log "building into $dir"
+  shift || true
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  sg_log "building ${*:-everything} into $dir"
   export CCACHE_BASEDIR=$PWD  # read by ccache at every compile, here and in later builds
-  # shellcheck disable=SC2046 # the flags are separate words
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(sg_ccache_flags) >/dev/null
+  # shellcheck disable=SC2046,SC2086 # the flags are separate words
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(sg_ccache_flags) \
+    ${SG_CONFIGURE_ARGS:-} >/dev/null
   # One build; its log is kept and only errors and warnings are shown, but its status decides.
   local log="$dir/build.log" rc=0
-  cmake --build "$dir" -j"$(nproc)" >"$log" 2>&1 || rc=$?
+  cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >"$log" 2>&1 || rc=$?
   grep -E "error|warning|Error" "$log" || true
   if [ "$rc" -ne 0 ]; then
     tail -n 40 "$log" >&2

@@ -43,6 +43,17 @@ sg_say "connectivity matrix"
 sg_run_matrix
 if sg_check_matrix; then sg_pass "matrix as DESIGN §2 says"; else sg_fail "matrix"; fi
 
+# The evidence rule cannot retry a datapath drop away: a probe the datapath drops (m1 -> m3,
+# cross network) is decided by the drop counted on its first attempt, as a test that wrongly
+# expected a pass there would see.
+retries_before=$(cat "$SG_WORK/probe-retries" 2>/dev/null | wc -l)
+drops_before=$(sg_drops)
+sg_check "a dropped probe is blocked: m1 -> m3 tcp" sg_not sg_probe_tcp m1 "${SG_ADDR[m3]}"
+drops_after=$(sg_drops)
+sg_check "... by a counted drop (${drops_before:-?} -> ${drops_after:-?}), not retried" \
+  test "${drops_after:-0}" -gt "${drops_before:-0}" -a \
+  "$(cat "$SG_WORK/probe-retries" 2>/dev/null | wc -l)" = "$retries_before"
+
 # ---- the uplink: traffic from another host ----
 sg_say "uplink"
 uplink_drops() {

@@ -23,6 +23,7 @@ SG_BPFFS_MOUNT=""
 SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
 SG_FAILURES=0
 SG_ANSWER_WAIT=${SG_ANSWER_WAIT:-5} # seconds an echo server's answer may take (see sg_machine)
+SG_PROBE_RETRIES=${SG_PROBE_RETRIES:-4} # attempts after a silent miss (see sg_probe)
 
 sg_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 sg_fail() {
@@ -66,6 +67,7 @@ sg_require_environment() {
     command -v "$tool" >/dev/null || sg_skip "needs $tool"
   done
   [ -x "${SIXGUARD:-}" ] || sg_skip "sixguard binary not found at '${SIXGUARD:-}'"
+  [ -x "$(sg_echo_server)" ] || sg_skip "echo server not found at '$(sg_echo_server)' (target sixguard_echo_server)"
   local probe="$SG_PREFIX-probe"
   ip netns add "$probe" 2>/dev/null || sg_skip "cannot create network namespaces"
   ip netns del "$probe"
@@ -83,6 +85,10 @@ sg_require_environment() {
 sg_cleanup() {
   local status=$?
   set +e
+  if [ -n "$SG_WORK" ] && [ -s "$SG_WORK/probe-retries" ]; then
+    echo "---- probes tried again (no answer and no drop counted; lib.sh sg_probe):"
+    cat "$SG_WORK/probe-retries"
+  fi
   if [ -n "$SG_AGENT_PID" ] && kill -0 "$SG_AGENT_PID" 2>/dev/null; then
     kill -KILL "$SG_AGENT_PID" 2>/dev/null
     wait "$SG_AGENT_PID" 2>/dev/null
@@ -145,26 +151,25 @@ sg_link() {
   ip -n "$SG_HOST" -6 route replace "$route" dev "$hostif"
 }
 
-# sg_machine NAME HOSTIF ADDR: a machine namespace "$SG_PREFIX-NAME" with echo servers:
-# TCP 7000 and UDP 7001 answer what they receive; UDP 7002 appends what it receives to
-# $SG_WORK/NAME.udp (for one-way "was it delivered" checks).
+# The persistent echo server (tests/integration/tools/echo_server.cpp), built beside the agent.
+sg_echo_server() { echo "${SG_ECHO_SERVER:-$(dirname "${SIXGUARD:-.}")/tests/integration/sixguard_echo_server}"; }
+
+# sg_machine NAME HOSTIF ADDR: a machine namespace "$SG_PREFIX-NAME" with an echo server: TCP
+# 7000 and UDP 7001 answer "ok-NAME TOKEN" to a probe sending TOKEN, and append each request to
+# $SG_WORK/NAME.arrivals (the evidence that it reached the machine); UDP 7002 appends what it
+# receives to $SG_WORK/NAME.udp (for one-way "was it delivered" checks).
 #
-# TCP: the probe's EOF (it sends nothing) starts socat's closing phase, which by default lasts
-# 0.5 s (-t) before the connection is closed. The answer must come from a shell forked and
-# exec'd after the accept, which takes longer than that in a loaded or emulated machine (the
-# 6.1 VM under TCG: the connection closed empty, though the datapath passed every packet), so
-# the servers, the proxy and the probe wait SG_ANSWER_WAIT seconds for it instead. A shell that
-# answers ends the closing phase at once: the wait costs nothing when all goes well.
-# UDP: the same forked shell answers, so the probe waits as long (the 5.10 VM under TCG lost
-# same-network UDP cells to a 3 s wait). A blocked probe costs the whole wait.
+# One process answers everything: a forked shell per connection (socat SYSTEM:) missed answers
+# the datapath had passed on a loaded machine (issue 15: "m1 -> m2 tcp: got block" with no drop
+# counted). The probe and the proxy still wait up to SG_ANSWER_WAIT seconds for an answer; an
+# answer ends the wait at once, so it costs nothing when all goes well.
 sg_machine() {
   local name=$1 hostif=$2 addr=$3
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" "$addr" "${addr%:*}:0/112" || return 1
-  sg_spawn ip netns exec "$ns" socat -t "$SG_ANSWER_WAIT" TCP6-LISTEN:7000,fork,reuseaddr \
-    SYSTEM:"read -r _; echo ok-$name"
-  sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:7001,fork,reuseaddr SYSTEM:"read -r _; echo ok-$name"
+  sg_spawn ip netns exec "$ns" "$(sg_echo_server)" "$name" "$SG_WORK/$name.arrivals" \
+    --tcp 7000 --udp 7001
   : >"$SG_WORK/$name.udp"
   sg_spawn ip netns exec "$ns" socat -u UDP6-RECV:7002 OPEN:"$SG_WORK/$name.udp",append
 }
@@ -186,8 +191,7 @@ sg_dns() {
   local ns="$SG_PREFIX-$name"
   sg_ns "$ns" || return 1
   sg_link "$ns" "$hostif" fdaa::3 || return 1
-  sg_spawn ip netns exec "$ns" socat UDP6-LISTEN:53,bind="[fdaa::3]",fork,reuseaddr \
-    SYSTEM:"read -r _; echo ok-dns"
+  sg_spawn ip netns exec "$ns" "$(sg_echo_server)" dns "$SG_WORK/$name.arrivals" --udp 53
 }
 
 sg_spawn() { # runs a helper in the background, remembered for cleanup
@@ -196,21 +200,64 @@ sg_spawn() { # runs a helper in the background, remembered for cleanup
 }
 
 # ---- probes: run in the source machine's namespace; succeed when the peer answered ----
-sg_probe_ping() { ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
-sg_probe_tcp() {
+# sg_probe_once_PROTO FROM ADDR [PORT]: one attempt. TCP and UDP send $SG_PROBE_TOKEN (default
+# "probe"), which the echo server records on arrival and echoes back.
+sg_probe_once_ping() { ip netns exec "$SG_PREFIX-$1" ping -6 -c 1 -W 1 -q "$2" >/dev/null 2>&1; }
+sg_probe_once_tcp() {
   local out
   # -T as long as -t: the wait for the answer is a time without traffic (see sg_machine).
-  out=$(ip netns exec "$SG_PREFIX-$1" timeout $((SG_ANSWER_WAIT + 3)) \
-    socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - \
-    TCP6:"[$2]":"${3:-7000}",connect-timeout=1 </dev/null 2>/dev/null)
+  out=$(printf '%s\n' "${SG_PROBE_TOKEN:-probe}" | ip netns exec "$SG_PREFIX-$1" \
+    timeout $((SG_ANSWER_WAIT + 3)) socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - \
+    TCP6:"[$2]":"${3:-7000}",connect-timeout=1 2>/dev/null)
   [[ "$out" == ok-* ]]
 }
-sg_probe_udp() {
+sg_probe_once_udp() {
   local out
-  out=$(echo probe | ip netns exec "$SG_PREFIX-$1" timeout $((SG_ANSWER_WAIT + 3)) \
-    socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - UDP6:"[$2]":"${3:-7001}" 2>/dev/null)
+  out=$(printf '%s\n' "${SG_PROBE_TOKEN:-probe}" | ip netns exec "$SG_PREFIX-$1" \
+    timeout $((SG_ANSWER_WAIT + 3)) socat -t "$SG_ANSWER_WAIT" -T "$SG_ANSWER_WAIT" - \
+    UDP6:"[$2]":"${3:-7001}" 2>/dev/null)
   [[ "$out" == ok-* ]]
 }
+
+# sg_drops: every drop the agents counted (sixguard_packets_total, verdict drop, all hooks and
+# reasons), summed over the host namespaces in SG_DROP_HOSTS (default the one agent's,
+# $SG_HOST); prints nothing when a metrics endpoint does not answer (no agent, an older build).
+sg_drops() {
+  local host total=0 one
+  for host in ${SG_DROP_HOSTS:-$SG_HOST}; do
+    one=$(ip netns exec "$host" curl -s --max-time 2 "http://127.0.0.1:$SG_METRICS_PORT/metrics" \
+      2>/dev/null | awk '/^sixguard_packets_total\{/ {n++; if (/verdict="drop"/) s += $2}
+                          END {if (n) printf "%d\n", s}')
+    [ -n "$one" ] || return 0
+    total=$((total + one))
+  done
+  echo "$total"
+}
+
+# sg_probe PROTO FROM ADDR [PORT]: decides from evidence, not from one attempt's timing. An
+# answer is a pass at once (never retried: a wrong pass is never hidden). No answer while the
+# agent counted a drop is the datapath's block, at once. No answer and no drop counted (or no
+# counter to read) is no evidence: a loaded machine lost the exchange, so it tries again, up to
+# SG_PROBE_RETRIES more times; a datapath that drops without counting still blocks every try.
+# Retries are appended to $SG_WORK/probe-retries. Counters are global, so probes that decide
+# this way must run one at a time (matrices probe once in parallel, then re-probe alone).
+sg_probe() {
+  local proto=$1 attempt before after
+  shift
+  if [ "${SG_PROBE_ONCE:-0}" = 1 ]; then "sg_probe_once_$proto" "$@"; return; fi
+  for ((attempt = 0; attempt <= SG_PROBE_RETRIES; attempt++)); do
+    before=$(sg_drops)
+    "sg_probe_once_$proto" "$@" && return 0
+    after=$(sg_drops)
+    if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then return 1; fi
+    [ -n "$SG_WORK" ] && echo "$proto $*: attempt $((attempt + 1)): no answer, no drop counted" \
+      >>"$SG_WORK/probe-retries"
+  done
+  return 1
+}
+sg_probe_ping() { sg_probe ping "$@"; }
+sg_probe_tcp() { sg_probe tcp "$@"; }
+sg_probe_udp() { sg_probe udp "$@"; }
 
 # ---- the agent ----
 # sg_write_config FILE [extra yaml lines...]
@@ -419,7 +466,8 @@ sg_status_of() { tail -n 1 <<<"$1"; }
 sg_body_of() { sed '$d' <<<"$1"; }
 
 # sg_probe_cell FROM TO PROTO: one cell of the matrix; TO is a machine, "fly" (the Flycast
-# address) or "dns" (fdaa::3). Prints pass or block.
+# address) or "dns" (fdaa::3). Prints pass or block. TCP and UDP carry the cell's token
+# (sg_cell_token), which the target's echo server records when the request arrives.
 sg_probe_cell() {
   local from=$1 to=$2 proto=$3 addr port=""
   case "$to" in
@@ -427,28 +475,42 @@ sg_probe_cell() {
     dns) addr=fdaa::3; [ "$proto" = udp ] && port=53 ;;
     *) addr=${SG_ADDR[$to]} ;;
   esac
-  if "sg_probe_$proto" "$from" "$addr" $port; then echo pass; else echo block; fi
+  if SG_PROBE_TOKEN=$(sg_cell_token "$from" "$to" "$proto") "sg_probe_$proto" "$from" "$addr" $port
+  then echo pass; else echo block; fi
+}
+SG_MATRIX_RUN=0
+sg_cell_token() { echo "cell-$SG_MATRIX_RUN-$1-$2-$3"; }
+# The machine whose echo server a cell's request reaches: the Flycast proxy forwards to its
+# target's machine.
+sg_cell_receiver() {
+  case "$1" in
+    fly) local m; for m in "${SG_MACHINES[@]}"; do
+           [ "${SG_APP[$m]}" = "$SG_FLYCAST_TARGET" ] && { echo "$m"; return; }; done ;;
+    *) echo "$1" ;;
+  esac
 }
 
-# Runs every probe of the matrix in parallel; results in $SG_WORK/matrix/<from>-<to>-<proto>
-# ("pass" or "block"). Targets: each machine, "fly" (the Flycast address, TCP) and "dns"
-# (fdaa::3: ping and UDP 53).
+# Runs every probe of the matrix in parallel, one attempt each; results in
+# $SG_WORK/matrix/<from>-<to>-<proto> ("pass" or "block"). Targets: each machine, "fly" (the
+# Flycast address, TCP) and "dns" (fdaa::3: ping and UDP 53).
 #
-# A loaded machine can make a probe miss an answer that the datapath passed (the echo server
-# forks a shell per connection; ~40 probes start at once): connectivity.sh once saw
-# "m1 -> m2 tcp: got block, want pass" with no drop counted. So a cell that came out blocked
-# where DESIGN §2 says pass is probed again, alone, up to SG_PROBE_RETRIES times. This cannot
-# hide a datapath fault: a wrong drop blocks every attempt, and a wrong pass is never retried
-# (an answer that arrived is evidence). The retried cells are listed in $dir/retried.
+# A loaded machine can make a probe miss an answer that the datapath passed (connectivity.sh
+# once saw "m1 -> m2 tcp: got block, want pass" with no drop counted). So a cell that came out
+# blocked where DESIGN §2 says pass is probed again, alone, with sg_probe's evidence rule: a
+# counted drop confirms the block, no answer without a drop is retried. This cannot hide a
+# datapath fault: a wrong drop blocks every attempt, and a wrong pass is never retried (an
+# answer that arrived is evidence). The retried cells are listed in $dir/retried.
 sg_run_matrix() {
   local dir="$SG_WORK/matrix"
+  SG_MATRIX_RUN=$((SG_MATRIX_RUN + 1))
   rm -rf "$dir"
   mkdir -p "$dir"
   local from to proto pids=()
+  export SG_PROBE_ONCE=1 # attempts in parallel: the drop counters cannot tell them apart
   for from in "${SG_MACHINES[@]}"; do
     for to in "${SG_MACHINES[@]}"; do
       [ "$from" = "$to" ] && continue
-      for proto in ping tcp; do
+      for proto in ping tcp udp; do
         sg_probe_cell "$from" "$to" "$proto" >"$dir/$from-$to-$proto" &
         pids+=($!)
       done
@@ -457,36 +519,25 @@ sg_run_matrix() {
     pids+=($!)
     sg_probe_cell "$from" dns ping >"$dir/$from-dns-ping" &
     pids+=($!)
-  done
-  # socat's forking UDP responder can lose a datagram that arrives while it forks for another
-  # one, so each UDP server gets its probes one after the other (servers in parallel).
-  for to in "${SG_MACHINES[@]}" dns; do
-    (for from in "${SG_MACHINES[@]}"; do
-      [ "$from" = "$to" ] && continue
-      sg_probe_cell "$from" "$to" udp >"$dir/$from-$to-udp"
-    done) &
+    sg_probe_cell "$from" dns udp >"$dir/$from-dns-udp" &
     pids+=($!)
   done
   wait "${pids[@]}"
+  unset SG_PROBE_ONCE
   sg_reprobe_blocked "$dir"
 }
 
 sg_reprobe_blocked() { # sg_reprobe_blocked DIR
-  local dir=$1 from to proto attempt got
+  local dir=$1 from to proto got
   for from in "${SG_MACHINES[@]}"; do
     for to in "${SG_MACHINES[@]}" fly dns; do
       [ "$from" = "$to" ] && continue
       [ "$(sg_expected "$from" "$to")" = pass ] || continue
       for proto in ping tcp udp; do
         [ "$(cat "$dir/$from-$to-$proto" 2>/dev/null)" = block ] || continue
-        for ((attempt = 1; attempt <= ${SG_PROBE_RETRIES:-3}; attempt++)); do
-          got=$(sg_probe_cell "$from" "$to" "$proto")
-          echo "$from -> $to $proto: attempt $attempt after block: $got" >>"$dir/retried"
-          if [ "$got" = pass ]; then
-            echo pass >"$dir/$from-$to-$proto"
-            break
-          fi
-        done
+        got=$(sg_probe_cell "$from" "$to" "$proto")
+        echo "$from -> $to $proto: blocked in the parallel round, alone: $got" >>"$dir/retried"
+        echo "$got" >"$dir/$from-$to-$proto"
       done
     done
   done
@@ -527,6 +578,12 @@ sg_check_matrix() {
       want=$(sg_expected "$from" "$to")
       for proto in "${protos[@]}"; do
         got=$(cat "$dir/$from-$to-$proto" 2>/dev/null || echo missing)
+        # A blocked request must not have reached the machine either: an answer lost on the
+        # way back would hide a one-way leak.
+        if [ "$got" = block ] && [ "$proto" != ping ] && grep -qx "$proto $(sg_cell_token "$from" "$to" "$proto")" \
+          "$SG_WORK/$(sg_cell_receiver "$to").arrivals" 2>/dev/null; then
+          got="block, but the request arrived"
+        fi
         if [ "$got" != "$want" ]; then
           cell+="!"
           bad=$((bad + 1))

@@ -17,6 +17,10 @@ for tool in cpack dpkg-deb readelf objcopy groff; do
 done
 [ -f "$build/CPackConfig.cmake" ] || { echo "FAIL: $build is not a configured build"; exit 1; }
 [ -x "$build/dist/sixguard" ] || { echo "FAIL: $build/dist/sixguard missing (build target sixguard_dist)"; exit 1; }
+# cpack packages what is built and builds nothing (cmake/Package.cmake): a dist/ older than the
+# binary it was made from would be tested, and shipped, stale.
+[ ! "$build/sixguard" -nt "$build/dist/sixguard" ] ||
+  { echo "FAIL: $build/dist/sixguard is older than $build/sixguard (build target sixguard_dist)"; exit 1; }
 
 work=$(mktemp -d /tmp/sixguard-h-release-deb-XXXX)
 trap 'rm -rf "$work"' EXIT
