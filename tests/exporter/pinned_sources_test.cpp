@@ -43,7 +43,7 @@ class PinnedSourcesTest : public ::testing::Test {
     SG_REQUIRE_KERNEL();
     // A unique pin directory holding only this test's pins, removed with them however the
     // test ends.
-    auto pins = test::PinDir::create("sixguard-test-h5");
+    auto pins = sixguard::test::PinDir::create("sixguard-test-h5");
     ASSERT_TRUE(pins) << pins.error().message;
     pins_.emplace(std::move(*pins));
     cpus_ = libbpf_num_possible_cpus();
@@ -83,7 +83,7 @@ class PinnedSourcesTest : public ::testing::Test {
     return per_cpu_unit * static_cast<uint64_t>(cpus_) * (cpus_ + 1) / 2;
   }
 
-  std::optional<test::PinDir> pins_;
+  std::optional<sixguard::test::PinDir> pins_;
   int cpus_ = 0;
   Fd machines_, flycast_, infra_, net_flags_, config_, counters_, event_stats_, ratelimit_;
 };
