@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "exporter/labels.h"
+#include "exporter/metric_family.h"
 
 namespace sixguard::exporter {
 
@@ -13,32 +14,6 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily family(std::string name, std::string help, MetricType type) {
-  MetricFamily result;
-  result.name = std::move(name);
-  result.help = std::move(help);
-  result.type = type;
-  return result;
-}
-
-ClientMetric::Label label(std::string_view name, std::string_view value) {
-  return ClientMetric::Label{std::string(name), std::string(value)};
-}
-
-ClientMetric counter(std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  metric.counter.value = value;
-  return metric;
-}
-
-ClientMetric gauge(std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  metric.gauge.value = value;
-  return metric;
-}
 
 constexpr std::array<std::string_view, 3> kErrorSourceNames = {"counters", "monitor_events",
                                                                "map_usage"};
@@ -92,12 +67,10 @@ std::vector<MetricFamily> DatapathCollector::Collect() const {
                                1));
   out.push_back(std::move(build));
 
-  auto ready = family("sixguard_ready",
-                      "1 when the persisted state is in the maps and every known machine "
-                      "interface that exists is attached (/readyz answers 200)",
-                      MetricType::Gauge);
-  ready.metric.push_back(gauge({}, readiness_.get().ready ? 1 : 0));
-  out.push_back(std::move(ready));
+  out.push_back(single_sample("sixguard_ready",
+                              "1 when the persisted state is in the maps and every known machine "
+                              "interface that exists is attached (/readyz answers 200)",
+                              MetricType::Gauge, readiness_.get().ready ? 1 : 0));
 
   out.push_back(error_family());
   return out;
@@ -106,10 +79,7 @@ std::vector<MetricFamily> DatapathCollector::Collect() const {
 void DatapathCollector::collect_counters(CounterSource &source,
                                          std::vector<MetricFamily> &out) const {
   auto read = source.verdict_counters();
-  if (!read) {
-    errors_[kCounters].fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!counted_if_failed(read.ok(), kCounters)) return;
   auto packets = family("sixguard_packets_total", "Packets seen per hook, verdict and reason",
                         MetricType::Counter);
   auto bytes = family("sixguard_bytes_total", "Bytes seen per hook, verdict and reason",
@@ -133,10 +103,7 @@ void DatapathCollector::collect_counters(CounterSource &source,
 void DatapathCollector::collect_monitor_events(CounterSource &source,
                                                std::vector<MetricFamily> &out) const {
   auto read = source.monitor_event_stats();
-  if (!read) {
-    errors_[kMonitorEvents].fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!counted_if_failed(read.ok(), kMonitorEvents)) return;
   auto events = family("sixguard_monitor_events_total",
                        "Drop/audit events for the monitor: sent to the ring buffer, "
                        "rate_limited, or lost because the ring buffer was full",
@@ -151,10 +118,7 @@ void DatapathCollector::collect_monitor_events(CounterSource &source,
 void DatapathCollector::collect_map_usage(MapStatsSource &source,
                                           std::vector<MetricFamily> &out) const {
   auto read = source.map_usage();
-  if (!read) {
-    errors_[kMapUsage].fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!counted_if_failed(read.ok(), kMapUsage)) return;
   auto entries =
       family("sixguard_map_entries", "Entries currently in each BPF map", MetricType::Gauge);
   auto capacity = family("sixguard_map_capacity", "max_entries of each BPF map", MetricType::Gauge);
@@ -181,6 +145,11 @@ void DatapathCollector::collect_attachments(AttachmentSource &source,
         gauge({label("hook", kHookNames[hook])}, static_cast<double>(attached[hook])));
   }
   out.push_back(std::move(interfaces));
+}
+
+bool DatapathCollector::counted_if_failed(bool ok, ErrorSource source) const {
+  if (!ok) errors_[source].fetch_add(1, std::memory_order_relaxed);
+  return ok;
 }
 
 MetricFamily DatapathCollector::error_family() const {

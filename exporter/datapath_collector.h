@@ -49,6 +49,9 @@ class DatapathCollector final : public prometheus::Collectable {
   void collect_map_usage(MapStatsSource &source, std::vector<prometheus::MetricFamily> &out) const;
   void collect_attachments(AttachmentSource &source,
                            std::vector<prometheus::MetricFamily> &out) const;
+  // Returns ok; a source that could not be read (!ok) is counted in
+  // sixguard_scrape_errors_total{source} and its series are left out.
+  bool counted_if_failed(bool ok, ErrorSource source) const;
   prometheus::MetricFamily error_family() const;
 
   BuildInfo build_;

@@ -1,6 +1,7 @@
 #include "exporter/drift_metrics.h"
 
 #include "agent/control/map_drift.h"
+#include "exporter/registered_metrics.h"
 
 namespace sixguard::exporter {
 
@@ -19,22 +20,15 @@ static_assert(labels_agree(), "kDriftRepairLabels must start with map_drift.h's 
 }  // namespace
 
 DriftMetrics::DriftMetrics(prometheus::Registry &registry)
-    : repairs_(prometheus::BuildCounter()
-                   .Name("sixguard_drift_repairs_total")
-                   .Help("Differences between the kernel and what it should hold (map entries, "
-                         "pins, attachments) that the drift checker found and repaired")
-                   .Register(registry)),
-      errors_(prometheus::BuildCounter()
-                  .Name("sixguard_drift_check_errors_total")
-                  .Help("Drift checks that could not compare or repair something (GET "
-                        "/v1/status says what)")
-                  .Register(registry)
-                  .Add({})),
-      last_check_(prometheus::BuildGauge()
-                      .Name("sixguard_drift_last_check_timestamp_seconds")
-                      .Help("Unix time the last drift check finished; 0 before the first")
-                      .Register(registry)
-                      .Add({})) {
+    : repairs_(counter_family(registry, "sixguard_drift_repairs_total",
+                              "Differences between the kernel and what it should hold (map "
+                              "entries, pins, attachments) that the drift checker found and "
+                              "repaired")),
+      errors_(unlabelled_counter(registry, "sixguard_drift_check_errors_total",
+                                 "Drift checks that could not compare or repair something (GET "
+                                 "/v1/status says what)")),
+      last_check_(unlabelled_gauge(registry, "sixguard_drift_last_check_timestamp_seconds",
+                                   "Unix time the last drift check finished; 0 before the first")) {
   for (std::string_view label : kDriftRepairLabels) {
     series_.emplace(std::string(label), &repairs_.Add({{"map", std::string(label)}}));
   }

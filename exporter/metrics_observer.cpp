@@ -3,6 +3,7 @@
 #include <prometheus/histogram.h>
 
 #include "exporter/labels.h"
+#include "exporter/registered_metrics.h"
 
 namespace sixguard::exporter {
 
@@ -17,28 +18,18 @@ prometheus::Histogram::BucketBoundaries apply_buckets() {
 }  // namespace
 
 MetricsObserver::MetricsObserver(prometheus::Registry &registry)
-    : events_(prometheus::BuildCounter()
-                  .Name("sixguard_events_total")
-                  .Help("Control-plane events by type and result (applied, unchanged, or the "
-                        "error class)")
-                  .Register(registry)),
-      apply_duration_(prometheus::BuildHistogram()
-                          .Name("sixguard_event_apply_duration_seconds")
-                          .Help("Wall time of one POST /v1/events batch, validation to maps "
-                                "written")
-                          .Register(registry)
-                          .Add({}, apply_buckets())),
-      reconcile_errors_(prometheus::BuildCounter()
-                            .Name("sixguard_reconcile_errors_total")
-                            .Help("Reconciliations of the maps to the persisted state that failed")
-                            .Register(registry)
-                            .Add({})),
-      last_reconcile_success_(prometheus::BuildGauge()
-                                  .Name("sixguard_last_reconcile_success_timestamp_seconds")
-                                  .Help("Unix time of the last successful reconciliation; 0 "
-                                        "before the first")
-                                  .Register(registry)
-                                  .Add({})) {
+    : events_(counter_family(registry, "sixguard_events_total",
+                             "Control-plane events by type and result (applied, unchanged, or "
+                             "the error class)")),
+      apply_duration_(unlabelled_histogram(
+          registry, "sixguard_event_apply_duration_seconds",
+          "Wall time of one POST /v1/events batch, validation to maps written", apply_buckets())),
+      reconcile_errors_(
+          unlabelled_counter(registry, "sixguard_reconcile_errors_total",
+                             "Reconciliations of the maps to the persisted state that failed")),
+      last_reconcile_success_(
+          unlabelled_gauge(registry, "sixguard_last_reconcile_success_timestamp_seconds",
+                           "Unix time of the last successful reconciliation; 0 before the first")) {
   auto add = [this](std::string_view type, std::string_view result) {
     event_series_[{type, result}] =
         &events_.Add({{"type", std::string(type)}, {"result", std::string(result)}});

@@ -17,6 +17,7 @@
 
 #include "maps/map_error.h"
 #include "maps/map_handle.h"
+#include "maps/typed_map.h"
 #include "bpf/include/sixguard_shared.h"
 
 // Counter slots add field by field (used by PerCpuArray<sg_counter>::read_sum). In the global
@@ -29,19 +30,13 @@ namespace sixguard::maps {
 
 // BPF_MAP_TYPE_ARRAY: every index in [0, max_entries) exists (zeroed until written).
 template <typename V>
-class ArrayMap {
-  static_assert(std::is_trivially_copyable_v<V>, "map values are copied as bytes");
+class ArrayMap : public TypedMap<ArrayMap<V>, BPF_MAP_TYPE_ARRAY, uint32_t, V> {
+  using Base = TypedMap<ArrayMap<V>, BPF_MAP_TYPE_ARRAY, uint32_t, V>;
+  using Base::handle_;
+  friend Base;  // open() is the only way in
 
  public:
-  static Result<ArrayMap> open(MapHandle handle) {
-    if (auto status = handle.expect(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(V)); !status) {
-      return status.error();
-    }
-    return ArrayMap(std::move(handle));
-  }
-
-  const MapHandle &handle() const { return handle_; }
-  const std::string &name() const { return handle_.name(); }
+  using Base::name;
   uint32_t size() const { return handle_.max_entries(); }
 
   Result<V> get(uint32_t index) const {
@@ -60,29 +55,28 @@ class ArrayMap {
   }
 
  private:
-  explicit ArrayMap(MapHandle handle) : handle_(std::move(handle)) {}
-  MapHandle handle_;
+  explicit ArrayMap(MapHandle handle) : Base(std::move(handle)) {}
 };
 
 // BPF_MAP_TYPE_PERCPU_ARRAY. The kernel hands out one value per *possible* CPU
 // (libbpf_num_possible_cpus()), each padded to 8 bytes.
 template <typename V>
-class PerCpuArray {
-  static_assert(std::is_trivially_copyable_v<V>, "map values are copied as bytes");
+class PerCpuArray : public TypedMap<PerCpuArray<V>, BPF_MAP_TYPE_PERCPU_ARRAY, uint32_t, V> {
+  using Base = TypedMap<PerCpuArray<V>, BPF_MAP_TYPE_PERCPU_ARRAY, uint32_t, V>;
+  using Base::handle_;
+  friend Base;
 
  public:
   static Result<PerCpuArray> open(MapHandle handle) {
-    if (auto status = handle.expect(BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(V));
-        !status) {
-      return status.error();
-    }
+    auto view = Base::open(std::move(handle));
+    if (!view) return view.error();
     int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) return map_error(handle.name(), "libbpf_num_possible_cpus", -cpus);
-    return PerCpuArray(std::move(handle), static_cast<uint32_t>(cpus));
+    if (cpus <= 0) return map_error(view->name(), "libbpf_num_possible_cpus", -cpus);
+    view->cpus_ = static_cast<uint32_t>(cpus);
+    return view;
   }
 
-  const MapHandle &handle() const { return handle_; }
-  const std::string &name() const { return handle_.name(); }
+  using Base::name;
   uint32_t size() const { return handle_.max_entries(); }
   uint32_t possible_cpus() const { return cpus_; }
 
@@ -136,9 +130,8 @@ class PerCpuArray {
 
  private:
   static constexpr std::size_t kStride = (sizeof(V) + 7) / 8 * 8;
-  PerCpuArray(MapHandle handle, uint32_t cpus) : handle_(std::move(handle)), cpus_(cpus) {}
-  MapHandle handle_;
-  uint32_t cpus_;
+  explicit PerCpuArray(MapHandle handle) : Base(std::move(handle)) {}
+  uint32_t cpus_ = 0;  // set by open()
 };
 
 }  // namespace sixguard::maps

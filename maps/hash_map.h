@@ -22,6 +22,7 @@
 
 #include "maps/map_error.h"
 #include "maps/map_handle.h"
+#include "maps/typed_map.h"
 #include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::maps {
@@ -32,15 +33,14 @@ enum class UpdateFlag : uint64_t {
   kExist = BPF_EXIST,      // replace only; ENOENT if absent
 };
 
-// The operations shared by every key/value map type. MapType is checked when opening.
-template <typename K, typename V>
-class KeyValueMap {
-  static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V>,
-                "map keys and values are copied as bytes");
+// The operations shared by every key/value map type (HashMap, LpmTrie).
+template <typename View, bpf_map_type kMapType, typename K, typename V>
+class KeyValueMap : public TypedMap<View, kMapType, K, V> {
+  using Base = TypedMap<View, kMapType, K, V>;
+  using Base::handle_;  // a dependent base's members: named once here
 
  public:
-  const MapHandle &handle() const { return handle_; }
-  const std::string &name() const { return handle_.name(); }
+  using Base::name;
   uint32_t max_entries() const { return handle_.max_entries(); }
 
   // The value at key, or nullopt when there is none. For an LpmTrie this is the longest
@@ -114,12 +114,7 @@ class KeyValueMap {
   }
 
  protected:
-  explicit KeyValueMap(MapHandle handle) : handle_(std::move(handle)) {}
-
-  static Result<MapHandle> checked(MapHandle handle, uint32_t type) {
-    if (auto status = handle.expect(type, sizeof(K), sizeof(V)); !status) return status.error();
-    return handle;
-  }
+  explicit KeyValueMap(MapHandle handle) : Base(std::move(handle)) {}
 
  private:
   // Reads the whole map with BPF_MAP_LOOKUP_BATCH. Returns false (nothing called) when the
@@ -173,35 +168,25 @@ class KeyValueMap {
       cursor = &key;
     }
   }
-
-  MapHandle handle_;
 };
 
 // BPF_MAP_TYPE_HASH.
 template <typename K, typename V>
-class HashMap : public KeyValueMap<K, V> {
- public:
-  static Result<HashMap> open(MapHandle handle) {
-    auto checked = KeyValueMap<K, V>::checked(std::move(handle), BPF_MAP_TYPE_HASH);
-    if (!checked) return checked.error();
-    return HashMap(std::move(*checked));
-  }
-
- private:
-  explicit HashMap(MapHandle handle) : KeyValueMap<K, V>(std::move(handle)) {}
+class HashMap : public KeyValueMap<HashMap<K, V>, BPF_MAP_TYPE_HASH, K, V> {
+  friend TypedMap<HashMap, BPF_MAP_TYPE_HASH, K, V>;  // open() is the only way in
+  explicit HashMap(MapHandle handle)
+      : KeyValueMap<HashMap, BPF_MAP_TYPE_HASH, K, V>(std::move(handle)) {}
 };
 
 // BPF_MAP_TYPE_LPM_TRIE keyed by sg_lpm_key (prefixlen + IPv6 address). lookup() is the
 // kernel's longest-prefix match; exact presence of a prefix is visible through dump().
 template <typename V>
-class LpmTrie : public KeyValueMap<sg_lpm_key, V> {
- public:
-  static Result<LpmTrie> open(MapHandle handle) {
-    auto checked = KeyValueMap<sg_lpm_key, V>::checked(std::move(handle), BPF_MAP_TYPE_LPM_TRIE);
-    if (!checked) return checked.error();
-    return LpmTrie(std::move(*checked));
-  }
+class LpmTrie : public KeyValueMap<LpmTrie<V>, BPF_MAP_TYPE_LPM_TRIE, sg_lpm_key, V> {
+  friend TypedMap<LpmTrie, BPF_MAP_TYPE_LPM_TRIE, sg_lpm_key, V>;
+  explicit LpmTrie(MapHandle handle)
+      : KeyValueMap<LpmTrie, BPF_MAP_TYPE_LPM_TRIE, sg_lpm_key, V>(std::move(handle)) {}
 
+ public:
   // The value of the longest prefix containing address, or nullopt.
   Result<std::optional<V>> longest_match(const sg_in6 &address) const {
     sg_lpm_key key{};
@@ -209,9 +194,6 @@ class LpmTrie : public KeyValueMap<sg_lpm_key, V> {
     key.addr = address;
     return this->lookup(key);
   }
-
- private:
-  explicit LpmTrie(MapHandle handle) : KeyValueMap<sg_lpm_key, V>(std::move(handle)) {}
 };
 
 }  // namespace sixguard::maps

@@ -14,6 +14,7 @@
 #include "agent/cli/decode.h"
 #include "agent/cli/docs_gen.h"
 #include "agent/cli/exit_codes.h"
+#include "agent/cli/terminal_json.h"
 #include "agent/control/input_limits.h"  // agent/control
 #include "agent/cli/publish_command.h"
 #include "agent/cli/status_tree.h"
@@ -35,15 +36,10 @@ struct Io {
   std::ostream &err;
 };
 
-// Everything the agent answers is printed through printable() or as ASCII-only JSON: names
-// and messages reach a terminal, and an escape sequence in them must not drive it. The agent
-// refuses such names (DESIGN §3); this is defence in depth against an older state or agent.
-
-// JSON for the terminal: non-ASCII as \uXXXX, bytes that are not UTF-8 replaced.
-std::string json_text(const nlohmann::json &value, int indent = -1) {
-  return value.dump(indent, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
-}
-
+// Everything the agent answers is printed through printable() or as ASCII-only JSON
+// (terminal_json.h): names and messages reach a terminal, and an escape sequence in them must
+// not drive it. The agent refuses such names (DESIGN §3); this is defence in depth against an
+// older state or agent.
 // The API's {"error": ...} as one line; the raw body (bounded) when it is not that.
 std::string error_text(const ApiReply &reply) {
   const auto body = nlohmann::json::parse(reply.body, nullptr, false);
@@ -83,7 +79,7 @@ Answer call(const ApiClient &client, Io io, std::string_view method, std::string
 std::string text_of(const nlohmann::json &value) {
   if (value.is_string()) return printable(value.get<std::string>());
   if (value.is_null()) return "-";
-  return json_text(value);
+  return terminal_json(value);
 }
 
 int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json) {
@@ -102,7 +98,7 @@ int cmd_apply(const ApiClient &client, Io io, const std::string &file, bool json
   if (!answer.body) return answer.exit_status;
   const auto &result = *answer.body;
   if (json) {
-    io.out << json_text(result) << "\n";
+    io.out << terminal_json(result) << "\n";
   } else {
     io.out << "applied " << text_of(result.value("applied", nlohmann::json())) << ", unchanged "
            << text_of(result.value("unchanged", nlohmann::json())) << "\n";
@@ -131,7 +127,7 @@ int cmd_apps(const ApiClient &client, Io io, const std::string &org, bool json) 
   auto &result = answer.body;
   if (!result) return answer.exit_status;
   if (json) {
-    io.out << json_text(*result, 2) << "\n";
+    io.out << terminal_json(*result, 2) << "\n";
     return kOk;
   }
   Table table({"NAME", "ID", "ORG", "NETWORK", "MACHINES"});
@@ -150,7 +146,7 @@ int cmd_networks(const ApiClient &client, Io io, bool json) {
   auto &result = answer.body;
   if (!result) return answer.exit_status;
   if (json) {
-    io.out << json_text(*result, 2) << "\n";
+    io.out << terminal_json(*result, 2) << "\n";
     return kOk;
   }
   Table table({"ORG", "NAME", "ID", "ID (INTEGER)", "MODE", "APPS"});
@@ -166,7 +162,7 @@ int cmd_status(const ApiClient &client, Io io, bool json) {
   const auto answer = call(client, io, "GET", "/v1/status");
   if (!answer.body) return answer.exit_status;
   if (json) {
-    io.out << json_text(*answer.body, 2) << "\n";
+    io.out << terminal_json(*answer.body, 2) << "\n";
   } else {
     io.out << render_status_tree(*answer.body);
   }
@@ -189,7 +185,7 @@ int cmd_decode(Io io, const std::vector<std::string> &addresses, bool json) {
       io.out << format_decoded(*decoded);
     }
   }
-  if (json) io.out << json_text(all.size() == 1 ? all[0] : all, 2) << "\n";
+  if (json) io.out << terminal_json(all.size() == 1 ? all[0] : all, 2) << "\n";
   return status;
 }
 
@@ -203,11 +199,11 @@ int cmd_explain(const ApiClient &client, Io io, const std::string &src, const st
   }
   nlohmann::json request = {{"src", src}, {"dst", dst}};
   if (!interface_name.empty()) request["interface"] = interface_name;
-  auto answer = call(client, io, "POST", "/v1/explain", json_text(request));
+  auto answer = call(client, io, "POST", "/v1/explain", terminal_json(request));
   auto &result = answer.body;
   if (!result) return answer.exit_status;
   if (json) {
-    io.out << json_text(*result) << "\n";
+    io.out << terminal_json(*result) << "\n";
   } else {
     io.out << text_of((*result)["hook"]) << ": " << text_of((*result)["verdict"]) << " ("
            << text_of((*result)["reason"]) << ")\n";
@@ -273,7 +269,7 @@ int cmd_monitor(const ApiClient &client, Io io, bool json, const MonitorFilters 
     const auto event = nlohmann::json::parse(line, nullptr, false);
     if (event.is_discarded()) return true;
     if (json) {
-      io.out << json_text(event) << "\n" << std::flush;
+      io.out << terminal_json(event) << "\n" << std::flush;
       return static_cast<bool>(io.out);
     }
     char row[96];
@@ -365,18 +361,18 @@ int cli_main(int argc, char **argv, std::istream &in, std::ostream &out, std::os
                                    "run the daemon in the foreground, logging to stderr "
                                    "(or, with --uninstall, remove everything and exit)");
   agent->footer(exit_codes_footer(exit_code::kAgentCodes));
-  agent
-      ->add_option("--config,-c", agent_args.config_path,
-                   "configuration file (default /etc/sixguard/config.yaml; no file: every key "
-                   "at its default)")
-      ->type_name("FILE")
-      ->check([](const std::string &path) { return path.empty() ? "needs a file" : ""; });
-  agent
-      ->add_option("--node-config", agent_args.node_config_path,
-                   "a node-local file whose keys replace those of --config (e.g. uplinks on a "
-                   "cluster-wide ConfigMap); a missing file is no overlay")
-      ->type_name("FILE")
-      ->check([](const std::string &path) { return path.empty() ? "needs a file" : ""; });
+  // An empty path is refused here: it would otherwise mean "no file" without saying so.
+  const auto add_file_option = [agent](const char *name, std::string &path, const char *help) {
+    agent->add_option(name, path, help)->type_name("FILE")->check([](const std::string &value) {
+      return value.empty() ? "needs a file" : "";
+    });
+  };
+  add_file_option("--config,-c", agent_args.config_path,
+                  "configuration file (default /etc/sixguard/config.yaml; no file: every key "
+                  "at its default)");
+  add_file_option("--node-config", agent_args.node_config_path,
+                  "a node-local file whose keys replace those of --config (e.g. uplinks on a "
+                  "cluster-wide ConfigMap); a missing file is no overlay");
   agent->add_flag("--uninstall", agent_args.uninstall,
                   "detach every sixguard program, remove the pins under <bpffs>/sixguard and "
                   "the state database, then exit");

@@ -12,15 +12,18 @@
 
 namespace sixguard::exit_code {
 
-inline constexpr int kOk = 0;
-inline constexpr int kRefused = 1;
-inline constexpr int kUsage = 2;
-inline constexpr int kUnavailable = 3;
+// Unscoped: a code is the int that main() returns.
+enum Code : int {
+  kOk = 0,
+  kRefused = 1,
+  kUsage = 2,
+  kUnavailable = 3,
 
-// `sixguard agent` (agent/daemon/daemon.h, which checks it agrees): 0 stopped on a signal,
-// 1 could not start, 2 bad configuration or refused to start for safety.
-inline constexpr int kAgentFailed = 1;
-inline constexpr int kAgentRefused = 2;
+  // `sixguard agent` (agent/daemon/daemon.cpp returns them): 0 stopped on a signal, 1 could
+  // not start, 2 bad configuration or refused to start for safety.
+  kAgentFailed = 1,
+  kAgentRefused = 2,
+};
 
 struct Documented {
   int code;

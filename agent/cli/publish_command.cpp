@@ -8,24 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/cli/exit_codes.h"
+#include "agent/cli/terminal_json.h"
 #include "agent/source/etcd/client.h"
 #include "agent/source/publish/publisher.h"
 #include "agent/control/input_limits.h"  // agent/control: printable()
 
 namespace sixguard {
-
-namespace {
-
-constexpr int kOk = 0;
-constexpr int kRefused = 1;
-constexpr int kUsage = 2;
-constexpr int kUnreachable = 3;
-
-std::string ascii_json(const nlohmann::json &value) {
-  return value.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
 
 int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, std::ostream &err) {
   std::string body;
@@ -35,7 +24,7 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
     std::ifstream input(args.file, std::ios::binary);
     if (!input) {
       err << "sixguard publish: cannot read " << args.file << ": " << std::strerror(errno) << "\n";
-      return kUsage;
+      return exit_code::kUsage;
     }
     body.assign(std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>());
   }
@@ -49,7 +38,7 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   auto client = etcd::Client::create(config);
   if (!client) {
     err << "sixguard publish: " << printable(client.error().message) << "\n";
-    return kUsage;
+    return exit_code::kUsage;
   }
   PublishOptions options;
   options.prefix = args.prefix;
@@ -67,29 +56,29 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
         result.store_error->message.find("too many operations") != std::string::npos) {
       err << "sixguard publish: the batch is one txn: split it, or raise etcd's --max-txn-ops\n";
     }
-    return kUnreachable;
+    return exit_code::kUnavailable;
   }
   if (result.error) {
     if (args.json) {
       auto answer = result.error->to_json();
       answer["status"] = result.error->status;
-      out << ascii_json(answer) << "\n";
+      out << terminal_json(answer) << "\n";
     }
     err << "sixguard publish: " << printable(result.error->message) << " (" << result.error->status
         << ")\n";
-    return kRefused;
+    return exit_code::kRefused;
   }
   const nlohmann::json answer{{"applied", result.applied},
                               {"unchanged", result.unchanged},
                               {"writes", result.writes},
                               {"revision", result.revision}};
   if (args.json) {
-    out << ascii_json(answer) << "\n";
+    out << terminal_json(answer) << "\n";
   } else {
     out << "applied " << result.applied << ", unchanged " << result.unchanged << " ("
         << result.writes << " keys written at revision " << result.revision << ")\n";
   }
-  return kOk;
+  return exit_code::kOk;
 }
 
 }  // namespace sixguard

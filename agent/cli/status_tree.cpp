@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "agent/cli/terminal_json.h"
 #include "agent/control/input_limits.h"  // agent/control: printable()
 
 namespace sixguard {
@@ -20,7 +21,7 @@ constexpr std::array<std::string_view, 5> kTitleKeys = {"interface", "name", "ma
 std::string scalar_text(const nlohmann::json &value) {
   if (value.is_string()) return printable(value.get<std::string>());
   if (value.is_null()) return "-";
-  return value.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+  return terminal_json(value);
 }
 
 bool is_scalar(const nlohmann::json &value) {

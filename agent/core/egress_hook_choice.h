@@ -3,26 +3,17 @@
 // in core, because both the configuration and the datapath speak it.
 #pragma once
 
-#include <array>
-#include <string_view>
+#include "agent/core/enum_names.h"
 
 namespace sixguard {
 
 enum class EgressHookChoice { kAuto, kXdp, kTc };
 
-inline constexpr std::array<EgressHookChoice, 3> kEgressHookChoices = {
-    EgressHookChoice::kAuto, EgressHookChoice::kXdp, EgressHookChoice::kTc};
-
-inline std::string_view egress_hook_choice_name(EgressHookChoice choice) {
-  switch (choice) {
-    case EgressHookChoice::kXdp:
-      return "xdp";
-    case EgressHookChoice::kTc:
-      return "tc";
-    case EgressHookChoice::kAuto:
-      break;
-  }
-  return "auto";
-}
+// The config spellings, one row per choice.
+inline constexpr EnumName<EgressHookChoice> kEgressHookChoiceNames[] = {
+    {EgressHookChoice::kAuto, "auto"},
+    {EgressHookChoice::kXdp, "xdp"},
+    {EgressHookChoice::kTc, "tc"},
+};
 
 }  // namespace sixguard

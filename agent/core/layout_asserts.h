@@ -1,5 +1,7 @@
 // Compile-time proof that the C++ view of the shared structures matches the layout the BPF
 // programs were compiled with (bpf/include/sixguard_shared.h is the one definition).
+// One assert per size and per field offset, repeated on purpose: a failing line names the one
+// structure or field that moved, which a loop over a table or a macro would hide.
 #pragma once
 
 #include <cstddef>

@@ -1,30 +1,14 @@
 #include "agent/core/packet_builder.h"
 
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <type_traits>
 
 namespace sixguard {
 
 namespace {
-
-constexpr uint16_t kEthIpv6 = 0x86dd;
-constexpr uint16_t kEthIpv4 = 0x0800;
-constexpr uint16_t kEthArp = 0x0806;
-constexpr uint16_t kEthTeb = 0x6558;
-
-constexpr uint8_t kNhHopByHop = 0;
-constexpr uint8_t kNhIpv4 = 4;
-constexpr uint8_t kNhTcp = 6;
-constexpr uint8_t kNhUdp = 17;
-constexpr uint8_t kNhIpv6 = 41;
-constexpr uint8_t kNhRouting = 43;
-constexpr uint8_t kNhFragment = 44;
-constexpr uint8_t kNhGre = 47;
-constexpr uint8_t kNhEsp = 50;
-constexpr uint8_t kNhAh = 51;
-constexpr uint8_t kNhIcmpv6 = 58;
-constexpr uint8_t kNhNone = 59;
-constexpr uint8_t kNhDestOptions = 60;
 
 void put16(std::vector<uint8_t> &out, uint16_t value) {
   out.push_back(static_cast<uint8_t>(value >> 8));
@@ -92,16 +76,16 @@ PacketBuilder &PacketBuilder::ipv4(uint32_t src, uint32_t dst) {
 }
 
 PacketBuilder &PacketBuilder::hop_by_hop(uint8_t length) {
-  return add(Extension{kNhHopByHop, length, std::nullopt});
+  return add(Extension{IPPROTO_HOPOPTS, length, std::nullopt});
 }
 PacketBuilder &PacketBuilder::routing(uint8_t length) {
-  return add(Extension{kNhRouting, length, std::nullopt});
+  return add(Extension{IPPROTO_ROUTING, length, std::nullopt});
 }
 PacketBuilder &PacketBuilder::destination_options(uint8_t length) {
-  return add(Extension{kNhDestOptions, length, std::nullopt});
+  return add(Extension{IPPROTO_DSTOPTS, length, std::nullopt});
 }
 PacketBuilder &PacketBuilder::authentication(uint8_t length) {
-  return add(Extension{kNhAh, length, std::nullopt});
+  return add(Extension{IPPROTO_AH, length, std::nullopt});
 }
 PacketBuilder &PacketBuilder::fragment(uint16_t offset, bool more, uint32_t identification) {
   return add(Fragment{offset, more, identification, std::nullopt});
@@ -170,22 +154,22 @@ std::optional<uint16_t> PacketBuilder::protocol_after(std::size_t index, bool as
   return std::visit(
       [as_ethertype](const auto &layer) -> std::optional<uint16_t> {
         using T = std::decay_t<decltype(layer)>;
-        if constexpr (std::is_same_v<T, Ip6>) return as_ethertype ? kEthIpv6 : kNhIpv6;
-        if constexpr (std::is_same_v<T, Ip4>) return as_ethertype ? kEthIpv4 : kNhIpv4;
+        if constexpr (std::is_same_v<T, Ip6>) return as_ethertype ? ETH_P_IPV6 : IPPROTO_IPV6;
+        if constexpr (std::is_same_v<T, Ip4>) return as_ethertype ? ETH_P_IP : IPPROTO_IPIP;
         if constexpr (std::is_same_v<T, Arp>) {
-          if (as_ethertype) return kEthArp;
+          if (as_ethertype) return ETH_P_ARP;
         }
         if constexpr (std::is_same_v<T, Ethernet>) {
-          if (as_ethertype) return kEthTeb;  // GRE transparent Ethernet bridging
+          if (as_ethertype) return ETH_P_TEB;  // GRE transparent Ethernet bridging
         }
         if (as_ethertype) return std::nullopt;
         if constexpr (std::is_same_v<T, Extension>) return layer.type;
-        if constexpr (std::is_same_v<T, Fragment>) return kNhFragment;
-        if constexpr (std::is_same_v<T, Esp>) return kNhEsp;
-        if constexpr (std::is_same_v<T, Gre>) return kNhGre;
-        if constexpr (std::is_same_v<T, Icmp6Echo>) return kNhIcmpv6;
-        if constexpr (std::is_same_v<T, Udp>) return kNhUdp;
-        if constexpr (std::is_same_v<T, Tcp>) return kNhTcp;
+        if constexpr (std::is_same_v<T, Fragment>) return IPPROTO_FRAGMENT;
+        if constexpr (std::is_same_v<T, Esp>) return IPPROTO_ESP;
+        if constexpr (std::is_same_v<T, Gre>) return IPPROTO_GRE;
+        if constexpr (std::is_same_v<T, Icmp6Echo>) return IPPROTO_ICMPV6;
+        if constexpr (std::is_same_v<T, Udp>) return IPPROTO_UDP;
+        if constexpr (std::is_same_v<T, Tcp>) return IPPROTO_TCP;
         return std::nullopt;
       },
       layers_[index + 1]);
@@ -203,7 +187,8 @@ std::size_t PacketBuilder::enclosing_ip(std::size_t index) const {
 std::vector<uint8_t> PacketBuilder::serialize(std::size_t index,
                                               const std::vector<uint8_t> &rest) const {
   const auto next_nh = [&](const std::optional<uint16_t> &forced) -> uint8_t {
-    return static_cast<uint8_t>(forced.value_or(protocol_after(index, false).value_or(kNhNone)));
+    return static_cast<uint8_t>(
+        forced.value_or(protocol_after(index, false).value_or(IPPROTO_NONE)));
   };
   // Transport checksums cover the pseudo-header of the nearest enclosing IP header.
   const auto transport_checksum = [&](const std::vector<uint8_t> &segment, uint8_t protocol) {
@@ -264,8 +249,8 @@ std::vector<uint8_t> PacketBuilder::serialize(std::size_t index,
           set16(out, 10, sum.finish());
           append(out, rest);
         } else if constexpr (std::is_same_v<T, Extension>) {
-          const std::size_t size =
-              layer.type == kNhAh ? (std::size_t{layer.length} + 2) * 4 : (layer.length + 1) * 8;
+          const std::size_t size = layer.type == IPPROTO_AH ? (std::size_t{layer.length} + 2) * 4
+                                                            : (layer.length + 1) * 8;
           out.push_back(next_nh(layer.next));
           out.push_back(layer.length);
           // Zero option bytes are Pad1 options; for AH they are SPI, sequence and ICV.
@@ -304,14 +289,14 @@ std::vector<uint8_t> PacketBuilder::serialize(std::size_t index,
           put16(out, layer.identifier);
           put16(out, layer.sequence);
           append(out, rest);
-          set16(out, 2, transport_checksum(out, kNhIcmpv6));
+          set16(out, 2, transport_checksum(out, IPPROTO_ICMPV6));
         } else if constexpr (std::is_same_v<T, Udp>) {
           put16(out, layer.src);
           put16(out, layer.dst);
           put16(out, static_cast<uint16_t>(8 + rest.size()));
           put16(out, 0);
           append(out, rest);
-          uint16_t checksum = transport_checksum(out, kNhUdp);
+          uint16_t checksum = transport_checksum(out, IPPROTO_UDP);
           set16(out, 6, checksum == 0 ? 0xffff : checksum);  // 0 means "none" in UDP
         } else if constexpr (std::is_same_v<T, Tcp>) {
           put16(out, layer.src);
@@ -324,10 +309,10 @@ std::vector<uint8_t> PacketBuilder::serialize(std::size_t index,
           put16(out, 0);      // checksum
           put16(out, 0);      // urgent pointer
           append(out, rest);
-          set16(out, 16, transport_checksum(out, kNhTcp));
+          set16(out, 16, transport_checksum(out, IPPROTO_TCP));
         } else if constexpr (std::is_same_v<T, Arp>) {
           put16(out, 1);  // Ethernet
-          put16(out, kEthIpv4);
+          put16(out, ETH_P_IP);
           out.push_back(6);
           out.push_back(4);
           put16(out, 1);  // request

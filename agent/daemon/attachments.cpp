@@ -12,15 +12,22 @@ Error context(const Error &error, const std::string &what, const std::string &na
 
 }  // namespace
 
+bool AttachmentRegistry::holds(const std::string &name, uint32_t ifindex,
+                               InterfaceRole role) const {
+  std::lock_guard lock(mutex_);
+  const auto known = entries_.find(ifindex);
+  return known != entries_.end() && known->second.info.name == name &&
+         known->second.info.role == role;
+}
+
+void AttachmentRegistry::store(uint32_t ifindex, Entry entry) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(ifindex);  // a stale entry under another name: its objects leave as they are
+  entries_.emplace(ifindex, std::move(entry));
+}
+
 Status AttachmentRegistry::attach_machine(const std::string &name, uint32_t ifindex) {
-  {
-    std::lock_guard lock(mutex_);
-    const auto known = entries_.find(ifindex);
-    if (known != entries_.end() && known->second.info.name == name &&
-        known->second.info.role == InterfaceRole::kMachine) {
-      return {};
-    }
-  }
+  if (holds(name, ifindex, InterfaceRole::kMachine)) return {};
   // Ingress first: if egress then fails, what the machine receives is still checked; a
   // half-attached interface is reported (not ready) and retried.
   auto ingress = datapath_.attach_machine_ingress(static_cast<int>(ifindex));
@@ -39,21 +46,12 @@ Status AttachmentRegistry::attach_machine(const std::string &name, uint32_t ifin
       HookAttachment{SG_HOOK_MACHINE_INGRESS, "tc", ingress->program_id(), ingress->adopted()});
   entry.egress.emplace(std::move(*egress));
   entry.tc.emplace(std::move(*ingress));
-  std::lock_guard lock(mutex_);
-  entries_.erase(ifindex);  // a stale entry under another name: its objects leave as they are
-  entries_.emplace(ifindex, std::move(entry));
+  store(ifindex, std::move(entry));
   return {};
 }
 
 Status AttachmentRegistry::attach_uplink(const std::string &name, uint32_t ifindex) {
-  {
-    std::lock_guard lock(mutex_);
-    const auto known = entries_.find(ifindex);
-    if (known != entries_.end() && known->second.info.name == name &&
-        known->second.info.role == InterfaceRole::kUplink) {
-      return {};
-    }
-  }
+  if (holds(name, ifindex, InterfaceRole::kUplink)) return {};
   auto uplink = datapath_.attach_uplink(static_cast<int>(ifindex));
   if (!uplink) return context(uplink.error(), "attach uplink", name);
   log_info("attach", name + " uplink: " + uplink->decision());
@@ -62,9 +60,7 @@ Status AttachmentRegistry::attach_uplink(const std::string &name, uint32_t ifind
   entry.info.hooks.push_back(
       HookAttachment{SG_HOOK_UPLINK, "tc", uplink->program_id(), uplink->adopted()});
   entry.tc.emplace(std::move(*uplink));
-  std::lock_guard lock(mutex_);
-  entries_.erase(ifindex);
-  entries_.emplace(ifindex, std::move(entry));
+  store(ifindex, std::move(entry));
   return {};
 }
 

@@ -84,6 +84,12 @@ class AttachmentRegistry {
     std::optional<TcAttachment> tc;                 // machine_ingress, or the uplink hook
   };
 
+  // Already attached under this name and role (the link watcher reports an interface again
+  // on every change): nothing to do.
+  bool holds(const std::string &name, uint32_t ifindex, InterfaceRole role) const;
+  // Replaces whatever was recorded for ifindex.
+  void store(uint32_t ifindex, Entry entry);
+
   DatapathService &datapath_;
   mutable std::mutex mutex_;
   std::map<uint32_t, Entry> entries_;

@@ -13,6 +13,7 @@
 
 #include "agent/source/etcd_keys.h"
 #include "agent/control/input_limits.h"
+#include "agent/daemon/log_names.h"
 
 namespace sixguard::daemon {
 namespace {
@@ -28,6 +29,36 @@ Result<std::string> scalar_string(const YAML::Node &node, std::string_view sourc
   const std::string text = node.as<std::string>();
   if (text.empty()) return key_error(source, key, "must not be empty");
   return text;
+}
+
+// "a, b or c": the names of a table, as an error message lists what a key accepts.
+template <typename Enum, std::size_t N>
+std::string spelled_names(const EnumName<Enum> (&table)[N]) {
+  std::string out;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) out += i + 1 == N ? " or " : ", ";
+    out += table[i].name;
+  }
+  return out;
+}
+
+// A scalar that must be one of table's names. Target is the enum, or a std::string for keys
+// the configuration keeps by name (log_format, log_level).
+template <typename Enum, std::size_t N, typename Target>
+Status parse_choice(const YAML::Node &node, std::string_view source, std::string_view key,
+                    const EnumName<Enum> (&table)[N], Target &target) {
+  auto text = scalar_string(node, source, key);
+  if (!text) return text.error();
+  const std::optional<Enum> named = value_named(table, *text);
+  if (!named) {
+    return key_error(source, key, "must be " + spelled_names(table) + ", got \"" + *text + "\"");
+  }
+  if constexpr (std::is_same_v<Target, Enum>) {
+    target = *named;
+  } else {
+    target = *text;
+  }
+  return {};
 }
 
 Result<uint32_t> positive_integer(const YAML::Node &node, std::string_view source,
@@ -311,10 +342,6 @@ std::string default_node_name() {
   return names.nodename;
 }
 
-std::string_view mode_name(EnforcementMode mode) {
-  return mode == EnforcementMode::kAudit ? "audit" : "enforce";
-}
-
 std::vector<Ipv6Prefix> AgentConfig::default_infra_prefixes() {
   auto prefix = parse_ipv6_prefix(kDefaultInfraPrefix);
   return {prefix.value()};
@@ -391,6 +418,77 @@ std::string format_duration(std::chrono::milliseconds duration) {
   return std::to_string(ms) + "ms";
 }
 
+namespace {
+
+// One top-level key of the file into config; "unknown key" for any other.
+Status parse_key(const std::string &key, const YAML::Node &value, std::string_view source,
+                 AgentConfig &config) {
+  if (key == "state_dir" || key == "api_socket" || key == "bpffs") {
+    auto text = scalar_string(value, source, key);
+    if (!text) return text.error();
+    if (text->front() != '/') return key_error(source, key, "must be an absolute path");
+    (key == "state_dir"    ? config.state_dir
+     : key == "api_socket" ? config.api_socket
+                           : config.bpffs) = *text;
+    return {};
+  }
+  if (key == "metrics_address" || key == "health_address") {
+    auto text = scalar_string(value, source, key);
+    if (!text) return text.error();
+    auto listen = parse_listen_address(*text);
+    if (!listen) return key_error(source, key, listen.error().message);
+    if (key == "metrics_address") {
+      config.metrics_address = *text;
+      config.metrics_listen = *listen;
+      return {};
+    }
+    // Refused rather than warned about: a health listener a tenant can reach is the
+    // restart-the-agent attack the key exists to prevent.
+    if (!is_loopback_host(listen->host)) {
+      return key_error(
+          source, key,
+          "must be a loopback address (127.0.0.1:PORT or [::1]:PORT), got \"" + *text + "\"");
+    }
+    config.health_address = *text;
+    config.health_listen = *listen;
+    return {};
+  }
+  if (key == "mode") return parse_choice(value, source, key, kEnforcementModeNames, config.mode);
+  if (key == "machine_egress_hook") {
+    return parse_choice(value, source, key, kEgressHookChoiceNames, config.machine_egress_hook);
+  }
+  if (key == "log_format")
+    return parse_choice(value, source, key, kLogFormatNames, config.log_format);
+  if (key == "log_level") return parse_choice(value, source, key, kLogLevelNames, config.log_level);
+  if (key == "uplinks") return parse_uplinks(value, source, config.uplinks);
+  if (key == "infra_prefixes") return parse_infra(value, source, config.infra_prefixes);
+  if (key == "map_sizes") return parse_map_sizes(value, source, config.map_sizes);
+  if (key == "encap_udp_ports") return parse_encap_udp_ports(value, source, config.encap_udp_ports);
+  if (key == "source") return parse_source(value, source, config);
+  if (key == "events_per_second" || key == "events_burst") {
+    auto number = positive_integer(value, source, key);
+    if (!number) return number.error();
+    (key == "events_per_second" ? config.events_per_second : config.events_burst) = *number;
+    return {};
+  }
+  if (key == "drift_check_interval") {
+    auto text = scalar_string(value, source, key);
+    if (!text) return text.error();
+    auto duration = parse_duration(*text);
+    if (!duration) return key_error(source, key, duration.error().message);
+    if (*duration < kMinDriftCheckInterval || *duration > kMaxDriftCheckInterval) {
+      return key_error(source, key,
+                       "must be between " + format_duration(kMinDriftCheckInterval) + " and " +
+                           format_duration(kMaxDriftCheckInterval) + ", got \"" + *text + "\"");
+    }
+    config.drift_check_interval = *duration;
+    return {};
+  }
+  return key_error(source, key, "unknown key");
+}
+
+}  // namespace
+
 Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view source) {
   AgentConfig config;
   config.source = std::string(source);
@@ -407,105 +505,9 @@ Result<AgentConfig> parse_config(std::string_view yaml_text, std::string_view so
   try {
     for (const auto &entry : root) {
       const std::string key = entry.first.as<std::string>();
-      const YAML::Node &value = entry.second;
       if (!seen.insert(key).second) return key_error(source, key, "given twice");
-      if (key == "state_dir" || key == "api_socket" || key == "bpffs") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        if (text->front() != '/') return key_error(source, key, "must be an absolute path");
-        if (key == "state_dir") config.state_dir = *text;
-        if (key == "api_socket") config.api_socket = *text;
-        if (key == "bpffs") config.bpffs = *text;
-      } else if (key == "metrics_address") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        auto listen = parse_listen_address(*text);
-        if (!listen) return key_error(source, key, listen.error().message);
-        config.metrics_address = *text;
-        config.metrics_listen = *listen;
-      } else if (key == "health_address") {
-        // Refused rather than warned about: a health listener a tenant can reach is the
-        // restart-the-agent attack the key exists to prevent.
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        auto listen = parse_listen_address(*text);
-        if (!listen) return key_error(source, key, listen.error().message);
-        if (!is_loopback_host(listen->host)) {
-          return key_error(
-              source, key,
-              "must be a loopback address (127.0.0.1:PORT or [::1]:PORT), got \"" + *text + "\"");
-        }
-        config.health_address = *text;
-        config.health_listen = *listen;
-      } else if (key == "mode") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        if (*text == "enforce") {
-          config.mode = EnforcementMode::kEnforce;
-        } else if (*text == "audit") {
-          config.mode = EnforcementMode::kAudit;
-        } else {
-          return key_error(source, key, "must be enforce or audit, got \"" + *text + "\"");
-        }
-      } else if (key == "machine_egress_hook") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        bool known = false;
-        for (auto choice : kEgressHookChoices) {
-          if (*text != egress_hook_choice_name(choice)) continue;
-          config.machine_egress_hook = choice;
-          known = true;
-        }
-        if (!known) return key_error(source, key, "must be auto, xdp or tc, got \"" + *text + "\"");
-      } else if (key == "uplinks") {
-        if (auto status = parse_uplinks(value, source, config.uplinks); !status) {
-          return status.error();
-        }
-      } else if (key == "infra_prefixes") {
-        if (auto status = parse_infra(value, source, config.infra_prefixes); !status) {
-          return status.error();
-        }
-      } else if (key == "map_sizes") {
-        if (auto status = parse_map_sizes(value, source, config.map_sizes); !status) {
-          return status.error();
-        }
-      } else if (key == "encap_udp_ports") {
-        if (auto status = parse_encap_udp_ports(value, source, config.encap_udp_ports); !status) {
-          return status.error();
-        }
-      } else if (key == "log_format" || key == "log_level") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        const bool format = key == "log_format";
-        const bool known =
-            format ? (*text == "text" || *text == "json")
-                   : (*text == "debug" || *text == "info" || *text == "warn" || *text == "error");
-        if (!known) {
-          return key_error(
-              source, key,
-              std::string(format ? "must be text or json" : "must be debug, info, warn or error") +
-                  ", got \"" + *text + "\"");
-        }
-        (format ? config.log_format : config.log_level) = *text;
-      } else if (key == "events_per_second" || key == "events_burst") {
-        auto number = positive_integer(value, source, key);
-        if (!number) return number.error();
-        (key == "events_per_second" ? config.events_per_second : config.events_burst) = *number;
-      } else if (key == "drift_check_interval") {
-        auto text = scalar_string(value, source, key);
-        if (!text) return text.error();
-        auto duration = parse_duration(*text);
-        if (!duration) return key_error(source, key, duration.error().message);
-        if (*duration < kMinDriftCheckInterval || *duration > kMaxDriftCheckInterval) {
-          return key_error(source, key,
-                           "must be between " + format_duration(kMinDriftCheckInterval) + " and " +
-                               format_duration(kMaxDriftCheckInterval) + ", got \"" + *text + "\"");
-        }
-        config.drift_check_interval = *duration;
-      } else if (key == "source") {
-        if (auto status = parse_source(value, source, config); !status) return status.error();
-      } else {
-        return key_error(source, key, "unknown key");
+      if (auto status = parse_key(key, entry.second, source, config); !status) {
+        return status.error();
       }
     }
   } catch (const YAML::Exception &e) {
@@ -583,9 +585,10 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "health_address" << YAML::Value << YAML::DoubleQuoted
       << config.health_address;
   out << YAML::Key << "bpffs" << YAML::Value << config.bpffs;
-  out << YAML::Key << "mode" << YAML::Value << std::string(mode_name(config.mode));
+  out << YAML::Key << "mode" << YAML::Value
+      << std::string(name_of(kEnforcementModeNames, config.mode));
   out << YAML::Key << "machine_egress_hook" << YAML::Value
-      << std::string(egress_hook_choice_name(config.machine_egress_hook));
+      << std::string(name_of(kEgressHookChoiceNames, config.machine_egress_hook));
   out << YAML::Key << "uplinks" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto &uplink : config.uplinks) out << uplink;
   out << YAML::EndSeq;

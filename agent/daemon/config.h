@@ -12,6 +12,7 @@
 
 #include "agent/core/address.h"
 #include "agent/core/egress_hook_choice.h"
+#include "agent/core/enum_names.h"
 #include "agent/core/result.h"
 #include "bpf/include/sixguard_shared.h"
 
@@ -52,7 +53,10 @@ inline constexpr std::chrono::milliseconds kMaxDriftCheckInterval{24 * 3600 * 10
 inline constexpr uint32_t kMinEventsBytes = 4096;
 
 enum class EnforcementMode { kEnforce, kAudit };
-std::string_view mode_name(EnforcementMode mode);
+inline constexpr EnumName<EnforcementMode> kEnforcementModeNames[] = {
+    {EnforcementMode::kEnforce, "enforce"},
+    {EnforcementMode::kAudit, "audit"},
+};
 
 struct MapSizes {
   uint32_t machines = kDefaultMachinesSize;

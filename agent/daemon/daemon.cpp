@@ -111,7 +111,7 @@ class Agent {
 
   const AgentConfig &config_;
   const AgentOptions &options_;
-  bool refused_ = false;  // start() refused for safety: exit kExitRefused
+  bool refused_ = false;  // start() refused for safety: exit_code::kAgentRefused
   // Declared first, so released last: nothing of ours runs without them held.
   std::optional<InstanceLock> state_lock_;
   std::optional<InstanceLock> pin_lock_;
@@ -151,12 +151,12 @@ int Agent::run() {
     // A refusal's message says everything; the errno behind it (EWOULDBLOCK) adds nothing.
     log_error("agent", refused_ ? "refusing to start: " + status.error().message
                                 : "cannot start: " + status.error().describe());
-    return refused_ ? kExitRefused : kExitFailure;
+    return refused_ ? exit_code::kAgentRefused : exit_code::kAgentFailed;
   }
   serve();
   // Servers stop in the destructors; the attachment objects leave programs attached.
   log_info("agent", "stopped; programs stay attached and maps pinned under " + config_.pin_dir());
-  return kExitOk;
+  return exit_code::kOk;
 }
 
 // Start-up order. This order is a security property, not a convenience:
@@ -189,7 +189,8 @@ Status Agent::start() {
   exporter_.readiness().set_not_ready("loading the datapath");
 
   log_info("agent", "configuration: " + config_.source + "; mode " +
-                        std::string(mode_name(config_.mode)) + "; pins " + config_.pin_dir());
+                        std::string(name_of(kEnforcementModeNames, config_.mode)) + "; pins " +
+                        config_.pin_dir());
   // 1. datapath
   auto datapath = DatapathService::load(config_);
   if (!datapath) return datapath.error();
@@ -771,19 +772,20 @@ int run_uninstall(const AgentConfig &config) {
     if (!locked) {
       log_error("uninstall", locked.error().code == EWOULDBLOCK ? locked.error().message
                                                                 : locked.error().describe());
-      return locked.error().code == EWOULDBLOCK ? kExitRefused : kExitFailure;
+      return locked.error().code == EWOULDBLOCK ? exit_code::kAgentRefused
+                                                : exit_code::kAgentFailed;
     }
     lock->emplace(std::move(*locked));
   }
   if (socket_answers(config.api_socket)) {
     log_error("uninstall", "an agent is running (it answers on " + config.api_socket +
                                "); stop it first, or it would attach again");
-    return kExitFailure;
+    return exit_code::kAgentFailed;
   }
-  int result = kExitOk;
+  int result = exit_code::kOk;
   if (auto status = uninstall_datapath_programs(config); !status) {
     log_error("uninstall", status.error().describe());
-    result = kExitFailure;
+    result = exit_code::kAgentFailed;
   } else {
     log_info("uninstall", "programs detached; pins under " + config.pin_dir() + " removed");
   }
@@ -793,7 +795,7 @@ int run_uninstall(const AgentConfig &config) {
   }
   if (ec) {
     log_error("uninstall", "removing " + config.state_db_path() + ": " + ec.message());
-    result = kExitFailure;
+    result = exit_code::kAgentFailed;
   } else {
     log_info("uninstall", "state " + config.state_db_path() + " removed");
   }

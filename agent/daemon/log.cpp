@@ -14,20 +14,6 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::atomic<LogFormat> g_format{LogFormat::kText};
 std::mutex g_write_mutex;  // one line at a time from every thread
 
-const char *level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
-}
-
 // RFC 3339 in UTC with milliseconds: 2026-12-03T14:29:54.123Z.
 std::string rfc3339_now() {
   timespec now{};
@@ -61,7 +47,7 @@ std::string one_line(std::string_view text) {
 
 std::string text_line(LogLevel level, std::string_view component, std::string_view message,
                       const nlohmann::json &fields) {
-  std::string upper = level_name(level);
+  std::string upper(name_of(kLogLevelNames, level));
   for (char &c : upper) c = static_cast<char>(c - 'a' + 'A');
   char head[64];
   std::snprintf(head, sizeof(head), "%s %-5s ", rfc3339_now().c_str(), upper.c_str());
@@ -78,7 +64,7 @@ std::string text_line(LogLevel level, std::string_view component, std::string_vi
 std::string json_line(LogLevel level, std::string_view component, std::string_view message,
                       const nlohmann::json &fields) {
   nlohmann::json line = {{"time", rfc3339_now()},
-                         {"level", level_name(level)},
+                         {"level", name_of(kLogLevelNames, level)},
                          {"component", component},
                          {"message", message}};
   if (fields.is_object()) {
@@ -102,11 +88,7 @@ void set_log_format(LogFormat format) {
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view name) {
-  if (name == "debug") return LogLevel::kDebug;
-  if (name == "info") return LogLevel::kInfo;
-  if (name == "warn") return LogLevel::kWarn;
-  if (name == "error") return LogLevel::kError;
-  return std::nullopt;
+  return value_named(kLogLevelNames, name);
 }
 
 bool init_log_level_from_env() {

@@ -16,12 +16,6 @@ namespace {
 
 using namespace sixguard::daemon;
 
-// The man page documents the agent's exit codes from exit_codes.h: they must be these.
-static_assert(sixguard::exit_code::kOk == kExitOk);
-static_assert(sixguard::exit_code::kAgentFailed == kExitFailure);
-static_assert(sixguard::exit_code::kAgentRefused == kExitUsage);
-static_assert(sixguard::exit_code::kAgentRefused == kExitRefused);
-
 int agent_main(const sixguard::AgentArgs &args) {
   AgentOptions options;
   options.accept_empty_state = args.accept_empty_state;
@@ -32,9 +26,9 @@ int agent_main(const sixguard::AgentArgs &args) {
       load_config_with_overlay(args.config_path, args.node_config_path, node_config_found);
   if (!config) {
     log_error("config", config.error().describe());
-    return kExitUsage;
+    return sixguard::exit_code::kAgentRefused;  // bad configuration
   }
-  set_log_format(config->log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  set_log_format(value_named(kLogFormatNames, config->log_format).value_or(LogFormat::kText));
   // SIXGUARD_LOG_LEVEL wins over the file's log_level.
   set_log_level(parse_log_level(config->log_level).value_or(LogLevel::kInfo));
   if (!init_log_level_from_env()) {
@@ -53,7 +47,7 @@ int agent_main(const sixguard::AgentArgs &args) {
   ::setenv("LIBXDP_BPFFS", config->bpffs.c_str(), /*overwrite=*/0);
   if (args.print_config) {
     std::fputs(render_config(*config).c_str(), stdout);
-    return kExitOk;
+    return sixguard::exit_code::kOk;
   }
   return args.uninstall ? run_uninstall(*config) : run_agent(*config, options);
 }

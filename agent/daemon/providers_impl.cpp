@@ -11,9 +11,10 @@ namespace sixguard::daemon {
 nlohmann::json DaemonStatus::status() {
   static const exporter::BuildInfo build = exporter::BuildInfo::current();
   const auto readiness = readiness_.get();
-  nlohmann::json out = {{"version", build.version}, {"revision", build.revision},
-                        {"kernel", build.kernel},   {"mode", mode_name(config_.mode)},
-                        {"ready", readiness.ready}, {"pin_dir", config_.pin_dir()}};
+  nlohmann::json out = {
+      {"version", build.version}, {"revision", build.revision},
+      {"kernel", build.kernel},   {"mode", name_of(kEnforcementModeNames, config_.mode)},
+      {"ready", readiness.ready}, {"pin_dir", config_.pin_dir()}};
   if (!readiness.ready) out["ready_reason"] = readiness.reason;
   out["datapath"] = {{"machine_egress_hook", datapath_.machine_egress_hook},
                      {"reason", datapath_.machine_egress_hook_reason}};
