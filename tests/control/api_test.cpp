@@ -42,6 +42,19 @@ Fd connect_unix(const std::string &path) {
   return fd;
 }
 
+// A TCP connection to 127.0.0.1:port.
+Result<Fd> connect_loopback(uint16_t port) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0) {
+    return errno_error("connect 127.0.0.1:" + std::to_string(port));
+  }
+  return fd;
+}
+
 class Api : public ApiFixture {};
 
 TEST_F(Api, EventsStatusCodesEndToEnd) {
@@ -504,14 +517,10 @@ TEST_F(Api, TcpListener) {
   ASSERT_TRUE(port) << port.error().describe();
   ASSERT_NE(*port, 0);
   ASSERT_TRUE(tcp.start());
-  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(*port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+  auto fd = connect_loopback(*port);
+  ASSERT_TRUE(fd) << fd.error().describe();
   const auto answer =
-      raw_exchange(fd.get(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      raw_exchange(fd->get(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_NE(answer.find("Content-Type: text/plain"), std::string::npos);
   EXPECT_NE(answer.find("\r\n\r\nok\n"), std::string::npos);
@@ -522,13 +531,9 @@ TEST_F(Api, TcpListenerOnAllAddresses) {
   auto port = tcp.listen_tcp(":0");
   ASSERT_TRUE(port) << port.error().describe();
   ASSERT_TRUE(tcp.start());
-  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(*port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
-  EXPECT_EQ(raw_exchange(fd.get(), "GET /v1/networks HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0),
+  auto fd = connect_loopback(*port);
+  ASSERT_TRUE(fd) << fd.error().describe();
+  EXPECT_EQ(raw_exchange(fd->get(), "GET /v1/networks HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0),
             0u);
 }
 

@@ -52,6 +52,13 @@ readyz_code() {
 }
 not_ready_with() { [ "$(readyz_code)" = 503 ] && readyz | grep -q -- "$1"; }
 log_has() { grep -q -- "$1" "$LOG"; }
+# A start that must end by itself (refused): the agent run in the foreground on a fresh
+# $LOG (the previous one kept in agent-all.log), its exit status in $status.
+start_expecting_exit() {
+  cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
+  ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+  status=$?
+}
 log_count() { grep -c -- "$1" "$LOG"; }
 ready_now() { [ "$(readyz_code)" = 200 ]; }
 checks_logged_beyond() { [ "$(log_count "check done:")" -gt "$1" ]; } # SIGHUP checks in the log
@@ -162,9 +169,7 @@ sg_say "empty state refused"
 mkdir -p "$SG_WORK/saved"
 cp -a "$STATE"/state.db* "$SG_WORK/saved/"
 rm -f "$STATE"/state.db*
-cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
-status=$?
+start_expecting_exit
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says why (missing at start, 200 flycast)" \
   log_has "ERROR agent: refusing to start: the persisted state $STATE/state.db is empty (it is missing) but the maps pinned in $PINS hold 201 entries (1 machines, 200 flycast, 0 network flags)"
@@ -173,18 +178,14 @@ sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 2
 sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
 rm -f "$STATE"/state.db*
 : >"$STATE/state.db"
-cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
-status=$?
+start_expecting_exit
 sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says 0 bytes" log_has "is empty (it is 0 bytes)"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
 # A database with its schema but no rows (what a wiped or re-initialised state looks like).
 rm -f "$STATE"/state.db*
 sqlite3 "$SG_WORK/saved/state.db" .schema | sqlite3 "$STATE/state.db"
-cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
-status=$?
+start_expecting_exit
 sg_check "state.db without rows, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says no rows" log_has "is empty (it holds no rows)"
 sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 200
@@ -230,9 +231,7 @@ reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
 sg_check "corrupt: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503
 sg_check "corrupt: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_agent_stop TERM
-cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
-status=$?
+start_expecting_exit
 sg_check "corrupt at start: refused, exit 2 (got $status)" test "$status" = 2
 sg_check "corrupt at start: says why and how to recover" \
   log_has "ERROR agent: refusing to start: the state database is corrupt (sqlite step"
@@ -256,9 +255,7 @@ recovered=$(ls "$STATE"/state.db.recovered-* 2>/dev/null | head -n 1)
 sg_check "deleted: the state the agent holds saved to $recovered" test -s "$recovered"
 sg_check "deleted: the reason names the saved copy" not_ready_with "saved to $recovered"
 sg_agent_stop TERM
-cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
-status=$?
+start_expecting_exit
 sg_check "after the deletion, the restart is refused: exit 2 (got $status)" test "$status" = 2
 sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
 mv "$recovered" "$STATE/state.db"
