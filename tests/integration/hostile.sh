@@ -351,7 +351,7 @@ not_ready_with_reason() { # /readyz on health_address: 503 with a reason in its 
 start_refused() { # start_refused DESCRIPTION: a new agent must exit 2 saying why; maps unchanged
   local what=$1 maps_before out status
   maps_before=$(pinned_maps)
-  out=$(ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" 2>&1)
+  out=$(ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" 2>&1)
   status=$?
   echo "    agent start: exit $status: $(grep -v '^$' <<<"$out" | tail -n 1 | head -c 300)"
   sg_check "$what: the agent refuses to start (exit 2)" test "$status" = 2

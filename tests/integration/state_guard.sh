@@ -62,7 +62,7 @@ checks_logged_beyond() { [ "$(log_count "check done:")" -gt "$1" ]; } # SIGHUP c
 run_second() {
   local config=$1
   shift
-  ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$config" "$@" \
+  ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$config" "$@" \
     >>"$SG_WORK/second.log" 2>&1
   local status=$?
   cat "$SG_WORK/second.log" >>"$SG_WORK/second-all.log"
@@ -165,7 +165,7 @@ mkdir -p "$SG_WORK/saved"
 cp -a "$STATE"/state.db* "$SG_WORK/saved/"
 rm -f "$STATE"/state.db*
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db missing, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says why (missing at start, 200 flycast)" \
@@ -176,7 +176,7 @@ sg_check "no state.db left behind by the refusal" test ! -e "$STATE/state.db"
 rm -f "$STATE"/state.db*
 : >"$STATE/state.db"
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db of 0 bytes, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says 0 bytes" log_has "is empty (it is 0 bytes)"
@@ -185,7 +185,7 @@ sg_check "maps untouched (200 flycast entries)" test "$(entries sg_flycast)" = 2
 rm -f "$STATE"/state.db*
 sqlite3 "$SG_WORK/saved/state.db" .schema | sqlite3 "$STATE/state.db"
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "state.db without rows, pins populated: exit 2 (got $status)" test "$status" = 2
 sg_check "says no rows" log_has "is empty (it holds no rows)"
@@ -233,7 +233,7 @@ sg_check "corrupt: events answered 503 (got $(sg_status_of "$reply"))" test "$(s
 sg_check "corrupt: maps unchanged (3200)" test "$(entries sg_flycast)" = 3200
 sg_agent_stop TERM
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "corrupt at start: refused, exit 2 (got $status)" test "$status" = 2
 sg_check "corrupt at start: says why and how to recover" \
@@ -259,7 +259,7 @@ sg_check "deleted: the state the agent holds saved to $recovered" test -s "$reco
 sg_check "deleted: the reason names the saved copy" not_ready_with "saved to $recovered"
 sg_agent_stop TERM
 cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
 status=$?
 sg_check "after the deletion, the restart is refused: exit 2 (got $status)" test "$status" = 2
 sg_check "maps still unchanged (3200)" test "$(entries sg_flycast)" = 3200
