@@ -42,7 +42,7 @@ sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
 ip -n "$SG_HOST" link del "$(sg_if m4)"
 sg_write_config "$SG_WORK/config.yaml"
 sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
-out=$(ip netns exec "$SG_HOST" timeout 20 "$SIXGUARD" agent --config "$SG_WORK/config.yaml" 2>&1)
+out=$(ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$SG_WORK/config.yaml" 2>&1)
 status=$?
 echo "    $(tail -n 1 <<<"$out")"
 # One agent per state (DESIGN §5): exit 2, naming the first (state_guard.sh tests the rest).

@@ -195,7 +195,7 @@ case_nesting() {
   case_begin nesting_cli "sixguard apply of 60,000 nested '['"
   probe_start
   local out status reply
-  out=$(timeout 30 "$SIXGUARD" apply --socket "$SG_WORK/api.sock" "$SG_WORK/nested.json" 2>&1)
+  out=$(timeout "$SG_EXIT_WAIT" "$SIXGUARD" apply --socket "$SG_WORK/api.sock" "$SG_WORK/nested.json" 2>&1)
   status=$?
   echo "    sixguard apply: exit $status: $(head -c 200 <<<"$out")"
   sg_check "$CASE: sixguard apply of it fails cleanly (exit 1, not a signal)" test "$status" = 1
@@ -350,7 +350,7 @@ not_ready_with_reason() { # /readyz on health_address: 503 with a reason in its 
 start_refused() { # start_refused DESCRIPTION: a new agent must exit 2 saying why; maps unchanged
   local what=$1 maps_before out status
   maps_before=$(pinned_maps)
-  out=$(ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" 2>&1)
+  out=$(ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" 2>&1)
   status=$?
   echo "    agent start: exit $status: $(grep -v '^$' <<<"$out" | tail -n 1 | head -c 300)"
   sg_check "$what: the agent refuses to start (exit 2)" test "$status" = 2

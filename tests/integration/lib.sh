@@ -24,6 +24,10 @@ SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
 SG_FAILURES=0
 SG_ANSWER_WAIT=${SG_ANSWER_WAIT:-5} # seconds an echo server's answer may take (see sg_machine)
 SG_PROBE_RETRIES=${SG_PROBE_RETRIES:-4} # attempts after a silent miss (see sg_probe)
+# Seconds a command expected to end by itself (an agent that must refuse to start, a CLI call)
+# may take before it counts as hung: loading and verifying the programs alone took more than
+# 30 s under stress-ng --cpu 4 (load average ~30). A refusal still ends it at once.
+SG_EXIT_WAIT=${SG_EXIT_WAIT:-120}
 
 sg_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 sg_fail() {

@@ -160,7 +160,7 @@ sg_check "the unfiltered stream has the uplink's drop too" \
 usage_error() { # usage_error EXPECTED-TEXT ARGS...
   local expected=$1 out status
   shift
-  out=$(timeout 10 "$SIXGUARD" monitor --socket "$SG_WORK/api.sock" "$@" 2>&1)
+  out=$(timeout "$SG_EXIT_WAIT" "$SIXGUARD" monitor --socket "$SG_WORK/api.sock" "$@" 2>&1)
   status=$?
   [ "$status" = 2 ] && grep -q "$expected" <<<"$out" || { echo "    exit $status: $out"; return 1; }
 }
@@ -169,7 +169,7 @@ sg_check "monitor --reason nope: exit 2" usage_error "nope" --reason nope
 refused() { # refused EXPECTED-TEXT ARGS...: the agent's 400, exit 1 (DESIGN: 1 = 4xx)
   local expected=$1 out status
   shift
-  out=$(timeout 10 "$SIXGUARD" monitor --socket "$SG_WORK/api.sock" "$@" 2>&1)
+  out=$(timeout "$SG_EXIT_WAIT" "$SIXGUARD" monitor --socket "$SG_WORK/api.sock" "$@" 2>&1)
   status=$?
   [ "$status" = 1 ] && grep -q "$expected" <<<"$out" || { echo "    exit $status: $out"; return 1; }
 }

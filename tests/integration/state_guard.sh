@@ -56,7 +56,7 @@ log_has() { grep -q -- "$1" "$LOG"; }
 # $LOG (the previous one kept in agent-all.log), its exit status in $status.
 start_expecting_exit() {
   cat "$LOG" >>"$SG_WORK/agent-all.log"; : >"$LOG"
-  ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
+  ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$CONFIG" >>"$LOG" 2>&1
   status=$?
 }
 log_count() { grep -c -- "$1" "$LOG"; }
@@ -67,7 +67,7 @@ checks_logged_beyond() { [ "$(log_count "check done:")" -gt "$1" ]; } # SIGHUP c
 run_second() {
   local config=$1
   shift
-  ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$config" "$@" \
+  ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$config" "$@" \
     >>"$SG_WORK/second.log" 2>&1
   local status=$?
   cat "$SG_WORK/second.log" >>"$SG_WORK/second-all.log"

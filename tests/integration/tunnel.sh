@@ -308,7 +308,7 @@ sg_check "network.created for an id holding infra prefix fdaa:77:1::/48 is 409" 
   test "$(sg_status_of "$reply")" = 409
 sg_agent_stop || true
 write_config enforce '["fdaa::3/128", "fdaa:c:1:5::/64"]'
-out=$(ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$config" 2>&1)
+out=$(ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$config" 2>&1)
 status=$?
 echo "    $(tail -n 1 <<<"$out")"
 sg_check "restart with an infra prefix inside persisted network net-c: exit 2 (got $status)" \
@@ -317,7 +317,7 @@ sg_check "... naming the prefix and the network" \
   bash -c 'grep -F "fdaa:c:1:5::/64" <<<"$1" | grep -qF "net-c"' _ "$out"
 sg_check "... and the programs stay attached to m1's interface" sg_attached "$(sg_if m1)"
 write_config enforce '["::/0"]'
-out=$(ip netns exec "$SG_HOST" timeout 30 "$SIXGUARD" agent --config "$config" 2>&1)
+out=$(ip netns exec "$SG_HOST" timeout "$SG_EXIT_WAIT" "$SIXGUARD" agent --config "$config" 2>&1)
 status=$?
 echo "    $(tail -n 1 <<<"$out")"
 sg_check "infra_prefixes [::/0]: exit 2 naming the key (got $status)" \
