@@ -84,7 +84,7 @@ Status parse_map_sizes(const YAML::Node &node, std::string_view source, MapSizes
     if (name == "flycast") slot = &sizes.flycast;
     if (name == "infra") slot = &sizes.infra;
     if (name == "net_flags") slot = &sizes.net_flags;
-    if (name == "events") slot = &sizes.events;
+    if (name == "events") slot = &sizes.events_bytes;
     if (slot == nullptr) {
       return key_error(source, key,
                        "unknown map (known: machines, flycast, infra, net_flags, events)");
@@ -93,7 +93,7 @@ Status parse_map_sizes(const YAML::Node &node, std::string_view source, MapSizes
     if (!value) return value.error();
     *slot = *value;
   }
-  const uint32_t events = sizes.events;
+  const uint32_t events = sizes.events_bytes;
   if (events < kMinEventsBytes || (events & (events - 1)) != 0) {
     return key_error(
         source, "map_sizes.events",
@@ -600,7 +600,7 @@ std::string render_config(const AgentConfig &config) {
   out << YAML::Key << "flycast" << YAML::Value << config.map_sizes.flycast;
   out << YAML::Key << "infra" << YAML::Value << config.map_sizes.infra;
   out << YAML::Key << "net_flags" << YAML::Value << config.map_sizes.net_flags;
-  out << YAML::Key << "events" << YAML::Value << config.map_sizes.events;
+  out << YAML::Key << "events" << YAML::Value << config.map_sizes.events_bytes;
   out << YAML::EndMap;
   out << YAML::Key << "encap_udp_ports" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const uint16_t port : config.encap_udp_ports) out << port;

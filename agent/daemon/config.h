@@ -14,6 +14,7 @@
 #include "agent/core/egress_hook_choice.h"
 #include "agent/core/enum_names.h"
 #include "agent/core/result.h"
+#include "agent/datapath/map_sizes.h"
 #include "bpf/include/sixguard_shared.h"
 
 namespace sixguard::daemon {
@@ -58,14 +59,6 @@ inline constexpr EnumName<EnforcementMode> kEnforcementModeNames[] = {
     {EnforcementMode::kAudit, "audit"},
 };
 
-struct MapSizes {
-  uint32_t machines = kDefaultMachinesSize;
-  uint32_t flycast = kDefaultFlycastSize;
-  uint32_t infra = kDefaultInfraSize;
-  uint32_t net_flags = kDefaultNetFlagsSize;
-  uint32_t events = kDefaultEventsBytes;  // ring buffer bytes
-};
-
 // metrics_address split: host empty means every address (IPv4 and IPv6).
 struct ListenAddress {
   std::string host;  // "", "127.0.0.1", "::1", "localhost" (brackets removed)
@@ -104,7 +97,7 @@ struct AgentConfig {
   EgressHookChoice machine_egress_hook = EgressHookChoice::kAuto;
   std::vector<std::string> uplinks;
   std::vector<Ipv6Prefix> infra_prefixes = default_infra_prefixes();
-  MapSizes map_sizes;
+  MapSizes map_sizes;  // the datapath's own (map_sizes.h); key "events" is events_bytes
   // UDP destination ports read as VXLAN framing besides 4789 and 6081 (DESIGN §2, §4); at
   // most SG_CFG_ENCAP_PORTS. Default: none.
   std::vector<uint16_t> encap_udp_ports;

@@ -18,11 +18,7 @@ DatapathOptions options_from(const AgentConfig &config) {
   DatapathOptions options;
   options.bpffs = config.bpffs;
   options.pin_subdir = "sixguard";
-  options.sizes.machines = config.map_sizes.machines;
-  options.sizes.flycast = config.map_sizes.flycast;
-  options.sizes.infra = config.map_sizes.infra;
-  options.sizes.net_flags = config.map_sizes.net_flags;
-  options.sizes.events_bytes = config.map_sizes.events;
+  options.sizes = config.map_sizes;
   options.egress_hook = config.machine_egress_hook;
   return options;
 }

@@ -47,7 +47,7 @@ TEST(DaemonConfig, EmptyFileIsEveryDefault) {
   EXPECT_EQ(config->map_sizes.flycast, kDefaultFlycastSize);
   EXPECT_EQ(config->map_sizes.infra, kDefaultInfraSize);
   EXPECT_EQ(config->map_sizes.net_flags, kDefaultNetFlagsSize);
-  EXPECT_EQ(config->map_sizes.events, kDefaultEventsBytes);
+  EXPECT_EQ(config->map_sizes.events_bytes, kDefaultEventsBytes);
   EXPECT_EQ(config->events_per_second, kDefaultEventsPerSecond);
   EXPECT_EQ(config->drift_check_interval, std::chrono::seconds(30));
   EXPECT_EQ(config->events_burst, kDefaultEventsBurst);
@@ -103,7 +103,7 @@ drift_check_interval: 200ms
   EXPECT_EQ(config->map_sizes.flycast, 20u);
   EXPECT_EQ(config->map_sizes.infra, 30u);
   EXPECT_EQ(config->map_sizes.net_flags, 40u);
-  EXPECT_EQ(config->map_sizes.events, 8192u);
+  EXPECT_EQ(config->map_sizes.events_bytes, 8192u);
   EXPECT_EQ(config->events_per_second, 7u);
   EXPECT_EQ(config->events_burst, 9u);
   EXPECT_EQ(config->drift_check_interval, std::chrono::milliseconds(200));
