@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every sixguard test and ends non-zero on any failure.
 #   scripts/test.sh            unit, BPF fixture, kernel, integration and exporter tests
-#                              (ctest), the API fuzz test (ASan+UBSan, build-asan), then the
-#                              VM suite on Debian's 6.1 kernel
+#                              (ctest), the API fuzz test (ASan+UBSan, build-asan), the ODR
+#                              check (LTO + -Wodr, build-odr), then the VM suite on Debian's
+#                              6.1 kernel
 #   scripts/test.sh --vm all   the VM suite on 5.10, 6.1 and 6.12 as well
 #   scripts/test.sh --vm none  no VM suite
 # Kernel tests need root; without it they report themselves skipped. With
@@ -15,7 +16,7 @@ vm=6.1
 while [ $# -gt 0 ]; do
   case "$1" in
     --vm) vm=${2:?--vm needs a kernel: 5.10, 6.1, 6.12, all or none}; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +50,20 @@ if sg_fuzz_api_build build-asan >build/fuzz-api-build.log 2>&1 &&
 else
   echo "test.sh: the API fuzz test failed (build/fuzz-api-build.log, build/fuzz-api.log):" >&2
   tail -n 40 build/fuzz-api-build.log build/fuzz-api.log >&2 || true
+  failed=$((failed + 1))
+  status=1
+fi
+
+# The One Definition Rule check (issue 15, scripts/odr-check.sh): the product and the test
+# binaries that link the most agent TUs, built with LTO and -Wodr -Werror=odr in build-odr, so
+# a type defined twice with different bodies fails CI.
+sg_log "ODR check: LTO build with -Wodr -Werror=odr (build-odr)"
+if scripts/odr-check.sh build-odr >build/odr-check.log 2>&1; then
+  tail -n 1 build/odr-check.log
+  passed=$((passed + 1))
+else
+  echo "test.sh: the ODR check failed (build/odr-check.log):" >&2
+  grep -E -B2 -A6 "ODR|odr|error" build/odr-check.log | tail -n 60 >&2 || true
   failed=$((failed + 1))
   status=1
 fi
