@@ -1,7 +1,10 @@
-# bpf_object(NAME SOURCE): compiles SOURCE with clang -target bpf into NAME.bpf.o and
-# generates NAME.skel.h with `bpftool gen skeleton`. Defines the INTERFACE target NAME_skel
-# that carries the skeleton's include directory and libbpf. clang writes the headers it read
-# into a depfile, so a change to any included header rebuilds the object and the skeleton.
+# bpf_object(NAME SOURCE [SKELETON SKEL]): compiles SOURCE with clang -target bpf into
+# NAME.bpf.o and generates SKEL.skel.h (default SKEL: NAME) with `bpftool gen skeleton ... name
+# SKEL`, whose struct and functions are named SKEL (a name that must not be a C++ namespace of
+# ours: `struct sixguard` could not share a TU with `namespace sixguard`). Defines the INTERFACE
+# target NAME_skel that carries the skeleton's include directory and libbpf. clang writes the
+# headers it read into a depfile, so a change to any included header rebuilds the object and
+# the skeleton.
 find_program(BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-multiarch
@@ -26,8 +29,12 @@ else()
 endif()
 
 function(bpf_object name source)
+  cmake_parse_arguments(PARSE_ARGV 2 BPF "" "SKELETON" "")
+  if(NOT BPF_SKELETON)
+    set(BPF_SKELETON ${name})
+  endif()
   set(object ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
-  set(skeleton ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
+  set(skeleton ${CMAKE_CURRENT_BINARY_DIR}/${BPF_SKELETON}.skel.h)
   add_custom_command(
     OUTPUT ${object}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH} -Wall -Werror
@@ -40,9 +47,9 @@ function(bpf_object name source)
     VERBATIM)
   add_custom_command(
     OUTPUT ${skeleton}
-    COMMAND ${BPFTOOL} gen skeleton ${object} name ${name} > ${skeleton}
+    COMMAND ${BPFTOOL} gen skeleton ${object} name ${BPF_SKELETON} > ${skeleton}
     DEPENDS ${object}
-    COMMENT "skeleton ${name}.skel.h"
+    COMMENT "skeleton ${BPF_SKELETON}.skel.h"
     VERBATIM)
   add_custom_target(${name}_skel_gen ALL DEPENDS ${skeleton})
   add_library(${name}_skel INTERFACE)

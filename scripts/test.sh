@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every sixguard test and ends non-zero on any failure.
-#   scripts/test.sh              the host run (ctest, every test), the API fuzz test, then the
-#                                VM suite on Debian's 6.1 kernel (its short list, below)
+#   scripts/test.sh              the host run (ctest, every test), the API fuzz test, the ODR
+#                                check (LTO + -Wodr, build-odr), then the VM suite on Debian's
+#                                6.1 kernel (its short list, below)
 #   scripts/test.sh --vm all     the VM suite on 5.10, 6.1 and 6.12 as well
 #   scripts/test.sh --vm none    no VM suite
 #   scripts/test.sh --vm-full    the guests run every integration test labelled `vm`
@@ -17,7 +18,8 @@
 #  2. ctest -L integration, one at a time: the real agent in namespaces with real traffic.
 #     Their probes decide from evidence (tests/integration/lib.sh sg_probe), but they also
 #     measure answering under attack and stream loss, which another suite's CPU would skew.
-#  3. counted steps: the API fuzz test (ASan+UBSan, its own build-asan).
+#  3. counted steps: the API fuzz test (ASan+UBSan, its own build-asan) and the ODR check
+#     (LTO + -Wodr -Werror=odr, its own build-odr).
 #  4. the VM suite (tests/vm/guest-suite.sh) on an older kernel: every gtest binary under
 #     tests/kernel, tests/bpf and tests/model (the verifier and the kernel-facing tests), and of
 #     the integration tests labelled `vm` the short list that matters most on an older kernel:
@@ -112,6 +114,12 @@ fuzz_api_step() {
 run_step "API fuzz test: libFuzzer + ASan + UBSan (build-asan), 100000 inputs" build/fuzz-api.log \
   fuzz_api_step
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' build/fuzz-api.log || true
+
+# The One Definition Rule check (issue 15, scripts/odr-check.sh): the product and the test
+# binaries that link the most agent TUs, built with LTO and -Wodr -Werror=odr in build-odr, so
+# a type defined twice with different bodies fails CI.
+run_step "ODR check: LTO build with -Wodr -Werror=odr (build-odr)" build/odr-check.log \
+  scripts/odr-check.sh build-odr
 
 # The VM suite (tests/vm/guest-suite.sh) inside Debian's kernel under qemu (TCG here): the
 # gtest suites and the integration short list (header), or every `vm` test with --vm-full.

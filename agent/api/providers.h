@@ -13,6 +13,7 @@
 
 #include "agent/core/address.h"
 #include "agent/core/result.h"
+#include "agent/datapath/explanation.h"
 #include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
@@ -23,12 +24,6 @@ class StatusProvider {
  public:
   virtual ~StatusProvider() = default;
   virtual nlohmann::json status() = 0;  // a JSON object
-};
-
-struct Explanation {
-  sg_hook hook = SG_HOOK_UPLINK;
-  sg_verdict verdict = SG_VERDICT_PASS;
-  sg_reason reason = SG_REASON_NOT_6PN;
 };
 
 // POST /v1/explain: runs the loaded sg_explain program (BPF_PROG_TEST_RUN) on a packet

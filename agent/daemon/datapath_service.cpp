@@ -81,11 +81,9 @@ PinRepair DatapathService::repair_pins() {
   return sixguard::repair_pins(impl_->bpffs, impl_->datapath->pin_dir(), impl_->pinned);
 }
 
-Result<ExplainOutcome> DatapathService::explain(sg_hook hook, uint32_t ifindex,
-                                                std::span<const uint8_t> frame) {
-  auto explained = impl_->datapath->explain(hook, ifindex, frame);
-  if (!explained) return explained.error();
-  return ExplainOutcome{explained->hook, explained->verdict, explained->reason};
+Result<Explanation> DatapathService::explain(sg_hook hook, uint32_t ifindex,
+                                             std::span<const uint8_t> frame) {
+  return impl_->datapath->explain(hook, ifindex, frame);
 }
 
 Result<maps::MapHandle> DatapathService::events_map() const {

@@ -2,9 +2,10 @@
 // the configuration's bpffs and map sizes, the MapBackend the control plane reconciles
 // through, the attach operations, explain and the ring buffer of drop events.
 //
-// Why a facade: datapath.h and the API's providers.h both define sixguard::Explanation, so
-// no translation unit may include both. Everything that needs datapath.h is behind this
-// header (implemented in datapath_service.cpp); the rest of the daemon includes only this.
+// Why a facade: it owns what the daemon keeps beside the Datapath (the MapBackend over its
+// maps, and the handles on every pinned map taken at load, which the drift checker pins
+// again from), and turns the configuration into DatapathOptions in one place. The daemon's
+// other files see only this interface, not the Datapath's loading and pinning machinery.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 
 #include "agent/daemon/config.h"
 #include "agent/datapath/egress_attachment.h"
+#include "agent/datapath/explanation.h"
 #include "agent/control/map_backend.h"
 #include "maps/map_handle.h"
 #include "agent/datapath/pin_repair.h"
@@ -24,13 +26,6 @@
 #include "agent/datapath/xdp_attachment.h"
 
 namespace sixguard::daemon {
-
-// What sg_explain decided, as the shared enums.
-struct ExplainOutcome {
-  sg_hook hook = SG_HOOK_UPLINK;
-  sg_verdict verdict = SG_VERDICT_PASS;
-  sg_reason reason = SG_REASON_NOT_6PN;
-};
 
 class DatapathService {
  public:
@@ -64,7 +59,7 @@ class DatapathService {
   PinRepair repair_pins();
 
   // Runs the loaded sg_explain on an Ethernet frame as hook would see it on ifindex.
-  Result<ExplainOutcome> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame);
+  Result<Explanation> explain(sg_hook hook, uint32_t ifindex, std::span<const uint8_t> frame);
 
   // A second handle on sg_events, for the monitor's reader thread.
   Result<maps::MapHandle> events_map() const;

@@ -80,9 +80,7 @@ Result<Explanation> DaemonExplainer::explain(const Ipv6 &src, const Ipv6 &dst,
                                                              : SG_HOOK_MACHINE_EGRESS;
   }
   const auto frame = PacketBuilder().ethernet().ipv6(src, dst).udp(49152, 53).build();
-  auto outcome = datapath_.explain(hook, ifindex, frame);
-  if (!outcome) return outcome.error();
-  return Explanation{outcome->hook, outcome->verdict, outcome->reason};
+  return datapath_.explain(hook, ifindex, frame);
 }
 
 }  // namespace sixguard::daemon

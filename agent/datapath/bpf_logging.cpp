@@ -34,19 +34,21 @@ void deliver(std::string_view origin, BpfLogLevel level, std::string message) {
   installed_sink(origin, level, message);
 }
 
+// libbpf and libxdp each have their own enum of the same three levels.
+template <typename LibraryLevel>
+BpfLogLevel level_of(LibraryLevel level, LibraryLevel warn, LibraryLevel info) {
+  return level == warn   ? BpfLogLevel::kWarning
+         : level == info ? BpfLogLevel::kInfo
+                         : BpfLogLevel::kDebug;
+}
+
 int from_libbpf(enum libbpf_print_level level, const char *text, va_list args) {
-  BpfLogLevel ours = level == LIBBPF_WARN   ? BpfLogLevel::kWarning
-                     : level == LIBBPF_INFO ? BpfLogLevel::kInfo
-                                            : BpfLogLevel::kDebug;
-  deliver("libbpf", ours, format(text, args));
+  deliver("libbpf", level_of(level, LIBBPF_WARN, LIBBPF_INFO), format(text, args));
   return 0;
 }
 
 int from_libxdp(enum libxdp_print_level level, const char *text, va_list args) {
-  BpfLogLevel ours = level == LIBXDP_WARN   ? BpfLogLevel::kWarning
-                     : level == LIBXDP_INFO ? BpfLogLevel::kInfo
-                                            : BpfLogLevel::kDebug;
-  deliver("libxdp", ours, format(text, args));
+  deliver("libxdp", level_of(level, LIBXDP_WARN, LIBXDP_INFO), format(text, args));
   return 0;
 }
 

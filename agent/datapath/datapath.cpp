@@ -15,11 +15,20 @@
 
 #include "agent/datapath/bpffs.h"
 #include "agent/core/fd.h"
-#include "agent/datapath/object_bytes.h"
 #include "agent/datapath/object_setup.h"
 #include "agent/datapath/program_names.h"
+#include "sg_datapath.skel.h"
 
 namespace sixguard {
+namespace {
+
+// -1 for a program this load left out (enable_only): bpf_program__fd answers -EINVAL.
+int program_fd_of(const bpf_program *program) {
+  const int fd = bpf_program__fd(program);
+  return fd >= 0 ? fd : -1;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options) {
   if (auto status = options.sizes.validate(); !status) return status.error();
@@ -27,50 +36,51 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   const std::string pin_dir = options.bpffs + "/" + options.pin_subdir;
   if (auto status = make_pin_dir(pin_dir); !status) return status.error();
 
-  std::size_t size = 0;
-  const void *bytes = sg_embedded::datapath_object_bytes(&size);
-  auto opened = open_datapath_object(bytes, size, pin_dir, "sixguard");
+  auto opened = open_datapath_skeleton(pin_dir, "sixguard");
   if (!opened) return opened.error();
-  // Closed on every error path below; ownership passes to the Datapath at the end.
-  std::unique_ptr<bpf_object, void (*)(bpf_object *)> object(*opened, bpf_object__close);
+  // Destroyed on every error path below; ownership passes to the Datapath at the end.
+  DatapathSkeleton skeleton = std::move(*opened);
+  bpf_object *object = skeleton->obj;
+  const auto &progs = skeleton->progs;
 
   auto egress_hook = decide_egress_hook(options.egress_hook);
   if (!egress_hook) return egress_hook.error();
   const bool egress_on_xdp = egress_hook->hook == EgressHook::kXdp;
 
-  if (auto status = apply_map_sizes(object.get(), options.sizes); !status) return status.error();
+  if (auto status = apply_map_sizes(object, options.sizes); !status) return status.error();
   // sg_machine_egress is loaded by libxdp from its own instance of the object (XdpProgram).
   auto enabled = egress_on_xdp
-                     ? enable_only(object.get(),
-                                   {kProgMachineIngress, kProgUplink, kProgUplinkL3, kProgExplain})
-                     : enable_only(object.get(), {kProgMachineEgressTc, kProgMachineIngress,
-                                                  kProgUplink, kProgUplinkL3, kProgExplain});
+                     ? enable_only(object, {progs.sg_machine_ingress, progs.sg_uplink,
+                                            progs.sg_uplink_l3, progs.sg_explain})
+                     : enable_only(object, {progs.sg_egress_tc, progs.sg_machine_ingress,
+                                            progs.sg_uplink, progs.sg_uplink_l3, progs.sg_explain});
   if (!enabled) return enabled.error();
-  auto plan = check_pinned_maps(object.get(), pin_dir);
+  auto plan = check_pinned_maps(object, pin_dir);
   if (!plan) return plan.error();
-  if (auto status = apply_pin_plan(object.get(), *plan); !status) return status.error();
-  if (int err = bpf_object__load(object.get()); err != 0) {
+  if (auto status = apply_pin_plan(object, *plan); !status) return status.error();
+  if (int err = sg_datapath__load(skeleton.get()); err != 0) {
     return make_error("load BPF object (pins in " + pin_dir + "; libbpf's log above has details)",
                       -err);
   }
-  auto copied = copy_entries(object.get(), *plan);
+  auto copied = copy_entries(object, *plan);
   if (!copied) return copied.error();
-  auto maps = PinnedMaps::from_object(object.get());
+  auto maps = PinnedMaps::from_object(object);
   if (!maps) return maps.error();
   std::unique_ptr<XdpProgram> xdp;
   if (egress_on_xdp) {
-    auto opened_xdp = XdpProgram::open(bytes, size, pin_dir, options.sizes, *plan);
+    const auto elf = datapath_object_elf();
+    auto opened_xdp = XdpProgram::open(elf.data(), elf.size(), pin_dir, options.sizes, *plan);
     if (!opened_xdp) return opened_xdp.error();
     xdp = std::move(*opened_xdp);
   }
   // Nothing to migrate: the pins are ours already; sg_meta gets this build's layouts (an
   // older build's pin directory may have none).
   if (plan->migrations.empty()) {
-    if (auto status = commit_pin_plan(object.get(), *plan); !status) return status.error();
+    if (auto status = commit_pin_plan(object, *plan); !status) return status.error();
   }
 
   std::unique_ptr<Datapath> datapath(new Datapath(std::move(*maps)));
-  datapath->object_ = object.release();
+  datapath->skeleton_ = std::move(skeleton);
   datapath->xdp_ = std::move(xdp);
   datapath->egress_hook_ = std::move(*egress_hook);
   datapath->pin_dir_ = pin_dir;
@@ -86,14 +96,12 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   return datapath;
 }
 
-Datapath::~Datapath() {
-  xdp_.reset();
-  if (object_ != nullptr) bpf_object__close(object_);
-}
+// The XDP program's instance first, then the skeleton (members go in reverse order).
+Datapath::~Datapath() = default;
 
 Result<std::vector<std::string>> Datapath::commit_migration() {
   if (!pending_ || pending_->migrations.empty()) return std::vector<std::string>{};
-  if (auto status = commit_pin_plan(object_, *pending_); !status) return status.error();
+  if (auto status = commit_pin_plan(skeleton_->obj, *pending_); !status) return status.error();
   if (xdp_) xdp_->migration_committed();
   std::vector<std::string> committed;
   for (const auto &migration : pending_->migrations) committed.push_back(migration.name);
@@ -116,14 +124,15 @@ Result<std::size_t> Datapath::pinned_state_entries() const {
 
 int Datapath::program_fd(std::string_view name) const {
   if (name == kProgMachineEgress) return xdp_ ? xdp_->fd() : -1;
-  const bpf_program *program = bpf_object__find_program_by_name(object_, std::string(name).c_str());
+  const bpf_program *program =
+      bpf_object__find_program_by_name(skeleton_->obj, std::string(name).c_str());
   return program != nullptr ? bpf_program__fd(program) : -1;
 }
 
 Result<std::vector<PinnedMapRef>> Datapath::pinned_map_refs() const {
   std::vector<PinnedMapRef> refs;
   const bpf_map *map = nullptr;
-  bpf_object__for_each_map(map, object_) {
+  bpf_object__for_each_map(map, skeleton_->obj) {
     if (bpf_map__pin_path(map) == nullptr) continue;  // not pinned (.rodata, .bss)
     auto handle = maps::MapHandle::from_bpf_map(map);
     if (!handle) return handle.error();
@@ -134,8 +143,8 @@ Result<std::vector<PinnedMapRef>> Datapath::pinned_map_refs() const {
 
 Result<MachineEgressAttachment> Datapath::attach_machine_egress(int ifindex) {
   if (xdp_ == nullptr) {
-    auto tc =
-        TcAttachment::attach(ifindex, TcDirection::kIngress, program_fd(kProgMachineEgressTc));
+    auto tc = TcAttachment::attach(ifindex, TcDirection::kIngress,
+                                   program_fd_of(skeleton_->progs.sg_egress_tc));
     if (!tc) return tc.error();
     // Enforcement is in place on TC: now an XDP sg_machine_egress of an earlier agent can go.
     if (auto status = XdpProgram::detach_ours(ifindex); !status) return status.error();
@@ -155,19 +164,21 @@ Result<MachineEgressAttachment> Datapath::attach_machine_egress(int ifindex) {
 }
 
 Result<TcAttachment> Datapath::attach_machine_ingress(int ifindex) {
-  return TcAttachment::attach(ifindex, TcDirection::kEgress, program_fd(kProgMachineIngress));
+  return TcAttachment::attach(ifindex, TcDirection::kEgress,
+                              program_fd_of(skeleton_->progs.sg_machine_ingress));
 }
 
 Result<TcAttachment> Datapath::attach_uplink(int ifindex) {
   auto l3 = is_l3_device(ifindex);
   if (!l3) return l3.error();
+  const auto &progs = skeleton_->progs;
   return TcAttachment::attach(ifindex, TcDirection::kIngress,
-                              program_fd(*l3 ? kProgUplinkL3 : kProgUplink));
+                              program_fd_of(*l3 ? progs.sg_uplink_l3 : progs.sg_uplink));
 }
 
 Result<Explanation> Datapath::explain(sg_hook hook, uint32_t ifindex,
                                       std::span<const uint8_t> frame) const {
-  const int fd = program_fd(kProgExplain);
+  const int fd = program_fd_of(skeleton_->progs.sg_explain);
   if (fd < 0) return make_error(std::string(kProgExplain) + ": not loaded", ENOENT);
   if (frame.size() < 14)
     return make_error("explain: frame shorter than an Ethernet header", EINVAL);

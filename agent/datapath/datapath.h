@@ -24,8 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/datapath/datapath_skeleton.h"
 #include "agent/datapath/egress_attachment.h"
 #include "agent/datapath/egress_hook.h"
+#include "agent/datapath/explanation.h"
 #include "agent/datapath/map_sizes.h"
 #include "agent/datapath/pin_plan.h"
 #include "agent/datapath/pin_repair.h"
@@ -35,8 +37,6 @@
 #include "agent/datapath/tc_attachment.h"
 #include "agent/datapath/xdp_attachment.h"
 
-struct bpf_object;
-
 namespace sixguard {
 
 struct DatapathOptions {
@@ -44,15 +44,6 @@ struct DatapathOptions {
   std::string pin_subdir = "sixguard";  // maps pinned in <bpffs>/<pin_subdir>
   MapSizes sizes;
   EgressHookChoice egress_hook = EgressHookChoice::kAuto;
-};
-
-// The outcome of explain: the contract's {hook, verdict, reason} as enum values (names.h
-// spells them).
-struct Explanation {
-  sg_hook hook = SG_HOOK_UPLINK;
-  sg_verdict verdict = SG_VERDICT_PASS;
-  sg_reason reason = SG_REASON_NOT_6PN;
-  uint32_t raw = 0;  // the program's return value (SG_EXPLAIN_ENCODE)
 };
 
 class Datapath {
@@ -102,12 +93,12 @@ class Datapath {
   // checker pins them again if their pin goes: pin_repair.h).
   Result<std::vector<PinnedMapRef>> pinned_map_refs() const;
 
-  // Program fds (for tests and tools): -1 if absent.
+  // Program fds by entry-point name (for tests and tools): -1 if absent or not loaded.
   int program_fd(std::string_view name) const;
 
  private:
   explicit Datapath(PinnedMaps maps) : maps_(std::move(maps)) {}
-  bpf_object *object_ = nullptr;
+  DatapathSkeleton skeleton_;        // every program but the XDP one, and the maps
   std::unique_ptr<XdpProgram> xdp_;  // only when egress_hook_ is XDP
   EgressHookDecision egress_hook_;
   std::string pin_dir_;

@@ -55,18 +55,16 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
   return {};
 }
 
-Status enable_only(bpf_object *object, std::initializer_list<std::string_view> programs) {
+Status enable_only(bpf_object *object, std::initializer_list<const bpf_program *> programs) {
+  for (const bpf_program *wanted : programs) {
+    if (wanted == nullptr) return make_error("a program to load is not in the BPF object", ENOENT);
+  }
   bpf_program *program = nullptr;
   bpf_object__for_each_program(program, object) {
     bool wanted = false;
-    for (auto name : programs) wanted = wanted || name == bpf_program__name(program);
+    for (const bpf_program *candidate : programs) wanted = wanted || candidate == program;
     if (int err = bpf_program__set_autoload(program, wanted); err != 0) {
       return make_error(std::string("set autoload of ") + bpf_program__name(program), -err);
-    }
-  }
-  for (auto name : programs) {
-    if (bpf_object__find_program_by_name(object, std::string(name).c_str()) == nullptr) {
-      return make_error("program " + std::string(name) + " is not in the BPF object", ENOENT);
     }
   }
   return {};

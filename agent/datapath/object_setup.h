@@ -1,23 +1,26 @@
 // Preparing an opened (not yet loaded) instance of the datapath object: map capacities from
 // MapSizes and pinning under pin_dir (which pins are reused or migrated: pin_plan.h). Shared
-// by the main object and the XDP program's instance so both agree exactly.
+// by the main object and the XDP program's instance so both agree exactly. Maps are found by
+// their names in the shared header (SG_MAP_*), not through a skeleton: the same code prepares
+// the instances opened from bytes, which may be another build's object (tests/fixtures).
 #pragma once
 
 #include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <vector>
-#include <string_view>
 
 #include "agent/datapath/map_sizes.h"
 #include "agent/datapath/pin_plan.h"
 #include "agent/core/result.h"
 
 struct bpf_object;
+struct bpf_program;
 
 namespace sixguard {
 
-// bpf_object__open_mem with pin_root_path = pin_dir.
+// bpf_object__open_mem with pin_root_path = pin_dir: an instance of any build's datapath
+// object (the agent's own: datapath_skeleton.h).
 Result<bpf_object *> open_datapath_object(const void *bytes, std::size_t size,
                                           const std::string &pin_dir, const char *object_name);
 
@@ -29,7 +32,8 @@ Status set_kernel_constants(bpf_object *object);
 // Sets max_entries of the resizable maps.
 Status apply_map_sizes(bpf_object *object, const MapSizes &sizes);
 
-// Enables loading only of the named programs.
-Status enable_only(bpf_object *object, std::initializer_list<std::string_view> programs);
+// Enables loading only of the given programs of object (skel->progs members, or found by name
+// in another build's object); a null among them is a program the object does not have.
+Status enable_only(bpf_object *object, std::initializer_list<const bpf_program *> programs);
 
 }  // namespace sixguard

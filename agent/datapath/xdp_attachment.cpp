@@ -27,6 +27,12 @@ std::string interface_label(int ifindex) {
   return "ifindex " + std::to_string(ifindex);
 }
 
+// By name, not through the skeleton: XdpProgram also opens other builds' objects (the older
+// datapath of the upgrade test, tests/fixtures), whose programs carry the same names.
+const bpf_program *machine_egress_of(const bpf_object *object) {
+  return bpf_object__find_program_by_name(object, std::string(kProgMachineEgress).c_str());
+}
+
 bool is_ours(const xdp_program *program) {
   const char *name = xdp_program__name(program);
   return name != nullptr && kernel_name_matches(name, kProgMachineEgress);
@@ -89,7 +95,7 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::open(const void *object_bytes, s
   program->object_ = *object;
   if (auto status = apply_map_sizes(program->object_, sizes); !status) return status.error();
   if (auto status = apply_pin_plan(program->object_, pin_plan); !status) return status.error();
-  if (auto status = enable_only(program->object_, {kProgMachineEgress}); !status) {
+  if (auto status = enable_only(program->object_, {machine_egress_of(program->object_)}); !status) {
     return status.error();
   }
   xdp_program *xdp = xdp_program__from_bpf_obj(program->object_, "xdp");
@@ -130,8 +136,7 @@ Status XdpProgram::load_directly() {
   if (int err = bpf_object__load(object_); err != 0) {
     return make_error("load " + std::string(kProgMachineEgress), -err);
   }
-  bpf_program *loaded =
-      bpf_object__find_program_by_name(object_, std::string(kProgMachineEgress).c_str());
+  const bpf_program *loaded = machine_egress_of(object_);
   int copy = ::fcntl(bpf_program__fd(loaded), F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return errno_error("dup " + std::string(kProgMachineEgress));
   xdp_program *from_fd = xdp_program__from_fd(copy);
@@ -152,14 +157,13 @@ Result<ProgramInfo> XdpProgram::our_info() {
   std::unique_ptr<bpf_object, void (*)(bpf_object *)> probe(*opened, bpf_object__close);
   if (auto status = apply_map_sizes(probe.get(), sizes_); !status) return status.error();
   if (auto status = apply_pin_plan(probe.get(), pin_plan_); !status) return status.error();
-  if (auto status = enable_only(probe.get(), {kProgMachineEgress}); !status) {
+  if (auto status = enable_only(probe.get(), {machine_egress_of(probe.get())}); !status) {
     return status.error();
   }
   if (int err = bpf_object__load(probe.get()); err != 0) {
     return make_error("load " + std::string(kProgMachineEgress) + " to learn its tag", -err);
   }
-  const bpf_program *loaded =
-      bpf_object__find_program_by_name(probe.get(), std::string(kProgMachineEgress).c_str());
+  const bpf_program *loaded = machine_egress_of(probe.get());
   if (loaded == nullptr) return make_error(std::string(kProgMachineEgress) + ": absent", ENOENT);
   auto info = program_info_by_fd(bpf_program__fd(loaded));
   if (!info) return info.error();

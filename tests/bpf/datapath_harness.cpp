@@ -10,7 +10,7 @@
 
 #include "agent/datapath/egress_hook.h"
 #include "agent/datapath/object_setup.h"
-#include "tests/bpf/skeleton_bytes.h"
+#include "sg_datapath.skel.h"
 
 namespace sixguard::bpftest {
 
@@ -63,13 +63,11 @@ Status sum_percpu(int fd, const char *name, std::array<Value, N> &out) {
 }  // namespace
 
 Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgress xdp) {
-  std::size_t size = 0;
-  const void *bytes = sg_skeleton::sixguard_object_bytes(&size);
-  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = "sixguard");
-  bpf_object *obj = bpf_object__open_mem(bytes, size, &open_opts);
-  if (!obj) return errno_error("open the sixguard object");
-  std::unique_ptr<Datapath> datapath(new Datapath(obj));
-  if (auto status = set_kernel_constants(obj); !status) return status.error();
+  // pin_dir "": libbpf's default pin root, cleared from every map below.
+  auto opened = open_datapath_skeleton("", "sixguard");
+  if (!opened) return opened.error();
+  bpf_object *obj = (*opened)->obj;
+  std::unique_ptr<Datapath> datapath(new Datapath(std::move(*opened)));
   // Tests never share maps with a running agent: no pinning at all.
   bpf_map *map = nullptr;
   bpf_object__for_each_map(map, obj) {
@@ -93,23 +91,26 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgres
   auto has_helper = kernel_has_xdp_load_bytes();
   if (!has_helper) return has_helper.error();
   if (!*has_helper && xdp == XdpEgress::kWhereSupported) {
-    bpf_program *egress = bpf_object__find_program_by_name(obj, "sg_machine_egress");
-    if (!egress) return make_error("no program sg_machine_egress", ENOENT);
-    if (int err = bpf_program__set_autoload(egress, false); err) {
+    if (int err = bpf_program__set_autoload(datapath->skeleton_->progs.sg_machine_egress, false);
+        err) {
       return libbpf_error("skip sg_machine_egress", err);
     }
   }
-  if (int err = bpf_object__load(obj); err) return libbpf_error("load the sixguard object", err);
+  if (int err = sg_datapath__load(datapath->skeleton_.get()); err) {
+    return libbpf_error("load the sixguard object", err);
+  }
   return datapath;
 }
 
 int Datapath::map_fd(const char *name) const {
-  bpf_map *map = bpf_object__find_map_by_name(obj_, name);
+  bpf_map *map = bpf_object__find_map_by_name(skeleton_->obj, name);
   return map ? bpf_map__fd(map) : -1;
 }
 
-Datapath::~Datapath() {
-  bpf_object__close(obj_);
+Datapath::~Datapath() = default;
+
+bpf_object *Datapath::object() const {
+  return skeleton_->obj;
 }
 
 Status Datapath::put_machine(uint32_t ifindex, const sg_machine &machine) {
@@ -195,26 +196,28 @@ Result<EventStats> Datapath::event_stats() const {
 }
 
 bpf_program *Datapath::program(Program program) const {
+  const auto &progs = skeleton_->progs;
   switch (program) {
     case Program::kMachineEgress:
-      return bpf_object__find_program_by_name(obj_, "sg_machine_egress");
+      return progs.sg_machine_egress;
     case Program::kMachineEgressTc:
-      return bpf_object__find_program_by_name(obj_, "sg_egress_tc");
+      return progs.sg_egress_tc;
     case Program::kMachineIngress:
-      return bpf_object__find_program_by_name(obj_, "sg_machine_ingress");
+      return progs.sg_machine_ingress;
     case Program::kUplink:
-      return bpf_object__find_program_by_name(obj_, "sg_uplink");
+      return progs.sg_uplink;
     case Program::kUplinkL3:
-      return bpf_object__find_program_by_name(obj_, "sg_uplink_l3");
+      return progs.sg_uplink_l3;
     case Program::kExplain:
-      return bpf_object__find_program_by_name(obj_, "sg_explain");
+      return progs.sg_explain;
   }
   return nullptr;
 }
 
 int Datapath::program_fd(Program which) const {
   bpf_program *found = program(which);
-  return found != nullptr ? bpf_program__fd(found) : -1;
+  const int fd = found != nullptr ? bpf_program__fd(found) : -1;
+  return fd >= 0 ? fd : -1;  // not loaded: libbpf answers a negative errno
 }
 
 Result<std::vector<sg_drop_event>> Datapath::drain_events() const {
@@ -235,7 +238,7 @@ Result<std::vector<sg_drop_event>> Datapath::drain_events() const {
 }
 
 uint32_t Datapath::map_max_entries(const char *name) const {
-  bpf_map *map = bpf_object__find_map_by_name(obj_, name);
+  bpf_map *map = bpf_object__find_map_by_name(skeleton_->obj, name);
   return map ? bpf_map__max_entries(map) : 0;
 }
 

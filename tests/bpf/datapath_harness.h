@@ -1,4 +1,4 @@
-// The datapath object (the ELF embedded in build/bpf/sixguard.skel.h) loaded for tests: pinning
+// The datapath object (its skeleton, build/bpf/sg_datapath.skel.h) loaded for tests: pinning
 // disabled on every map (tests never touch /sys/fs/bpf/sixguard), optional map sizes, typed set-up
 // of the policy maps, counter snapshots and BPF_PROG_TEST_RUN of each program. The only file of the
 // bpf tests that calls libbpf's map API directly.
@@ -12,6 +12,7 @@
 
 #include "agent/core/address.h"
 #include "agent/core/result.h"
+#include "agent/datapath/datapath_skeleton.h"
 #include "bpf/include/sixguard_shared.h"
 #include "tests/bpf/test_run.h"
 
@@ -88,13 +89,13 @@ class Datapath {
   Program machine_egress() const {
     return xdp_egress_loaded() ? Program::kMachineEgress : Program::kMachineEgressTc;
   }
-  bpf_object *object() const { return obj_; }
+  bpf_object *object() const;
 
  private:
-  explicit Datapath(bpf_object *obj) : obj_(obj) {}
+  explicit Datapath(DatapathSkeleton skeleton) : skeleton_(std::move(skeleton)) {}
   bpf_program *program(Program program) const;
   int map_fd(const char *name) const;
-  bpf_object *obj_;
+  DatapathSkeleton skeleton_;
 };
 
 // Per-slot difference between two snapshots.

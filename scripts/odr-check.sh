@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One Definition Rule check (issue 15): builds the product and the test binaries that link the
+# most agent translation units with link-time optimisation, where GCC sees every TU's types at
+# once and -Wodr reports a class, struct or enum defined differently in two TUs (the bug that
+# had two `struct sixguard::Explanation`). -Werror=odr makes any such report fail the build.
+#   scripts/odr-check.sh [BUILD_DIR]   (default build-odr; its own directory, ccache on)
+# Exit status: the build's. scripts/test.sh runs it as one counted step (build/odr-check.log).
+#
+# -O1 and no debug info: the ODR check is made while the LTO link merges the streamed types,
+# whatever the optimisation level; -O1 keeps the serial LTO links of a 2-core machine short.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+dir=${1:-build-odr}
+# The binaries whose link holds the most agent TUs: the product, the daemon library under
+# test (it links every agent library), the API and control plane, the datapath's kernel tests,
+# the BPF harness and the exporter.
+SG_ODR_TARGETS=(
+  sixguard daemon_link_watcher_test sixguard_api_tests sixguard_control_tests
+  kernel_datapath_test kernel_attach_test datapath_unit_test bpf_datapath_test exporter_test
+  sixguard_older_agent
+)
+
+export CCACHE_BASEDIR=$PWD
+odr_flags="-flto=auto -Wodr -Werror=odr"
+# shellcheck disable=SC2046 # the flags are separate words
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release $(sg_ccache_flags) \
+  -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+  -DCMAKE_CXX_FLAGS="$odr_flags" -DCMAKE_C_FLAGS="$odr_flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$odr_flags" \
+  -DCMAKE_AR="$(command -v gcc-ar)" -DCMAKE_RANLIB="$(command -v gcc-ranlib)" >/dev/null
+sg_log "ODR check: LTO build of ${SG_ODR_TARGETS[*]} in $dir"
+start=$SECONDS
+rc=0
+nice cmake --build "$dir" -j"${JOBS:-2}" --target "${SG_ODR_TARGETS[@]}" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  sg_log "ODR check failed (exit $rc) after $((SECONDS - start)) s"
+  exit "$rc"
+fi
+sg_log "ODR check clean: ${#SG_ODR_TARGETS[@]} binaries linked with -Wodr, $((SECONDS - start)) s"
