@@ -17,8 +17,7 @@ class Persistence : public ControlFixture {
  protected:
   std::string db_path() const { return dir / "state/state.db"; }
   std::string machine_m1() const {
-    return R"({"type":"machine.started","app":"web","machine":"m1","address":")" +
-           std::string(kWebAddress) + R"(","interface":"tap-web"})";
+    return test::machine_started("web", "m1", kWebAddress, "tap-web").dump();
   }
   // Records every health change the control plane reports.
   void listen_to_store() {
@@ -108,8 +107,7 @@ TEST_F(Persistence, BatchIsCommittedBeforeTheMapsChange) {
       rows_seen_at_first_write = query_integer("SELECT COUNT(*) FROM machines");
     }
   };
-  apply_ok(R"({"type":"machine.started","app":"web","machine":"m1","address":")" +
-           std::string(kWebAddress) + R"(","interface":"tap-web"})");
+  apply_ok(machine_m1());
   EXPECT_EQ(rows_seen_at_first_write, 1);
 }
 

@@ -12,6 +12,7 @@
 #include "tests/control/control_fixture.h"
 #include "tests/common/etcd_cluster.h"
 #include "agent/source/etcd_source.h"
+#include "tests/common/event_json.h"
 
 namespace sixguard::testing {
 namespace {
@@ -79,14 +80,13 @@ class EtcdSourceTest : public ControlFixture {
                   R"({"type":"network.created","org":"acme","network":"default","id":"2:45b"})"),
         etcd::put(key("network-ids/0002045b"), R"({"org":"acme","network":"default"})"),
         etcd::put(key("apps/web"), R"({"type":"app.created","org":"acme","app":"web"})"),
-        etcd::put(
-            key("hosts/h1/machines/m-web"),
-            std::string(R"({"type":"machine.started","app":"web","machine":"m-web","address":")") +
-                kWebAddress + R"(","interface":"tap-web"})"),
+        etcd::put(key("hosts/h1/machines/m-web"),
+                  test::machine_started("web", "m-web", kWebAddress, "tap-web").dump()),
         // Another host's machine: none of this agent's business.
         etcd::put(
             key("hosts/h2/machines/m-other"),
-            R"({"type":"machine.started","app":"web","machine":"m-other","address":"fdaa:2:45b:a7b:175:db43:d3c6:2","interface":"tap-spare"})"),
+            test::machine_started("web", "m-other", "fdaa:2:45b:a7b:175:db43:d3c6:2", "tap-spare")
+                .dump()),
         etcd::put(
             key("flycast/fdaa:2:45b::f1"),
             R"({"type":"flycast.allocated","app":"web","address":"fdaa:2:45b::f1","network":"default"})"),
@@ -124,9 +124,9 @@ TEST_F(EtcdSourceTest, ListsWatchesAndSkipsInvalidKeys) {
   // One transaction: a valid change beside two keys that break the rules.
   const int64_t watched = write({
       etcd::put(key("apps/api"), R"({"type":"app.created","org":"acme","app":"not-api"})"),
-      etcd::put(
-          key("hosts/h1/machines/m-bad"),
-          R"({"type":"machine.started","app":"web","machine":"m-bad","address":"fdaa:9:d844:a7b:e:33bd:e8b1:2","interface":"tap-spare"})"),
+      etcd::put(key("hosts/h1/machines/m-bad"),
+                test::machine_started("web", "m-bad", "fdaa:9:d844:a7b:e:33bd:e8b1:2", "tap-spare")
+                    .dump()),
       etcd::erase(key("flycast/fdaa:2:45b::f1")),
   });
   ASSERT_TRUE(eventually([&] { return at_revision(*source, watched); }));
