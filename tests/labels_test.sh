@@ -5,12 +5,18 @@
 #   usage: labels_test.sh CTEST BUILD_DIR
 # Known labels (tests/CMakeLists.txt says what each means): unit kernel bpf integration exporter
 # live etcd package deploy fuzz vm. `ctest -N --show-only=json-v1` lists the tests without
-# running them and writes nothing into the build tree.
+# running them; it runs from a scratch directory whose CTestTestfile.cmake points at BUILD_DIR,
+# because ctest -N rewrites Testing/Temporary/LastTest.log where it runs: in BUILD_DIR it would
+# clobber the log of the ctest run this test is part of.
 set -uo pipefail
 ctest=${1:?usage: labels_test.sh CTEST BUILD_DIR}
 build=${2:?usage: labels_test.sh CTEST BUILD_DIR}
 known='["unit","kernel","bpf","integration","exporter","live","etcd","package","deploy","fuzz","vm"]'
-json=$("$ctest" --test-dir "$build" -N --show-only=json-v1) || { echo "FAIL: ctest -N failed"; exit 1; }
+build=$(cd "$build" && pwd)
+scratch=$(mktemp -d /tmp/sixguard-h-ci-labels-XXXX)
+trap 'rm -rf "$scratch"' EXIT
+printf 'subdirs("%s")\n' "$build" >"$scratch/CTestTestfile.cmake"
+json=$(cd "$scratch" && "$ctest" -N --show-only=json-v1) || { echo "FAIL: ctest -N failed"; exit 1; }
 count=$(jq '.tests | length' <<<"$json")
 unlabelled=$(jq -r '.tests[] | select(all(.properties[]?; .name != "LABELS")) | .name' <<<"$json")
 unknown=$(jq -r --argjson known "$known" '.tests[]

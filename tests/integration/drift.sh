@@ -63,7 +63,7 @@ cells_exact() {
   return $ok
 }
 sg_check "before any fault: connectivity exact" cells_exact "before"
-sg_check "a first drift check ran (timestamp set)" wait_for 10 test "$(last_check_stamp)" != 0
+sg_check "a first drift check ran (timestamp set)" wait_until 60 'test "$(last_check_stamp)" != 0'
 sg_check "every repair series at 0" test "$(repairs machines)/$(repairs pin)/$(repairs attachment)" = 0/0/0
 sg_check "no drift repaired by the periodic checks of an untouched kernel" \
   test "$(repairs_total)" = 0
@@ -82,7 +82,7 @@ sg_check "the fault is real: m1 fails closed (m1 -> m2 blocked)" \
   sg_not sg_probe_ping m1 "${SG_ADDR[m2]}"
 thaw
 sg_check "repair counted (sixguard_drift_repairs_total{map=machines})" \
-  wait_for 10 repairs_beyond machines "$before"
+  wait_for 60 repairs_beyond machines "$before"
 sg_check "the entry is back" bpftool map lookup pinned "$PINS/sg_machines" key $(key_of "$IF1")
 sg_check "logged: a warning naming the map and key" \
   log_has "WARN  drift: sg_machines ifindex $IF1: missing"
@@ -109,12 +109,12 @@ freeze
 edit_network "$IF1" $((0x000b0001)) && edit_network "$IF3" $((0x000a0001))
 sg_check "the fault is real: m1 -> m3 (cross network) passes" sg_probe_ping m1 "${SG_ADDR[m3]}"
 thaw
-sg_check "both repairs counted" wait_for 10 repairs_beyond machines $((before + 1))
+sg_check "both repairs counted" wait_for 60 repairs_beyond machines $((before + 1))
 sg_check "logged: sg_machines ifindex $IF1 different" \
   log_has "WARN  drift: sg_machines ifindex $IF1: different (held prefix .* network_id b:1, wanted .* network_id a:1)"
 sg_check "logged: sg_machines ifindex $IF3 different" \
   log_has "WARN  drift: sg_machines ifindex $IF3: different"
-sg_check "status: repairs_total grew by 2" wait_for 5 test "$(repairs_total)" -ge $((total_before + 2))
+sg_check "status: repairs_total grew by 2" wait_until 60 'test "$(repairs_total)" -ge $((total_before + 2))'
 sg_check "status: maps in sync" in_sync
 sg_check "after fault 2: connectivity exact (cross network blocked again)" cells_exact "after fault 2"
 
@@ -126,7 +126,7 @@ freeze
 rm "$PINS/sg_machines"
 sg_check "the fault is real: the pin is gone" test ! -e "$PINS/sg_machines"
 thaw
-sg_check "repair counted (map=pin)" wait_for 10 repairs_beyond pin "$before"
+sg_check "repair counted (map=pin)" wait_for 60 repairs_beyond pin "$before"
 sg_check "pinned again" test -e "$PINS/sg_machines"
 sg_check "the pin is the map the programs use (id $map_id)" \
   test "$(bpftool map show pinned "$PINS/sg_machines" -j | jq .id)" = "$map_id"
@@ -141,7 +141,7 @@ sg_check "the fault is real: no bpffs at $SG_BPFFS for the agent" \
   sg_not in_agent_ns test -e "$PINS/sg_machines"
 thaw
 # Every map of ours is pinned again: 9 pins (policy, counters, events, rate limit).
-sg_check "repairs counted for every pin" wait_for 10 repairs_beyond pin $((before + 8))
+sg_check "repairs counted for every pin" wait_for 60 repairs_beyond pin $((before + 8))
 sg_check "logged: bpffs mounted again" log_has "WARN  drift: bpffs was not mounted at $SG_BPFFS: mounted again"
 sg_check "bpffs mounted again for the agent" \
   test "$(in_agent_ns stat -f -c %T "$SG_BPFFS" 2>/dev/null)" = bpf_fs
@@ -174,7 +174,7 @@ tc -n "$SG_HOST" filter del dev "$M1" egress
 sg_check "the fault is real: $M1 carries no program of ours" sg_detached "$M1"
 thaw
 sg_check "repairs counted (map=attachment: machine_egress and machine_ingress)" \
-  wait_for 10 repairs_beyond attachment $((before + 1))
+  wait_for 60 repairs_beyond attachment $((before + 1))
 sg_check "attached again" sg_wait_attached "$M1"
 sg_check "logged: the hook and interface" log_has "WARN  drift: machine_ingress on $M1 (ifindex $IF1): detached"
 sg_check "logged: machine_egress too" log_has "WARN  drift: machine_egress on $M1 (ifindex $IF1): detached"
@@ -187,7 +187,7 @@ sg_say "SIGHUP"
 checks_before=$(status_json | jq '.drift.checks')
 kill -HUP "$SG_AGENT_PID"
 sg_check "a SIGHUP check recorded" \
-  wait_for 10 test "$(status_json | jq -r '.drift.last_check.trigger')" = SIGHUP
+  wait_until 60 'test "$(status_json | jq -r .drift.last_check.trigger)" = SIGHUP'
 sg_check "the agent still runs" kill -0 "$SG_AGENT_PID"
 sg_check "checks counted ($checks_before before)" test "$(status_json | jq '.drift.checks')" -gt "$checks_before"
 

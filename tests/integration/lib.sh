@@ -53,6 +53,15 @@ wait_for() {
   done
 }
 
+# wait_until SECONDS 'EXPRESSION': wait_for on a shell expression evaluated at every poll.
+# (`wait_for 5 test "$(count)" = 3` expands $(count) once, before the first poll: it polls a
+# constant and fails whenever the first look comes too early.)
+wait_until() {
+  local seconds=$1
+  shift
+  wait_for "$seconds" eval "$1"
+}
+
 sg_skip() {
   if [ "${SIXGUARD_REQUIRE_KERNEL_TESTS:-0}" = 1 ]; then
     echo "FAIL: SIXGUARD_REQUIRE_KERNEL_TESTS=1 but $*"
