@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/api/control_answer.h"
 #include "agent/source/etcd/client.h"
 #include "agent/source/publish/publisher.h"
 #include "agent/control/input_limits.h"  // agent/control: printable()
@@ -71,12 +72,12 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   }
   if (result.error) {
     if (args.json) {
-      auto answer = result.error->to_json();
-      answer["status"] = result.error->status;
+      auto answer = error_body(*result.error);
+      answer["status"] = http_status(result.error->kind);
       out << ascii_json(answer) << "\n";
     }
-    err << "sixguard publish: " << printable(result.error->message) << " (" << result.error->status
-        << ")\n";
+    err << "sixguard publish: " << printable(result.error->message) << " ("
+        << http_status(result.error->kind) << ")\n";
     return kRefused;
   }
   const nlohmann::json answer{{"applied", result.applied},

@@ -23,12 +23,8 @@ constexpr std::array<std::pair<EventType, std::string_view>, 8> kTypeNames{{
 }};
 
 EventError malformed(std::optional<std::size_t> index, std::string type, std::string field,
-                     std::string what) {
-  std::string message = index ? "event " + std::to_string(*index) : std::string("request body");
-  if (!type.empty()) message += " (" + type + ")";
-  if (!field.empty()) message += ": field '" + field + "'";
-  message += ": " + what;
-  return EventError{400, std::move(message), index, std::move(type), std::move(field)};
+                     const std::string &what) {
+  return event_error(ControlErrorKind::kMalformed, index, std::move(type), std::move(field), what);
 }
 
 // The fields an event may carry. Any other key is allowed (and ignored) so that the platform
@@ -343,7 +339,7 @@ ParsedEvents parse_lines(std::string_view body) {
       const std::size_t index = parsed.events.size();
       if (!nlohmann::json::sax_parse(line, &reader)) {
         parsed.error = reader.error ? std::move(reader.error)
-                                    : EventError{400,
+                                    : EventError{ControlErrorKind::kMalformed,
                                                  "malformed JSON: event " + std::to_string(index) +
                                                      " (line " + std::to_string(line_number) +
                                                      ") is not valid JSON: " + reader.syntax_error,
@@ -374,33 +370,43 @@ std::optional<EventType> parse_event_type(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view EventError::result_class() const {
-  switch (status) {
-    case 400:
+std::string_view error_class(ControlErrorKind kind) {
+  switch (kind) {
+    case ControlErrorKind::kMalformed:
       return "malformed";
-    case 409:
+    case ControlErrorKind::kConflict:
       return "conflict";
-    case 422:
+    case ControlErrorKind::kInvalid:
       return "invalid";
-    case 507:
+    case ControlErrorKind::kCapacity:
       return "map_full";
-    default:
-      return "internal";
+    case ControlErrorKind::kUnavailable:
+      return "unavailable";
+    case ControlErrorKind::kInternal:
+      break;
   }
+  return "internal";
 }
 
-nlohmann::json EventError::to_json() const {
-  nlohmann::json body = {{"error", message}};
-  if (index) body["index"] = *index;
-  if (!type.empty()) body["type"] = type;
-  if (!field.empty()) body["field"] = field;
-  return body;
+EventError event_error(ControlErrorKind kind, std::optional<std::size_t> index, std::string type,
+                       std::string field, const std::string &what) {
+  std::string message = index ? "event " + std::to_string(*index) : std::string("request body");
+  if (!type.empty()) message += " (" + type + ")";
+  if (!field.empty()) message += ": field '" + field + "'";
+  message += ": " + what;
+  return EventError{kind, std::move(message), index, std::move(type), std::move(field)};
+}
+
+EventError event_error(ControlErrorKind kind, std::size_t index, const Event &event,
+                       std::string field, const std::string &what) {
+  return event_error(kind, index, std::string(event_type_name(event.type)), std::move(field), what);
 }
 
 ParsedEvents parse_events(std::string_view body) {
   ParsedEvents parsed;
   if (only_whitespace(body)) {
-    parsed.error = EventError{400, "empty request body: expected a JSON event, array or NDJSON",
+    parsed.error = EventError{ControlErrorKind::kMalformed,
+                              "empty request body: expected a JSON event, array or NDJSON",
                               std::nullopt, "", ""};
     return parsed;
   }
@@ -414,7 +420,8 @@ ParsedEvents parse_events(std::string_view body) {
   // A complete first value followed by more: NDJSON, one event per line.
   if (reader.value_complete) return parse_lines(body);
   parsed.error = EventError{
-      400, "malformed JSON: the body is not a JSON object, array or NDJSON: " + reader.syntax_error,
+      ControlErrorKind::kMalformed,
+      "malformed JSON: the body is not a JSON object, array or NDJSON: " + reader.syntax_error,
       std::nullopt, "", ""};
   return parsed;
 }
