@@ -1,23 +1,15 @@
 #include "agent/api/control_answer.h"
 
+#include <iterator>
+
 namespace sixguard {
 
 unsigned http_status(ControlErrorKind kind) {
-  switch (kind) {
-    case ControlErrorKind::kMalformed:
-      return 400;
-    case ControlErrorKind::kConflict:
-      return 409;
-    case ControlErrorKind::kInvalid:
-      return 422;
-    case ControlErrorKind::kCapacity:
-      return 507;
-    case ControlErrorKind::kUnavailable:
-      return 503;
-    case ControlErrorKind::kInternal:
-      break;
-  }
-  return 500;
+  // In the order of ControlErrorKind (DESIGN §5).
+  static constexpr unsigned kStatuses[] = {400, 409, 422, 507, 503, 500};
+  static_assert(std::size(kStatuses) == kControlErrorKinds);
+  const auto index = static_cast<std::size_t>(kind);
+  return index < std::size(kStatuses) ? kStatuses[index] : 500;
 }
 
 nlohmann::json error_body(const EventError &error) {

@@ -19,6 +19,8 @@ enum class ControlErrorKind {
   kUnavailable,  // state.db cannot commit: nothing applied
   kInternal,     // the batch is committed but writing the maps failed (repaired later)
 };
+inline constexpr std::size_t kControlErrorKinds =
+    static_cast<std::size_t>(ControlErrorKind::kInternal) + 1;
 
 // The ControlObserver result class and the log's "code": "malformed", "conflict",
 // "invalid", "map_full", "unavailable", "internal".

@@ -149,22 +149,28 @@ ApplyResult ControlPlane::apply_unreported(std::string_view body) {
     observer_.apply_duration(stopwatch.seconds());
     return refused(*parsed.error);
   }
-  bool machines_changed = false;
   ApplyResult result;
-  std::function<void()> listener;
-  StateStore::Health before, after;
+  BatchNotice notice;
   {
     std::lock_guard lock(mutex_);
-    before = store_.health();
-    if (before.sticky) return refusal_for(before);
-    result = apply_locked(parsed, stopwatch, machines_changed, std::nullopt);
-    publish_locked();
-    listener = machines_listener_;
-    after = store_.health();
+    notice.before = store_.health();
+    if (notice.before.sticky) return refusal_for(notice.before);
+    result = apply_locked(parsed, stopwatch, notice.machines_changed, std::nullopt);
+    finish_locked(notice);
   }
-  if (!(after == before) && store_listener_) store_listener_(after);
-  if (machines_changed && listener) listener();
+  notify(notice);
   return result;
+}
+
+void ControlPlane::finish_locked(BatchNotice &notice) {
+  publish_locked();
+  notice.machines_listener = machines_listener_;
+  notice.after = store_.health();
+}
+
+void ControlPlane::notify(const BatchNotice &notice) {
+  if (!(notice.after == notice.before) && store_listener_) store_listener_(notice.after);
+  if (notice.machines_changed && notice.machines_listener) notice.machines_listener();
 }
 
 ApplyResult ControlPlane::refusal_for(const StateStore::Health &health) {
@@ -209,15 +215,13 @@ SourceMark ControlPlane::source_mark() const {
 SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
                                                   bool persist_unchanged) {
   SourceApplyResult outcome;
-  bool machines_changed = false;
-  std::function<void()> listener;
-  StateStore::Health before, after;
+  BatchNotice notice;
   {
     std::lock_guard lock(mutex_);
-    before = store_.health();
-    if (before.sticky) {
+    notice.before = store_.health();
+    if (notice.before.sticky) {
       outcome.failure = ControlErrorKind::kUnavailable;
-      outcome.error = "the state cannot be committed: " + before.reason;
+      outcome.error = "the state cannot be committed: " + notice.before.reason;
       return outcome;
     }
     std::vector<PlannedEvent> planned = plan(state_);
@@ -228,7 +232,7 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
     ParsedEvents parsed;
     for (const auto &event : planned) parsed.events.push_back(event.event);
     std::vector<std::pair<std::size_t, EventError>> skipped;
-    ApplyResult result = apply_locked(parsed, stopwatch, machines_changed, mark, &skipped);
+    ApplyResult result = apply_locked(parsed, stopwatch, notice.machines_changed, mark, &skipped);
     for (auto &[index, error] : skipped) {
       outcome.refused.emplace_back(std::move(planned[index]), std::move(error));
     }
@@ -238,12 +242,9 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
       outcome.failure = result.error->kind;
       outcome.error = result.error->message;
     }
-    publish_locked();
-    listener = machines_listener_;
-    after = store_.health();
+    finish_locked(notice);
   }
-  if (!(after == before) && store_listener_) store_listener_(after);
-  if (machines_changed && listener) listener();
+  notify(notice);
   return outcome;
 }
 

@@ -240,6 +240,15 @@ class ControlPlane {
   // acknowledged.
   ApplyResult refusal_for(const StateStore::Health &health);
   std::optional<ApplyResult> refusal_while_store_faulted();
+  // What a batch's listeners are to hear once the lock is released: the store's health if it
+  // changed, the machines listener if the machines did.
+  struct BatchNotice {
+    StateStore::Health before, after;
+    bool machines_changed = false;
+    std::function<void()> machines_listener;
+  };
+  void finish_locked(BatchNotice &notice);  // publishes the batch; fills in the rest of notice
+  void notify(const BatchNotice &notice);   // without the lock
   Status interface_changed_locked(const std::string &name, std::optional<uint32_t> ifindex);
   void publish_locked();  // counts and maps_in_sync for readers that do not take mutex_
   std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,

@@ -1,6 +1,8 @@
 #include "agent/control/events.h"
 
 #include <array>
+#include <iterator>
+#include <map>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -89,6 +91,29 @@ std::optional<EventError> take_string(EventFields &fields, Field field, std::siz
   return std::nullopt;
 }
 
+// The string fields each type requires, in the order they are checked (network.created's
+// id and app.created's optional network are checked on their own).
+const std::vector<std::pair<Field, std::string Event::*>> &required_fields(EventType type) {
+  using Fields = std::vector<std::pair<Field, std::string Event::*>>;
+  static const std::map<EventType, Fields> kRequired{
+      {EventType::kNetworkCreated, {{kOrg, &Event::org}, {kNetwork, &Event::network}}},
+      {EventType::kAppCreated, {{kOrg, &Event::org}, {kApp, &Event::app}}},
+      {EventType::kAppDestroyed, {{kApp, &Event::app}}},
+      {EventType::kMachineStarted,
+       {{kApp, &Event::app},
+        {kMachine, &Event::machine},
+        {kAddress, &Event::address},
+        {kInterface, &Event::interface_name}}},
+      {EventType::kMachineStopped, {{kMachine, &Event::machine}}},
+      {EventType::kFlycastAllocated,
+       {{kApp, &Event::app}, {kAddress, &Event::address}, {kNetwork, &Event::network}}},
+      {EventType::kFlycastReleased, {{kAddress, &Event::address}}},
+      {EventType::kNetworkMode,
+       {{kOrg, &Event::org}, {kNetwork, &Event::network}, {kMode, &Event::mode}}},
+  };
+  return kRequired.at(type);
+}
+
 // The shape checks of one event object, on the fields the parser collected.
 std::optional<EventError> make_event(EventFields &fields, std::size_t index, Event &event) {
   const FieldValue &type_value = fields[kType];
@@ -104,36 +129,7 @@ std::optional<EventError> make_event(EventFields &fields, std::size_t index, Eve
   event.type = *type;
   const std::string type_name(event_type_name(*type));
 
-  std::vector<std::pair<Field, std::string Event::*>> required;
-  switch (*type) {
-    case EventType::kNetworkCreated:
-      required = {{kOrg, &Event::org}, {kNetwork, &Event::network}};
-      break;
-    case EventType::kAppCreated:
-      required = {{kOrg, &Event::org}, {kApp, &Event::app}};
-      break;
-    case EventType::kAppDestroyed:
-      required = {{kApp, &Event::app}};
-      break;
-    case EventType::kMachineStarted:
-      required = {{kApp, &Event::app},
-                  {kMachine, &Event::machine},
-                  {kAddress, &Event::address},
-                  {kInterface, &Event::interface_name}};
-      break;
-    case EventType::kMachineStopped:
-      required = {{kMachine, &Event::machine}};
-      break;
-    case EventType::kFlycastAllocated:
-      required = {{kApp, &Event::app}, {kAddress, &Event::address}, {kNetwork, &Event::network}};
-      break;
-    case EventType::kFlycastReleased:
-      required = {{kAddress, &Event::address}};
-      break;
-    case EventType::kNetworkMode:
-      required = {{kOrg, &Event::org}, {kNetwork, &Event::network}, {kMode, &Event::mode}};
-      break;
-  }
+  const auto &required = required_fields(*type);
   for (const auto &[field, member] : required) {
     if (auto error = take_string(fields, field, index, type_name, event.*member)) return error;
   }
@@ -371,21 +367,12 @@ std::optional<EventType> parse_event_type(std::string_view name) {
 }
 
 std::string_view error_class(ControlErrorKind kind) {
-  switch (kind) {
-    case ControlErrorKind::kMalformed:
-      return "malformed";
-    case ControlErrorKind::kConflict:
-      return "conflict";
-    case ControlErrorKind::kInvalid:
-      return "invalid";
-    case ControlErrorKind::kCapacity:
-      return "map_full";
-    case ControlErrorKind::kUnavailable:
-      return "unavailable";
-    case ControlErrorKind::kInternal:
-      break;
-  }
-  return "internal";
+  // In the order of ControlErrorKind.
+  static constexpr std::string_view kClasses[] = {"malformed", "conflict",    "invalid",
+                                                  "map_full",  "unavailable", "internal"};
+  static_assert(std::size(kClasses) == kControlErrorKinds);
+  const auto index = static_cast<std::size_t>(kind);
+  return index < std::size(kClasses) ? kClasses[index] : "internal";
 }
 
 EventError event_error(ControlErrorKind kind, std::optional<std::size_t> index, std::string type,
