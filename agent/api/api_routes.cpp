@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "agent/api/control_answer.h"
 #include "agent/api/drop_event_json.h"
 #include "agent/control/input_limits.h"
 #include "agent/datapath/names.h"  // agent/datapath
@@ -214,8 +215,8 @@ void register_api_routes(Router &router, ControlPlane &control, ApiProviders pro
                      409, "events are not accepted here: the desired state comes from " + owner +
                               " (DESIGN §6); publish to it instead");
                }
-               const ApplyResult result = control.apply(request.body);
-               return json_response(static_cast<unsigned>(result.status), result.body);
+               const ControlAnswer answer = answer_of(control.apply(request.body));
+               return json_response(answer.status, answer.body);
              });
   router.add("GET", "/v1/apps", [&control](const HttpRequest &request) {
     std::optional<std::string> org;

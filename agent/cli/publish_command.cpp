@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/api/control_answer.h"
 #include "agent/cli/exit_codes.h"
 #include "agent/cli/terminal_json.h"
 #include "agent/source/etcd/client.h"
@@ -60,12 +61,12 @@ int cmd_publish(const PublishArgs &args, std::istream &in, std::ostream &out, st
   }
   if (result.error) {
     if (args.json) {
-      auto answer = result.error->to_json();
-      answer["status"] = result.error->status;
+      auto answer = error_body(*result.error);
+      answer["status"] = http_status(result.error->kind);
       out << terminal_json(answer) << "\n";
     }
-    err << "sixguard publish: " << printable(result.error->message) << " (" << result.error->status
-        << ")\n";
+    err << "sixguard publish: " << printable(result.error->message) << " ("
+        << http_status(result.error->kind) << ")\n";
     return exit_code::kRefused;
   }
   const nlohmann::json answer{{"applied", result.applied},

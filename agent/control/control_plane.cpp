@@ -12,12 +12,14 @@ std::string batch_type_label(const EventError &error) {
   return parse_event_type(error.type) ? error.type : std::string("unknown");
 }
 
-ApplyResult refused(const EventError &error) {
+ApplyResult refused(EventError error) {
   ApplyResult result;
-  result.status = error.status;
-  result.body = error.to_json();
-  result.code = std::string(error.result_class());
+  result.error = std::move(error);
   return result;
+}
+
+EventError unavailable(std::string message) {
+  return EventError{ControlErrorKind::kUnavailable, std::move(message), std::nullopt, "", ""};
 }
 
 }  // namespace
@@ -27,8 +29,8 @@ ControlPlane::ControlPlane(ControlConfig config, StateStore store, State state, 
     : config_(std::move(config)),
       rules_{config_.uplinks, config_.infra_prefixes},
       maps_(maps),
-      resolver_(resolver),
       observer_(observer),
+      map_delta_(config_, maps, resolver),
       store_(std::move(store)),
       state_(std::move(state)) {
   publish_locked();  // nobody else sees this object yet
@@ -49,18 +51,6 @@ std::string ControlPlane::app_public_id(uint32_t app_id) {
   char text[16];
   std::snprintf(text, sizeof(text), "%08x", app_id);
   return text;
-}
-
-std::optional<uint32_t> ControlPlane::resolve(const std::string &name) {
-  if (const auto cached = ifindex_cache_.find(name)) return *cached;
-  auto ifindex = resolver_.ifindex(name);
-  if (ifindex && *ifindex == 0) ifindex.reset();
-  ifindex_cache_.set(name, ifindex);
-  return ifindex;
-}
-
-MapImage ControlPlane::image_of(const State &state) {
-  return desired_image(state, config_, [this](const std::string &name) { return resolve(name); });
 }
 
 ControlPlane::MapSizes ControlPlane::sizes_of(const State &state) {
@@ -87,7 +77,7 @@ void ControlPlane::publish_locked() {
   // Every name in the cache is a machine's interface (names no machine owns are dropped when
   // a batch or a repair finishes), and a machine owns one interface: the names that
   // resolved are the machines whose interface is there.
-  counts.machines_attached = ifindex_cache_.resolved_count();
+  counts.machines_attached = map_delta_.resolved_count();
   counts.flycast = state_.flycast_count();
   counts.audit_networks = state_.audit_network_count();
   std::lock_guard lock(published_mutex_);
@@ -97,17 +87,7 @@ void ControlPlane::publish_locked() {
 
 Status ControlPlane::reconcile_locked() {
   ++maps_generation_;
-  ifindex_cache_.clear();
-  auto current = read_image(maps_);
-  Status status;
-  if (!current) {
-    status = make_error("reconcile: reading the maps: " + current.error().describe());
-  } else {
-    const MapImage desired = image_of(state_);
-    auto written = write_difference(maps_, *current, desired);
-    if (!written)
-      status = make_error("reconcile: " + written.error().message, written.error().code);
-  }
+  const Status status = map_delta_.reconcile(state_);
   maps_in_sync_ = status.ok();
   observer_.reconciled(status.ok());
   return status;
@@ -132,13 +112,11 @@ std::optional<EventError> ControlPlane::check_capacity(const MapSizes &before, s
     // A batch that does not grow a map is let through even if the map is over capacity
     // (a smaller map_sizes after a restart); it can only help.
     if (check.after > capacity && check.after > check.before) {
-      const std::string type(event_type_name(event.type));
-      return EventError{
-          507,
-          "event " + std::to_string(index) + " (" + type + "): field '" + check.field + "': map " +
-              check.name + " is full (capacity " + std::to_string(capacity) + ", the batch needs " +
-              std::to_string(check.after) + " entries); nothing was applied — raise map_sizes",
-          index, type, check.field};
+      return event_error(ControlErrorKind::kCapacity, index, event, check.field,
+                         std::string("map ") + check.name + " is full (capacity " +
+                             std::to_string(capacity) + ", the batch needs " +
+                             std::to_string(check.after) +
+                             " entries); nothing was applied — raise map_sizes");
     }
   }
   return std::nullopt;
@@ -171,32 +149,34 @@ ApplyResult ControlPlane::apply_unreported(std::string_view body) {
     observer_.apply_duration(stopwatch.seconds());
     return refused(*parsed.error);
   }
-  bool machines_changed = false;
   ApplyResult result;
-  std::function<void()> listener;
-  StateStore::Health before, after;
+  BatchNotice notice;
   {
     std::lock_guard lock(mutex_);
-    before = store_.health();
-    if (before.sticky) return refusal_for(before);
-    result = apply_locked(parsed, stopwatch, machines_changed, std::nullopt);
-    publish_locked();
-    listener = machines_listener_;
-    after = store_.health();
+    notice.before = store_.health();
+    if (notice.before.sticky) return refusal_for(notice.before);
+    result = apply_locked(parsed, stopwatch, notice.machines_changed, std::nullopt);
+    finish_locked(notice);
   }
-  if (!(after == before) && store_listener_) store_listener_(after);
-  if (machines_changed && listener) listener();
+  notify(notice);
   return result;
+}
+
+void ControlPlane::finish_locked(BatchNotice &notice) {
+  publish_locked();
+  notice.machines_listener = machines_listener_;
+  notice.after = store_.health();
+}
+
+void ControlPlane::notify(const BatchNotice &notice) {
+  if (!(notice.after == notice.before) && store_listener_) store_listener_(notice.after);
+  if (notice.machines_changed && notice.machines_listener) notice.machines_listener();
 }
 
 ApplyResult ControlPlane::refusal_for(const StateStore::Health &health) {
   // Counted once per batch, unread (its types are unknown).
   observer_.event_result("unknown", "internal");
-  ApplyResult result;
-  result.status = 503;
-  result.body = {{"error", "the state cannot be committed: " + health.reason}};
-  result.code = "unavailable";
-  return result;
+  return refused(unavailable("the state cannot be committed: " + health.reason));
 }
 
 std::optional<ApplyResult> ControlPlane::refusal_while_store_faulted() {
@@ -235,15 +215,13 @@ SourceMark ControlPlane::source_mark() const {
 SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
                                                   bool persist_unchanged) {
   SourceApplyResult outcome;
-  bool machines_changed = false;
-  std::function<void()> listener;
-  StateStore::Health before, after;
+  BatchNotice notice;
   {
     std::lock_guard lock(mutex_);
-    before = store_.health();
-    if (before.sticky) {
-      outcome.status = 503;
-      outcome.error = "the state cannot be committed: " + before.reason;
+    notice.before = store_.health();
+    if (notice.before.sticky) {
+      outcome.failure = ControlErrorKind::kUnavailable;
+      outcome.error = "the state cannot be committed: " + notice.before.reason;
       return outcome;
     }
     std::vector<PlannedEvent> planned = plan(state_);
@@ -254,22 +232,19 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
     ParsedEvents parsed;
     for (const auto &event : planned) parsed.events.push_back(event.event);
     std::vector<std::pair<std::size_t, EventError>> skipped;
-    ApplyResult result = apply_locked(parsed, stopwatch, machines_changed, mark, &skipped);
+    ApplyResult result = apply_locked(parsed, stopwatch, notice.machines_changed, mark, &skipped);
     for (auto &[index, error] : skipped) {
       outcome.refused.emplace_back(std::move(planned[index]), std::move(error));
     }
-    outcome.status = result.status;
     outcome.applied = result.applied;
     outcome.unchanged = result.unchanged;
-    if (result.status != 200) {
-      outcome.error = result.body.value("error", std::string("batch failed"));
+    if (result.error) {
+      outcome.failure = result.error->kind;
+      outcome.error = result.error->message;
     }
-    publish_locked();
-    listener = machines_listener_;
-    after = store_.health();
+    finish_locked(notice);
   }
-  if (!(after == before) && store_listener_) store_listener_(after);
-  if (machines_changed && listener) listener();
+  notify(notice);
   return outcome;
 }
 
@@ -327,7 +302,6 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
       observer_.event_result(event_type_name(types[i]), outcome);
     }
   };
-  result.body = {{"applied", result.applied}, {"unchanged", result.unchanged}};
   // The source's revision is committed with the batch that reaches it, even an empty one;
   // a local API batch that changes anything clears it (nothing to resume from any more).
   std::optional<SourceMark> new_mark = mark;
@@ -348,10 +322,8 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
     state_.undo(journal);
     report_events("internal");
     observer_.apply_duration(stopwatch.seconds());
-    result.status = 503;
-    result.body = {{"error", "cannot persist the batch (nothing was applied): " +
-                                 committed.error().describe()}};
-    result.code = "unavailable";
+    result.error = unavailable("cannot persist the batch (nothing was applied): " +
+                               committed.error().describe());
     result.applied_by_type.clear();
     return result;
   }
@@ -363,70 +335,20 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
     if (change.first) changed_interfaces_.insert(change.first->interface_name);
     if (change.second) changed_interfaces_.insert(change.second->interface_name);
   }
-  const Status written = maps_in_sync_ ? write_touched(delta) : repair_maps();
+  const Status written =
+      maps_in_sync_ ? map_delta_.write_batch(state_, delta) : map_delta_.repair(state_);
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
   report_events("");
   observer_.apply_duration(stopwatch.seconds());
   if (!written) {
-    result.status = 500;
-    result.code = "internal";
-    result.body["error"] =
+    result.error = EventError{
+        ControlErrorKind::kInternal,
         "the batch was committed to state.db but writing the datapath maps failed: " +
-        written.error().describe() + "; the next reconciliation will repair the maps";
+            written.error().describe() + "; the next reconciliation will repair the maps",
+        std::nullopt, "", ""};
   }
   return result;
-}
-
-Status ControlPlane::write_touched(const StateDelta &delta) {
-  // The keys whose desired entries the batch may have changed. An entry depends on its own
-  // record, its app's record and (sg_machines) the interfaces cached for its ifindex; the
-  // machines and Flycast addresses an app lost are in the delta themselves.
-  MapKeys keys;
-  std::set<std::string> names;  // the interfaces of the machines touched, before and after
-  for (const auto &[id, change] : delta.machines) {
-    if (change.first) names.insert(change.first->interface_name);
-    if (change.second) names.insert(change.second->interface_name);
-  }
-  for (const auto &[address, change] : delta.flycast) keys.flycast.insert(address);
-  for (const auto &[name, change] : delta.apps) {
-    for (const auto &id : state_.machines_of_app(name)) {
-      names.insert(state_.machine(id)->interface_name);
-    }
-    for (const auto &address : state_.flycast_of_app(name)) keys.flycast.insert(address);
-  }
-  for (const auto &[id, change] : delta.networks) keys.networks.insert(id);
-  keys.config = !delta.networks.empty();  // SG_CFG_NET_AUDIT_ANY follows the audit networks
-  // New names are resolved now, so that both sides see the same interfaces; the maps hold
-  // the image of the state before with the names cached before, unchanged since. The
-  // state before is seen through the delta (state_before.h), not restored.
-  for (const auto &name : names) {
-    if (const auto ifindex = resolve(name)) keys.ifindexes.insert(*ifindex);
-  }
-
-  const MapImage before = partial_image(StateBefore(state_, delta), config_, ifindex_cache_, keys);
-  const MapImage after = partial_image(state_, config_, ifindex_cache_, keys);
-  for (const auto &name : names) {
-    if (!state_.machine_by_interface(name)) ifindex_cache_.erase(name);
-  }
-  auto summary = write_difference(maps_, before, after);
-  if (!summary) return summary.error();
-  return {};
-}
-
-// After a failed write the maps may differ from any image: read them and write everything
-// that differs from the image of the state.
-Status ControlPlane::repair_maps() {
-  auto current = read_image(maps_);
-  std::vector<std::string> unused;
-  for (const auto &[name, ifindex] : ifindex_cache_.entries()) {
-    if (!state_.machine_by_interface(name)) unused.push_back(name);
-  }
-  for (const auto &name : unused) ifindex_cache_.erase(name);
-  if (!current) return make_error("reading the maps: " + current.error().describe());
-  auto summary = write_difference(maps_, *current, image_of(state_));
-  if (!summary) return summary.error();
-  return {};
 }
 
 Status ControlPlane::interface_changed(const std::string &name, std::optional<uint32_t> ifindex) {
@@ -440,20 +362,10 @@ Status ControlPlane::interface_changed_locked(const std::string &name,
                                               std::optional<uint32_t> ifindex) {
   ++maps_generation_;
   if (ifindex && *ifindex == 0) ifindex.reset();
-  if (!maps_in_sync_) {
-    ifindex_cache_.set(name, ifindex);
-    // reconcile_locked clears the cache and re-resolves every interface, this one included.
-    return reconcile_locked();
-  }
+  // A reconcile resolves every interface again, this one included.
+  if (!maps_in_sync_) return reconcile_locked();
   if (!state_.machine_by_interface(name)) return {};  // not a machine interface we know
-  // Only the ifindexes the name leaves and takes can change their entries.
-  MapKeys keys;
-  if (const auto old = resolve(name)) keys.ifindexes.insert(*old);
-  if (ifindex) keys.ifindexes.insert(*ifindex);
-  const MapImage before = partial_image(state_, config_, ifindex_cache_, keys);
-  ifindex_cache_.set(name, ifindex);
-  const MapImage after = partial_image(state_, config_, ifindex_cache_, keys);
-  auto written = write_difference(maps_, before, after);
+  const Status written = map_delta_.write_interface(state_, name, ifindex);
   maps_in_sync_ = written.ok();
   observer_.reconciled(written.ok());
   if (!written) {
@@ -468,7 +380,7 @@ ControlPlane::ImageSnapshot ControlPlane::snapshot_image() {
   const Stopwatch held;
   snapshot.generation = maps_generation_;
   snapshot.in_sync = maps_in_sync_;
-  snapshot.image = image_of(state_);
+  snapshot.image = map_delta_.image(state_);
   snapshot.lock_seconds = held.seconds();
   return snapshot;
 }
@@ -482,10 +394,8 @@ ControlPlane::DriftRepair ControlPlane::repair_drift(uint64_t generation, const 
     repair.repaired = drift;
   } else if (!drift.empty()) {
     // The maps were written since the snapshot. Every machine's interface is in the cache
-    // (resolved by the snapshot, or by the batch since), as partial_image needs.
-    const MapKeys keys = keys_of(drift);
-    const MapDrift still =
-        still_wanted(drift, partial_image(state_, config_, ifindex_cache_, keys));
+    // (resolved by the snapshot, or by the batch since), as image_at needs.
+    const MapDrift still = still_wanted(drift, map_delta_.image_at(state_, keys_of(drift)));
     repair.deferred = drift.differences.size() - still.differences.size();
     // What the kernel holds now at those keys: a batch may have written the very value the
     // image wants (a key changed and changed back), which is no drift to repair or count.
@@ -569,7 +479,7 @@ MachineInfo ControlPlane::info_of(const MachineRecord &machine) const {
   info.address = machine.address;
   info.prefix = machine_prefix(machine.address);
   info.interface_name = machine.interface_name;
-  if (const auto cached = ifindex_cache_.find(machine.interface_name)) info.ifindex = *cached;
+  if (const auto cached = map_delta_.cached(machine.interface_name)) info.ifindex = *cached;
   return info;
 }
 

@@ -9,10 +9,10 @@
 //   control->apply(body);              // POST /v1/events (the API routes call this)
 //
 // A batch that would need more entries in sg_machines, sg_flycast or sg_net_flags than
-// MapBackend::capacity() is refused whole with 507 before anything changes; every machine
+// MapBackend::capacity() is refused whole (kCapacity) before anything changes; every machine
 // counts, also one whose interface does not exist yet (it will need its entry). The body is
 // parsed and shape-checked (events.h) before the lock is taken. A map write
-// that fails after the commit answers 500 (the state stays committed), reports
+// that fails after the commit is a kInternal error (the state stays committed), reports
 // reconciled(false), and makes the next batch or interface change a full reconcile that
 // repairs the maps from what they really hold. ControlObserver::event_result is called per
 // event of an accepted batch ("applied"/"unchanged", or "internal" when state.db failed),
@@ -37,12 +37,11 @@
 #include "agent/control/control_config.h"
 #include "agent/control/desired_maps.h"
 #include "agent/control/desired_state.h"
-#include "agent/control/ifindex_cache.h"
 #include "agent/control/interface_resolver.h"
 #include "agent/control/map_backend.h"
+#include "agent/control/map_delta.h"
 #include "agent/control/map_drift.h"
 #include "agent/control/observer.h"
-#include "agent/control/partial_image.h"
 #include "agent/control/state.h"
 #include "agent/control/state_journal.h"
 #include "agent/control/state_rules.h"
@@ -50,17 +49,20 @@
 
 namespace sixguard {
 
-// The answer to one POST /v1/events.
+// What one batch (POST /v1/events) did. The API renders it (agent/api/control_answer.h).
 struct ApplyResult {
-  int status = 200;     // 200, 400, 409, 422, 507, 503 (state.db cannot commit), 500 (map write)
-  nlohmann::json body;  // {"applied","unchanged"} or {"error","index","type","field"}
   std::size_t applied = 0;
   std::size_t unchanged = 0;
-  // For the agent's log (ControlObserver::batch_finished): events applied per type, and for
-  // a refusal its class ("malformed", "conflict", "invalid", "map_full", "internal",
-  // "unavailable"), index, type and field.
+  // For the agent's log (ControlObserver::batch_finished): events applied per type.
   std::map<std::string, std::size_t> applied_by_type;
-  std::string code;
+  // Unset: applied. kInternal: committed to state.db (the counts stand) but writing the maps
+  // failed. Any other kind: refused, nothing applied (a refusal of the rules names the
+  // offending event: index, type, field).
+  std::optional<EventError> error;
+
+  // The refusal's class for the log ("malformed", "conflict", "invalid", "map_full",
+  // "internal", "unavailable"); empty when applied.
+  std::string_view code() const { return error ? error->result_class() : std::string_view(); }
 };
 
 // The names this agent's state gives an address (the monitor's src_/dst_ fields). Empty: not
@@ -89,8 +91,10 @@ struct MachineInfo {
 
 // What an outside source's batch did (apply_from_source).
 struct SourceApplyResult {
-  int status = 200;   // 200; 503 (state.db cannot commit: nothing applied); 500 (maps)
-  std::string error;  // when status is not 200
+  // Unset: applied. kUnavailable: state.db cannot commit, nothing applied. kInternal:
+  // committed, but writing the maps failed.
+  std::optional<ControlErrorKind> failure;
+  std::string error;  // when failure is set
   std::size_t applied = 0;
   std::size_t unchanged = 0;
   // The planned events the rules refused, each with its error; dropped from the batch.
@@ -135,9 +139,9 @@ class ControlPlane {
 
   // An outside source (DESIGN §6, etcd) applies what it read: plan is called under the lock
   // with the registry, and its events are applied as one batch together with mark (same
-  // state.db commit). An event the rules refuse (400/409/422/507) is dropped and reported in
-  // refused, and the rest applied without it, so one bad key never holds the others back. A
-  // batch from the local API that changes anything clears a persisted mark (the registry no
+  // state.db commit). An event the rules refuse (malformed, conflict, invalid, capacity) is dropped
+  // and reported in refused, and the rest applied without it, so one bad key never holds the others
+  // back. A batch from the local API that changes anything clears a persisted mark (the registry no
   // longer reflects the source alone).
   using SourcePlanner = std::function<std::vector<PlannedEvent>(const State &)>;
   // An empty plan commits the mark only when persist_unchanged (a list; a watched
@@ -156,7 +160,8 @@ class ControlPlane {
   void set_machines_listener(std::function<void()> listener);
 
   // The health of state.db (state_store.h). While it is gone or corrupt every batch is
-  // answered 503 unread; a batch whose commit fails is answered 503 and nothing is applied.
+  // refused unread (kUnavailable); a batch whose commit fails is refused the same way and
+  // nothing is applied.
   // The listener is called (without the lock held) whenever the health changes, from the
   // thread that noticed it. Set it before serving requests.
   StateStore::Health store_health() const;
@@ -221,9 +226,7 @@ class ControlPlane {
   };
   static MapSizes sizes_of(const State &state);
 
-  std::optional<uint32_t> resolve(const std::string &name);  // cached, else asks the resolver
   MachineInfo info_of(const MachineRecord &machine) const;
-  MapImage image_of(const State &state);  // resolves (and caches) interfaces
   Status reconcile_locked();
   ApplyResult apply_unreported(std::string_view body);  // apply() without batch_finished
   // skipped null: all or nothing. Else an event refused with an index is undone alone,
@@ -233,24 +236,29 @@ class ControlPlane {
   ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
                            bool &machines_changed, const std::optional<SourceMark> &mark,
                            std::vector<std::pair<std::size_t, EventError>> *skipped = nullptr);
-  // 503 while state.db is gone or corrupt (StateStore::Health::sticky): never acknowledged.
+  // kUnavailable while state.db is gone or corrupt (StateStore::Health::sticky): never
+  // acknowledged.
   ApplyResult refusal_for(const StateStore::Health &health);
   std::optional<ApplyResult> refusal_while_store_faulted();
+  // What a batch's listeners are to hear once the lock is released: the store's health if it
+  // changed, the machines listener if the machines did.
+  struct BatchNotice {
+    StateStore::Health before, after;
+    bool machines_changed = false;
+    std::function<void()> machines_listener;
+  };
+  void finish_locked(BatchNotice &notice);  // publishes the batch; fills in the rest of notice
+  void notify(const BatchNotice &notice);   // without the lock
   Status interface_changed_locked(const std::string &name, std::optional<uint32_t> ifindex);
   void publish_locked();  // counts and maps_in_sync for readers that do not take mutex_
   std::optional<EventError> check_capacity(const MapSizes &before, std::size_t index,
                                            const Event &event) const;
-  // Writes the maps after a committed batch: the entries of the keys it touched, before
-  // versus after; or (after an earlier failed write) whatever differs between what the
-  // maps hold and the full image.
-  Status write_touched(const StateDelta &delta);
-  Status repair_maps();
 
   const ControlConfig config_;
   const EventRules rules_;
   MapBackend &maps_;
-  InterfaceResolver &resolver_;
   ControlObserver &observer_;
+  MapDelta map_delta_;  // what the maps must change, and the interfaces they are keyed by
 
   // One batch applies (under mutex_) while the next one is parsed (outside it).
   static constexpr std::ptrdiff_t kBatchesInFlight = 2;
@@ -259,7 +267,6 @@ class ControlPlane {
   mutable std::mutex mutex_;
   StateStore store_;
   State state_;
-  IfindexCache ifindex_cache_;    // every machine's interface, while maps_in_sync_
   bool maps_in_sync_ = false;     // a failed write makes the next change a full reconcile
   uint64_t maps_generation_ = 0;  // bumped by every write of the maps (snapshot_image)
   std::function<void()> machines_listener_;

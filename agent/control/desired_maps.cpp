@@ -139,24 +139,31 @@ MapImage desired_image(const State &state, const ControlConfig &config,
   return image;
 }
 
+namespace {
+// One map's contents into its part of the image; false (error set) if it could not be read.
+template <typename T>
+bool take(Result<T> read, T &part, std::optional<Error> &error) {
+  if (!read) {
+    error = read.error();
+    return false;
+  }
+  part = std::move(*read);
+  return true;
+}
+}  // namespace
+
 Result<MapImage> read_image(MapBackend &maps) {
   MapImage image;
-  auto machines = maps.dump_machines();
-  if (!machines) return machines.error();
-  image.machines = std::move(*machines);
-  auto flycast = maps.dump_flycast();
-  if (!flycast) return flycast.error();
-  image.flycast = std::move(*flycast);
-  auto infra = maps.dump_infra();
-  if (!infra) return infra.error();
-  image.infra = std::move(*infra);
-  auto net_flags = maps.dump_net_flags();
-  if (!net_flags) return net_flags.error();
-  image.net_flags = std::move(*net_flags);
-  auto config = maps.read_config();
-  if (!config) return config.error();
-  image.config = *config;
-  return image;
+  std::optional<Error> error;
+  // Stops at the first map that cannot be read.
+  if (take(maps.dump_machines(), image.machines, error) &&
+      take(maps.dump_flycast(), image.flycast, error) &&
+      take(maps.dump_infra(), image.infra, error) &&
+      take(maps.dump_net_flags(), image.net_flags, error) &&
+      take(maps.read_config(), image.config, error)) {
+    return image;
+  }
+  return *error;
 }
 
 Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,

@@ -2,7 +2,7 @@
 // the difference between two such images written through a MapBackend. The same diff serves
 // the start-up reconcile and the repair after a failed write (current = what the maps hold,
 // desired = the full image), a batch and an interface change (the image before and after,
-// at the keys they touched only: partial_image.h), so only what differs is ever written.
+// at the keys they touched only: map_delta.h), so only what differs is ever written.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,15 @@ struct MapImage {
   sg_config config{};
 };
 
+// Some keys of each map: what a batch, an interface change or a drift check touched
+// (map_delta.h writes the images at those keys only).
+struct MapKeys {
+  std::set<uint32_t> ifindexes;  // sg_machines
+  std::set<Ipv6> flycast;        // sg_flycast
+  std::set<uint32_t> networks;   // sg_net_flags
+  bool config = false;           // sg_config (the infra prefixes never change with the state)
+};
+
 using IfindexLookup = std::function<std::optional<uint32_t>(const std::string &)>;
 
 // Machines whose interface does not resolve have no entry (attached when it appears).
@@ -33,7 +42,7 @@ MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of);
 
 // The values desired_image gives one record, given its live app (nullopt: none, the app is
-// not live). The incremental path (partial_image.h) builds its entries with these same
+// not live). The incremental path (map_delta.h) builds its entries with these same
 // functions.
 std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *live_app);
 std::optional<sg_flycast> desired_flycast(const AppRecord *live_app);

@@ -55,32 +55,23 @@ Event removal_of(EventType type) {
 
 bool DesiredState::add(DesiredObject object) {
   const Event &event = object.event;
+  // The key is taken before the object moves into the map.
+  const auto put = [&object](auto &objects, auto key) {
+    objects.insert_or_assign(std::move(key), std::move(object));
+    return true;
+  };
   switch (event.type) {
-    case EventType::kNetworkCreated: {
-      auto key = std::make_pair(event.org, event.network);
-      networks.insert_or_assign(std::move(key), std::move(object));
-      return true;
-    }
-    case EventType::kAppCreated: {
-      auto key = event.app;
-      apps.insert_or_assign(std::move(key), std::move(object));
-      return true;
-    }
-    case EventType::kNetworkMode: {
-      auto key = std::make_pair(event.org, event.network);
-      modes.insert_or_assign(std::move(key), std::move(object));
-      return true;
-    }
-    case EventType::kMachineStarted: {
-      auto key = event.machine;
-      machines.insert_or_assign(std::move(key), std::move(object));
-      return true;
-    }
+    case EventType::kNetworkCreated:
+      return put(networks, std::make_pair(event.org, event.network));
+    case EventType::kAppCreated:
+      return put(apps, event.app);
+    case EventType::kNetworkMode:
+      return put(modes, std::make_pair(event.org, event.network));
+    case EventType::kMachineStarted:
+      return put(machines, event.machine);
     case EventType::kFlycastAllocated: {
       auto address = parse_ipv6(event.address);
-      if (!address) return false;
-      flycast.insert_or_assign(*address, std::move(object));
-      return true;
+      return address && put(flycast, *address);
     }
     default:
       return false;

@@ -1,6 +1,8 @@
 #include "agent/control/events.h"
 
 #include <array>
+#include <iterator>
+#include <map>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -23,12 +25,8 @@ constexpr std::array<std::pair<EventType, std::string_view>, 8> kTypeNames{{
 }};
 
 EventError malformed(std::optional<std::size_t> index, std::string type, std::string field,
-                     std::string what) {
-  std::string message = index ? "event " + std::to_string(*index) : std::string("request body");
-  if (!type.empty()) message += " (" + type + ")";
-  if (!field.empty()) message += ": field '" + field + "'";
-  message += ": " + what;
-  return EventError{400, std::move(message), index, std::move(type), std::move(field)};
+                     const std::string &what) {
+  return event_error(ControlErrorKind::kMalformed, index, std::move(type), std::move(field), what);
 }
 
 // The fields an event may carry. Any other key is allowed (and ignored) so that the platform
@@ -93,6 +91,29 @@ std::optional<EventError> take_string(EventFields &fields, Field field, std::siz
   return std::nullopt;
 }
 
+// The string fields each type requires, in the order they are checked (network.created's
+// id and app.created's optional network are checked on their own).
+const std::vector<std::pair<Field, std::string Event::*>> &required_fields(EventType type) {
+  using Fields = std::vector<std::pair<Field, std::string Event::*>>;
+  static const std::map<EventType, Fields> kRequired{
+      {EventType::kNetworkCreated, {{kOrg, &Event::org}, {kNetwork, &Event::network}}},
+      {EventType::kAppCreated, {{kOrg, &Event::org}, {kApp, &Event::app}}},
+      {EventType::kAppDestroyed, {{kApp, &Event::app}}},
+      {EventType::kMachineStarted,
+       {{kApp, &Event::app},
+        {kMachine, &Event::machine},
+        {kAddress, &Event::address},
+        {kInterface, &Event::interface_name}}},
+      {EventType::kMachineStopped, {{kMachine, &Event::machine}}},
+      {EventType::kFlycastAllocated,
+       {{kApp, &Event::app}, {kAddress, &Event::address}, {kNetwork, &Event::network}}},
+      {EventType::kFlycastReleased, {{kAddress, &Event::address}}},
+      {EventType::kNetworkMode,
+       {{kOrg, &Event::org}, {kNetwork, &Event::network}, {kMode, &Event::mode}}},
+  };
+  return kRequired.at(type);
+}
+
 // The shape checks of one event object, on the fields the parser collected.
 std::optional<EventError> make_event(EventFields &fields, std::size_t index, Event &event) {
   const FieldValue &type_value = fields[kType];
@@ -108,36 +129,7 @@ std::optional<EventError> make_event(EventFields &fields, std::size_t index, Eve
   event.type = *type;
   const std::string type_name(event_type_name(*type));
 
-  std::vector<std::pair<Field, std::string Event::*>> required;
-  switch (*type) {
-    case EventType::kNetworkCreated:
-      required = {{kOrg, &Event::org}, {kNetwork, &Event::network}};
-      break;
-    case EventType::kAppCreated:
-      required = {{kOrg, &Event::org}, {kApp, &Event::app}};
-      break;
-    case EventType::kAppDestroyed:
-      required = {{kApp, &Event::app}};
-      break;
-    case EventType::kMachineStarted:
-      required = {{kApp, &Event::app},
-                  {kMachine, &Event::machine},
-                  {kAddress, &Event::address},
-                  {kInterface, &Event::interface_name}};
-      break;
-    case EventType::kMachineStopped:
-      required = {{kMachine, &Event::machine}};
-      break;
-    case EventType::kFlycastAllocated:
-      required = {{kApp, &Event::app}, {kAddress, &Event::address}, {kNetwork, &Event::network}};
-      break;
-    case EventType::kFlycastReleased:
-      required = {{kAddress, &Event::address}};
-      break;
-    case EventType::kNetworkMode:
-      required = {{kOrg, &Event::org}, {kNetwork, &Event::network}, {kMode, &Event::mode}};
-      break;
-  }
+  const auto &required = required_fields(*type);
   for (const auto &[field, member] : required) {
     if (auto error = take_string(fields, field, index, type_name, event.*member)) return error;
   }
@@ -343,7 +335,7 @@ ParsedEvents parse_lines(std::string_view body) {
       const std::size_t index = parsed.events.size();
       if (!nlohmann::json::sax_parse(line, &reader)) {
         parsed.error = reader.error ? std::move(reader.error)
-                                    : EventError{400,
+                                    : EventError{ControlErrorKind::kMalformed,
                                                  "malformed JSON: event " + std::to_string(index) +
                                                      " (line " + std::to_string(line_number) +
                                                      ") is not valid JSON: " + reader.syntax_error,
@@ -374,33 +366,34 @@ std::optional<EventType> parse_event_type(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view EventError::result_class() const {
-  switch (status) {
-    case 400:
-      return "malformed";
-    case 409:
-      return "conflict";
-    case 422:
-      return "invalid";
-    case 507:
-      return "map_full";
-    default:
-      return "internal";
-  }
+std::string_view error_class(ControlErrorKind kind) {
+  // In the order of ControlErrorKind.
+  static constexpr std::string_view kClasses[] = {"malformed", "conflict",    "invalid",
+                                                  "map_full",  "unavailable", "internal"};
+  static_assert(std::size(kClasses) == kControlErrorKinds);
+  const auto index = static_cast<std::size_t>(kind);
+  return index < std::size(kClasses) ? kClasses[index] : "internal";
 }
 
-nlohmann::json EventError::to_json() const {
-  nlohmann::json body = {{"error", message}};
-  if (index) body["index"] = *index;
-  if (!type.empty()) body["type"] = type;
-  if (!field.empty()) body["field"] = field;
-  return body;
+EventError event_error(ControlErrorKind kind, std::optional<std::size_t> index, std::string type,
+                       std::string field, const std::string &what) {
+  std::string message = index ? "event " + std::to_string(*index) : std::string("request body");
+  if (!type.empty()) message += " (" + type + ")";
+  if (!field.empty()) message += ": field '" + field + "'";
+  message += ": " + what;
+  return EventError{kind, std::move(message), index, std::move(type), std::move(field)};
+}
+
+EventError event_error(ControlErrorKind kind, std::size_t index, const Event &event,
+                       std::string field, const std::string &what) {
+  return event_error(kind, index, std::string(event_type_name(event.type)), std::move(field), what);
 }
 
 ParsedEvents parse_events(std::string_view body) {
   ParsedEvents parsed;
   if (only_whitespace(body)) {
-    parsed.error = EventError{400, "empty request body: expected a JSON event, array or NDJSON",
+    parsed.error = EventError{ControlErrorKind::kMalformed,
+                              "empty request body: expected a JSON event, array or NDJSON",
                               std::nullopt, "", ""};
     return parsed;
   }
@@ -414,7 +407,8 @@ ParsedEvents parse_events(std::string_view body) {
   // A complete first value followed by more: NDJSON, one event per line.
   if (reader.value_complete) return parse_lines(body);
   parsed.error = EventError{
-      400, "malformed JSON: the body is not a JSON object, array or NDJSON: " + reader.syntax_error,
+      ControlErrorKind::kMalformed,
+      "malformed JSON: the body is not a JSON object, array or NDJSON: " + reader.syntax_error,
       std::nullopt, "", ""};
   return parsed;
 }

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/control/control_error.h"
+
 namespace sixguard {
 
 enum class EventType {
@@ -48,21 +50,13 @@ struct Event {
   nlohmann::json id;
 };
 
-// Why a batch was refused. status is the HTTP status of the answer; index/type/field name
-// the offending event when there is one.
-struct EventError {
-  int status = 400;  // 400 malformed, 409 conflict, 422 invalid, 507 map full, 500 internal
-  std::string message;
-  std::optional<std::size_t> index;
-  std::string type;   // the event's type when known
-  std::string field;  // the offending field when there is one
-
-  // The ControlObserver result class: "malformed", "conflict", "invalid", "map_full",
-  // "internal".
-  std::string_view result_class() const;
-  // {"error": message, "index": i, "type": t, "field": f} (absent parts omitted).
-  nlohmann::json to_json() const;
-};
+// A refusal in the rules' own wording: "event I (TYPE): field 'F': what", or "request body:
+// what" when no event is at fault (parts not known are left out).
+EventError event_error(ControlErrorKind kind, std::optional<std::size_t> index, std::string type,
+                       std::string field, const std::string &what);
+// The same for an event of the batch.
+EventError event_error(ControlErrorKind kind, std::size_t index, const Event &event,
+                       std::string field, const std::string &what);
 
 struct ParsedEvents {
   std::deque<Event> events;         // a deque: growing never copies the events already read

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "agent/control/desired_maps.h"
-#include "agent/control/partial_image.h"
 
 namespace sixguard {
 
@@ -44,7 +43,7 @@ struct MapDrift {
 // Every difference between what the maps hold and the image of the state.
 MapDrift compare_maps(const MapImage &held, const MapImage &wanted);
 
-// The keys of every difference (for partial_image: the image now at those keys).
+// The keys of every difference (for MapDelta::image_at: the image now at those keys).
 MapKeys keys_of(const MapDrift &drift);
 
 // The drift at the keys where the image of the state now (a partial image at keys_of(drift),

@@ -10,23 +10,16 @@ namespace sixguard {
 
 namespace {
 
-EventError refuse(int status, std::size_t index, const Event &event, std::string field,
-                  const std::string &what) {
-  const std::string type(event_type_name(event.type));
-  std::string message = "event " + std::to_string(index) + " (" + type + ")";
-  if (!field.empty()) message += ": field '" + field + "'";
-  message += ": " + what;
-  return EventError{status, std::move(message), index, type, std::move(field)};
-}
-
 EventOutcome conflict(std::size_t index, const Event &event, std::string field,
                       const std::string &what) {
-  return {EventEffect::kUnchanged, refuse(409, index, event, std::move(field), what)};
+  return {EventEffect::kUnchanged,
+          event_error(ControlErrorKind::kConflict, index, event, std::move(field), what)};
 }
 
 EventOutcome invalid(std::size_t index, const Event &event, std::string field,
                      const std::string &what) {
-  return {EventEffect::kUnchanged, refuse(422, index, event, std::move(field), what)};
+  return {EventEffect::kUnchanged,
+          event_error(ControlErrorKind::kInvalid, index, event, std::move(field), what)};
 }
 
 constexpr EventOutcome kApplied{EventEffect::kApplied, std::nullopt};

@@ -1,15 +1,16 @@
 // The validation rules of DESIGN §3 and the effect of each event on the registry. Applying
 // an event either changes the state (applied), finds it already in effect (unchanged), or
-// refuses it with the HTTP status of the refusal and leaves the state untouched:
-//   409 conflict with what is bound: network id bound to another (org, name), (org, name)
+// refuses it (control_error.h; the API answers a conflict 409, an invalid value 422) and
+// leaves the state untouched:
+//   conflict with what is bound: network id bound to another (org, name), (org, name)
 //       bound to another id, an app asked to change network or org, a machine id reused with
 //       another app or address, a /112 or interface already owned by another machine, a
 //       Flycast address already allocated for another app or network, a Flycast address
 //       inside a machine's /112 (either way round: the datapath could not tell them apart);
-//   422 well formed but invalid: malformed or non-6PN address, address on the wrong network,
+//   invalid, well formed but wrong: malformed or non-6PN address, address on the wrong network,
 //       unknown app or network, network id 0 or out of range, bad mode, a machine
 //       interface that is lo or a configured uplink.
-// (Names, interface names and strings are checked by the parser, events.h: 400.)
+// (Names, interface names and strings are checked by the parser, events.h: malformed.)
 //
 // Decisions where DESIGN §3 is silent:
 // - App names and machine ids are global (app.destroyed / machine.stopped carry only them):

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "agent/api/control_answer.h"
 #include "agent/control/control_plane.h"
 #include "agent/daemon/log.h"
 
@@ -27,10 +28,11 @@ bool BatchLogObserver::take_line(uint64_t &suppressed_before) {
 void BatchLogObserver::batch_finished(const ApplyResult &result) {
   metrics_.batch_finished(result);
   // A resync of unchanged events is debug: not worth a line of the budget unless shown.
-  if (result.status == 200 && result.applied == 0) {
+  const ControlAnswer answer = answer_of(result);
+  if (!result.error && result.applied == 0) {
     log(LogLevel::kDebug, "events",
         "batch applied: 0 applied, " + std::to_string(result.unchanged) + " unchanged",
-        {{"status", result.status}, {"applied", 0}, {"unchanged", result.unchanged}});
+        {{"status", answer.status}, {"applied", 0}, {"unchanged", result.unchanged}});
     return;
   }
   uint64_t suppressed = 0;
@@ -41,8 +43,8 @@ void BatchLogObserver::batch_finished(const ApplyResult &result) {
             std::to_string(kLinesPerSecond) + " a second); sixguard_events_total counts them",
         {{"suppressed", suppressed}});
   }
-  if (result.status == 200) {
-    nlohmann::json fields = {{"status", result.status},
+  if (!result.error) {
+    nlohmann::json fields = {{"status", answer.status},
                              {"applied", result.applied},
                              {"unchanged", result.unchanged},
                              {"applied_by_type", result.applied_by_type}};
@@ -56,19 +58,11 @@ void BatchLogObserver::batch_finished(const ApplyResult &result) {
     log(LogLevel::kInfo, "events", message, fields);
     return;
   }
-  nlohmann::json fields = {{"status", result.status},
-                           {"code", result.code.empty() ? std::string("internal") : result.code}};
-  // The body of a refusal is {"error", "index"?, "type"?, "field"?} (events.h EventError).
-  for (const char *key : {"index", "type", "field"}) {
-    if (result.body.is_object() && result.body.contains(key)) fields[key] = result.body[key];
-  }
-  std::string error = "(no message)";
-  if (result.body.is_object() && result.body.contains("error") &&
-      result.body["error"].is_string()) {
-    error = result.body["error"].get<std::string>();
-  }
-  fields["error"] = error;
-  log(LogLevel::kWarn, "events", "batch refused: " + error, fields);
+  // The fields of the answer's body: "error", and "index", "type", "field" when known.
+  nlohmann::json fields = error_body(*result.error);
+  fields["status"] = answer.status;
+  fields["code"] = result.code();
+  log(LogLevel::kWarn, "events", "batch refused: " + result.error->message, fields);
 }
 
 }  // namespace sixguard::daemon

@@ -195,11 +195,11 @@ Result<int64_t> EtcdSource::relist() {
       invalid[planned.origin] = error.message;
     }
   }
-  if (result.status != 200 && result.status != 500) {
+  if (result.failure && *result.failure != ControlErrorKind::kInternal) {
     return make_error("applying the list at revision " + std::to_string(revision) + ": " +
                       result.error);
   }
-  if (result.status == 500) log_(true, result.error);
+  if (result.failure == ControlErrorKind::kInternal) log_(true, result.error);
   // The list is authoritative: the invalid keys are exactly those it found.
   {
     std::lock_guard lock(mutex_);
@@ -250,10 +250,10 @@ Status EtcdSource::apply_revision(const etcd::RevisionBatch &batch) {
   };
   const auto result =
       control_.apply_from_source(planner, SourceMark{batch.revision, identity_}, false);
-  if (result.status != 200 && result.status != 500) {
+  if (result.failure && *result.failure != ControlErrorKind::kInternal) {
     return make_error("applying revision " + std::to_string(batch.revision) + ": " + result.error);
   }
-  if (result.status == 500) log_(true, result.error);
+  if (result.failure == ControlErrorKind::kInternal) log_(true, result.error);
   for (const auto &key : valid) note_valid(key);
   for (const auto &[planned, error] : result.refused) {
     if (planned.origin.empty()) {

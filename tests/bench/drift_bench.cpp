@@ -86,8 +86,8 @@ Status apply_all(ControlPlane &control, const std::vector<std::string> &lines) {
       body += '\n';
     }
     const ApplyResult result = control.apply(body);
-    if (result.status != 200)
-      return make_error("batch at " + std::to_string(first) + ": " + result.body.dump());
+    if (result.error)
+      return make_error("batch at " + std::to_string(first) + ": " + result.error->message);
   }
   return {};
 }
@@ -199,7 +199,7 @@ int run(const Options &options) {
       const auto start = Clock::now();
       const ApplyResult result = (*control)->apply(body);
       slowest_batch = std::max(slowest_batch, seconds_since(start));
-      if (result.status != 200) std::fprintf(stderr, "batch: %s\n", result.body.dump().c_str());
+      if (result.error) std::fprintf(stderr, "batch: %s\n", result.error->message.c_str());
       ++batches;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

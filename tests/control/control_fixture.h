@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/api/control_answer.h"
 #include "agent/control/control_plane.h"
 #include "tests/control/fake_map_backend.h"
 #include "tests/control/temp_dir.h"
@@ -28,6 +29,20 @@ inline const char *kPlatform = R"([
   {"type":"app.created","org":"acme","app":"tenant-a","network":"cust-a"}
 ])";
 
+// A batch's outcome with the API's answer to it (control_answer.h): what a client reads.
+struct Answered : ApplyResult {
+  int status = 200;
+  nlohmann::json body;
+};
+
+inline Answered answered(ApplyResult result) {
+  const ControlAnswer answer = answer_of(result);
+  Answered out{std::move(result), 200, {}};
+  out.status = static_cast<int>(answer.status);
+  out.body = answer.body;
+  return out;
+}
+
 class ControlFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,11 +61,11 @@ class ControlFixture : public ::testing::Test {
     ASSERT_TRUE(reconciled) << reconciled.error().describe();
   }
 
-  ApplyResult apply(const std::string &body) { return control->apply(body); }
+  Answered apply(const std::string &body) { return answered(control->apply(body)); }
 
   // Applies and expects success; returns the result for the counts.
-  ApplyResult apply_ok(const std::string &body) {
-    auto result = control->apply(body);
+  Answered apply_ok(const std::string &body) {
+    auto result = apply(body);
     EXPECT_EQ(result.status, 200) << result.body.dump();
     return result;
   }

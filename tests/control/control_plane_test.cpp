@@ -428,8 +428,8 @@ TEST_F(ControlPlaneTest, ConcurrentBatchesAreSerialised) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
         const std::string name = "app-" + std::to_string(t) + "-" + std::to_string(i);
-        auto result = control->apply(
-            nlohmann::json{{"type", "app.created"}, {"org", "acme"}, {"app", name}}.dump());
+        auto result =
+            apply(nlohmann::json{{"type", "app.created"}, {"org", "acme"}, {"app", name}}.dump());
         EXPECT_EQ(result.status, 200);
         (void)control->apps_json(std::nullopt);
       }

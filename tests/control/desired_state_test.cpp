@@ -47,7 +47,7 @@ class DesiredStateTest : public ControlFixture {
 TEST_F(DesiredStateTest, ReachesTheDesiredStateThenPlansNothing) {
   const DesiredState desired = platform();
   auto first = reach(desired, 10);
-  ASSERT_EQ(first.status, 200) << first.error;
+  ASSERT_FALSE(first.failure) << first.error;
   EXPECT_TRUE(first.refused.empty());
   EXPECT_EQ(first.applied, 7u);
   EXPECT_EQ(control->counts().machines, 1u);
@@ -62,7 +62,7 @@ TEST_F(DesiredStateTest, ReachesTheDesiredStateThenPlansNothing) {
 }
 
 TEST_F(DesiredStateTest, WhatIsGoneIsRemovedNetworksStay) {
-  ASSERT_EQ(reach(platform(), 10).status, 200);
+  ASSERT_FALSE(reach(platform(), 10).failure);
   DesiredState less = platform();
   less.machines.clear();
   less.flycast.clear();
@@ -70,7 +70,7 @@ TEST_F(DesiredStateTest, WhatIsGoneIsRemovedNetworksStay) {
   less.apps.erase("tenant-a");
   less.networks.clear();  // networks are never deleted
   auto result = reach(less, 12);
-  ASSERT_EQ(result.status, 200) << result.error;
+  ASSERT_FALSE(result.failure) << result.error;
   EXPECT_TRUE(result.refused.empty());
   EXPECT_EQ(control->counts().machines, 0u);
   EXPECT_EQ(control->counts().flycast, 0u);
@@ -83,13 +83,13 @@ TEST_F(DesiredStateTest, WhatIsGoneIsRemovedNetworksStay) {
 }
 
 TEST_F(DesiredStateTest, AChangedMachineIsStoppedAndStartedAgain) {
-  ASSERT_EQ(reach(platform(), 10).status, 200);
+  ASSERT_FALSE(reach(platform(), 10).failure);
   DesiredState moved = platform();
   auto &machine = moved.machines.at("m-web").event;
   machine.address = "fdaa:2:45b:a7b:174:db43:d3c7:2";  // another /112
   machine.interface_name = "tap-spare";
   auto result = reach(moved, 11);
-  ASSERT_EQ(result.status, 200) << result.error;
+  ASSERT_FALSE(result.failure) << result.error;
   EXPECT_TRUE(result.refused.empty());
   ASSERT_EQ(control->machines().size(), 1u);
   EXPECT_EQ(control->machines()[0].interface_name, "tap-spare");
@@ -112,7 +112,7 @@ TEST_F(DesiredStateTest, RefusedObjectsAreDroppedTheRestApplies) {
            {{"type", "network.created"}, {"org", "acme"}, {"network", "thief"}, {"id", "2:45b"}}),
        "bad-network"});
   auto result = reach(desired, 20);
-  ASSERT_EQ(result.status, 200) << result.error;
+  ASSERT_FALSE(result.failure) << result.error;
   std::set<std::string> refused;
   for (const auto &[event, error] : result.refused) refused.insert(event.origin);
   EXPECT_EQ(refused, (std::set<std::string>{"bad-machine", "bad-app", "bad-network"}));
@@ -136,12 +136,12 @@ TEST_F(DesiredStateTest, KeysBeyondAMapsCapacityAreRefusedInOnePass) {
   }
   const int durations_before = observer.durations;
   auto result = reach(desired, 30);
-  ASSERT_EQ(result.status, 200) << result.error;
+  ASSERT_FALSE(result.failure) << result.error;
   EXPECT_EQ(observer.durations - durations_before, 1);
   ASSERT_EQ(result.refused.size(), 185u);
   const std::size_t first_refused_index = 7 - 1 + 16;  // the platform's 7 events, 16 Flycast
   for (const auto &[event, error] : result.refused) {
-    EXPECT_EQ(error.status, 507) << error.message;
+    EXPECT_EQ(error.kind, ControlErrorKind::kCapacity) << error.message;
     ASSERT_TRUE(error.index.has_value());
     EXPECT_EQ(*error.index, first_refused_index) << error.message;
   }
@@ -151,18 +151,18 @@ TEST_F(DesiredStateTest, KeysBeyondAMapsCapacityAreRefusedInOnePass) {
   EXPECT_EQ(control->counts().audit_networks, 1u);
   // Applied again, the same 185 are refused and nothing else changes.
   auto again = reach(desired, 31);
-  ASSERT_EQ(again.status, 200) << again.error;
+  ASSERT_FALSE(again.failure) << again.error;
   EXPECT_EQ(again.refused.size(), 185u);
   EXPECT_EQ(again.applied, 0u);
   EXPECT_EQ(maps.flycast.size(), 16u);
 }
 
 TEST_F(DesiredStateTest, RevisionIsPersistedWithTheStateAndClearedByTheLocalApi) {
-  ASSERT_EQ(reach(platform(), 77).status, 200);
+  ASSERT_FALSE(reach(platform(), 77).failure);
   open();  // a restarted agent
   EXPECT_EQ(control->source_mark(), (SourceMark{77, 42}));
   // An empty batch still persists a new revision.
-  ASSERT_EQ(reach(platform(), 78).status, 200);
+  ASSERT_FALSE(reach(platform(), 78).failure);
   open();
   EXPECT_EQ(control->source_mark().revision, 78);
   // A local API batch that changes something clears it: nothing to resume from.

@@ -5,6 +5,8 @@
 
 #include "agent/control/events.h"
 
+#include "agent/api/control_answer.h"
+
 namespace sixguard {
 namespace {
 
@@ -54,7 +56,7 @@ TEST(ParseEvents, MalformedJsonIs400) {
   for (const char *body : {"{", "not json", "{\"type\":}", "", "   \n"}) {
     auto parsed = parse_events(body);
     ASSERT_TRUE(parsed.error) << body;
-    EXPECT_EQ(parsed.error->status, 400) << body;
+    EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed) << body;
     EXPECT_TRUE(parsed.events.empty());
   }
 }
@@ -63,14 +65,14 @@ TEST(ParseEvents, MalformedNdjsonLineNamesItsIndex) {
   auto parsed =
       parse_events("{\"type\":\"machine.stopped\",\"machine\":\"m1\"}\n{\"type\": nope}\n");
   ASSERT_TRUE(parsed.error);
-  EXPECT_EQ(parsed.error->status, 400);
+  EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed);
   EXPECT_EQ(parsed.error->index, 1u);
 }
 
 TEST(ParseEvents, UnknownTypeIs400) {
   auto parsed = parse_events(R"([{"type":"app.destroyed","app":"a"},{"type":"app.renamed"}])");
   ASSERT_TRUE(parsed.error);
-  EXPECT_EQ(parsed.error->status, 400);
+  EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed);
   EXPECT_EQ(parsed.error->index, 1u);
   EXPECT_EQ(parsed.error->field, "type");
   EXPECT_NE(parsed.error->message.find("app.renamed"), std::string::npos);
@@ -80,7 +82,7 @@ TEST(ParseEvents, UnknownTypeIs400) {
 TEST(ParseEvents, MissingTypeIs400) {
   auto parsed = parse_events(R"({"app":"a"})");
   ASSERT_TRUE(parsed.error);
-  EXPECT_EQ(parsed.error->status, 400);
+  EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed);
   EXPECT_EQ(parsed.error->field, "type");
 }
 
@@ -94,13 +96,13 @@ class MissingField : public ::testing::TestWithParam<MissingFieldCase> {};
 TEST_P(MissingField, Is400NamingTheField) {
   auto parsed = parse_events(GetParam().event);
   ASSERT_TRUE(parsed.error) << GetParam().event;
-  EXPECT_EQ(parsed.error->status, 400);
+  EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed);
   EXPECT_EQ(parsed.error->field, GetParam().field);
   EXPECT_EQ(parsed.error->index, 0u);
   EXPECT_NE(parsed.error->message.find(std::string("'") + GetParam().field + "'"),
             std::string::npos)
       << parsed.error->message;
-  const auto body = parsed.error->to_json();
+  const auto body = error_body(*parsed.error);
   EXPECT_EQ(body["field"], GetParam().field);
   EXPECT_EQ(body["index"], 0);
   EXPECT_TRUE(body.contains("type"));
@@ -153,14 +155,14 @@ TEST(ParseEvents, WronglyTypedFieldIs400) {
        }) {
     auto parsed = parse_events(body);
     ASSERT_TRUE(parsed.error) << body;
-    EXPECT_EQ(parsed.error->status, 400) << body;
+    EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed) << body;
   }
 }
 
 TEST(ParseEvents, NonObjectInArrayIs400) {
   auto parsed = parse_events(R"([{"type":"app.destroyed","app":"a"}, 3])");
   ASSERT_TRUE(parsed.error);
-  EXPECT_EQ(parsed.error->status, 400);
+  EXPECT_EQ(parsed.error->kind, ControlErrorKind::kMalformed);
   EXPECT_EQ(parsed.error->index, 1u);
 }
 

@@ -52,14 +52,14 @@ struct Reference {
   // The status the control plane must answer (200 for an accepted batch, whatever the maps).
   int apply(const std::string &body, std::size_t &applied) {
     ParsedEvents parsed = parse_events(body);
-    if (parsed.error) return parsed.error->status;
+    if (parsed.error) return static_cast<int>(http_status(parsed.error->kind));
     State working = state;
     applied = 0;
     for (std::size_t i = 0; i < parsed.events.size(); ++i) {
       EventOutcome outcome =
           apply_event(working, parsed.events[i], i,
                       EventRules{.uplinks = {}, .infra_prefixes = infra_prefixes});
-      if (outcome.error) return outcome.error->status;
+      if (outcome.error) return static_cast<int>(http_status(outcome.error->kind));
       const auto grows = [](std::size_t before, std::size_t after, std::size_t capacity) {
         return after > capacity && after > before;
       };
@@ -280,7 +280,7 @@ class IncrementalMaps : public ControlFixture {
     }
     std::size_t applied = 0;
     if (reference.apply(ground.dump(), applied) == 200) {
-      ASSERT_EQ(control->apply(ground.dump()).status, 200);
+      ASSERT_EQ(apply(ground.dump()).status, 200);
     }
     for (int step = 0; step < steps; ++step) {
       const std::string when = "seed " + std::to_string(seed) + " step " + std::to_string(step);
@@ -312,7 +312,7 @@ class IncrementalMaps : public ControlFixture {
       const int expected_status = reference.apply(body, applied);
       const bool inject = chance(10);
       if (inject) fail_writes_from(1 + below(3));
-      const ApplyResult result = control->apply(body);
+      const Answered result = apply(body);
       stop_failing();
       ++statuses[result.status];
       const std::string context = when + ": " + body + " -> " + result.body.dump();

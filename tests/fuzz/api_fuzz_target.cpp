@@ -95,7 +95,7 @@ struct Harness {
     if (!opened) finding("cannot open the control plane: " + opened.error().describe(), "");
     control = std::move(*opened);
     if (auto status = control->reconcile(); !status) finding("reconcile failed", "");
-    if (control->apply(kPlatform).status != 200) finding("the platform was refused", kPlatform);
+    if (control->apply(kPlatform).error) finding("the platform was refused", kPlatform);
     register_api_routes(router, *control, ApiProviders{nullptr, &explainer, nullptr});
     socket_path = dir / "api.sock";
     server = std::make_unique<HttpServer>(router);

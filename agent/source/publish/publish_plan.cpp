@@ -9,16 +9,6 @@ namespace sixguard {
 
 namespace {
 
-EventError refuse(int status, std::size_t index, const Event &event, std::string field,
-                  std::string message) {
-  // The rules' own wording (state_rules.cpp): "event I (type): field 'F': what".
-  const std::string type(event_type_name(event.type));
-  return EventError{
-      status,
-      "event " + std::to_string(index) + " (" + type + "): field '" + field + "': " + message,
-      index, type, std::move(field)};
-}
-
 bool is_machine_event(const Event &event) {
   return event.type == EventType::kMachineStarted || event.type == EventType::kMachineStopped;
 }
@@ -79,9 +69,9 @@ std::optional<EventError> record_applied(const StoreView &view, StoreChanges &ch
       if (const auto bound = view.kvs.find(id_key); bound != view.kvs.end()) {
         auto entry = parse_etcd_entry(view.prefix, id_key, bound->second.value);
         if (!entry || entry->bound_org != event.org || entry->bound_network != event.network) {
-          return refuse(409, index, event, "id",
-                        "network id " + format_network_id(*id) +
-                            " is already bound in the store (" + id_key + ")");
+          return event_error(ControlErrorKind::kConflict, index, event, "id",
+                             "network id " + format_network_id(*id) +
+                                 " is already bound in the store (" + id_key + ")");
         }
       }
       changes.writes[id_key] = id_value;
@@ -180,15 +170,15 @@ PublishPlan plan_publish(StoreView &view, const std::deque<Event> &events,
     Event tried = event;
     if (is_machine_event(event)) {
       if (host.empty()) {
-        plan.refusal = refuse(400, index, event, "host",
-                              "machine events name their host (--host, or a \"host\" field)");
+        plan.refusal = event_error(ControlErrorKind::kMalformed, index, event, "host",
+                                   "machine events name their host (--host, or a \"host\" field)");
         return plan;
       }
       const auto runs_on = view.machine_hosts.find(event.machine);
       if (runs_on != view.machine_hosts.end() && runs_on->second != host) {
-        plan.refusal = refuse(409, index, event, "host",
-                              "machine " + event.machine + " runs on host " + runs_on->second +
-                                  ", not " + host + ": stop it there first");
+        plan.refusal = event_error(ControlErrorKind::kConflict, index, event, "host",
+                                   "machine " + event.machine + " runs on host " + runs_on->second +
+                                       ", not " + host + ": stop it there first");
         return plan;
       }
       if (event.type == EventType::kMachineStarted) {
@@ -293,11 +283,8 @@ std::optional<EventError> event_hosts(std::string_view body, std::size_t count,
     if (host == objects[i].end()) continue;
     const std::string type = objects[i].value("type", std::string());
     if (!host->is_string() || !valid_host_name(host->get<std::string>())) {
-      return EventError{
-          400,
-          "event " + std::to_string(i) + " (" + type +
-              "): field 'host': must be a host name (1-253 letters, digits, '-', '_', '.')",
-          i, type, "host"};
+      return event_error(ControlErrorKind::kMalformed, i, type, "host",
+                         "must be a host name (1-253 letters, digits, '-', '_', '.')");
     }
     hosts[i] = host->get<std::string>();
   }

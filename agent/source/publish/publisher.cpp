@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include "agent/api/control_answer.h"
 #include "agent/source/publish/publish_plan.h"
 #include "agent/source/etcd_keys.h"
 
@@ -11,13 +12,14 @@ namespace sixguard {
 PublishResult publish(etcd::Client &client, std::string_view body, const PublishOptions &options) {
   PublishResult result;
   auto refused = [&](EventError error) {
-    result.status = error.status;
+    result.status = static_cast<int>(http_status(error.kind));
     result.error = std::move(error);
     return result;
   };
   if (auto bad = check_etcd_prefix(options.prefix); !bad) {
-    return refused(EventError{400, "prefix " + options.prefix + ": " + bad.error().message,
-                              std::nullopt, "", ""});
+    return refused(EventError{ControlErrorKind::kMalformed,
+                              "prefix " + options.prefix + ": " + bad.error().message, std::nullopt,
+                              "", ""});
   }
   const ParsedEvents parsed = parse_events(body);
   if (parsed.error) return refused(*parsed.error);
@@ -67,7 +69,7 @@ PublishResult publish(etcd::Client &client, std::string_view body, const Publish
       return result;
     }
   }
-  return refused(EventError{409,
+  return refused(EventError{ControlErrorKind::kConflict,
                             "the store changed under the batch at every one of " +
                                 std::to_string(options.attempts) +
                                 " attempts (other publishers are writing): try again",

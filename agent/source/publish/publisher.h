@@ -26,7 +26,8 @@ struct PublishOptions {
 
 struct PublishResult {
   // 200 written (or nothing to write), 400/409/422 refused (error names the event and
-  // field), 0 the store could not be read or written (store_error says why).
+  // field; the status the agent would answer, control_answer.h), 0 the store could not be
+  // read or written (store_error says why).
   int status = 200;
   std::optional<EventError> error;
   std::optional<Error> store_error;
