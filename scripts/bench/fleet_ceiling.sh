@@ -8,7 +8,8 @@
 #   2. CLIENTS watchers of the whole prefix through the gateway (curl to a file), while
 #      fleet_bench publishes RATE changes/s (default 10000) for SECONDS_ (default 10): the
 #      rate reached, then how long after the last txn every watcher holds its revision, and
-#      the CPU seconds etcd (3 members) and the watchers used. The same with no watcher first.
+#      the CPU seconds etcd (3 members) and the watchers used. The same with no watcher first,
+#      and with CLIENTS gRPC watchers (etcdctl) last, to tell the gateway's share.
 # Same data as scripts/bench/fleet.sh (fleet_bench publish). Reports, never fails on timing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -107,19 +108,32 @@ say "  seconds per client: $lists; all done in $wall s; etcd CPU $(awk -v a="$cp
 list_json=$(jq -n --argjson s "$lists" --argjson wall "$wall" '{seconds_per_client: $s, wall_seconds: $wall}')
 
 # Changes with W watchers: the rate fleet_bench reached, the drain, the CPU used.
+# Watchers through the gateway (curl) or gRPC (etcdctl, WATCH=grpc).
 run_changes() {
-  local watchers=$1 w wpids=() last drained start_cpu
+  local watchers=$1 how=${2:-gateway} w wpids=() last drained start_cpu
   for w in $(seq 1 "$watchers"); do
-    ip netns exec "$NS" curl -sN -X POST "$(url $((1 + w % 3)))/v3/watch" \
-      -d "{\"create_request\":{\"key\":\"$(b64 /sixguard/v1/)\",\"range_end\":\"$(b64_end /sixguard/v1/)\"}}" \
-      >"$WORK/watch$w" 2>/dev/null &
+    if [ "$how" = grpc ]; then
+      ip netns exec "$NS" etcdctl --endpoints "$(url $((1 + w % 3)))" watch --prefix /sixguard/v1/ -w json \
+        >"$WORK/watch$w" 2>/dev/null &
+    else
+      ip netns exec "$NS" curl -sN -X POST "$(url $((1 + w % 3)))/v3/watch" \
+        -d "{\"create_request\":{\"key\":\"$(b64 /sixguard/v1/)\",\"range_end\":\"$(b64_end /sixguard/v1/)\"}}" \
+        >"$WORK/watch$w" 2>/dev/null &
+    fi
     wpids+=($!)
     PIDS+=($!)
   done
-  # Every watcher created: its first message is on file.
-  for w in $(seq 1 "$watchers"); do
-    until grep -q '"created":true' "$WORK/watch$w" 2>/dev/null; do sleep 0.05; done
-  done
+  # Every watcher follows: a marker key put now is on every watcher's file.
+  if [ "$watchers" -gt 0 ]; then
+    local marker="/sixguard/v1/bench-marker-$how"
+    in_ns etcdctl --endpoints "$ENDPOINTS" put "$marker" x >/dev/null
+    for w in $(seq 1 "$watchers"); do
+      until grep -q "$(b64 "$marker")\|$marker" "$WORK/watch$w" 2>/dev/null; do
+        in_ns etcdctl --endpoints "$ENDPOINTS" put "$marker" x >/dev/null
+        sleep 0.1
+      done
+    done
+  fi
   start_cpu=$(etcd_cpu)
   local pid
   changes=$(in_ns "$BENCH" changes --etcd "$ENDPOINTS" --sockets "" --rate "$RATE" --seconds "$DURATION")
@@ -131,7 +145,7 @@ run_changes() {
     # The watchers hold the last revision once its events are on file: its header revision.
     for w in $(seq 1 "$watchers"); do
       for _ in $(seq 1 1200); do
-        grep -q "\"revision\":\"$last\"" "$WORK/watch$w" && break
+        grep -q "\"revision\":\"\\?$last\"\\?[,}]" "$WORK/watch$w" && break
         sleep 0.05
       done
     done
@@ -148,7 +162,7 @@ run_changes() {
   rm -f "$WORK"/watch*
   jq -n --argjson c "$changes" --argjson w "$watchers" --argjson drained "$drained" \
     --argjson etcd_cpu "$etcd_used" --argjson curl_cpu "$curl_used" --argjson bytes "$bytes" \
-    '{watchers: $w, changes_per_second: ($c.changes_per_second | round), changes_sent: $c.changes_sent,
+    --arg how "$how" '{watchers: $w, via: $how, changes_per_second: ($c.changes_per_second | round), changes_sent: $c.changes_sent,
       publish_seconds: ($c.publish_seconds * 100 | round / 100), drain_seconds_after_last_txn: $drained,
       etcd_cpu_seconds: $etcd_cpu, watchers_cpu_seconds: $curl_cpu, bytes_per_watcher: $bytes}'
 }
@@ -158,8 +172,12 @@ echo "  $none"
 say "2b. $RATE changes/s for $DURATION s, $CLIENTS watchers of the prefix (curl to a file)"
 many=$(run_changes "$CLIENTS")
 echo "  $many"
+say "2c. $RATE changes/s for $DURATION s, $CLIENTS gRPC watchers of the prefix (etcdctl to a file)"
+grpc=$(run_changes "$CLIENTS" grpc)
+echo "  $grpc"
 jq -n --argjson publish "$publish" --argjson list "$list_json" --argjson none "$none" --argjson many "$many" \
+  --argjson grpc "$grpc" \
   --argjson load "$(cut -d' ' -f1-3 /proc/loadavg | jq -R 'split(" ") | map(tonumber)')" \
-  '{publish: $publish, lists: $list, changes_no_watcher: $none, changes_watched: $many, loadavg: $load}' \
+  '{publish: $publish, lists: $list, changes_no_watcher: $none, changes_watched: $many, changes_watched_grpc: $grpc, loadavg: $load}' \
   >"$OUT/fleet-ceiling.json"
 say "written $OUT/fleet-ceiling.json"
