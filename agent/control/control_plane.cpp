@@ -319,10 +319,10 @@ ApplyResult ControlPlane::apply_segments_locked(
   state_.begin_journal(journal);
   std::vector<EventEffect> effects;
   std::vector<EventType> types;  // of the events kept, in step with effects
-  std::size_t i = 0;             // the event's index in the whole batch
+  std::size_t seen = 0;          // events read so far: the next one's index in the whole batch
   for (const std::deque<Event> *segment = next(state_); segment; segment = next(state_)) {
     for (const Event &event : *segment) {
-      const std::size_t at = i++;
+      const std::size_t at = seen++;
       const std::size_t index = at - (skipped ? skipped->size() : 0);  // among the events kept
       const JournalMark mark_before = state_.journal_mark();
       EventOutcome outcome = apply_event(state_, event, index, rules_);
@@ -346,7 +346,7 @@ ApplyResult ControlPlane::apply_segments_locked(
   state_.end_journal();
   // A watched transaction that changes nothing here costs no commit (its revision is carried
   // by the next commit).
-  if (mark_needs_events && i == 0) return ApplyResult{};
+  if (mark_needs_events && seen == 0) return ApplyResult{};
 
   ApplyResult result;
   for (std::size_t i = 0; i < effects.size(); ++i) {
