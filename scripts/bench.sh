@@ -7,6 +7,8 @@
 #   scripts/bench.sh all                                  # every group below
 #
 #   scripts/bench.sh live|scale|control|restart|drift|fleet # scripts/bench/<group>.sh
+#   scripts/bench.sh fleet-ceiling                        # etcd alone with trivial clients:
+#                                                         # the machine's ceiling for fleet (not in all)
 #   scripts/bench.sh fuzz-api [--inputs N]                # the API fuzz test, long mode
 #                                                         # (default 1000000 inputs; not in all)
 #   scripts/bench.sh fuzz [--frames N] [--seed S]        # differential fuzzer vs the model
@@ -99,6 +101,7 @@ case $group in
     ;;
   -h | --help) usage ;;
   fuzz-api) bench_fuzz_api "$@" ;;
+  fleet-ceiling) bench_script fleet_ceiling "$@" ;;
   *)
     if [[ " ${BENCH_GROUPS[*]} " == *" $group "* ]]; then
       "bench_$group" "$@"

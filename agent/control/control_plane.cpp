@@ -214,6 +214,11 @@ SourceMark ControlPlane::source_mark() const {
 
 SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
                                                   bool persist_unchanged) {
+  return apply_from_source(std::vector<SourcePlanner>{plan}, mark, persist_unchanged);
+}
+
+SourceApplyResult ControlPlane::apply_from_source(const std::vector<SourcePlanner> &segments,
+                                                  const SourceMark &mark, bool persist_unchanged) {
   SourceApplyResult outcome;
   BatchNotice notice;
   {
@@ -224,17 +229,33 @@ SourceApplyResult ControlPlane::apply_from_source(const SourcePlanner &plan, con
       outcome.error = "the state cannot be committed: " + notice.before.reason;
       return outcome;
     }
-    std::vector<PlannedEvent> planned = plan(state_);
-    if (planned.empty() && !persist_unchanged) return outcome;
+    // Every planned event in batch order, with the segment it came from: a refused event's
+    // index in the batch finds its origin.
+    std::vector<PlannedEvent> planned;
+    std::vector<std::size_t> segment_of;
+    std::deque<Event> events;  // the current segment's, as apply_locked reads them
+    std::size_t next_segment = 0;
+    const NextSegment next = [&](const State &state) -> const std::deque<Event> * {
+      if (next_segment == segments.size()) return nullptr;
+      const std::size_t segment = next_segment++;
+      std::vector<PlannedEvent> plan = segments[segment](state);
+      events.clear();
+      for (auto &event : plan) {
+        events.push_back(event.event);
+        planned.push_back(std::move(event));
+        segment_of.push_back(segment);
+      }
+      return &events;
+    };
     // One pass: a refused event is undone alone and the rest goes on, so the cost follows
     // the batch however many keys are refused (a list over a map's capacity refuses many).
     const Stopwatch stopwatch;
-    ParsedEvents parsed;
-    for (const auto &event : planned) parsed.events.push_back(event.event);
     std::vector<std::pair<std::size_t, EventError>> skipped;
-    ApplyResult result = apply_locked(parsed, stopwatch, notice.machines_changed, mark, &skipped);
+    ApplyResult result = apply_segments_locked(next, stopwatch, notice.machines_changed, mark, &skipped,
+                                               !persist_unchanged);
     for (auto &[index, error] : skipped) {
       outcome.refused.emplace_back(std::move(planned[index]), std::move(error));
+      outcome.refused_segment.push_back(segment_of[index]);
     }
     outcome.applied = result.applied;
     outcome.unchanged = result.unchanged;
@@ -252,6 +273,19 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
                                        bool &machines_changed,
                                        const std::optional<SourceMark> &mark,
                                        std::vector<std::pair<std::size_t, EventError>> *skipped) {
+  bool given = false;
+  const NextSegment once = [&](const State &) -> const std::deque<Event> * {
+    if (given) return nullptr;
+    given = true;
+    return &parsed.events;
+  };
+  return apply_segments_locked(once, stopwatch, machines_changed, mark, skipped);
+}
+
+ApplyResult ControlPlane::apply_segments_locked(
+    const NextSegment &next, const Stopwatch &stopwatch, bool &machines_changed,
+    const std::optional<SourceMark> &mark, std::vector<std::pair<std::size_t, EventError>> *skipped,
+    bool mark_needs_events) {
   // Validate the whole batch on the live state, journalled: each event sees the state plus
   // the earlier events, and a refused batch is undone. No copy of the state: the cost
   // follows the batch.
@@ -260,30 +294,34 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
   state_.begin_journal(journal);
   std::vector<EventEffect> effects;
   std::vector<EventType> types;  // of the events kept, in step with effects
-  effects.reserve(parsed.events.size());
-  types.reserve(parsed.events.size());
-  for (std::size_t i = 0; i < parsed.events.size(); ++i) {
-    const Event &event = parsed.events[i];
-    const std::size_t index = i - (skipped ? skipped->size() : 0);  // among the events kept
-    const JournalMark mark_before = state_.journal_mark();
-    EventOutcome outcome = apply_event(state_, event, index, rules_);
-    if (!outcome.error) outcome.error = check_capacity(sizes_before, index, event);
-    if (outcome.error) {
-      observer_.event_result(event_type_name(event.type), outcome.error->result_class());
-      if (skipped && outcome.error->index) {
-        state_.undo_to_mark(mark_before);
-        skipped->emplace_back(i, std::move(*outcome.error));
-        continue;
+  std::size_t seen = 0;          // events read so far: the next one's index in the whole batch
+  for (const std::deque<Event> *segment = next(state_); segment; segment = next(state_)) {
+    for (const Event &event : *segment) {
+      const std::size_t at = seen++;
+      const std::size_t index = at - (skipped ? skipped->size() : 0);  // among the events kept
+      const JournalMark mark_before = state_.journal_mark();
+      EventOutcome outcome = apply_event(state_, event, index, rules_);
+      if (!outcome.error) outcome.error = check_capacity(sizes_before, index, event);
+      if (outcome.error) {
+        observer_.event_result(event_type_name(event.type), outcome.error->result_class());
+        if (skipped && outcome.error->index) {
+          state_.undo_to_mark(mark_before);
+          skipped->emplace_back(at, std::move(*outcome.error));
+          continue;
+        }
+        state_.end_journal();
+        state_.undo(journal);
+        observer_.apply_duration(stopwatch.seconds());
+        return refused(*outcome.error);
       }
-      state_.end_journal();
-      state_.undo(journal);
-      observer_.apply_duration(stopwatch.seconds());
-      return refused(*outcome.error);
+      effects.push_back(outcome.effect);
+      types.push_back(event.type);
     }
-    effects.push_back(outcome.effect);
-    types.push_back(event.type);
   }
   state_.end_journal();
+  // A watched transaction that changes nothing here costs no commit (its revision is carried
+  // by the next commit).
+  if (mark_needs_events && seen == 0) return ApplyResult{};
 
   ApplyResult result;
   for (std::size_t i = 0; i < effects.size(); ++i) {
@@ -292,7 +330,7 @@ ApplyResult ControlPlane::apply_locked(const ParsedEvents &parsed, const Stopwat
       continue;
     }
     ++result.applied;
-    ++result.applied_by_type[std::string(event_type_name(parsed.events[i].type))];
+    ++result.applied_by_type[std::string(event_type_name(types[i]))];
   }
   auto report_events = [&](std::string_view failure) {
     for (std::size_t i = 0; i < effects.size(); ++i) {

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,8 @@ struct SourceApplyResult {
   std::size_t unchanged = 0;
   // The planned events the rules refused, each with its error; dropped from the batch.
   std::vector<std::pair<PlannedEvent, EventError>> refused;
+  // In step with refused: the index of the planner (segment) each came from.
+  std::vector<std::size_t> refused_segment;
 };
 
 // Measures a batch for sixguard_event_apply_duration_seconds.
@@ -148,6 +151,12 @@ class ControlPlane {
   // transaction that changes nothing here costs no commit).
   SourceApplyResult apply_from_source(const SourcePlanner &plan, const SourceMark &mark,
                                       bool persist_unchanged = true);
+  // Several planners (the source's transactions, in order) applied and committed as one
+  // batch with mark: each is called once the events of those before it are applied (on the
+  // journalled, uncommitted registry), so the outcome is that of applying them one by one,
+  // for one state.db commit and one map write.
+  SourceApplyResult apply_from_source(const std::vector<SourcePlanner> &segments,
+                                      const SourceMark &mark, bool persist_unchanged = true);
   SourceMark source_mark() const;
 
   // The daemon reports an interface that appeared (ifindex), disappeared (nullopt) or came
@@ -236,6 +245,15 @@ class ControlPlane {
   ApplyResult apply_locked(const ParsedEvents &parsed, const Stopwatch &stopwatch,
                            bool &machines_changed, const std::optional<SourceMark> &mark,
                            std::vector<std::pair<std::size_t, EventError>> *skipped = nullptr);
+  // The events of a batch in segments: called with the registry as the segments before left
+  // it (journalled, uncommitted); the next segment's events, or null when none is left.
+  using NextSegment = std::function<const std::deque<Event> *(const State &)>;
+  // apply_locked over segments; skipped indexes count across them. With mark_needs_events, a
+  // batch without events commits nothing (not even the mark) and reports nothing.
+  ApplyResult apply_segments_locked(const NextSegment &next, const Stopwatch &stopwatch,
+                                    bool &machines_changed, const std::optional<SourceMark> &mark,
+                                    std::vector<std::pair<std::size_t, EventError>> *skipped,
+                                    bool mark_needs_events = false);
   // kUnavailable while state.db is gone or corrupt (StateStore::Health::sticky): never
   // acknowledged.
   ApplyResult refusal_for(const StateStore::Health &health);

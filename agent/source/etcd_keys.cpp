@@ -355,72 +355,81 @@ std::optional<Event> etcd_deletion_event(const EtcdKey &key) {
   return std::nullopt;
 }
 
-Result<EtcdKey> etcd_key_for_event(const Event &event, std::string_view host) {
-  EtcdKey key;
+EtcdKey etcd_network_key(std::string_view org, std::string_view network) {
+  return {.kind = EtcdKeyKind::kNetwork, .org = std::string(org), .network = std::string(network)};
+}
+
+EtcdKey etcd_app_key(std::string_view app) {
+  return {.kind = EtcdKeyKind::kApp, .app = std::string(app)};
+}
+
+EtcdKey etcd_machine_key(std::string_view host, std::string_view machine) {
+  return {
+      .kind = EtcdKeyKind::kMachine, .host = std::string(host), .machine = std::string(machine)};
+}
+
+EtcdKey etcd_flycast_key(const Ipv6 &address) {
+  return {.kind = EtcdKeyKind::kFlycast, .address = address};
+}
+
+EtcdKey etcd_network_id_key(uint32_t id) {
+  return {.kind = EtcdKeyKind::kNetworkId, .network_id = id};
+}
+
+namespace {
+
+// The key of the app, Flycast address or (host's) machine an event names: the key
+// app.created, flycast.allocated, machine.started write and their opposites delete.
+Result<EtcdKey> named_object_key(const Event &event, std::string_view host) {
   switch (event.type) {
-    case EventType::kNetworkCreated:
-    case EventType::kNetworkMode:
-      key.kind =
-          event.type == EventType::kNetworkCreated ? EtcdKeyKind::kNetwork : EtcdKeyKind::kMode;
-      key.org = event.org;
-      key.network = event.network;
-      return key;
     case EventType::kAppCreated:
-      key.kind = EtcdKeyKind::kApp;
-      key.app = event.app;
-      return key;
-    case EventType::kFlycastAllocated: {
+    case EventType::kAppDestroyed:
+      return etcd_app_key(event.app);
+    case EventType::kFlycastAllocated:
+    case EventType::kFlycastReleased: {
       auto address = parse_ipv6(event.address);
       if (!address) return make_error("malformed address '" + shown(event.address) + "'");
-      key.kind = EtcdKeyKind::kFlycast;
-      key.address = *address;
-      return key;
+      return etcd_flycast_key(*address);
     }
     case EventType::kMachineStarted:
+    case EventType::kMachineStopped:
       if (!valid_host_name(host)) {
-        return make_error("machine.started needs a valid host (--host or a 'host' field)");
+        return make_error(std::string(event_type_name(event.type)) +
+                          " needs a valid host (--host or a 'host' field)");
       }
-      key.kind = EtcdKeyKind::kMachine;
-      key.host = std::string(host);
-      key.machine = event.machine;
-      return key;
+      return etcd_machine_key(host, event.machine);
+    default:
+      return make_error(std::string(event_type_name(event.type)) +
+                        " names no app, address or machine");
+  }
+}
+
+}  // namespace
+
+Result<EtcdKey> etcd_key_for_event(const Event &event, std::string_view host) {
+  switch (event.type) {
+    case EventType::kNetworkCreated:
+      return etcd_network_key(event.org, event.network);
+    case EventType::kNetworkMode:
+      return EtcdKey{.kind = EtcdKeyKind::kMode, .org = event.org, .network = event.network};
+    case EventType::kAppCreated:
+    case EventType::kFlycastAllocated:
+    case EventType::kMachineStarted:
+      return named_object_key(event, host);
     default:
       return make_error(std::string(event_type_name(event.type)) + " deletes a key, it has none");
   }
 }
 
 Result<EtcdKey> etcd_key_deleted_by(const Event &event, std::string_view host) {
-  EtcdKey key;
   switch (event.type) {
     case EventType::kAppDestroyed:
-      key.kind = EtcdKeyKind::kApp;
-      key.app = event.app;
-      return key;
-    case EventType::kFlycastReleased: {
-      auto address = parse_ipv6(event.address);
-      if (!address) return make_error("malformed address '" + shown(event.address) + "'");
-      key.kind = EtcdKeyKind::kFlycast;
-      key.address = *address;
-      return key;
-    }
+    case EventType::kFlycastReleased:
     case EventType::kMachineStopped:
-      if (!valid_host_name(host)) {
-        return make_error("machine.stopped needs a valid host (--host or a 'host' field)");
-      }
-      key.kind = EtcdKeyKind::kMachine;
-      key.host = std::string(host);
-      key.machine = event.machine;
-      return key;
+      return named_object_key(event, host);
     default:
       return make_error(std::string(event_type_name(event.type)) + " deletes no key");
   }
-}
-
-EtcdKey etcd_network_id_key(uint32_t id) {
-  EtcdKey key;
-  key.kind = EtcdKeyKind::kNetworkId;
-  key.network_id = id;
-  return key;
 }
 
 std::string etcd_network_id_value(std::string_view org, std::string_view network) {

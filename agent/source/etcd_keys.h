@@ -87,6 +87,11 @@ std::optional<Event> etcd_deletion_event(const EtcdKey &key);
 Result<EtcdKey> etcd_key_for_event(const Event &event, std::string_view host = {});
 // The key an app.destroyed, machine.stopped (with host) or flycast.released removes.
 Result<EtcdKey> etcd_key_deleted_by(const Event &event, std::string_view host = {});
+// The key of each kind of object.
+EtcdKey etcd_network_key(std::string_view org, std::string_view network);
+EtcdKey etcd_app_key(std::string_view app);
+EtcdKey etcd_machine_key(std::string_view host, std::string_view machine);
+EtcdKey etcd_flycast_key(const Ipv6 &address);
 // The network-ids key for an id and its value {"org","network"}.
 EtcdKey etcd_network_id_key(uint32_t id);
 std::string etcd_network_id_value(std::string_view org, std::string_view network);

@@ -214,57 +214,72 @@ Result<int64_t> EtcdSource::relist() {
   return revision;
 }
 
-Status EtcdSource::apply_revision(const etcd::RevisionBatch &batch) {
-  std::vector<std::string> valid;
-  std::vector<std::pair<std::string, std::string>> invalid;
-  const auto planner = [&](const State &state) {
-    std::vector<PlannedEvent> plan;
-    for (const auto &event : batch.events) {
-      const std::string &key = event.kv.key;
-      if (!followed(key)) continue;
-      if (event.type == etcd::WatchEvent::Type::kDelete) {
-        valid.push_back(key);
-        auto parsed = parse_etcd_key(settings_.prefix, key);
-        if (!parsed) continue;
-        if (auto removal = etcd_deletion_event(*parsed)) {
-          plan_removal(state, *removal, key, plan);
-        }
-        continue;
-      }
-      auto entry = parse_etcd_entry(settings_.prefix, key, event.kv.value);
-      if (!entry) {
-        invalid.emplace_back(key, entry.error().message);
-        // The key no longer describes a valid object: what it described goes (fail closed).
-        if (auto parsed = parse_etcd_key(settings_.prefix, key)) {
-          if (auto removal = etcd_deletion_event(*parsed)) {
-            plan_removal(state, *removal, key, plan);
-          }
-        }
-        continue;
-      }
-      valid.push_back(key);
-      if (entry->event) plan_object(state, {std::move(*entry->event), key}, plan);
+std::vector<PlannedEvent> EtcdSource::plan_revision(const State &state,
+                                                    const etcd::RevisionBatch &batch,
+                                                    KeyOutcomes &outcomes) const {
+  std::vector<PlannedEvent> plan;
+  for (const auto &event : batch.events) {
+    const std::string &key = event.kv.key;
+    if (!followed(key)) continue;
+    if (event.type == etcd::WatchEvent::Type::kDelete) {
+      outcomes.valid.push_back(key);
+      auto parsed = parse_etcd_key(settings_.prefix, key);
+      if (!parsed) continue;
+      if (auto removal = etcd_deletion_event(*parsed)) plan_removal(state, *removal, key, plan);
+      continue;
     }
-    order_plan(plan);
-    return plan;
-  };
-  const auto result =
-      control_.apply_from_source(planner, SourceMark{batch.revision, identity_}, false);
+    auto entry = parse_etcd_entry(settings_.prefix, key, event.kv.value);
+    if (!entry) {
+      outcomes.invalid.emplace_back(key, entry.error().message);
+      // The key no longer describes a valid object: what it described goes (fail closed).
+      if (auto parsed = parse_etcd_key(settings_.prefix, key)) {
+        if (auto removal = etcd_deletion_event(*parsed)) plan_removal(state, *removal, key, plan);
+      }
+      continue;
+    }
+    outcomes.valid.push_back(key);
+    if (entry->event) plan_object(state, {std::move(*entry->event), key}, plan);
+  }
+  order_plan(plan);
+  return plan;
+}
+
+Status EtcdSource::apply_revisions(const std::vector<etcd::RevisionBatch> &batches) {
+  if (batches.empty()) return {};
+  // One planner per transaction, each planned on the registry the earlier ones left: the
+  // outcome of applying them one by one, for one commit carrying the last revision.
+  std::vector<KeyOutcomes> outcomes(batches.size());
+  std::vector<ControlPlane::SourcePlanner> planners;
+  planners.reserve(batches.size());
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    planners.push_back([this, &batch = batches[i], &keys = outcomes[i]](const State &state) {
+      return plan_revision(state, batch, keys);
+    });
+  }
+  const int64_t revision = batches.back().revision;
+  const auto result = control_.apply_from_source(planners, SourceMark{revision, identity_}, false);
   if (result.failure && *result.failure != ControlErrorKind::kInternal) {
-    return make_error("applying revision " + std::to_string(batch.revision) + ": " + result.error);
+    return make_error("applying revision" +
+                      (batches.size() > 1 ? "s " + std::to_string(batches.front().revision) + "-"
+                                          : std::string(" ")) +
+                      std::to_string(revision) + ": " + result.error);
   }
   if (result.failure == ControlErrorKind::kInternal) log_(true, result.error);
-  for (const auto &key : valid) note_valid(key);
-  for (const auto &[planned, error] : result.refused) {
+  for (std::size_t r = 0; r < result.refused.size(); ++r) {
+    const auto &[planned, error] = result.refused[r];
     if (planned.origin.empty()) {
       log_(true, "a removal was refused: " + error.message);
     } else {
-      invalid.emplace_back(planned.origin, error.message);
+      outcomes[result.refused_segment[r]].invalid.emplace_back(planned.origin, error.message);
     }
   }
-  for (const auto &[key, reason] : invalid) note_invalid(key, reason);
-  applied_revision_ = batch.revision;
-  set_revision(batch.revision);
+  // In transaction order: a key's last transaction decides whether it is listed invalid.
+  for (const auto &keys : outcomes) {
+    for (const auto &key : keys.valid) note_valid(key);
+    for (const auto &[key, reason] : keys.invalid) note_invalid(key, reason);
+  }
+  applied_revision_ = revision;
+  set_revision(revision);
   return {};
 }
 
@@ -275,23 +290,38 @@ Status EtcdSource::watch_from(int64_t revision, std::stop_token stop) {
   request.start_revision = revision + 1;
   applied_revision_ = revision;
   Status failure;
+  // Transactions already read but not applied: gathered while the stream holds more
+  // messages (the agent is behind), then applied with one commit.
+  std::vector<etcd::RevisionBatch> gathered;
+  std::size_t gathered_events = 0;
+  const auto apply_gathered = [&]() -> bool {
+    auto applied = apply_revisions(gathered);
+    gathered.clear();
+    gathered_events = 0;
+    if (!applied) failure = applied;
+    return applied.ok();
+  };
   const auto handler = [&](const etcd::WatchResponse &response) {
     if (response.created) set_connected(true);
-    for (const auto &batch : etcd::group_by_revision(response.events)) {
+    for (auto &batch : etcd::group_by_revision(response.events)) {
       if (batch.revision <= applied_revision_) continue;  // already applied
-      if (auto applied = apply_revision(batch); !applied) {
-        failure = applied;
-        return false;
-      }
+      if (!gathered.empty() && batch.revision <= gathered.back().revision) continue;
+      gathered_events += batch.events.size();
+      gathered.push_back(std::move(batch));
+    }
+    if (!response.more_buffered || gathered_events >= settings_.max_gathered_events) {
+      if (!apply_gathered()) return false;
     }
     // A progress notification: everything up to its revision was sent, none of it ours.
-    if (response.is_progress() && response.revision > applied_revision_) {
+    if (gathered.empty() && response.is_progress() && response.revision > applied_revision_) {
       applied_revision_ = response.revision;
       set_revision(response.revision);
     }
     return !stop.stop_requested();
   };
   Status watched = client_->watch(request, handler, stop);
+  // Whole transactions read before the stream ended are applied all the same.
+  if (failure.ok() && !gathered.empty()) apply_gathered();
   if (!failure.ok()) return failure;
   if (!watched.ok()) return watched;
   return make_error("watch ended", etcd::kStoppedCode);

@@ -3,7 +3,8 @@
 // (ControlPlane::apply_from_source: same validation, persistence and incremental map writes as
 // the API), then watches the prefix from the next revision and applies each etcd transaction
 // as one batch. The applied revision is committed with each batch (SourceMark), so a
-// restarted agent resumes its watch from it.
+// restarted agent resumes its watch from it. Transactions that arrived together (the agent
+// is behind) are applied one after the other and committed together, with the last revision.
 //
 // Faults: a compacted revision (or a persisted mark from another prefix or host) means list
 // again and reconcile by difference, removing what is gone (counted in resyncs). An
@@ -52,8 +53,11 @@ struct EtcdSourceSettings {
   std::string prefix{kDefaultEtcdPrefix};
   std::string host;
   std::optional<etcd::TlsFiles> tls;
-  etcd::Backoff backoff;                  // between failed attempts of the source loop
-  int64_t page_size = 1000;               // keys per range request when listing
+  etcd::Backoff backoff;     // between failed attempts of the source loop
+  int64_t page_size = 1000;  // keys per range request when listing
+  // Transactions already read from the watch are applied together, up to this many events
+  // per commit (bounds the control-plane lock's hold while the agent catches up).
+  std::size_t max_gathered_events = 5000;
   std::size_t invalid_keys_listed = 100;  // status lists at most this many invalid keys
 };
 
@@ -100,7 +104,16 @@ class EtcdSource {
   Result<int64_t> relist();
   // Watches from revision + 1 until an error; returns it (kCompacted: relist).
   Status watch_from(int64_t revision, std::stop_token stop);
-  Status apply_revision(const etcd::RevisionBatch &batch);
+  // What a transaction said of its keys: valid, or invalid and why (status's list).
+  struct KeyOutcomes {
+    std::vector<std::string> valid;
+    std::vector<std::pair<std::string, std::string>> invalid;
+  };
+  // The events that apply one transaction's changes of followed keys to state.
+  std::vector<PlannedEvent> plan_revision(const State &state, const etcd::RevisionBatch &batch,
+                                          KeyOutcomes &outcomes) const;
+  // Applies transactions in order as one batch (one commit, the last revision its mark).
+  Status apply_revisions(const std::vector<etcd::RevisionBatch> &batches);
   // Is the key one this agent follows (global, or this host's machines)?
   bool followed(const std::string &key) const;
 

@@ -185,6 +185,59 @@ TEST_F(EtcdSourceTest, ResumesFromThePersistedRevisionWithoutListing) {
   EXPECT_EQ(source->status().resyncs, 0u);
 }
 
+// Transactions that arrive together (a resumed agent catching up) are applied one after the
+// other and committed together: a Flycast address put then deleted ends absent (planned on the
+// state before both, it would stay), a key invalid then fixed ends valid, and the batch costs
+// fewer commits than it has transactions.
+TEST_F(EtcdSourceTest, TransactionsReadTogetherApplyInOrderInOneCommit) {
+  SG_REQUIRE_ETCD();
+  start_cluster(false);
+  const int64_t listed = write(platform());
+  {
+    auto source = make_source();
+    source->start();
+    ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
+  }
+  const std::string put_then_gone = key("flycast/fdaa:2:45b::f2");
+  const std::string fixed_later = key("flycast/fdaa:2:45b::f3");
+  const auto flycast = [](const std::string &address) {
+    return R"({"type":"flycast.allocated","app":"web","address":")" + address +
+           R"(","network":"default"})";
+  };
+  const std::vector<std::vector<etcd::Operation>> transactions = {
+      {etcd::put(put_then_gone, flycast("fdaa:2:45b::f2"))},
+      {etcd::erase(put_then_gone)},
+      {etcd::put(key("apps/api"), R"({"type":"app.created","org":"acme","app":"api"})")},
+      {etcd::put(fixed_later, flycast("fdaa:2:45b::f9"))},  // disagrees with its key
+      {etcd::put(fixed_later, flycast("fdaa:2:45b::f3"))},
+      {etcd::erase(key("hosts/h1/machines/m-web"))},
+  };
+  int64_t last = 0;
+  for (const auto &ops : transactions) last = write(ops);
+  open();
+  const int commits_before = observer.durations;
+  auto source = make_source();
+  source->start();
+  ASSERT_TRUE(eventually([&] { return at_revision(*source, last); }));
+  EXPECT_EQ(control->source_mark().revision, last);
+  EXPECT_EQ(source->status().resyncs, 0u);
+  EXPECT_FALSE(maps.flycast.contains(*parse_ipv6("fdaa:2:45b::f2")));
+  EXPECT_TRUE(maps.flycast.contains(*parse_ipv6("fdaa:2:45b::f3")));
+  EXPECT_TRUE(maps.flycast.contains(*parse_ipv6("fdaa:2:45b::f1")));
+  EXPECT_EQ(maps.flycast.size(), 2u);
+  EXPECT_EQ(control->counts().apps, 2u);
+  EXPECT_EQ(control->counts().machines, 0u);
+  EXPECT_TRUE(maps.machines.empty());
+  EXPECT_TRUE(source->status().invalid_keys.empty());
+  EXPECT_EQ(source->status().invalid_keys_total, 1u);
+  source->stop();  // the observer is the source thread's until then
+  const int commits = observer.durations - commits_before;
+  // One by one, the 5 transactions that change something here would be 5 commits (the 4th
+  // changes nothing); etcd sends a resumed watch's backlog in one message.
+  EXPECT_GE(commits, 1);
+  EXPECT_LT(commits, 5);
+}
+
 TEST_F(EtcdSourceTest, TlsWrongClientCertificateIsRefusedAndNothingChanges) {
   SG_REQUIRE_ETCD();
   start_cluster(true);

@@ -14,6 +14,12 @@ struct Client::Transport {
   std::unique_ptr<HttpTransport> http;
   std::mutex random_mutex;
   std::mt19937_64 random{std::random_device{}()};
+
+  // The wait before round (> 0) over the endpoints: concurrent calls share the generator.
+  std::chrono::milliseconds round_delay(const Backoff &backoff, unsigned round) {
+    std::lock_guard lock(random_mutex);
+    return backoff_delay(backoff, round - 1, random);
+  }
 };
 
 namespace {
@@ -75,14 +81,7 @@ template <typename T, typename Decode>
 Result<T> Client::call(const char *path, const std::string &body, bool idempotent, Decode decode) {
   std::optional<Error> last;
   for (unsigned round = 0; round < config_.rounds; ++round) {
-    if (round > 0) {
-      std::chrono::milliseconds delay;
-      {
-        std::lock_guard lock(transport_->random_mutex);
-        delay = backoff_delay(config_.backoff, round - 1, transport_->random);
-      }
-      std::this_thread::sleep_for(delay);
-    }
+    if (round > 0) std::this_thread::sleep_for(transport_->round_delay(config_.backoff, round));
     const std::size_t first = preferred_.load();
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
       const std::size_t index = (first + i) % endpoints_.size();
@@ -165,13 +164,9 @@ Status Client::watch(const WatchRequest &request, const WatchHandler &handler,
   std::optional<Error> last;
   for (unsigned round = 0; round < config_.rounds; ++round) {
     if (round > 0) {
-      std::chrono::milliseconds delay;
-      {
-        std::lock_guard lock(transport_->random_mutex);
-        delay = backoff_delay(config_.backoff, round - 1, transport_->random);
-      }
       // Interruptible: a stop during the wait ends the watch at once.
-      const auto until = std::chrono::steady_clock::now() + delay;
+      const auto until =
+          std::chrono::steady_clock::now() + transport_->round_delay(config_.backoff, round);
       while (std::chrono::steady_clock::now() < until && !stop.stop_requested()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
@@ -202,6 +197,7 @@ Status Client::watch(const WatchRequest &request, const WatchHandler &handler,
             return false;
           }
           if (message->created) created = true;
+          message->more_buffered = splitter.has_next();
           const bool keep_going = handler(*message);
           if (message->canceled) {
             if (message->compact_revision > 0) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <iterator>
 
 #include "agent/source/etcd/base64.h"
 #include "agent/source/etcd/client.h"
@@ -76,38 +77,16 @@ Result<KeyValue> decode_kv(const json &object) {
   return kv;
 }
 
-const char *target_name(CompareTarget target) {
-  switch (target) {
-    case CompareTarget::kVersion:
-      return "VERSION";
-    case CompareTarget::kCreateRevision:
-      return "CREATE";
-    case CompareTarget::kModRevision:
-      return "MOD";
-    case CompareTarget::kValue:
-      return "VALUE";
-  }
-  return "MOD";
-}
-
-const char *result_name(CompareResult result) {
-  switch (result) {
-    case CompareResult::kEqual:
-      return "EQUAL";
-    case CompareResult::kGreater:
-      return "GREATER";
-    case CompareResult::kLess:
-      return "LESS";
-    case CompareResult::kNotEqual:
-      return "NOT_EQUAL";
-  }
-  return "EQUAL";
-}
+// The gateway's enum names, in the order of CompareTarget and CompareResult.
+constexpr const char *kTargetNames[] = {"VERSION", "CREATE", "MOD", "VALUE"};
+constexpr const char *kResultNames[] = {"EQUAL", "GREATER", "LESS", "NOT_EQUAL"};
+static_assert(std::size(kTargetNames) == static_cast<std::size_t>(CompareTarget::kValue) + 1);
+static_assert(std::size(kResultNames) == static_cast<std::size_t>(CompareResult::kNotEqual) + 1);
 
 json encode_compare(const Compare &compare) {
   json out{{"key", base64_encode(compare.key)},
-           {"target", target_name(compare.target)},
-           {"result", result_name(compare.result)}};
+           {"target", kTargetNames[static_cast<std::size_t>(compare.target)]},
+           {"result", kResultNames[static_cast<std::size_t>(compare.result)]}};
   if (!compare.range_end.empty()) out["range_end"] = base64_encode(compare.range_end);
   const std::string number = std::to_string(compare.number);
   switch (compare.target) {

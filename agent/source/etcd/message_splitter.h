@@ -25,6 +25,8 @@ class MessageSplitter {
   Status feed(std::string_view bytes);
   // The next complete message, in order.
   std::optional<std::string> next();
+  // Is another complete message ready (next() would give it)?
+  bool has_next() const { return !complete_.empty(); }
   // Bytes of a message begun but not finished.
   std::size_t pending_bytes() const { return current_.size(); }
 

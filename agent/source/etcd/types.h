@@ -108,6 +108,9 @@ struct WatchResponse {
   int64_t compact_revision = 0;  // set: the start revision was compacted (see kCompacted)
   std::string cancel_reason;
   std::vector<WatchEvent> events;
+  // The next message of the stream was read with this one (the reader is behind): a handler
+  // may gather this message's events with the next ones and apply them together.
+  bool more_buffered = false;
   // No events and not created/canceled: a progress notification (everything up to
   // `revision` was sent).
   bool is_progress() const { return events.empty() && !created && !canceled; }

@@ -25,36 +25,6 @@ struct StoreChanges {
   void depend(const EtcdKey &key) { depends.insert(text(key)); }
 };
 
-EtcdKey network_key(const std::string &org, const std::string &network) {
-  EtcdKey key;
-  key.kind = EtcdKeyKind::kNetwork;
-  key.org = org;
-  key.network = network;
-  return key;
-}
-
-EtcdKey app_key(const std::string &app) {
-  EtcdKey key;
-  key.kind = EtcdKeyKind::kApp;
-  key.app = app;
-  return key;
-}
-
-EtcdKey machine_key(const std::string &host, const std::string &machine) {
-  EtcdKey key;
-  key.kind = EtcdKeyKind::kMachine;
-  key.host = host;
-  key.machine = machine;
-  return key;
-}
-
-EtcdKey flycast_key(const Ipv6 &address) {
-  EtcdKey key;
-  key.kind = EtcdKeyKind::kFlycast;
-  key.address = address;
-  return key;
-}
-
 // Records what an applied event writes. Returns a refusal only for a store-level conflict
 // the registry cannot see (a network-ids key bound otherwise without its networks key).
 std::optional<EventError> record_applied(const StoreView &view, StoreChanges &changes,
@@ -80,24 +50,24 @@ std::optional<EventError> record_applied(const StoreView &view, StoreChanges &ch
       break;
     }
     case EventType::kAppCreated:
-      changes.depend(network_key(event.org, event.network_given ? event.network : "default"));
+      changes.depend(etcd_network_key(event.org, event.network_given ? event.network : "default"));
       if (auto key = etcd_key_for_event(event, host))
         changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kMachineStarted:
-      changes.depend(app_key(event.app));
+      changes.depend(etcd_app_key(event.app));
       if (auto key = etcd_key_for_event(event, host))
         changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kFlycastAllocated:
-      changes.depend(app_key(event.app));
+      changes.depend(etcd_app_key(event.app));
       if (const AppRecord *app = view.state.app(event.app))
-        changes.depend(network_key(app->org, event.network));
+        changes.depend(etcd_network_key(app->org, event.network));
       if (auto key = etcd_key_for_event(event, host))
         changes.put(*key, etcd_value_for_event(event, host));
       break;
     case EventType::kNetworkMode:
-      changes.depend(network_key(event.org, event.network));
+      changes.depend(etcd_network_key(event.org, event.network));
       if (auto key = etcd_key_for_event(event, host)) {
         if (event.mode == "enforce") {
           changes.erase(*key);
@@ -209,10 +179,10 @@ PublishPlan plan_publish(StoreView &view, const std::deque<Event> &events,
       return plan;
     }
     for (const auto &machine : app_machines) {
-      changes.erase(machine_key(view.machine_hosts[machine], machine));
+      changes.erase(etcd_machine_key(view.machine_hosts[machine], machine));
       view.machine_hosts.erase(machine);
     }
-    for (const auto &address : app_flycast) changes.erase(flycast_key(address));
+    for (const auto &address : app_flycast) changes.erase(etcd_flycast_key(address));
     if (event.type == EventType::kMachineStarted) view.machine_hosts[event.machine] = host;
     if (event.type == EventType::kMachineStopped) view.machine_hosts.erase(event.machine);
   }
