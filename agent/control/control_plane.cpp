@@ -388,7 +388,20 @@ Status ControlPlane::write_touched(const StateDelta &delta) {
     if (change.first) names.insert(change.first->interface_name);
     if (change.second) names.insert(change.second->interface_name);
   }
-  for (const auto &[address, change] : delta.flycast) keys.flycast.insert(address);
+  // A machine's entry also depends on whether its app is a Flycast target
+  // (SG_MACHINE_FLYCAST_TARGET): the apps that gained or lost an address have their
+  // machines' entries recomputed.
+  std::set<std::string> flycast_apps;
+  for (const auto &[address, change] : delta.flycast) {
+    keys.flycast.insert(address);
+    if (change.first) flycast_apps.insert(change.first->app);
+    if (change.second) flycast_apps.insert(change.second->app);
+  }
+  for (const auto &app : flycast_apps) {
+    for (const auto &id : state_.machines_of_app(app)) {
+      names.insert(state_.machine(id)->interface_name);
+    }
+  }
   for (const auto &[name, change] : delta.apps) {
     for (const auto &id : state_.machines_of_app(name)) {
       names.insert(state_.machine(id)->interface_name);

@@ -14,7 +14,8 @@ std::optional<sg_machine> machine_at(const View &state, const IfindexCache &inte
   for (const auto &name : interfaces.names_at(ifindex)) {
     const MachineRecord *machine = state.machine_by_interface(name);
     if (!machine || (first && first->machine < machine->machine)) continue;
-    if (auto candidate = desired_machine(*machine, state.live_app(machine->app))) {
+    if (auto candidate = desired_machine(*machine, state.live_app(machine->app),
+                                         state.is_flycast_target(machine->app))) {
       first = machine;
       value = candidate;
     }

@@ -18,6 +18,10 @@ StateBefore::StateBefore(const State &after, const StateDelta &delta)
   for (const auto &[id, change] : delta.machines) {
     if (change.first) owners_.emplace(change.first->interface_name, &*change.first);
   }
+  for (const auto &[address, change] : delta.flycast) {
+    if (change.second) --flycast_added_back_[change.second->app];
+    if (change.first) ++flycast_added_back_[change.first->app];
+  }
   for (const auto &[id, change] : delta.networks) {
     if (change.second && change.second->audit) --audit_networks_;
     if (change.first && change.first->audit) ++audit_networks_;
@@ -43,6 +47,13 @@ const AppRecord *StateBefore::live_app(const std::string &name) const {
 const FlycastRecord *StateBefore::flycast(const Ipv6 &address) const {
   if (const auto record = changed(delta_.flycast, address)) return *record;
   return after_.flycast(address);
+}
+
+bool StateBefore::is_flycast_target(const std::string &app) const {
+  const auto it = flycast_added_back_.find(app);
+  const long before = static_cast<long>(after_.flycast_of_app(app).size()) +
+                      (it == flycast_added_back_.end() ? 0 : it->second);
+  return before > 0;
 }
 
 const NetworkRecord *StateBefore::network_by_id(uint32_t id) const {

@@ -19,6 +19,7 @@ class StateBefore {
   const MachineRecord *machine_by_interface(const std::string &name) const;
   const AppRecord *live_app(const std::string &name) const;
   const FlycastRecord *flycast(const Ipv6 &address) const;
+  bool is_flycast_target(const std::string &app) const;
   const NetworkRecord *network_by_id(uint32_t id) const;
   std::size_t audit_network_count() const { return audit_networks_; }
 
@@ -26,6 +27,8 @@ class StateBefore {
   const State &after_;
   const StateDelta &delta_;
   std::map<std::string, const MachineRecord *> owners_;  // interfaces of changed machines
+  // Per app: its Flycast addresses before the batch minus after (apps the batch changed).
+  std::map<std::string, long> flycast_added_back_;
   std::size_t audit_networks_ = 0;
 };
 

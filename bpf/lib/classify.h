@@ -76,6 +76,13 @@ static __always_inline const struct sg_flycast *sg_flycast_of(const struct in6_a
   return bpf_map_lookup_elem(&sg_flycast, (void *)a);
 }
 
+/* Whether rule 6 (Flycast) can match for machine m: only when some Flycast address targets
+ * its app (SG_MACHINE_FLYCAST_TARGET). Saves a hash lookup on every other machine's
+ * same-network and cross-network packets. */
+static __always_inline int sg_may_be_flycast_target(const struct sg_machine *m) {
+  return m->flags & SG_MACHINE_FLYCAST_TARGET;
+}
+
 /* machine_egress, rules 3-8 (rules 1-2 are the parser's). */
 static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
                                                     const struct sg_machine *m,
@@ -88,8 +95,10 @@ static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
     return SG_REASON_SPOOFED_SOURCE;
   if (!sg_is_6pn(dst)) return SG_REASON_NOT_6PN;
   if (sg_is_infra(env->config, dst)) return SG_REASON_INFRA;
-  const struct sg_flycast *fc = sg_flycast_of(dst);
-  if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  if (sg_may_be_flycast_target(m)) {
+    const struct sg_flycast *fc = sg_flycast_of(dst);
+    if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  }
   if (sg_network_id(dst) == m->network_id) return SG_REASON_SAME_NETWORK;
   return SG_REASON_CROSS_NETWORK;
 }
@@ -105,8 +114,10 @@ static __always_inline __u8 sg_rules_machine_ingress(const struct sg_env *env,
     return SG_REASON_NOT_FOR_MACHINE;
   if (!sg_is_6pn(src)) return SG_REASON_NOT_6PN;
   if (sg_is_infra(env->config, src)) return SG_REASON_INFRA;
-  const struct sg_flycast *fc = sg_flycast_of(src);
-  if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  if (sg_may_be_flycast_target(m)) {
+    const struct sg_flycast *fc = sg_flycast_of(src);
+    if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  }
   if (sg_network_id(src) == m->network_id) return SG_REASON_SAME_NETWORK;
   return SG_REASON_CROSS_NETWORK;
 }

@@ -87,13 +87,21 @@ std::vector<Case> cases() {
   };
   constexpr uint8_t P = SG_VERDICT_PASS, D = SG_VERDICT_DROP, A = SG_VERDICT_AUDIT;
   const Iface def = Iface::kDefault;
+  // The default machine (M1) belongs to an app that a Flycast address targets, so its rows
+  // pay the Flycast lookup; the *_no_flycast rows are M3's, whose app none targets (most apps:
+  // sg_machine SG_MACHINE_FLYCAST_TARGET clear, the lookup skipped).
+  const Iface m3 = Iface::kM3;
   return {
       {"same_network", Hook::kEgress, udp(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, def, 0, 1.15},
+      {"same_net_no_flycast", Hook::kEgress, udp(a.m3, a.b), P, SG_REASON_SAME_NETWORK, m3, 0,
+       1.15},
       {"not_6pn_ipv4", Hook::kEgress, ipv4, P, SG_REASON_NOT_6PN, def, 0, 1.15},
       {"not_6pn_public", Hook::kEgress, udp(a.m1, a.public_v6), P, SG_REASON_NOT_6PN, def, 0, 1.15},
       {"infra", Hook::kEgress, udp(a.m1, a.dns), P, SG_REASON_INFRA, def, 0, 2},
       {"flycast", Hook::kEgress, udp(a.m1, a.fc_to_m1), P, SG_REASON_FLYCAST, def, 0, 2},
       {"cross_network", Hook::kEgress, udp(a.m1, a.b), D, SG_REASON_CROSS_NETWORK, def, 0, 2},
+      {"cross_net_no_flycast", Hook::kEgress, udp(a.m3, a.a_peer), D, SG_REASON_CROSS_NETWORK, m3,
+       0, 2},
       {"spoofed_source", Hook::kEgress, udp(a.b, a.a_peer), D, SG_REASON_SPOOFED_SOURCE, def, 0, 2},
       {"malformed", Hook::kEgress, malformed, D, SG_REASON_MALFORMED, def, 0, 2},
       {"audit", Hook::kEgress, udp(a.m1, a.b), A, SG_REASON_CROSS_NETWORK, def, SG_CFG_AUDIT, 2},
@@ -102,12 +110,16 @@ std::vector<Case> cases() {
        0, 3},
       {"same_network", Hook::kIngress, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, def, 0,
        1.15},
+      {"same_net_no_flycast", Hook::kIngress, udp(a.b, a.m3), P, SG_REASON_SAME_NETWORK, m3, 0,
+       1.15},
       {"not_6pn_ipv4", Hook::kIngress, ipv4, P, SG_REASON_NOT_6PN, def, 0, 1.15},
       {"not_6pn_public", Hook::kIngress, udp(a.public_v6, a.m1), P, SG_REASON_NOT_6PN, def, 0,
        1.15},
       {"infra", Hook::kIngress, udp(a.dns, a.m1), P, SG_REASON_INFRA, def, 0, 2},
       {"flycast", Hook::kIngress, udp(a.fc_to_m1, a.m1), P, SG_REASON_FLYCAST, def, 0, 2},
       {"cross_network", Hook::kIngress, udp(a.b, a.m1), D, SG_REASON_CROSS_NETWORK, def, 0, 2},
+      {"cross_net_no_flycast", Hook::kIngress, udp(a.a_peer, a.m3), D, SG_REASON_CROSS_NETWORK, m3,
+       0, 2},
       {"not_for_machine", Hook::kIngress, udp(a.a_peer, a.a_outside_112), D,
        SG_REASON_NOT_FOR_MACHINE, def, 0, 2},
       {"audit", Hook::kIngress, udp(a.b, a.m1), A, SG_REASON_CROSS_NETWORK, def, SG_CFG_AUDIT, 2},
