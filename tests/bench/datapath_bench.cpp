@@ -108,6 +108,7 @@ std::vector<Case> cases() {
       // Issue 14: a tunnel path may take 2x the floor plus 1x per inner level (here one).
       {"tunnel_same_network", Hook::kEgress, tunnel(a.m1, a.a_peer), P, SG_REASON_SAME_NETWORK, def,
        0, 3},
+      {"tunnel_no_flycast", Hook::kEgress, tunnel(a.m3, a.b), P, SG_REASON_SAME_NETWORK, m3, 0, 3},
       {"same_network", Hook::kIngress, udp(a.a_peer, a.m1), P, SG_REASON_SAME_NETWORK, def, 0,
        1.15},
       {"same_net_no_flycast", Hook::kIngress, udp(a.b, a.m3), P, SG_REASON_SAME_NETWORK, m3, 0,
