@@ -6,7 +6,7 @@
 #   scripts/bench.sh datapath [datapath_bench options]   # e.g. --repeat 1000000 --trials 7
 #   scripts/bench.sh all                                  # every group below
 #
-#   scripts/bench.sh live|scale|control|restart|drift|fleet # scripts/bench/<group>.sh
+#   scripts/bench.sh live|scale|attach|control|restart|drift|fleet # scripts/bench/<group>.sh
 #   scripts/bench.sh fleet-ceiling                        # etcd alone with trivial clients:
 #                                                         # the machine's ceiling for fleet (not in all)
 #   scripts/bench.sh fuzz-api [--inputs N]                # the API fuzz test, long mode
@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BENCH_OUT=${BENCH_OUT:-$BUILD_DIR}
 JOBS=${JOBS:-2}
-BENCH_GROUPS=(datapath live scale control restart drift fleet fuzz)
+BENCH_GROUPS=(datapath live scale attach control restart drift fleet fuzz)
 
 usage() {
   echo "usage: $0 {all|$(IFS='|'; echo "${BENCH_GROUPS[*]}")} [options for the group's binary]" >&2
@@ -68,6 +68,7 @@ bench_script() {
 }
 bench_live() { bench_script live "$@"; }       # live packet rate vs XDP_DROP, nftables, TC
 bench_scale() { bench_script scale "$@"; }     # per-packet cost vs Flycast entries; memory
+bench_attach() { bench_script attach "$@"; }   # machine.started -> entry + program, p99
 bench_control() { bench_script control "$@"; } # events/s, apply latency, RSS
 bench_restart() { bench_script restart "$@"; } # SIGKILL to /readyz; leaked and lost packets
 bench_drift() { bench_script drift "$@"; }     # drift check time, lock hold, repair time

@@ -251,8 +251,8 @@ SourceApplyResult ControlPlane::apply_from_source(const std::vector<SourcePlanne
     // the batch however many keys are refused (a list over a map's capacity refuses many).
     const Stopwatch stopwatch;
     std::vector<std::pair<std::size_t, EventError>> skipped;
-    ApplyResult result = apply_segments_locked(next, stopwatch, notice.machines_changed, mark, &skipped,
-                                               !persist_unchanged);
+    ApplyResult result = apply_segments_locked(next, stopwatch, notice.machines_changed, mark,
+                                               &skipped, !persist_unchanged);
     for (auto &[index, error] : skipped) {
       outcome.refused.emplace_back(std::move(planned[index]), std::move(error));
       outcome.refused_segment.push_back(segment_of[index]);

@@ -30,17 +30,29 @@ struct WriteTally {
   }
 };
 
-// Deletes keys of current missing from desired, then puts what desired has that differs.
-template <typename Map, typename Same, typename Put, typename Delete>
-void write_map(const Map &current, const Map &desired, WriteTally &tally, Same same, Put put,
-               Delete erase) {
+// Deletes keys of current missing from desired.
+template <typename Map, typename Delete>
+void delete_missing(const Map &current, const Map &desired, WriteTally &tally, Delete erase) {
   for (const auto &[key, value] : current) {
     if (!desired.contains(key)) tally.record(erase(key), true);
   }
+}
+
+// Puts what desired has that differs from current.
+template <typename Map, typename Same, typename Put>
+void put_differing(const Map &current, const Map &desired, WriteTally &tally, Same same, Put put) {
   for (const auto &[key, value] : desired) {
     const auto it = current.find(key);
     if (it == current.end() || !same(it->second, value)) tally.record(put(key, value), false);
   }
+}
+
+// Deletes keys of current missing from desired, then puts what desired has that differs.
+template <typename Map, typename Same, typename Put, typename Delete>
+void write_map(const Map &current, const Map &desired, WriteTally &tally, Same same, Put put,
+               Delete erase) {
+  delete_missing(current, desired, tally, erase);
+  put_differing(current, desired, tally, same, put);
 }
 
 }  // namespace
@@ -89,12 +101,14 @@ sg_config desired_config(const ControlConfig &config) {
   return out;
 }
 
-std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *app) {
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *app,
+                                          bool flycast_target) {
   if (!app) return std::nullopt;  // cannot happen: app.destroyed removes its machines
   sg_machine value{};
   value.prefix = machine_prefix(machine.address).raw();
   value.app_id = app->app_id;
   value.network_id = network_id(machine.address);
+  value.flags = flycast_target ? SG_MACHINE_FLYCAST_TARGET : 0;
   return value;
 }
 
@@ -118,7 +132,8 @@ MapImage desired_image(const State &state, const ControlConfig &config,
                        const IfindexLookup &ifindex_of) {
   MapImage image;
   for (const auto &[id, machine] : state.machines()) {
-    const auto value = desired_machine(machine, state.live_app(machine.app));
+    const auto value =
+        desired_machine(machine, state.live_app(machine.app), state.is_flycast_target(machine.app));
     if (!value) continue;
     const auto ifindex = ifindex_of(machine.interface_name);
     if (!ifindex || *ifindex == 0) continue;
@@ -169,14 +184,16 @@ Result<MapImage> read_image(MapBackend &maps) {
 Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
                                       const MapImage &desired) {
   WriteTally tally;
+  // sg_flycast around sg_machines: see SG_MACHINE_FLYCAST_TARGET.
+  delete_missing(current.flycast, desired.flycast, tally,
+                 [&](const Ipv6 &key) { return maps.delete_flycast(key); });
   write_map(
       current.machines, desired.machines, tally, same_machine,
       [&](uint32_t key, const sg_machine &value) { return maps.put_machine(key, value); },
       [&](uint32_t key) { return maps.delete_machine(key); });
-  write_map(
+  put_differing(
       current.flycast, desired.flycast, tally, same_flycast,
-      [&](const Ipv6 &key, const sg_flycast &value) { return maps.put_flycast(key, value); },
-      [&](const Ipv6 &key) { return maps.delete_flycast(key); });
+      [&](const Ipv6 &key, const sg_flycast &value) { return maps.put_flycast(key, value); });
   write_map(
       current.net_flags, desired.net_flags, tally, [](uint32_t a, uint32_t b) { return a == b; },
       [&](uint32_t key, uint32_t value) { return maps.put_net_flags(key, value); },

@@ -44,7 +44,9 @@ MapImage desired_image(const State &state, const ControlConfig &config,
 // The values desired_image gives one record, given its live app (nullopt: none, the app is
 // not live). The incremental path (map_delta.h) builds its entries with these same
 // functions.
-std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *live_app);
+// flycast_target: some Flycast address targets the app (SG_MACHINE_FLYCAST_TARGET).
+std::optional<sg_machine> desired_machine(const MachineRecord &machine, const AppRecord *live_app,
+                                          bool flycast_target);
 std::optional<sg_flycast> desired_flycast(const AppRecord *live_app);
 std::optional<uint32_t> desired_net_flags(const NetworkRecord &network);
 
@@ -63,8 +65,11 @@ struct WriteSummary {
 };
 
 // Writes into the maps what differs between current and desired: deletes first (frees room,
-// fails closed), then inserts and updates. A failed write does not stop the others; the
-// first failure is returned with the number of failed writes.
+// fails closed), then inserts and updates. Flycast deletes come before every sg_machines write
+// and Flycast puts after them, so that a machine's SG_MACHINE_FLYCAST_TARGET is set before its
+// app's first Flycast entry appears and cleared only once its last one is gone: the flag is
+// never missing where a Flycast lookup could pass a packet. A failed write does not stop the
+// others; the first failure is returned with the number of failed writes.
 Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
                                       const MapImage &desired);
 

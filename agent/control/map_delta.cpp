@@ -19,6 +19,10 @@ class StateBefore {
     for (const auto &[id, change] : delta.machines) {
       if (change.first) owners_.emplace(change.first->interface_name, &*change.first);
     }
+    for (const auto &[address, change] : delta.flycast) {
+      if (change.second) --flycast_added_back_[change.second->app];
+      if (change.first) ++flycast_added_back_[change.first->app];
+    }
     for (const auto &[id, change] : delta.networks) {
       if (change.second && change.second->audit) --audit_networks_;
       if (change.first && change.first->audit) ++audit_networks_;
@@ -46,6 +50,13 @@ class StateBefore {
     return after_.flycast(address);
   }
 
+  bool is_flycast_target(const std::string &app) const {
+    const auto it = flycast_added_back_.find(app);
+    const long before = static_cast<long>(after_.flycast_of_app(app).size()) +
+                        (it == flycast_added_back_.end() ? 0 : it->second);
+    return before > 0;
+  }
+
   const NetworkRecord *network_by_id(uint32_t id) const {
     if (const auto record = changed(delta_.networks, id)) return *record;
     return after_.network_by_id(id);
@@ -66,6 +77,8 @@ class StateBefore {
   const State &after_;
   const StateDelta &delta_;
   std::map<std::string, const MachineRecord *> owners_;  // interfaces of changed machines
+  // Per app: its Flycast addresses before the batch minus after (apps the batch changed).
+  std::map<std::string, long> flycast_added_back_;
   std::size_t audit_networks_ = 0;
 };
 
@@ -79,7 +92,8 @@ std::optional<sg_machine> machine_at(const View &state, const IfindexCache &inte
   for (const auto &name : interfaces.names_at(ifindex)) {
     const MachineRecord *machine = state.machine_by_interface(name);
     if (!machine || (first && first->machine < machine->machine)) continue;
-    if (auto candidate = desired_machine(*machine, state.live_app(machine->app))) {
+    if (auto candidate = desired_machine(*machine, state.live_app(machine->app),
+                                         state.is_flycast_target(machine->app))) {
       first = machine;
       value = candidate;
     }
@@ -177,7 +191,20 @@ Status MapDelta::write_batch(const State &after, const StateDelta &delta) {
     if (change.first) names.insert(change.first->interface_name);
     if (change.second) names.insert(change.second->interface_name);
   }
-  for (const auto &[address, change] : delta.flycast) keys.flycast.insert(address);
+  // A machine's entry also depends on whether its app is a Flycast target
+  // (SG_MACHINE_FLYCAST_TARGET): the apps that gained or lost an address have their
+  // machines' entries recomputed.
+  std::set<std::string> flycast_apps;
+  for (const auto &[address, change] : delta.flycast) {
+    keys.flycast.insert(address);
+    if (change.first) flycast_apps.insert(change.first->app);
+    if (change.second) flycast_apps.insert(change.second->app);
+  }
+  for (const auto &app : flycast_apps) {
+    for (const auto &id : after.machines_of_app(app)) {
+      names.insert(after.machine(id)->interface_name);
+    }
+  }
   for (const auto &[name, change] : delta.apps) {
     for (const auto &id : after.machines_of_app(name)) {
       names.insert(after.machine(id)->interface_name);

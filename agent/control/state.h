@@ -100,6 +100,8 @@ class State {
   // The machines of an app and the Flycast addresses targeting it (empty sets: none).
   const std::set<std::string> &machines_of_app(const std::string &app) const;
   const std::set<Ipv6> &flycast_of_app(const std::string &app) const;
+  // Some Flycast address targets the app (sg_machine SG_MACHINE_FLYCAST_TARGET).
+  bool is_flycast_target(const std::string &app) const { return !flycast_of_app(app).empty(); }
 
   // Mutations keep the lookup indexes in step, and are recorded in the journal if one is
   // being kept.

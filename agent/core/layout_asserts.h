@@ -9,8 +9,9 @@
 #include "bpf/include/sixguard_shared.h"
 
 static_assert(sizeof(sg_in6) == 16);
-static_assert(sizeof(sg_machine) == 24);
+static_assert(sizeof(sg_machine) == 28);
 static_assert(offsetof(sg_machine, app_id) == 16);
+static_assert(offsetof(sg_machine, flags) == 24);
 static_assert(sizeof(sg_flycast) == 8);
 static_assert(sizeof(sg_lpm_key) == 20);
 static_assert(sizeof(sg_config) == 68);

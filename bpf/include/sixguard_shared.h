@@ -63,11 +63,21 @@ struct sg_in6 {
   __u8 octets[16];
 };
 
+/* sg_machine.flags: some Flycast address targets the machine's app. Only then do the machine
+ * hooks look the peer address up in sg_flycast: rules 6 of machine_egress and machine_ingress
+ * can only match a Flycast entry whose target is the machine's app, so without one the lookup
+ * (a hash, as costly as the whole rest of the same-network path) cannot change the verdict.
+ * A superset is always correct: the flag set on a machine whose app no Flycast address
+ * targets only costs the lookup. The agent sets it before it writes an app's first Flycast
+ * entry and clears it after it deletes the last one (write_difference). */
+#define SG_MACHINE_FLYCAST_TARGET (1u << 0)
+
 /* sg_machines value; key: __u32 ifindex of the host-side machine interface. */
 struct sg_machine {
   struct sg_in6 prefix; /* the machine's /112; the last two octets are zero */
   __u32 app_id;         /* agent-assigned, stable for the app's life */
   __u32 network_id;     /* the 32 bits after fdaa in the machine's address */
+  __u32 flags;          /* SG_MACHINE_* */
 };
 
 /* sg_flycast value; key: struct sg_in6 (the Flycast address). The address's own network
@@ -190,7 +200,9 @@ enum sg_meta_slot {
   SG_META_RATELIMIT = 8,
   SG_META_SLOTS = 16, /* room for maps to come */
 };
-#define SG_LAYOUT_MACHINES 1
+/* 2: sg_machine.flags (SG_MACHINE_FLYCAST_TARGET). A layout-1 map is migrated, never read:
+ * its entries, lacking the flag, would skip Flycast lookups that can pass. */
+#define SG_LAYOUT_MACHINES 2
 #define SG_LAYOUT_FLYCAST 1
 #define SG_LAYOUT_INFRA 1
 #define SG_LAYOUT_NET_FLAGS 1

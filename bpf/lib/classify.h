@@ -76,6 +76,13 @@ static __always_inline const struct sg_flycast *sg_flycast_of(const struct in6_a
   return bpf_map_lookup_elem(&sg_flycast, (void *)a);
 }
 
+/* Whether rule 6 (Flycast) can match for machine m: only when some Flycast address targets
+ * its app (SG_MACHINE_FLYCAST_TARGET). Saves a hash lookup on every other machine's
+ * same-network and cross-network packets. */
+static __always_inline int sg_may_be_flycast_target(const struct sg_machine *m) {
+  return m->flags & SG_MACHINE_FLYCAST_TARGET;
+}
+
 /* machine_egress, rules 3-8 (rules 1-2 are the parser's). */
 static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
                                                     const struct sg_machine *m,
@@ -88,8 +95,10 @@ static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
     return SG_REASON_SPOOFED_SOURCE;
   if (!sg_is_6pn(dst)) return SG_REASON_NOT_6PN;
   if (sg_is_infra(env->config, dst)) return SG_REASON_INFRA;
-  const struct sg_flycast *fc = sg_flycast_of(dst);
-  if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  if (sg_may_be_flycast_target(m)) {
+    const struct sg_flycast *fc = sg_flycast_of(dst);
+    if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  }
   if (sg_network_id(dst) == m->network_id) return SG_REASON_SAME_NETWORK;
   return SG_REASON_CROSS_NETWORK;
 }
@@ -105,8 +114,10 @@ static __always_inline __u8 sg_rules_machine_ingress(const struct sg_env *env,
     return SG_REASON_NOT_FOR_MACHINE;
   if (!sg_is_6pn(src)) return SG_REASON_NOT_6PN;
   if (sg_is_infra(env->config, src)) return SG_REASON_INFRA;
-  const struct sg_flycast *fc = sg_flycast_of(src);
-  if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  if (sg_may_be_flycast_target(m)) {
+    const struct sg_flycast *fc = sg_flycast_of(src);
+    if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
+  }
   if (sg_network_id(src) == m->network_id) return SG_REASON_SAME_NETWORK;
   return SG_REASON_CROSS_NETWORK;
 }
@@ -283,9 +294,67 @@ static __always_inline void sg_level_ipv4(const struct sg_ctx *c, struct sg_env 
   *next = step_next;
 }
 
+/* The transport right after an IPv6 header read in place, when it ends the walk: TCP, ICMPv6,
+ * or UDP (its header in the linear area) to a port that is not 4789 or 6081. Returns 0 for
+ * anything else. *port: the UDP destination port (the caller rules out the configured
+ * encapsulation ports). */
+static __always_inline int sg_common_transport(const struct sg_ctx *c, const struct ipv6hdr *ip6,
+                                               __u16 *port) {
+  __u8 nh = ip6->nexthdr;
+  *port = 0;
+  if (nh == SG_NH_UDP) {
+    const struct udphdr *udp = (const void *)(ip6 + 1);
+    if ((const void *)(udp + 1) > c->data_end) return 0;
+    *port = bpf_ntohs(udp->dest);
+    return *port != SG_UDP_PORT_VXLAN && *port != SG_UDP_PORT_GENEVE;
+  }
+  return nh == SG_NH_TCP || nh == SG_NH_ICMPV6;
+}
+
+/* The common tunnel (issue 14): IPv6 directly in IPv6 (no extension header on either), the
+ * inner one ending in a common transport, both headers in the linear area at constant
+ * offsets. Exactly sg_decide's two levels: each level's consistency, the rules on the outer
+ * then the inner addresses, the first enforcing drop deciding, else the first audited one,
+ * else a pass with the outer level's reason. Anything else returns 0 before any rule ran (the
+ * general walk decides, malformed verdicts included). */
+static __always_inline int sg_decide_common_6in6(const struct sg_ctx *c, struct sg_decision *d,
+                                                 const struct ipv6hdr *outer, __u32 off) {
+  const struct ipv6hdr *inner = (const void *)(outer + 1);
+  if ((const void *)(inner + 1) > c->data_end) return 0;
+  __u16 port;
+  if (!sg_common_transport(c, inner, &port)) return 0;
+  __u32 inner_off = off + sizeof(*outer);
+  __u32 payload = bpf_ntohs(outer->payload_len);
+  __u32 inner_payload = bpf_ntohs(inner->payload_len);
+  /* Both headers were read in place, so pkt_len holds them: no wrap below. */
+  if (outer->version != 6 || payload == 0 || payload > c->pkt_len - off - sizeof(*outer)) return 0;
+  if (inner->version != 6 || inner_payload == 0 ||
+      inner_payload > c->pkt_len - inner_off - sizeof(*inner))
+    return 0;
+  __u32 zero = 0;
+  struct sg_env env = {
+      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  if (!env.config) return 0;
+  if (inner->nexthdr == SG_NH_UDP && sg_is_configured_encap_port(env.config, port)) return 0;
+  struct sg_walk w = {};
+  __u8 first = sg_rules(c, &env, outer);
+  if (sg_reason_drops(first)) {
+    sg_level_drops(c, &env, &w, d, first, 1, off);
+    if (w.done) return 1;
+  }
+  __u8 second = sg_rules(c, &env, inner);
+  if (sg_reason_drops(second)) {
+    sg_level_drops(c, &env, &w, d, second, 1, inner_off);
+    if (w.done) return 1;
+  }
+  if (!w.audited) d->reason = first;
+  return 1;
+}
+
 /* The common shapes, decided without the general walk: untagged Ethernet (or an L3 device)
  * carrying IPv4 that carries no tunnel, or IPv6 whose next header is TCP, ICMPv6 or UDP to a
- * port that is not an encapsulation port, every header read in the linear area. The verdict
+ * port that is not an encapsulation port (directly or inside one IPv6-in-IPv6 level:
+ * sg_decide_common_6in6), every header read in the linear area. The verdict
  * is exactly sg_decide's on them (the fixture table and the differential fuzzer hold both to
  * the model); anything else returns 0 and goes the general way, which also gives the
  * malformed verdicts. Why a separate lane: the general parse carries state for VLAN tags,
@@ -329,6 +398,7 @@ static __always_inline int sg_decide_common(const struct sg_ctx *c, struct sg_de
   if (next != SG_NEXT_IPV6) return 0;
   struct ipv6hdr *ip6 = data + off;
   if ((void *)(ip6 + 1) > end) return 0;
+  if (ip6->nexthdr == SG_NH_IPV6) return sg_decide_common_6in6(c, d, ip6, off);
   __u8 nh = ip6->nexthdr;
   __u16 port = 0;
   if (nh == SG_NH_UDP) {

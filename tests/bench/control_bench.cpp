@@ -12,12 +12,21 @@
 //   control_bench wait-ready --port PORT [--since-ns T] [--timeout S]
 //       polls http://127.0.0.1:PORT/readyz every 5 ms until 200; prints the milliseconds since
 //       T (CLOCK_REALTIME ns, e.g. `date +%s%N` taken when the agent was killed).
+//   control_bench attach --socket PATH --pin-dir DIR [--machines N] [--samples S] [--json PATH]
+//       issue 14's attach cost (group `attach`): with N machines attached on this host (their
+//       interfaces h7x0 .. h7x<N-1> exist in this namespace), S more machines are started one
+//       request at a time, each on an interface that already exists; per machine, the time
+//       from the request to its sg_machines entry being in the pinned map AND a program being
+//       attached to its XDP hook (the agent attaches TC first, XDP last). p50/p99/max.
 //   control_bench send --src ADDR --dst ADDR --port P --rate PPS --seconds S
 //   control_bench recv --port P --seconds S
 //       UDP traffic between test namespaces for the restart benchmark: counts sent/received.
 //
 // Fails on errors (a request refused, a count that does not add up), never on timing.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "bpf/include/sixguard_shared.h"
 #include "tests/bench/control_events.h"
 #include "tests/bench/control_http.h"
 #include "agent/core/fd.h"
@@ -384,9 +394,114 @@ int cmd_recv(const Args &args) {
   return 0;
 }
 
+// The machine on ifindex is in force: its entry is in sg_machines and a program is attached
+// to its XDP hook (any mode).
+bool machine_in_force(int machines_fd, uint32_t ifindex) {
+  sg_machine value{};
+  if (::bpf_map_lookup_elem(machines_fd, &ifindex, &value) != 0) return false;
+  LIBBPF_OPTS(bpf_xdp_query_opts, query);
+  if (::bpf_xdp_query(static_cast<int>(ifindex), 0, &query) != 0) return false;
+  return query.prog_id != 0 || query.drv_prog_id != 0 || query.skb_prog_id != 0;
+}
+
+// Waits (polling every 100 us) until every ifindex is in force; false after timeout_s.
+bool wait_in_force(int machines_fd, const std::vector<uint32_t> &ifindexes, double timeout_s) {
+  const uint64_t deadline = monotonic_ns() + static_cast<uint64_t>(timeout_s * 1e9);
+  std::size_t next = 0;
+  while (next < ifindexes.size()) {
+    if (machine_in_force(machines_fd, ifindexes[next])) {
+      ++next;
+      continue;
+    }
+    if (monotonic_ns() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+int cmd_attach(const Args &args) {
+  const auto fail = [](const std::string &what) {
+    std::cerr << "control_bench attach: " << what << "\n";
+    return 1;
+  };
+  auto client = HttpClient::unix_socket(arg(args, "--socket"));
+  if (!client) return fail(client.error().describe());
+  const uint32_t machines = static_cast<uint32_t>(number(args, "--machines", 1000));
+  const uint32_t samples = static_cast<uint32_t>(number(args, "--samples", 100));
+  const double timeout_s = static_cast<double>(number(args, "--timeout", 600));
+  std::vector<uint32_t> ifindexes;
+  for (uint32_t j = 0; j < machines + samples; ++j) {
+    const std::string name = "h7x" + std::to_string(j);
+    const uint32_t ifindex = ::if_nametoindex(name.c_str());
+    if (ifindex == 0) return fail("interface " + name + " does not exist");
+    ifindexes.push_back(ifindex);
+  }
+  const std::string pins = arg(args, "--pin-dir") + "/" + SG_MAP_MACHINES;
+  const int machines_fd = ::bpf_obj_get(pins.c_str());
+  if (machines_fd < 0) return fail("open " + pins + ": " + std::strerror(errno));
+  const Fd machines_map(machines_fd);
+  if (auto s = setup_platform(*client); !s) return fail(s.error().describe());
+  // The host's N machines, in batches, then until every one is in force.
+  const uint64_t fill_start = monotonic_ns();
+  if (machines) {
+    auto sent = send_series(*client, machine_started, 0, machines, 1000);
+    if (!sent) return fail(sent.error().describe());
+  }
+  const std::vector<uint32_t> first(ifindexes.begin(), ifindexes.begin() + machines);
+  if (!wait_in_force(machines_fd, first, timeout_s)) {
+    return fail("the first " + std::to_string(machines) + " machines were not in force within " +
+                std::to_string(timeout_s) + " s");
+  }
+  const double fill_s = (monotonic_ns() - fill_start) / 1e9;
+  Series series;
+  const uint64_t start = monotonic_ns();
+  for (uint32_t j = machines; j < machines + samples; ++j) {
+    const std::string body = machine_started(j);
+    const uint64_t t0 = monotonic_ns();
+    if (auto s = post_events(*client, body, 1); !s) return fail(s.error().describe());
+    if (!wait_in_force(machines_fd, {ifindexes[j]}, timeout_s)) {
+      return fail("machine " + std::to_string(j) + " was not in force within " +
+                  std::to_string(timeout_s) + " s");
+    }
+    series.latency_ms.push_back((monotonic_ns() - t0) / 1e6);
+    ++series.events;
+  }
+  series.wall_ns = monotonic_ns() - start;
+  const double p50 = series.percentile(50), p99 = series.percentile(99);
+  const double max = *std::max_element(series.latency_ms.begin(), series.latency_ms.end());
+  std::printf("%-44s %10s\n", "attach (issue 14: p99 < 50 ms at 1,000 machines)", "value");
+  std::printf("%-44s %10u\n", "machines already attached on the host", machines);
+  std::printf("%-44s %10.1f\n", "  seconds to start and attach them", fill_s);
+  std::printf("%-44s %10u\n", "new machines, one request each", samples);
+  std::printf("%-44s %10.2f\n", "  request -> entry + XDP attached p50 ms", p50);
+  std::printf("%-44s %10.2f%s\n", "  request -> entry + XDP attached p99 ms", p99,
+              p99 < 50 ? "" : "  over");
+  std::printf("%-44s %10.2f\n", "  max ms", max);
+  std::printf("load average: %s\n", load_average().c_str());
+  const std::string json_path = arg(args, "--json");
+  if (!json_path.empty()) {
+    nlohmann::json document = {{"benchmark", "attach"},
+                               {"utc", utc_now()},
+                               {"load_average", load_average()},
+                               {"machines", machines},
+                               {"fill_seconds", fill_s},
+                               {"samples", samples},
+                               {"p50_ms", p50},
+                               {"p99_ms", p99},
+                               {"max_ms", max},
+                               {"target_p99_ms", 50},
+                               {"latency_ms", series.latency_ms}};
+    std::ofstream out(json_path);
+    out << document.dump(2) << "\n";
+    if (!out) return fail("cannot write " + json_path);
+  }
+  return 0;
+}
+
 int run(int argc, char **argv) {
   if (argc < 2) {
-    std::cerr << "usage: control_bench {run|populate|wait-ready|send|recv} [--option value]...\n";
+    std::cerr
+        << "usage: control_bench {run|populate|wait-ready|attach|send|recv} [--option value]...\n";
     return 2;
   }
   const std::string command = argv[1];
@@ -396,6 +511,7 @@ int run(int argc, char **argv) {
     if (command == "run") return cmd_run(args);
     if (command == "populate") return cmd_populate(args);
     if (command == "wait-ready") return cmd_wait_ready(args);
+    if (command == "attach") return cmd_attach(args);
     if (command == "send") return cmd_send(args);
     if (command == "recv") return cmd_recv(args);
   } catch (const std::exception &e) {  // std::stoull on a bad number

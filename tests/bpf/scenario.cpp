@@ -33,11 +33,14 @@ sg_config base_config() {
 
 namespace {
 
-sg_machine machine(const Ipv6 &address, uint32_t app, uint32_t network) {
+// flags as the agent derives them: SG_MACHINE_FLYCAST_TARGET when a Flycast address of the
+// policy targets the app (M1's and M2's apps; M3's app has none, so M3 exercises the skip).
+sg_machine machine(const Ipv6 &address, uint32_t app, uint32_t network, uint32_t flags) {
   sg_machine value{};
   value.prefix = machine_prefix(address).raw();
   value.app_id = app;
   value.network_id = network;
+  value.flags = flags;
   return value;
 }
 
@@ -87,9 +90,10 @@ Status Host::reset_policy(const sg_config &config) {
   const auto &a = addrs();
   Datapath &dp = *datapath_;
   if (auto s = dp.clear_policy(); !s) return s;
-  if (auto s = dp.put_machine(if_m1, machine(a.m1, kAppM1, kNetA)); !s) return s;
-  if (auto s = dp.put_machine(if_m2, machine(a.m2, kAppM2, kNetB)); !s) return s;
-  if (auto s = dp.put_machine(if_m3, machine(a.m3, kAppM3, kNetB)); !s) return s;
+  constexpr uint32_t kTarget = SG_MACHINE_FLYCAST_TARGET;
+  if (auto s = dp.put_machine(if_m1, machine(a.m1, kAppM1, kNetA, kTarget)); !s) return s;
+  if (auto s = dp.put_machine(if_m2, machine(a.m2, kAppM2, kNetB, kTarget)); !s) return s;
+  if (auto s = dp.put_machine(if_m3, machine(a.m3, kAppM3, kNetB, 0)); !s) return s;
   if (auto s = dp.put_infra(Ipv6Prefix{a.dns, 128}); !s) return s;
   if (auto s = dp.put_infra(Ipv6Prefix{addr("fdaa:7:7::"), 48}); !s) return s;
   if (auto s = dp.put_flycast(a.fc_into_a, sg_flycast{kAppM2, kNetB}); !s) return s;

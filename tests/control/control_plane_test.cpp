@@ -86,6 +86,58 @@ TEST_F(ControlPlaneTest, FlycastEntryTargetsTheAppAndItsNetwork) {
   EXPECT_NE(entry.target_app_id, 0u);
 }
 
+// SG_MACHINE_FLYCAST_TARGET lets the datapath skip the Flycast lookup for a machine whose app
+// no Flycast address targets. A missing flag where an entry targets the app would drop
+// Flycast traffic, so it must be set before the app's first entry is written and cleared only
+// after its last one is deleted, and follow every way an app gains or loses its addresses.
+TEST_F(ControlPlaneTest, FlycastTargetFlagLeadsTheFirstAddressAndTrailsTheLast) {
+  apply_platform();
+  apply_ok(machine_started("web", "m1", kWebAddress, "tap-web"));
+  EXPECT_EQ(maps.machines.at(11).flags, 0u);
+  const auto allocated = [](const char *address) {
+    return nlohmann::json{
+        {"type", "flycast.allocated"}, {"app", "web"}, {"address", address}, {"network", "cust-a"}}
+        .dump();
+  };
+  const auto released = [](const char *address) {
+    return nlohmann::json{{"type", "flycast.released"}, {"address", address}}.dump();
+  };
+  maps.clear_log();
+  apply_ok(allocated("fdaa:9:d844::f1"));
+  EXPECT_EQ(maps.writes,
+            (std::vector<std::string>{"put_machine 11", "put_flycast fdaa:9:d844::f1"}));
+  EXPECT_EQ(maps.machines.at(11).flags, SG_MACHINE_FLYCAST_TARGET);
+  maps.clear_log();
+  apply_ok(allocated("fdaa:9:d844::f2"));  // already a target: the machine is not rewritten
+  EXPECT_EQ(maps.writes, std::vector<std::string>{"put_flycast fdaa:9:d844::f2"});
+  // A machine of a target app gets the flag with its first write.
+  maps.clear_log();
+  apply_ok(machine_started("web", "m2", "fdaa:2:45b:a7b:174:db43:d3c7:2", "tap-spare"));
+  EXPECT_EQ(maps.writes, std::vector<std::string>{"put_machine 13"});
+  EXPECT_EQ(maps.machines.at(13).flags, SG_MACHINE_FLYCAST_TARGET);
+  maps.clear_log();
+  apply_ok(released("fdaa:9:d844::f1"));
+  EXPECT_EQ(maps.writes, std::vector<std::string>{"delete_flycast fdaa:9:d844::f1"});
+  maps.clear_log();
+  apply_ok(released("fdaa:9:d844::f2"));  // the last one: flags cleared after the delete
+  EXPECT_EQ(maps.writes, (std::vector<std::string>{"delete_flycast fdaa:9:d844::f2",
+                                                   "put_machine 11", "put_machine 13"}));
+  EXPECT_EQ(maps.machines.at(11).flags, 0u);
+  EXPECT_EQ(maps.machines.at(13).flags, 0u);
+  // Both in one batch: the image after is what counts, written in the safe order.
+  maps.clear_log();
+  apply_ok(nlohmann::json::array({nlohmann::json::parse(allocated("fdaa:9:d844::f3")),
+                                  nlohmann::json::parse(released("fdaa:9:d844::f3")),
+                                  nlohmann::json::parse(allocated("fdaa:9:d844::f4"))})
+               .dump());
+  EXPECT_EQ(maps.writes, (std::vector<std::string>{"put_machine 11", "put_machine 13",
+                                                   "put_flycast fdaa:9:d844::f4"}));
+  // A full reconcile agrees with what the incremental path wrote.
+  maps.clear_log();
+  ASSERT_TRUE(control->reconcile());
+  EXPECT_TRUE(maps.writes.empty());
+}
+
 TEST_F(ControlPlaneTest, NetworkModeSetsAndClearsTheAuditFlag) {
   apply_platform();
   maps.clear_log();
@@ -148,8 +200,9 @@ TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
   maps.clear_log();
   auto result = apply_ok(nlohmann::json{{"type", "app.destroyed"}, {"app", "tenant-a"}}.dump());
   EXPECT_EQ(result.applied, 1u);
+  // Flycast deletes come first (SG_MACHINE_FLYCAST_TARGET trails the app's last address).
   EXPECT_EQ(maps.writes,
-            (std::vector<std::string>{"delete_machine 12", "delete_flycast fdaa:2:45b::f9"}));
+            (std::vector<std::string>{"delete_flycast fdaa:2:45b::f9", "delete_machine 12"}));
   EXPECT_TRUE(control->machines().empty());
   // The network stays, with no app on it.
   bool found = false;

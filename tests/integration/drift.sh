@@ -94,16 +94,18 @@ sg_check "after fault 1: connectivity exact (m1 passes again)" cells_exact "afte
 sg_say "fault 2: network_id of m1 set to net-b's and of m3 to net-a's"
 before=$(repairs machines)
 total_before=$(repairs_total)
-edit_network() { # edit_network IFINDEX NETWORK_ID: rewrites the value's last 4 bytes
-  local ifindex=$1 network=$2 value
-  # The value's raw bytes (prefix 16, app_id 4, network_id 4, little-endian), as hex.
+edit_network() { # edit_network IFINDEX NETWORK_ID: rewrites network_id (bytes 20-23)
+  local ifindex=$1 network=$2 value flags
+  # The value's raw bytes (prefix 16, app_id 4, network_id 4, flags 4, little-endian), as hex.
   value=$(bpftool map lookup pinned "$PINS/sg_machines" key $(key_of "$ifindex") -j |
     jq -r '(.value // .[0].value) | .[0:20] | map(ltrimstr("0x")) | join(" ")') || return 1
+  flags=$(bpftool map lookup pinned "$PINS/sg_machines" key $(key_of "$ifindex") -j |
+    jq -r '(.value // .[0].value) | .[24:] | map(ltrimstr("0x")) | join(" ")') || return 1
   [ -n "$value" ] || return 1
   # shellcheck disable=SC2086
   bpftool map update pinned "$PINS/sg_machines" key $(key_of "$ifindex") \
     value hex $value $(printf '%02x %02x %02x %02x' $((network & 255)) $(((network >> 8) & 255)) \
-      $(((network >> 16) & 255)) $(((network >> 24) & 255)))
+      $(((network >> 16) & 255)) $(((network >> 24) & 255))) $flags
 }
 freeze
 edit_network "$IF1" $((0x000b0001)) && edit_network "$IF3" $((0x000a0001))

@@ -5,7 +5,7 @@
 # cross-network stream of sequence-numbered UDP run. It must migrate, never misread: a new
 # sg_machines of today's layout filled from the state, the older programs replaced atomically
 # (XDP directly or inside libxdp's dispatcher, whichever the kernel gives), the pin swapped,
-# sg_meta at layout 1; 0 cross-network datagrams delivered, 0 same-network lost.
+# sg_meta at today's layout; 0 cross-network datagrams delivered, 0 same-network lost.
 #   usage: upgrade.sh PATH/TO/sixguard [UDP_SEQ OLDER_AGENT OLDER_OBJECT]  (defaults: in the
 #          build tree next to sixguard, as the VM guest suite runs it)
 set -uo pipefail
@@ -77,8 +77,8 @@ streams_start
 sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start over the older build"; exit 1; }
 streams_finish
 streams_check upgrade
-sg_check "the log names the migration of sg_machines (value size 32 -> 24, layout 0 -> 1)" \
-  grep -q "migrating pinned map sg_machines (value size 32 -> 24, layout 0 -> 1; another layout: filled from the state)" \
+sg_check "the log names the migration of sg_machines (value size 32 -> 28, layout 0 -> 2)" \
+  grep -q "migrating pinned map sg_machines (value size 32 -> 28, layout 0 -> 2; another layout: filled from the state)" \
   "$SG_WORK/agent.log"
 sg_check "the log says how the older programs were replaced" \
   grep -Eq "$(sg_if m1) machine_egress: replaced (atomically|in libxdp's dispatcher)" "$SG_WORK/agent.log"
@@ -87,8 +87,8 @@ printf '{"type":"flycast.allocated","app":"%s","address":"%s","network":"%s"}\n'
   "$SG_FLYCAST_TARGET" "$SG_FLYCAST" "$SG_FLYCAST_NET" >"$SG_WORK/allocate.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/allocate.json")
 sg_check "Flycast allocated again" test "$(sg_status_of "$reply")" = 200
-sg_check "sg_machines pin now today's layout (24 bytes)" test "$(value_size sg_machines)" = 24
-sg_check "sg_meta says sg_machines is layout 1" test "$(meta_slot 0)" = 1
+sg_check "sg_machines pin now today's layout (28 bytes)" test "$(value_size sg_machines)" = 28
+sg_check "sg_meta says sg_machines is layout 2" test "$(meta_slot 0)" = 2
 sg_check "every sg_machines entry present" test "$(map_keys sg_machines)" = "$machines_before"
 sg_check "no staging pin left" sg_not test -e "$(pin sg_machines_next)"
 for m in "${SG_MACHINES[@]}"; do

@@ -180,6 +180,7 @@ class Runner {
   Status apply_policy(size_t index) {
     const Policy &policy = fuzz_policies()[index].policy;
     if (auto s = dp_.clear_policy(); !s) return s;
+    policy_index_ = index;  // to_map reads it
     const std::pair<Iface, uint32_t> machines[] = {
         {Iface::kM1, host_.if_m1}, {Iface::kM2, host_.if_m2}, {Iface::kM3, host_.if_m3}};
     for (const auto &[iface, ifindex] : machines) {
@@ -209,11 +210,19 @@ class Runner {
     return {};
   }
 
-  static sg_machine to_map(const Machine &m) {
+  // The entry the agent writes under the current policy: SG_MACHINE_FLYCAST_TARGET when a
+  // Flycast address targets the machine's app. Odd policies set it on every machine: a
+  // superset only costs lookups, and the model (which has no such flag) must still agree.
+  sg_machine to_map(const Machine &m) const {
     sg_machine value{};
     value.prefix = m.prefix.raw();
     value.app_id = m.app_id;
     value.network_id = m.network_id;
+    bool target = policy_index_ % 2 == 1;
+    for (const auto &[address, flycast] : fuzz_policies()[policy_index_].policy.flycast) {
+      if (flycast.app_id == m.app_id) target = true;
+    }
+    value.flags = target ? SG_MACHINE_FLYCAST_TARGET : 0;
     return value;
   }
 
