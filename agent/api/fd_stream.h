@@ -44,47 +44,16 @@ class FdStream {
 
   template <typename Buffers>
   std::size_t read_some(const Buffers &buffers, boost::system::error_code &ec) {
-    return transfer<boost::asio::mutable_buffer>(buffers, POLLIN, /*zero_is_eof=*/true, ec,
-                                                 [this](const boost::asio::mutable_buffer &buffer) {
-                                                   return ::recv(fd_.get(), buffer.data(),
-                                                                 buffer.size(), MSG_DONTWAIT);
-                                                 });
-  }
-
-  template <typename Buffers>
-  std::size_t write_some(const Buffers &buffers, boost::system::error_code &ec) {
-    return transfer<boost::asio::const_buffer>(
-        buffers, POLLOUT, /*zero_is_eof=*/false, ec,
-        [this](const boost::asio::const_buffer &buffer) {
-          return ::send(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-        });
-  }
-
-  template <typename Buffers>
-  std::size_t read_some(const Buffers &buffers) {
-    return or_throw([&](boost::system::error_code &ec) { return read_some(buffers, ec); });
-  }
-  template <typename Buffers>
-  std::size_t write_some(const Buffers &buffers) {
-    return or_throw([&](boost::system::error_code &ec) { return write_some(buffers, ec); });
-  }
-
- private:
-  // Moves the first non-empty buffer through io (recv or send) once the socket is ready,
-  // retrying EAGAIN and EINTR; 0 with ec set on stop, timeout, error or (reads) end of file.
-  template <typename Buffer, typename Buffers, typename Io>
-  std::size_t transfer(const Buffers &buffers, short events, bool zero_is_eof,
-                       boost::system::error_code &ec, Io io) {
     ec = {};
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      Buffer buffer(*it);
+      boost::asio::mutable_buffer buffer(*it);
       if (buffer.size() == 0) continue;
       for (;;) {
-        if (!wait(events, ec)) return 0;
-        const ssize_t done = io(buffer);
-        if (done > 0 || (done == 0 && !zero_is_eof)) return static_cast<std::size_t>(done);
-        if (done == 0) {
+        if (!wait(POLLIN, ec)) return 0;
+        const ssize_t got = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (got > 0) return static_cast<std::size_t>(got);
+        if (got == 0) {
           ec = boost::asio::error::eof;
           return 0;
         }
@@ -96,15 +65,42 @@ class FdStream {
     return 0;
   }
 
-  // Beast's throwing overloads over the error_code ones.
-  template <typename Some>
-  static std::size_t or_throw(Some some) {
+  template <typename Buffers>
+  std::size_t write_some(const Buffers &buffers, boost::system::error_code &ec) {
+    ec = {};
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      boost::asio::const_buffer buffer(*it);
+      if (buffer.size() == 0) continue;
+      for (;;) {
+        if (!wait(POLLOUT, ec)) return 0;
+        const ssize_t sent =
+            ::send(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent >= 0) return static_cast<std::size_t>(sent);
+        if (errno == EAGAIN || errno == EINTR) continue;
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  template <typename Buffers>
+  std::size_t read_some(const Buffers &buffers) {
     boost::system::error_code ec;
-    const std::size_t n = some(ec);
+    const std::size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <typename Buffers>
+  std::size_t write_some(const Buffers &buffers) {
+    boost::system::error_code ec;
+    const std::size_t n = write_some(buffers, ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
+ private:
   Fd fd_;
   int stop_fd_;
   int timeout_ms_;

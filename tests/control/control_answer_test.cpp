@@ -8,6 +8,14 @@
 namespace sixguard::testing {
 namespace {
 
+// An error no event is at fault for.
+EventError plain(ControlErrorKind kind, std::string message) {
+  EventError error;
+  error.kind = kind;
+  error.message = std::move(message);
+  return error;
+}
+
 TEST(ControlAnswer, EveryKindHasItsStatusAndClass) {
   struct Row {
     ControlErrorKind kind;
@@ -25,13 +33,13 @@ TEST(ControlAnswer, EveryKindHasItsStatusAndClass) {
   for (const Row &row : rows) {
     EXPECT_EQ(http_status(row.kind), row.status) << row.result_class;
     EXPECT_EQ(error_class(row.kind), row.result_class);
-    const EventError error{.kind = row.kind, .message = "m"};
+    const EventError error = plain(row.kind, "m");
     EXPECT_EQ(error.result_class(), row.result_class);
   }
 }
 
 TEST(ControlAnswer, ErrorBodyNamesOnlyThePartsKnown) {
-  const EventError bare{.kind = ControlErrorKind::kMalformed, .message = "request body: empty"};
+  const EventError bare = plain(ControlErrorKind::kMalformed, "request body: empty");
   EXPECT_EQ(error_body(bare).dump(), R"({"error":"request body: empty"})");
   const EventError named = event_error(ControlErrorKind::kConflict, 0, "network.created", "id",
                                        "network id 2:45b is bound to acme/default");
@@ -63,14 +71,14 @@ TEST(ControlAnswer, AnswersEachOutcomeOfABatch) {
 
   // Not committed: whatever the counts were, nothing was applied and none is reported.
   ApplyResult not_committed = applied;
-  not_committed.error = EventError{.kind = ControlErrorKind::kUnavailable, .message = "disk"};
+  not_committed.error = plain(ControlErrorKind::kUnavailable, "disk");
   answer = answer_of(not_committed);
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body.dump(), R"({"error":"disk"})");
 
   // Committed, the maps not written: the counts stand beside the error.
   ApplyResult committed = applied;
-  committed.error = EventError{.kind = ControlErrorKind::kInternal, .message = "maps"};
+  committed.error = plain(ControlErrorKind::kInternal, "maps");
   answer = answer_of(committed);
   EXPECT_EQ(answer.status, 500u);
   EXPECT_EQ(answer.body.dump(), R"({"applied":3,"error":"maps","unchanged":1})");
