@@ -253,8 +253,9 @@ TEST_F(DatapathKernel, AnotherLayoutVersionInSgMetaMigratesWithoutCopying) {
   auto second = Datapath::load(options_in(*pins));
   ASSERT_TRUE(second) << second.error().describe();
   ASSERT_EQ((*second)->migration_notes().size(), 1u);
-  EXPECT_EQ((*second)->migration_notes()[0],
-            "sg_machines (layout 0 -> 1; another layout: filled from the state)");
+  EXPECT_EQ((*second)->migration_notes()[0], "sg_machines (layout 0 -> " +
+                                                 std::to_string(SG_LAYOUT_MACHINES) +
+                                                 "; another layout: filled from the state)");
   EXPECT_NE((*second)->maps().machines.handle().id(), old_id);
   auto copied = (*second)->maps().machines.lookup(7);
   ASSERT_TRUE(copied);
