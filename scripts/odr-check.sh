@@ -3,7 +3,8 @@
 # most agent translation units with link-time optimisation, where GCC sees every TU's types at
 # once and -Wodr reports a class, struct or enum defined differently in two TUs (the bug that
 # had two `struct sixguard::Explanation`). -Werror=odr makes any such report fail the build.
-#   scripts/odr-check.sh [BUILD_DIR]   (default build-odr; its own directory, ccache on)
+#   scripts/odr-check.sh [BUILD_DIR [TARGET...]]   (default build-odr and the list below; its
+#                                                  own directory, ccache on)
 # Exit status: the build's. scripts/test.sh runs it as one counted step (build/odr-check.log).
 #
 # -O1 and no debug info: the ODR check is made while the LTO link merges the streamed types,
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
 dir=${1:-build-odr}
+[ $# -gt 0 ] && shift
 # The binaries whose link holds the most agent TUs: the product, the daemon library under
 # test (it links every agent library), the API and control plane, the datapath's kernel tests,
 # the BPF harness and the exporter.
@@ -21,6 +23,7 @@ SG_ODR_TARGETS=(
   kernel_datapath_test kernel_attach_test datapath_unit_test bpf_datapath_test exporter_test
   sixguard_older_agent
 )
+[ $# -gt 0 ] && SG_ODR_TARGETS=("$@")
 
 export CCACHE_BASEDIR=$PWD
 odr_flags="-flto=auto -Wodr -Werror=odr"

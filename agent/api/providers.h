@@ -13,7 +13,7 @@
 
 #include "agent/core/address.h"
 #include "agent/core/result.h"
-#include "agent/datapath/explanation.h"
+#include "agent/datapath/names.h"
 #include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {

@@ -16,7 +16,7 @@
 
 #include "agent/daemon/config.h"
 #include "agent/datapath/egress_attachment.h"
-#include "agent/datapath/explanation.h"
+#include "agent/datapath/names.h"
 #include "agent/control/map_backend.h"
 #include "maps/map_handle.h"
 #include "agent/datapath/pin_repair.h"

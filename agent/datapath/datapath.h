@@ -27,7 +27,7 @@
 #include "agent/datapath/datapath_skeleton.h"
 #include "agent/datapath/egress_attachment.h"
 #include "agent/datapath/egress_hook.h"
-#include "agent/datapath/explanation.h"
+#include "agent/datapath/names.h"
 #include "agent/datapath/map_sizes.h"
 #include "agent/datapath/pin_plan.h"
 #include "agent/datapath/pin_repair.h"

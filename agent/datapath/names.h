@@ -1,6 +1,6 @@
 // The contract's names for the datapath's enums (DESIGN §2, §4): hook, verdict and reason
 // strings used by explain, the exporter's labels, the monitor and the API. The one place
-// these strings are spelled.
+// these strings are spelled, and the one definition of an explain outcome.
 #pragma once
 
 #include <array>
@@ -11,6 +11,15 @@
 #include "bpf/include/sixguard_shared.h"
 
 namespace sixguard {
+
+// What sg_explain decided for one packet: the contract's {hook, verdict, reason} as the shared
+// enums, for the datapath that runs it, the daemon that asks and the API that renders it.
+struct Explanation {
+  sg_hook hook = SG_HOOK_UPLINK;
+  sg_verdict verdict = SG_VERDICT_PASS;
+  sg_reason reason = SG_REASON_NOT_6PN;
+  uint32_t raw = 0;  // the program's return value (SG_EXPLAIN_ENCODE); 0 where not run
+};
 
 inline constexpr std::array<std::string_view, SG_HOOK_COUNT> kHookNames = {
     "machine_egress", "machine_ingress", "uplink"};

@@ -92,36 +92,11 @@ Status TcAttachment::detach_ours(int ifindex, TcDirection direction) {
   return {};
 }
 
-TcAttachment::TcAttachment(TcAttachment &&other) noexcept
-    : ifindex_(std::exchange(other.ifindex_, 0)),
-      direction_(other.direction_),
-      program_id_(other.program_id_),
-      adopted_(other.adopted_),
-      decision_(std::move(other.decision_)),
-      on_destroy_(std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached)) {}
-
-TcAttachment &TcAttachment::operator=(TcAttachment &&other) noexcept {
-  if (this != &other) {
-    if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
-    ifindex_ = std::exchange(other.ifindex_, 0);
-    direction_ = other.direction_;
-    program_id_ = other.program_id_;
-    adopted_ = other.adopted_;
-    decision_ = std::move(other.decision_);
-    on_destroy_ = std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached);
-  }
-  return *this;
-}
-
-TcAttachment::~TcAttachment() {
-  if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
-}
-
-Status TcAttachment::detach() {
-  if (ifindex_ == 0) return {};
-  auto status = detach_ours(ifindex_, direction_);
-  if (status) ifindex_ = 0;
-  return status;
-}
+TcAttachment::TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted)
+    : duty_(ifindex, static_cast<int>(direction),
+            [](int on, int hook) { return detach_ours(on, static_cast<TcDirection>(hook)); }),
+      direction_(direction),
+      program_id_(program_id),
+      adopted_(adopted) {}
 
 }  // namespace sixguard

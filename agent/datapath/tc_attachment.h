@@ -31,13 +31,12 @@ class TcAttachment {
   // Attaches program_fd at (ifindex, direction), creating the clsact qdisc if needed.
   static Result<TcAttachment> attach(int ifindex, TcDirection direction, int program_fd);
 
-  TcAttachment(TcAttachment &&other) noexcept;
-  TcAttachment &operator=(TcAttachment &&other) noexcept;
+  TcAttachment(TcAttachment &&other) noexcept = default;
+  TcAttachment &operator=(TcAttachment &&other) noexcept = default;
   TcAttachment(const TcAttachment &) = delete;
   TcAttachment &operator=(const TcAttachment &) = delete;
-  ~TcAttachment();
 
-  int ifindex() const { return ifindex_; }
+  int ifindex() const { return duty_.ifindex(); }  // 0 once detached
   TcDirection direction() const { return direction_; }
   uint32_t program_id() const { return program_id_; }
   // True when an identical program was already attached and was kept as it was.
@@ -45,9 +44,9 @@ class TcAttachment {
   // What attach did and why, for the log ("adopted: ...", "replaced atomically: ...").
   const std::string &decision() const { return decision_; }
 
-  void set_on_destroy(OnDestroy policy) { on_destroy_ = policy; }
+  void set_on_destroy(OnDestroy policy) { duty_.set_on_destroy(policy); }
   // Removes our filter now (only ours: checked by name before removal).
-  Status detach();
+  Status detach() { return duty_.detach(); }
 
   // What sits at our handle/priority on (ifindex, direction), if anything (nullopt: nothing).
   static Result<std::optional<TcFilterInfo>> query(int ifindex, TcDirection direction);
@@ -56,14 +55,12 @@ class TcAttachment {
   static Status detach_ours(int ifindex, TcDirection direction);
 
  private:
-  TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted)
-      : ifindex_(ifindex), direction_(direction), program_id_(program_id), adopted_(adopted) {}
-  int ifindex_ = 0;
+  TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted);
+  DetachDuty duty_;
   TcDirection direction_ = TcDirection::kIngress;
   uint32_t program_id_ = 0;
   bool adopted_ = false;
   std::string decision_;
-  OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
 };
 
 }  // namespace sixguard

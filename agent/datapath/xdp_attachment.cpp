@@ -304,38 +304,13 @@ Status XdpProgram::detach_ours(int ifindex) {
   return {};
 }
 
-XdpAttachment::XdpAttachment(XdpAttachment &&other) noexcept
-    : ifindex_(std::exchange(other.ifindex_, 0)),
-      mode_(other.mode_),
-      program_id_(other.program_id_),
-      adopted_(other.adopted_),
-      dispatcher_(other.dispatcher_),
-      decision_(std::move(other.decision_)),
-      on_destroy_(std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached)) {}
-
-XdpAttachment &XdpAttachment::operator=(XdpAttachment &&other) noexcept {
-  if (this != &other) {
-    if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
-    ifindex_ = std::exchange(other.ifindex_, 0);
-    mode_ = other.mode_;
-    program_id_ = other.program_id_;
-    adopted_ = other.adopted_;
-    dispatcher_ = other.dispatcher_;
-    decision_ = std::move(other.decision_);
-    on_destroy_ = std::exchange(other.on_destroy_, OnDestroy::kLeaveAttached);
-  }
-  return *this;
-}
-
-XdpAttachment::~XdpAttachment() {
-  if (ifindex_ != 0 && on_destroy_ == OnDestroy::kDetach) (void)detach();
-}
-
-Status XdpAttachment::detach() {
-  if (ifindex_ == 0) return {};
-  auto status = XdpProgram::detach_ours(ifindex_);
-  if (status) ifindex_ = 0;
-  return status;
-}
+XdpAttachment::XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted,
+                             bool dispatcher, std::string decision)
+    : duty_(ifindex, 0, [](int on, int) { return XdpProgram::detach_ours(on); }),
+      mode_(mode),
+      program_id_(program_id),
+      adopted_(adopted),
+      dispatcher_(dispatcher),
+      decision_(std::move(decision)) {}
 
 }  // namespace sixguard
