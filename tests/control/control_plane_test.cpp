@@ -112,7 +112,8 @@ TEST_F(ControlPlaneTest, FlycastTargetFlagLeadsTheFirstAddressAndTrailsTheLast) 
   EXPECT_EQ(maps.writes, std::vector<std::string>{"put_flycast fdaa:9:d844::f2"});
   // A machine of a target app gets the flag with its first write.
   maps.clear_log();
-  apply_ok(test::machine_started("web", "m2", "fdaa:2:45b:a7b:174:db43:d3c7:2", "tap-spare").dump());
+  apply_ok(
+      test::machine_started("web", "m2", "fdaa:2:45b:a7b:174:db43:d3c7:2", "tap-spare").dump());
   EXPECT_EQ(maps.writes, std::vector<std::string>{"put_machine 13"});
   EXPECT_EQ(maps.machines.at(13).flags, SG_MACHINE_FLYCAST_TARGET);
   maps.clear_log();
