@@ -44,17 +44,47 @@ class FdStream {
 
   template <typename Buffers>
   std::size_t read_some(const Buffers &buffers, boost::system::error_code &ec) {
+    return transfer_some<boost::asio::mutable_buffer>(
+        buffers, POLLIN, ec, [this](boost::asio::mutable_buffer buffer) {
+          return ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        });
+  }
+
+  template <typename Buffers>
+  std::size_t write_some(const Buffers &buffers, boost::system::error_code &ec) {
+    return transfer_some<boost::asio::const_buffer>(
+        buffers, POLLOUT, ec, [this](boost::asio::const_buffer buffer) {
+          return ::send(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        });
+  }
+
+  template <typename Buffers>
+  std::size_t read_some(const Buffers &buffers) {
+    return or_throw([&](boost::system::error_code &ec) { return read_some(buffers, ec); });
+  }
+  template <typename Buffers>
+  std::size_t write_some(const Buffers &buffers) {
+    return or_throw([&](boost::system::error_code &ec) { return write_some(buffers, ec); });
+  }
+
+ private:
+  // The one loop behind read_some and write_some: moves bytes through the first non-empty
+  // buffer with `io` (recv or send), waiting for `events` while the socket would block. A
+  // recv of 0 bytes is the peer's end (eof); a send of 0 bytes is not an error.
+  template <typename Buffer, typename Buffers, typename Io>
+  std::size_t transfer_some(const Buffers &buffers, short events, boost::system::error_code &ec,
+                            Io io) {
     ec = {};
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::mutable_buffer buffer(*it);
+      Buffer buffer(*it);
       if (buffer.size() == 0) continue;
       for (;;) {
-        if (!wait(POLLIN, ec)) return 0;
-        const ssize_t got = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-        if (got > 0) return static_cast<std::size_t>(got);
-        if (got == 0) {
-          ec = boost::asio::error::eof;
+        if (!wait(events, ec)) return 0;
+        const ssize_t moved = io(buffer);
+        if (moved > 0) return static_cast<std::size_t>(moved);
+        if (moved == 0) {
+          if (events == POLLIN) ec = boost::asio::error::eof;
           return 0;
         }
         if (errno == EAGAIN || errno == EINTR) continue;
@@ -65,42 +95,15 @@ class FdStream {
     return 0;
   }
 
-  template <typename Buffers>
-  std::size_t write_some(const Buffers &buffers, boost::system::error_code &ec) {
-    ec = {};
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::const_buffer buffer(*it);
-      if (buffer.size() == 0) continue;
-      for (;;) {
-        if (!wait(POLLOUT, ec)) return 0;
-        const ssize_t sent =
-            ::send(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (sent >= 0) return static_cast<std::size_t>(sent);
-        if (errno == EAGAIN || errno == EINTR) continue;
-        ec.assign(errno, boost::system::system_category());
-        return 0;
-      }
-    }
-    return 0;
-  }
-
-  template <typename Buffers>
-  std::size_t read_some(const Buffers &buffers) {
+  // Beast's throwing form of an operation that reports through an error_code.
+  template <typename Operation>
+  static std::size_t or_throw(Operation operation) {
     boost::system::error_code ec;
-    const std::size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-  template <typename Buffers>
-  std::size_t write_some(const Buffers &buffers) {
-    boost::system::error_code ec;
-    const std::size_t n = write_some(buffers, ec);
+    const std::size_t n = operation(ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
- private:
   Fd fd_;
   int stop_fd_;
   int timeout_ms_;

@@ -1,6 +1,7 @@
 #include "agent/control/desired_state.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 namespace sixguard {
@@ -23,26 +24,18 @@ const NetworkRecord *app_network(const State &state, const Event &event) {
   return state.network_by_name(event.org, event.network_given ? event.network : "default");
 }
 
-int phase(const Event &event) {
-  switch (event.type) {
-    case EventType::kNetworkCreated:
-      return 0;
-    case EventType::kAppCreated:
-      return 1;
-    case EventType::kNetworkMode:
-      return 2;
-    case EventType::kMachineStopped:
-      return 3;
-    case EventType::kFlycastReleased:
-      return 4;
-    case EventType::kAppDestroyed:
-      return 5;
-    case EventType::kMachineStarted:
-      return 6;
-    case EventType::kFlycastAllocated:
-      return 7;
-  }
-  return 8;
+// The order a plan is applied in: networks, apps and modes first (what later events name), then
+// the removals, then the machines and Flycast addresses that could reuse what was removed.
+constexpr std::array kPhaseOrder = {
+    EventType::kNetworkCreated, EventType::kAppCreated,       EventType::kNetworkMode,
+    EventType::kMachineStopped, EventType::kFlycastReleased,  EventType::kAppDestroyed,
+    EventType::kMachineStarted, EventType::kFlycastAllocated,
+};
+
+// The event's place in kPhaseOrder (any other type last).
+std::size_t phase(const Event &event) {
+  return static_cast<std::size_t>(std::find(kPhaseOrder.begin(), kPhaseOrder.end(), event.type) -
+                                  kPhaseOrder.begin());
 }
 
 Event removal_of(EventType type) {

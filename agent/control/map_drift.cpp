@@ -63,15 +63,10 @@ void compare_map(const Map &held, const Map &wanted, std::string_view map, std::
 }  // namespace
 
 std::string_view drift_kind_name(DriftKind kind) {
-  switch (kind) {
-    case DriftKind::kMissing:
-      return "missing";
-    case DriftKind::kExtra:
-      return "extra";
-    case DriftKind::kDifferent:
-      return "different";
-  }
-  return "unknown";
+  // In DriftKind's order.
+  static constexpr std::string_view kNames[] = {"missing", "extra", "different"};
+  const auto index = static_cast<std::size_t>(kind);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
 MapDrift compare_maps(const MapImage &held, const MapImage &wanted) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "agent/core/result.h"
 
@@ -26,6 +27,10 @@ class Database {
 
   Status exec(const std::string &sql);  // one or more statements, no results
   Result<Statement> prepare(std::string_view sql);
+  // Runs the query, calling on_row(statement) at each row (it reads the columns), until the
+  // rows end or on_row fails.
+  template <typename OnRow>
+  Status each_row(std::string_view sql, OnRow on_row);
   Error error(std::string_view what) const;  // what + SQLite's last message
 
   // Commits on commit(); rolls back when destroyed uncommitted (an error path).
@@ -62,6 +67,13 @@ class Statement {
   Result<bool> step();
   Status run();  // step to completion, then reset for reuse
   void reset();
+  // Binds the values to ?1, ?2, ... in order, then run(): one call per written row.
+  template <typename... Values>
+  Status run_with(const Values &...values) {
+    int index = 0;
+    (bind(++index, values), ...);
+    return run();
+  }
 
   int64_t integer(int column) const;
   std::string text(int column) const;
@@ -74,5 +86,17 @@ class Statement {
   std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
   int bind_status_ = SQLITE_OK;
 };
+
+template <typename OnRow>
+Status Database::each_row(std::string_view sql, OnRow on_row) {
+  auto statement = prepare(sql);
+  if (!statement) return statement.error();
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return row.error();
+    if (!*row) return {};
+    if (auto status = on_row(std::as_const(*statement)); !status) return status;
+  }
+}
 
 }  // namespace sixguard::sqlite

@@ -93,7 +93,7 @@ const Ipv6Prefix *infra_overlapping(const Ipv6Prefix &prefix,
 }
 
 EventOutcome network_created(State &state, const Event &event, std::size_t index,
-                             std::span<const Ipv6Prefix> infra_prefixes) {
+                             const EventRules &rules) {
   uint32_t id = 0;
   if (auto refused = parse_id(index, event, id)) return *refused;
   const NetworkRecord *by_id = state.network_by_id(id);
@@ -110,7 +110,7 @@ EventOutcome network_created(State &state, const Event &event, std::size_t index
   if (by_id) return kUnchanged;
   // Checked after "already bound": a network bound before the configuration changed is
   // refused at start-up (check_infra_prefixes), so by_id never holds an infra prefix here.
-  if (const Ipv6Prefix *infra = infra_overlapping(network_prefix(id), infra_prefixes)) {
+  if (const Ipv6Prefix *infra = infra_overlapping(network_prefix(id), rules.infra_prefixes)) {
     return conflict(index, event, "id",
                     "network id " + format_network_id(id) + " holds infrastructure prefix " +
                         infra->str() +
@@ -121,7 +121,7 @@ EventOutcome network_created(State &state, const Event &event, std::size_t index
   return kApplied;
 }
 
-EventOutcome app_created(State &state, const Event &event, std::size_t index) {
+EventOutcome app_created(State &state, const Event &event, std::size_t index, const EventRules &) {
   if (const AppRecord *existing = state.live_app(event.app)) {
     if (existing->org != event.org) {
       return conflict(index, event, "app",
@@ -148,7 +148,8 @@ EventOutcome app_created(State &state, const Event &event, std::size_t index) {
   return kApplied;
 }
 
-EventOutcome app_destroyed(State &state, const Event &event, std::size_t index) {
+EventOutcome app_destroyed(State &state, const Event &event, std::size_t index,
+                           const EventRules &) {
   const AppRecord *existing = state.app(event.app);
   if (!existing) return invalid(index, event, "app", "unknown app " + quoted(event.app));
   if (existing->destroyed) return kUnchanged;
@@ -227,7 +228,7 @@ EventOutcome machine_started(State &state, const Event &event, std::size_t index
   return kApplied;
 }
 
-EventOutcome machine_stopped(State &state, const Event &event, std::size_t) {
+EventOutcome machine_stopped(State &state, const Event &event, std::size_t, const EventRules &) {
   // Stopping a machine that is not running here is already in effect.
   if (!state.machine(event.machine)) return kUnchanged;
   state.erase_machine(event.machine);
@@ -235,7 +236,7 @@ EventOutcome machine_stopped(State &state, const Event &event, std::size_t) {
 }
 
 EventOutcome flycast_allocated(State &state, const Event &event, std::size_t index,
-                               std::span<const Ipv6Prefix> infra_prefixes) {
+                               const EventRules &rules) {
   const AppRecord *app = state.live_app(event.app);
   if (!app) return invalid(index, event, "app", "unknown app " + quoted(event.app));
   const NetworkRecord *network = state.network_by_name(app->org, event.network);
@@ -251,7 +252,7 @@ EventOutcome flycast_allocated(State &state, const Event &event, std::size_t ind
                        format_network_id(network_id(address)) + " but network " +
                        network_text(*network) + " was asked for");
   }
-  if (const Ipv6Prefix *infra = infra_overlapping(Ipv6Prefix{address, 128}, infra_prefixes)) {
+  if (const Ipv6Prefix *infra = infra_overlapping(Ipv6Prefix{address, 128}, rules.infra_prefixes)) {
     return invalid(index, event, "address",
                    "Flycast address " + quoted(event.address) +
                        " is inside infrastructure prefix " + infra->str() +
@@ -272,7 +273,8 @@ EventOutcome flycast_allocated(State &state, const Event &event, std::size_t ind
   return kApplied;
 }
 
-EventOutcome flycast_released(State &state, const Event &event, std::size_t index) {
+EventOutcome flycast_released(State &state, const Event &event, std::size_t index,
+                              const EventRules &) {
   Ipv6 address;
   if (auto refused = parse_6pn(index, event, address)) return *refused;
   if (!state.flycast(address)) return kUnchanged;
@@ -280,7 +282,7 @@ EventOutcome flycast_released(State &state, const Event &event, std::size_t inde
   return kApplied;
 }
 
-EventOutcome network_mode(State &state, const Event &event, std::size_t index) {
+EventOutcome network_mode(State &state, const Event &event, std::size_t index, const EventRules &) {
   if (event.mode != "audit" && event.mode != "enforce") {
     return invalid(index, event, "mode",
                    "bad mode " + quoted(event.mode) + ": expected \"audit\" or \"enforce\"");
@@ -302,23 +304,23 @@ EventOutcome network_mode(State &state, const Event &event, std::size_t index) {
 
 EventOutcome apply_event(State &state, const Event &event, std::size_t index,
                          const EventRules &rules) {
-  switch (event.type) {
-    case EventType::kNetworkCreated:
-      return network_created(state, event, index, rules.infra_prefixes);
-    case EventType::kAppCreated:
-      return app_created(state, event, index);
-    case EventType::kAppDestroyed:
-      return app_destroyed(state, event, index);
-    case EventType::kMachineStarted:
-      return machine_started(state, event, index, rules);
-    case EventType::kMachineStopped:
-      return machine_stopped(state, event, index);
-    case EventType::kFlycastAllocated:
-      return flycast_allocated(state, event, index, rules.infra_prefixes);
-    case EventType::kFlycastReleased:
-      return flycast_released(state, event, index);
-    case EventType::kNetworkMode:
-      return network_mode(state, event, index);
+  using Rule = EventOutcome (*)(State &, const Event &, std::size_t, const EventRules &);
+  struct TypedRule {
+    EventType type;
+    Rule rule;
+  };
+  static constexpr TypedRule kRules[] = {
+      {EventType::kNetworkCreated, network_created},
+      {EventType::kAppCreated, app_created},
+      {EventType::kAppDestroyed, app_destroyed},
+      {EventType::kMachineStarted, machine_started},
+      {EventType::kMachineStopped, machine_stopped},
+      {EventType::kFlycastAllocated, flycast_allocated},
+      {EventType::kFlycastReleased, flycast_released},
+      {EventType::kNetworkMode, network_mode},
+  };
+  for (const auto &[type, rule] : kRules) {
+    if (type == event.type) return rule(state, event, index, rules);
   }
   return invalid(index, event, "type", "unhandled event type");
 }

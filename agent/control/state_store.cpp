@@ -227,47 +227,39 @@ Status StateStore::migrate() {
 
 Result<State> StateStore::load() {
   State state;
-  auto networks = db_.prepare("SELECT id, org, name, audit FROM networks");
-  if (!networks) return networks.error();
-  for (;;) {
-    auto row = networks->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    state.put_network(NetworkRecord{static_cast<uint32_t>(networks->integer(0)), networks->text(1),
-                                    networks->text(2), networks->integer(3) != 0});
-  }
-  auto apps = db_.prepare("SELECT name, app_id, org, network_id, destroyed FROM apps");
-  if (!apps) return apps.error();
-  for (;;) {
-    auto row = apps->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    state.put_app(AppRecord{static_cast<uint32_t>(apps->integer(1)), apps->text(0), apps->text(2),
-                            static_cast<uint32_t>(apps->integer(3)), apps->integer(4) != 0});
-  }
-  auto machines = db_.prepare("SELECT machine, app, address, interface FROM machines");
-  if (!machines) return machines.error();
-  for (;;) {
-    auto row = machines->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    auto address = parse_ipv6(machines->text(2));
-    if (!address)
-      return make_error(path_ + ": machine " + machines->text(0) + ": " + address.error().message);
-    state.put_machine(
-        MachineRecord{machines->text(0), machines->text(1), *address, machines->text(3)});
-  }
-  auto flycast = db_.prepare("SELECT address, app, network_id FROM flycast");
-  if (!flycast) return flycast.error();
-  for (;;) {
-    auto row = flycast->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    auto address = parse_ipv6(flycast->text(0));
+  auto put_network = [&](const sqlite::Statement &row) -> Status {
+    state.put_network(NetworkRecord{static_cast<uint32_t>(row.integer(0)), row.text(1), row.text(2),
+                                    row.integer(3) != 0});
+    return {};
+  };
+  auto put_app = [&](const sqlite::Statement &row) -> Status {
+    state.put_app(AppRecord{static_cast<uint32_t>(row.integer(1)), row.text(0), row.text(2),
+                            static_cast<uint32_t>(row.integer(3)), row.integer(4) != 0});
+    return {};
+  };
+  auto put_machine = [&](const sqlite::Statement &row) -> Status {
+    auto address = parse_ipv6(row.text(2));
+    if (!address) {
+      return make_error(path_ + ": machine " + row.text(0) + ": " + address.error().message);
+    }
+    state.put_machine(MachineRecord{row.text(0), row.text(1), *address, row.text(3)});
+    return {};
+  };
+  auto put_flycast = [&](const sqlite::Statement &row) -> Status {
+    auto address = parse_ipv6(row.text(0));
     if (!address) return make_error(path_ + ": flycast: " + address.error().message);
-    state.put_flycast(
-        FlycastRecord{*address, flycast->text(1), static_cast<uint32_t>(flycast->integer(2))});
+    state.put_flycast(FlycastRecord{*address, row.text(1), static_cast<uint32_t>(row.integer(2))});
+    return {};
+  };
+  Status loaded = db_.each_row("SELECT id, org, name, audit FROM networks", put_network);
+  if (loaded) {
+    loaded = db_.each_row("SELECT name, app_id, org, network_id, destroyed FROM apps", put_app);
   }
+  if (loaded) {
+    loaded = db_.each_row("SELECT machine, app, address, interface FROM machines", put_machine);
+  }
+  if (loaded) loaded = db_.each_row("SELECT address, app, network_id FROM flycast", put_flycast);
+  if (!loaded) return loaded.error();
   auto meta = db_.prepare("SELECT value FROM meta WHERE key = 'next_app_id'");
   if (!meta) return meta.error();
   auto row = meta->step();
@@ -277,16 +269,16 @@ Result<State> StateStore::load() {
     state.set_next_app_id(static_cast<uint32_t>(meta->integer(0)));
   }
   // Rows added by the etcd source (DESIGN §6) in the same schema: absent means no source.
-  auto mark =
-      db_.prepare("SELECT key, value FROM meta WHERE key IN ('source_revision', 'source_id')");
-  if (!mark) return mark.error();
   SourceMark source_mark;
-  for (;;) {
-    auto row = mark->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    (mark->text(0) == "source_revision" ? source_mark.revision : source_mark.source_id) =
-        mark->integer(1);
+  if (auto status = db_.each_row(
+          "SELECT key, value FROM meta WHERE key IN ('source_revision', 'source_id')",
+          [&](const sqlite::Statement &row) -> Status {
+            (row.text(0) == "source_revision" ? source_mark.revision : source_mark.source_id) =
+                row.integer(1);
+            return {};
+          });
+      !status) {
+    return status.error();
   }
   state.set_source_mark(source_mark);
   return state;
@@ -326,67 +318,49 @@ Status StateStore::write(const StateDelta &delta) {
 
   // Networks and apps are never deleted (ids are never reused).
   auto never = [](const auto &) -> Status { return make_error("never deleted"); };
-  if (auto status = write_table(
-          delta.networks,
-          [&](const NetworkRecord &n) {
-            return put_network->bind(1, int64_t{n.id})
-                .bind(2, n.org)
-                .bind(3, n.name)
-                .bind(4, int64_t{n.audit})
-                .run();
-          },
-          never);
-      !status) {
-    return status;
-  }
-  if (auto status = write_table(
-          delta.apps,
-          [&](const AppRecord &a) {
-            return put_app->bind(1, a.name)
-                .bind(2, int64_t{a.app_id})
-                .bind(3, a.org)
-                .bind(4, int64_t{a.network_id})
-                .bind(5, int64_t{a.destroyed})
-                .run();
-          },
-          never);
-      !status) {
-    return status;
-  }
-  if (auto status = write_table(
-          delta.machines,
-          [&](const MachineRecord &m) {
-            return put_machine->bind(1, m.machine)
-                .bind(2, m.app)
-                .bind(3, m.address.str())
-                .bind(4, m.interface_name)
-                .run();
-          },
-          [&](const std::string &id) { return delete_machine->bind(1, id).run(); });
-      !status) {
-    return status;
-  }
-  if (auto status = write_table(
-          delta.flycast,
-          [&](const FlycastRecord &f) {
-            return put_flycast->bind(1, f.address.str())
-                .bind(2, f.app)
-                .bind(3, int64_t{f.network_id})
-                .run();
-          },
-          [&](const Ipv6 &address) { return delete_flycast->bind(1, address.str()).run(); });
-      !status) {
-    return status;
-  }
+  auto put_networks = [&] {
+    return write_table(
+        delta.networks,
+        [&](const NetworkRecord &n) {
+          return put_network->run_with(int64_t{n.id}, n.org, n.name, int64_t{n.audit});
+        },
+        never);
+  };
+  auto put_apps = [&] {
+    return write_table(
+        delta.apps,
+        [&](const AppRecord &a) {
+          return put_app->run_with(a.name, int64_t{a.app_id}, a.org, int64_t{a.network_id},
+                                   int64_t{a.destroyed});
+        },
+        never);
+  };
+  auto put_machines = [&] {
+    return write_table(
+        delta.machines,
+        [&](const MachineRecord &m) {
+          return put_machine->run_with(m.machine, m.app, m.address.str(), m.interface_name);
+        },
+        [&](const std::string &id) { return delete_machine->run_with(id); });
+  };
+  auto put_flycasts = [&] {
+    return write_table(
+        delta.flycast,
+        [&](const FlycastRecord &f) {
+          return put_flycast->run_with(f.address.str(), f.app, int64_t{f.network_id});
+        },
+        [&](const Ipv6 &address) { return delete_flycast->run_with(address.str()); });
+  };
+  // In this order, stopping at the first failure (the transaction then rolls back).
+  if (auto status = put_networks(); !status) return status;
+  if (auto status = put_apps(); !status) return status;
+  if (auto status = put_machines(); !status) return status;
+  if (auto status = put_flycasts(); !status) return status;
   if (delta.next_app_id) {
-    if (auto status = put_meta->bind(1, int64_t{*delta.next_app_id}).run(); !status) {
-      return status;
-    }
+    if (auto status = put_meta->run_with(int64_t{*delta.next_app_id}); !status) return status;
   }
   if (delta.source_mark) {
-    if (auto status = put_mark->bind(1, delta.source_mark->revision)
-                          .bind(2, delta.source_mark->source_id)
-                          .run();
+    if (auto status = put_mark->run_with(delta.source_mark->revision, delta.source_mark->source_id);
         !status) {
       return status;
     }

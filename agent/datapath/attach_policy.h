@@ -3,6 +3,8 @@
 // uninstall, a stopped machine, or a test detaches.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "agent/core/result.h"
@@ -17,7 +19,7 @@ enum class OnDestroy {
 // The interface an attachment answers for, how our program comes off it (the hook's
 // detach_ours) and the OnDestroy policy. Moving hands all of it over and leaves the source
 // answering for nothing, so exactly one object ever detaches; an attachment holding one has
-// the default moves and destructor (TcAttachment, XdpAttachment).
+// the default moves and destructor (AttachedProgram).
 class DetachDuty {
  public:
   // Removes our program (only ours) from ifindex; hook is the attachment's own (a direction).
@@ -62,6 +64,41 @@ class DetachDuty {
   int hook_ = 0;
   DetachOurs detach_ours_ = nullptr;
   OnDestroy on_destroy_ = OnDestroy::kLeaveAttached;
+};
+
+// What every attachment of ours answers: where it is, which program, whether an identical one
+// was adopted and why, and the detach duty. TcAttachment and XdpAttachment add their hook's own.
+class AttachedProgram {
+ public:
+  AttachedProgram(AttachedProgram &&other) noexcept = default;
+  AttachedProgram &operator=(AttachedProgram &&other) noexcept = default;
+  AttachedProgram(const AttachedProgram &) = delete;
+  AttachedProgram &operator=(const AttachedProgram &) = delete;
+
+  int ifindex() const { return duty_.ifindex(); }  // 0 once detached
+  uint32_t program_id() const { return program_id_; }
+  // True when an identical program was already attached and was kept as it was.
+  bool adopted() const { return adopted_; }
+  // What attach did and why, for the log ("adopted: ...", "replaced atomically: ...").
+  const std::string &decision() const { return decision_; }
+
+  void set_on_destroy(OnDestroy policy) { duty_.set_on_destroy(policy); }
+  // Removes our program from the hook now (only ours).
+  Status detach() { return duty_.detach(); }
+
+ protected:
+  AttachedProgram(DetachDuty duty, uint32_t program_id, bool adopted, std::string decision)
+      : duty_(std::move(duty)),
+        program_id_(program_id),
+        adopted_(adopted),
+        decision_(std::move(decision)) {}
+  ~AttachedProgram() = default;
+
+ private:
+  DetachDuty duty_;
+  uint32_t program_id_ = 0;
+  bool adopted_ = false;
+  std::string decision_;
 };
 
 }  // namespace sixguard

@@ -64,9 +64,8 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, TcDirection direction, in
     if (!current) return current.error();
     AdoptionDecision decision = decide_adoption(*current, *ours);
     if (decision.adopt) {
-      TcAttachment adopted(ifindex, direction, present.program_id, /*adopted=*/true);
-      adopted.decision_ = "adopted: " + decision.why;
-      return adopted;
+      return TcAttachment(ifindex, direction, present.program_id, /*adopted=*/true,
+                          "adopted: " + decision.why);
     }
     why = "replaced atomically: " + decision.why;
     flags = BPF_TC_F_REPLACE;  // atomic swap of ours for ours: no unenforced window
@@ -76,9 +75,7 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, TcDirection direction, in
   if (int err = bpf_tc_attach(&hook, &opts); err != 0) {
     return make_error(where(ifindex, direction) + ": attach " + ours->name, -err);
   }
-  TcAttachment attached(ifindex, direction, opts.prog_id, /*adopted=*/false);
-  attached.decision_ = std::move(why);
-  return attached;
+  return TcAttachment(ifindex, direction, opts.prog_id, /*adopted=*/false, std::move(why));
 }
 
 Status TcAttachment::detach_ours(int ifindex, TcDirection direction) {
@@ -92,11 +89,13 @@ Status TcAttachment::detach_ours(int ifindex, TcDirection direction) {
   return {};
 }
 
-TcAttachment::TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted)
-    : duty_(ifindex, static_cast<int>(direction),
-            [](int on, int hook) { return detach_ours(on, static_cast<TcDirection>(hook)); }),
-      direction_(direction),
-      program_id_(program_id),
-      adopted_(adopted) {}
+TcAttachment::TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted,
+                           std::string decision)
+    : AttachedProgram(DetachDuty(ifindex, static_cast<int>(direction),
+                                 [](int on, int hook) {
+                                   return detach_ours(on, static_cast<TcDirection>(hook));
+                                 }),
+                      program_id, adopted, std::move(decision)),
+      direction_(direction) {}
 
 }  // namespace sixguard

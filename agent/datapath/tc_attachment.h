@@ -26,27 +26,12 @@ struct TcFilterInfo {
   std::string program_name;  // kernel name (at most 15 characters)
 };
 
-class TcAttachment {
+class TcAttachment : public AttachedProgram {
  public:
   // Attaches program_fd at (ifindex, direction), creating the clsact qdisc if needed.
   static Result<TcAttachment> attach(int ifindex, TcDirection direction, int program_fd);
 
-  TcAttachment(TcAttachment &&other) noexcept = default;
-  TcAttachment &operator=(TcAttachment &&other) noexcept = default;
-  TcAttachment(const TcAttachment &) = delete;
-  TcAttachment &operator=(const TcAttachment &) = delete;
-
-  int ifindex() const { return duty_.ifindex(); }  // 0 once detached
   TcDirection direction() const { return direction_; }
-  uint32_t program_id() const { return program_id_; }
-  // True when an identical program was already attached and was kept as it was.
-  bool adopted() const { return adopted_; }
-  // What attach did and why, for the log ("adopted: ...", "replaced atomically: ...").
-  const std::string &decision() const { return decision_; }
-
-  void set_on_destroy(OnDestroy policy) { duty_.set_on_destroy(policy); }
-  // Removes our filter now (only ours: checked by name before removal).
-  Status detach() { return duty_.detach(); }
 
   // What sits at our handle/priority on (ifindex, direction), if anything (nullopt: nothing).
   static Result<std::optional<TcFilterInfo>> query(int ifindex, TcDirection direction);
@@ -55,12 +40,9 @@ class TcAttachment {
   static Status detach_ours(int ifindex, TcDirection direction);
 
  private:
-  TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted);
-  DetachDuty duty_;
+  TcAttachment(int ifindex, TcDirection direction, uint32_t program_id, bool adopted,
+               std::string decision);
   TcDirection direction_ = TcDirection::kIngress;
-  uint32_t program_id_ = 0;
-  bool adopted_ = false;
-  std::string decision_;
 };
 
 }  // namespace sixguard

@@ -306,11 +306,10 @@ Status XdpProgram::detach_ours(int ifindex) {
 
 XdpAttachment::XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted,
                              bool dispatcher, std::string decision)
-    : duty_(ifindex, 0, [](int on, int) { return XdpProgram::detach_ours(on); }),
+    : AttachedProgram(
+          DetachDuty(ifindex, 0, [](int on, int) { return XdpProgram::detach_ours(on); }),
+          program_id, adopted, std::move(decision)),
       mode_(mode),
-      program_id_(program_id),
-      adopted_(adopted),
-      dispatcher_(dispatcher),
-      decision_(std::move(decision)) {}
+      dispatcher_(dispatcher) {}
 
 }  // namespace sixguard

@@ -39,35 +39,17 @@ namespace sixguard {
 enum class XdpMode { kNative, kGeneric };
 std::string_view xdp_mode_name(XdpMode mode);  // "native" | "generic"
 
-class XdpAttachment {
+class XdpAttachment : public AttachedProgram {
  public:
-  XdpAttachment(XdpAttachment &&other) noexcept = default;
-  XdpAttachment &operator=(XdpAttachment &&other) noexcept = default;
-  XdpAttachment(const XdpAttachment &) = delete;
-  XdpAttachment &operator=(const XdpAttachment &) = delete;
-
-  int ifindex() const { return duty_.ifindex(); }  // 0 once detached
   XdpMode mode() const { return mode_; }
-  uint32_t program_id() const { return program_id_; }
-  bool adopted() const { return adopted_; }           // identical program was already there
   bool in_dispatcher() const { return dispatcher_; }  // behind libxdp's dispatcher
-  // What attach did and why, for the log ("adopted: ...", "replaced ...: ...").
-  const std::string &decision() const { return decision_; }
-
-  void set_on_destroy(OnDestroy policy) { duty_.set_on_destroy(policy); }
-  // Removes our program from the interface now (only ours).
-  Status detach() { return duty_.detach(); }
 
  private:
   friend class XdpProgram;
   XdpAttachment(int ifindex, XdpMode mode, uint32_t program_id, bool adopted, bool dispatcher,
                 std::string decision);
-  DetachDuty duty_;
   XdpMode mode_ = XdpMode::kNative;
-  uint32_t program_id_ = 0;
-  bool adopted_ = false;
   bool dispatcher_ = false;
-  std::string decision_;
 };
 
 // What XDP program of ours is on an interface, if any.

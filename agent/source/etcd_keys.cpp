@@ -1,6 +1,9 @@
 #include "agent/source/etcd_keys.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <utility>
 #include <vector>
 
 #include "agent/control/input_limits.h"
@@ -80,26 +83,18 @@ Status disagree(std::string_view key, const char *field, std::string_view in_val
 // The value's fields against the key's: the object is where its key says it is.
 Status check_agreement(std::string_view key_text, const EtcdKey &key, const Event &event,
                        std::string_view value) {
-  EventType expected = EventType::kNetworkCreated;
-  switch (key.kind) {
-    case EtcdKeyKind::kNetwork:
-      expected = EventType::kNetworkCreated;
-      break;
-    case EtcdKeyKind::kApp:
-      expected = EventType::kAppCreated;
-      break;
-    case EtcdKeyKind::kMode:
-      expected = EventType::kNetworkMode;
-      break;
-    case EtcdKeyKind::kFlycast:
-      expected = EventType::kFlycastAllocated;
-      break;
-    case EtcdKeyKind::kMachine:
-      expected = EventType::kMachineStarted;
-      break;
-    case EtcdKeyKind::kNetworkId:
-      return make_error("network-ids keys hold no event");
-  }
+  // The event type each kind of key holds (network-ids/ keys hold a binding, no event).
+  static constexpr std::pair<EtcdKeyKind, EventType> kHeld[] = {
+      {EtcdKeyKind::kNetwork, EventType::kNetworkCreated},
+      {EtcdKeyKind::kApp, EventType::kAppCreated},
+      {EtcdKeyKind::kMode, EventType::kNetworkMode},
+      {EtcdKeyKind::kFlycast, EventType::kFlycastAllocated},
+      {EtcdKeyKind::kMachine, EventType::kMachineStarted},
+  };
+  const auto *held = std::find_if(std::begin(kHeld), std::end(kHeld),
+                                  [&](const auto &pair) { return pair.first == key.kind; });
+  if (held == std::end(kHeld)) return make_error("network-ids keys hold no event");
+  const EventType expected = held->second;
   if (event.type != expected) {
     return key_error(key_text, "value is a " + std::string(event_type_name(event.type)) +
                                    " event; this key holds " +
@@ -378,6 +373,12 @@ EtcdKey etcd_network_id_key(uint32_t id) {
 
 namespace {
 
+// The opposites of app.created, flycast.allocated and machine.started: they delete its key.
+bool deletes_a_key(EventType type) {
+  return type == EventType::kAppDestroyed || type == EventType::kFlycastReleased ||
+         type == EventType::kMachineStopped;
+}
+
 // The key of the app, Flycast address or (host's) machine an event names: the key
 // app.created, flycast.allocated, machine.started write and their opposites delete.
 Result<EtcdKey> named_object_key(const Event &event, std::string_view host) {
@@ -407,75 +408,67 @@ Result<EtcdKey> named_object_key(const Event &event, std::string_view host) {
 }  // namespace
 
 Result<EtcdKey> etcd_key_for_event(const Event &event, std::string_view host) {
-  switch (event.type) {
-    case EventType::kNetworkCreated:
-      return etcd_network_key(event.org, event.network);
-    case EventType::kNetworkMode:
-      return EtcdKey{.kind = EtcdKeyKind::kMode, .org = event.org, .network = event.network};
-    case EventType::kAppCreated:
-    case EventType::kFlycastAllocated:
-    case EventType::kMachineStarted:
-      return named_object_key(event, host);
-    default:
-      return make_error(std::string(event_type_name(event.type)) + " deletes a key, it has none");
+  if (deletes_a_key(event.type)) {
+    return make_error(std::string(event_type_name(event.type)) + " deletes a key, it has none");
   }
+  if (event.type == EventType::kNetworkCreated) return etcd_network_key(event.org, event.network);
+  if (event.type == EventType::kNetworkMode) {
+    return EtcdKey{.kind = EtcdKeyKind::kMode, .org = event.org, .network = event.network};
+  }
+  return named_object_key(event, host);
 }
 
 Result<EtcdKey> etcd_key_deleted_by(const Event &event, std::string_view host) {
-  switch (event.type) {
-    case EventType::kAppDestroyed:
-    case EventType::kFlycastReleased:
-    case EventType::kMachineStopped:
-      return named_object_key(event, host);
-    default:
-      return make_error(std::string(event_type_name(event.type)) + " deletes no key");
+  if (!deletes_a_key(event.type)) {
+    return make_error(std::string(event_type_name(event.type)) + " deletes no key");
   }
+  return named_object_key(event, host);
 }
 
 std::string etcd_network_id_value(std::string_view org, std::string_view network) {
   return nlohmann::json{{"org", org}, {"network", network}}.dump();
 }
 
+namespace {
+
+constexpr uint32_t type_bit(EventType type) {
+  return 1u << static_cast<unsigned>(type);
+}
+
+// The text fields of an event's value, each with the event types that carry it.
+struct ValueField {
+  const char *name;
+  std::string Event::*member;
+  uint32_t types;  // type_bit()s
+};
+
+using enum EventType;
+constexpr ValueField kValueFields[] = {
+    {"org", &Event::org,
+     type_bit(kNetworkCreated) | type_bit(kAppCreated) | type_bit(kNetworkMode)},
+    {"network", &Event::network,
+     type_bit(kNetworkCreated) | type_bit(kFlycastAllocated) | type_bit(kNetworkMode)},
+    {"app", &Event::app,
+     type_bit(kAppCreated) | type_bit(kAppDestroyed) | type_bit(kMachineStarted) |
+         type_bit(kFlycastAllocated)},
+    {"machine", &Event::machine, type_bit(kMachineStarted) | type_bit(kMachineStopped)},
+    {"address", &Event::address,
+     type_bit(kMachineStarted) | type_bit(kFlycastAllocated) | type_bit(kFlycastReleased)},
+    {"interface", &Event::interface_name, type_bit(kMachineStarted)},
+    {"mode", &Event::mode, type_bit(kNetworkMode)},
+};
+
+}  // namespace
+
 std::string etcd_value_for_event(const Event &event, std::string_view host) {
   nlohmann::json value{{"type", event_type_name(event.type)}};
-  switch (event.type) {
-    case EventType::kNetworkCreated:
-      value["org"] = event.org;
-      value["network"] = event.network;
-      value["id"] = event.id;
-      break;
-    case EventType::kAppCreated:
-      value["org"] = event.org;
-      value["app"] = event.app;
-      if (event.network_given) value["network"] = event.network;
-      break;
-    case EventType::kAppDestroyed:
-      value["app"] = event.app;
-      break;
-    case EventType::kMachineStarted:
-      value["app"] = event.app;
-      value["machine"] = event.machine;
-      value["address"] = event.address;
-      value["interface"] = event.interface_name;
-      if (!host.empty()) value["host"] = host;
-      break;
-    case EventType::kMachineStopped:
-      value["machine"] = event.machine;
-      break;
-    case EventType::kFlycastAllocated:
-      value["app"] = event.app;
-      value["address"] = event.address;
-      value["network"] = event.network;
-      break;
-    case EventType::kFlycastReleased:
-      value["address"] = event.address;
-      break;
-    case EventType::kNetworkMode:
-      value["org"] = event.org;
-      value["network"] = event.network;
-      value["mode"] = event.mode;
-      break;
+  for (const auto &field : kValueFields) {
+    if (field.types & type_bit(event.type)) value[field.name] = event.*field.member;
   }
+  // What depends on more than the type.
+  if (event.type == EventType::kNetworkCreated) value["id"] = event.id;
+  if (event.type == EventType::kAppCreated && event.network_given) value["network"] = event.network;
+  if (event.type == EventType::kMachineStarted && !host.empty()) value["host"] = host;
   return value.dump();
 }
 

@@ -36,6 +36,19 @@ bool retryable(const Error &error) {
   return error_kind(error) == ErrorKind::kUnavailable;
 }
 
+// A reply with a status other than 200 is the gateway's error: one error path for both.
+Result<HttpReply> answered(const Endpoint &endpoint, Result<HttpReply> reply) {
+  if (reply && reply->status != 200) return gateway_error(endpoint.url, reply->status, reply->body);
+  return reply;
+}
+
+// The error once every round over every endpoint failed: the last one, with the count.
+Error exhausted(Error last, const char *what, std::size_t endpoints, unsigned rounds) {
+  last.message = std::string("no etcd endpoint ") + what + " (" + std::to_string(endpoints) +
+                 " endpoints, " + std::to_string(rounds) + " rounds); last: " + last.message;
+  return last;
+}
+
 Result<nlohmann::json> parse_body(const Endpoint &endpoint, const std::string &body) {
   auto parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {
@@ -86,17 +99,12 @@ Result<T> Client::call(const char *path, const std::string &body, bool idempoten
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
       const std::size_t index = (first + i) % endpoints_.size();
       const auto &endpoint = endpoints_[index];
-      auto reply = transport_->http->post(endpoint, path, body, idempotent, config_.connect_timeout,
-                                          config_.request_timeout);
+      auto reply = answered(
+          endpoint, transport_->http->post(endpoint, path, body, idempotent,
+                                           config_.connect_timeout, config_.request_timeout));
       if (!reply) {
         if (!retryable(reply.error())) return reply.error();
         last = reply.error();
-        continue;
-      }
-      if (reply->status != 200) {
-        auto error = gateway_error(endpoint.url, reply->status, reply->body);
-        if (!retryable(error)) return error;
-        last = std::move(error);
         continue;
       }
       auto json = parse_body(endpoint, reply->body);
@@ -105,11 +113,7 @@ Result<T> Client::call(const char *path, const std::string &body, bool idempoten
       return decode(*json);
     }
   }
-  Error error = *last;
-  error.message = "no etcd endpoint answered (" + std::to_string(endpoints_.size()) +
-                  " endpoints, " + std::to_string(config_.rounds) +
-                  " rounds); last: " + error.message;
-  return error;
+  return exhausted(*last, "answered", endpoints_.size(), config_.rounds);
 }
 
 Result<RangeResponse> Client::range(const RangeRequest &request) {
@@ -221,39 +225,31 @@ Status Client::watch(const WatchRequest &request, const WatchHandler &handler,
       };
       // A silent member is asked, on another connection, whether it still answers.
       callbacks.on_idle = [&]() -> Status {
-        auto reply =
+        auto reply = answered(
+            endpoint,
             transport_->http->post(endpoint, "/v3/kv/range", encode_range(revision_probe()), true,
-                                   config_.connect_timeout, config_.request_timeout);
+                                   config_.connect_timeout, config_.request_timeout));
         if (!reply) return reply.error();
-        if (reply->status != 200) return gateway_error(endpoint.url, reply->status, reply->body);
         return {};
       };
-      auto reply = transport_->http->post_stream(endpoint, "/v3/watch", body,
-                                                 config_.connect_timeout, config_.request_timeout,
-                                                 request.idle_check, callbacks, stop);
+      auto reply =
+          answered(endpoint, transport_->http->post_stream(
+                                 endpoint, "/v3/watch", body, config_.connect_timeout,
+                                 config_.request_timeout, request.idle_check, callbacks, stop));
       if (stream_error) return *stream_error;
       if (!reply) {
         // Once the watch existed, a broken stream is the caller's to resume (from the
-        // revision it has seen); before that, the next endpoint is tried.
+        // revision it has seen); before that, the next endpoint is tried. A non-200 answer's
+        // body never reaches on_bytes, so `created` is false for it.
         if (created || !retryable(reply.error())) return reply.error();
         last = reply.error();
-        continue;
-      }
-      if (reply->status != 200) {
-        auto error = gateway_error(endpoint.url, reply->status, reply->body);
-        if (!retryable(error)) return error;
-        last = std::move(error);
         continue;
       }
       preferred_.store(index);
       return {};  // the handler ended it
     }
   }
-  Error error = *last;
-  error.message = "no etcd endpoint accepted the watch (" + std::to_string(endpoints_.size()) +
-                  " endpoints, " + std::to_string(config_.rounds) +
-                  " rounds); last: " + error.message;
-  return error;
+  return exhausted(*last, "accepted the watch", endpoints_.size(), config_.rounds);
 }
 
 }  // namespace sixguard::etcd
