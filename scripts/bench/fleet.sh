@@ -12,36 +12,25 @@
 # Reports (table + $SIXGUARD_BENCH_OUT/fleet.json), never fails on timing.
 #   AGENTS=20 OBJECTS=100000 RATE=10000 SECONDS_=30 scripts/bench.sh fleet
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-OUT=${SIXGUARD_BENCH_OUT:-$BUILD_DIR/bench}
+# shellcheck source=scripts/bench/etcd_fleet_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/etcd_fleet_lib.sh"
 AGENTS=${AGENTS:-20}
-OBJECTS=${OBJECTS:-100000}
-RATE=${RATE:-10000}
 DURATION=${SECONDS_:-30}
-[ "$(id -u)" -eq 0 ] || { echo "scripts/bench/fleet.sh: needs root (BPF, namespaces)" >&2; exit 1; }
-for tool in etcd etcdctl jq; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 1; }; done
-
-cmake -S "$ROOT" -B "$BUILD_DIR" >/dev/null
-cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target sixguard fleet_bench >/dev/null
+fleet_prepare fleet.sh "etcd etcdctl jq" sixguard fleet_bench
 SIXGUARD=$BUILD_DIR/sixguard
-BENCH=$BUILD_DIR/tests/bench/fleet_bench
-mkdir -p "$OUT"
 
 P="sg-esb-$$"
 WORK=$(mktemp -d "/tmp/$P-XXXX")
 FAB="$P-fab"
 ETCD_IP=10.78.0.254
-PIDS=()
 declare -A AGENT_PID=()
-declare -A ETCD_PID=()
 NAMESPACES=()
 MOUNTS=()
 cleanup() {
   set +e
   local pid ns m
-  for pid in "${AGENT_PID[@]}" "${PIDS[@]}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${AGENT_PID[@]}" "${PIDS[@]}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
+  for pid in "${AGENT_PID[@]}" "${ETCD3_PIDS[@]}"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${AGENT_PID[@]}" "${ETCD3_PIDS[@]}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
   for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
   [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
@@ -50,28 +39,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ns_add() { ip netns add "$1" && NAMESPACES+=("$1") && ip -n "$1" link set lo up; }
-url() { echo "http://$ETCD_IP:$((24790 + $1))"; }
-ENDPOINTS="$(url 1),$(url 2),$(url 3)"
-ctl() { ip netns exec "$FAB" etcdctl --endpoints "$ENDPOINTS" --command-timeout=30s "$@"; }
-say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-
 say "etcd: 3 members"
 ns_add "$FAB"
 ip -n "$FAB" link add br0 type bridge
 ip -n "$FAB" link set br0 up
 ip -n "$FAB" addr add "$ETCD_IP/16" dev br0
-cluster="e1=http://$ETCD_IP:24801,e2=http://$ETCD_IP:24802,e3=http://$ETCD_IP:24803"
-for i in 1 2 3; do
-  ip netns exec "$FAB" etcd --name "e$i" --data-dir "$WORK/etcd$i" \
-    --listen-client-urls "$(url $i)" --advertise-client-urls "$(url $i)" \
-    --listen-peer-urls "http://$ETCD_IP:$((24800 + i))" \
-    --initial-advertise-peer-urls "http://$ETCD_IP:$((24800 + i))" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "$P" \
-    >>"$WORK/etcd$i.log" 2>&1 &
-  ETCD_PID[$i]=$!
-  PIDS+=($!)
-done
-for _ in $(seq 1 300); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+etcd3_start "$FAB" "$ETCD_IP" 24790 24800 "$P" "$WORK"
+ENDPOINTS=$ETCD3_ENDPOINTS
+ctl() { ip netns exec "$FAB" etcdctl --endpoints "$ENDPOINTS" --command-timeout=30s "$@"; }
 
 say "hosts: $AGENTS namespaces"
 for i in $(seq 1 "$AGENTS"); do
@@ -144,7 +119,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 agent_rss=()
 for i in $ALL; do agent_rss+=("$(rss_kb "${AGENT_PID[$i]}")"); done
 etcd_rss=()
-for i in 1 2 3; do etcd_rss+=("$(rss_kb "${ETCD_PID[$i]}")"); done
+for pid in "${ETCD3_PIDS[@]}"; do etcd_rss+=("$(rss_kb "$pid")"); done
 agents_json=$(printf '%s\n' "${agent_rss[@]}" | jq -s 'map(. / 1024 | round)')
 etcd_json=$(printf '%s\n' "${etcd_rss[@]}" | jq -s 'map(. / 1024 | round)')
 say "RSS MiB: agents $agents_json, etcd $etcd_json"

@@ -12,40 +12,28 @@
 #      and with CLIENTS gRPC watchers (etcdctl) last, to tell the gateway's share.
 # Same data as scripts/bench/fleet.sh (fleet_bench publish). Reports, never fails on timing.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-OUT=${SIXGUARD_BENCH_OUT:-$BUILD_DIR/bench}
+# shellcheck source=scripts/bench/etcd_fleet_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/etcd_fleet_lib.sh"
 CLIENTS=${CLIENTS:-20}
-OBJECTS=${OBJECTS:-100000}
-RATE=${RATE:-10000}
 DURATION=${SECONDS_:-10}
-[ "$(id -u)" -eq 0 ] || { echo "scripts/bench/fleet_ceiling.sh: needs root (namespaces)" >&2; exit 1; }
-for tool in etcd etcdctl jq curl; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 1; }; done
-
-cmake -S "$ROOT" -B "$BUILD_DIR" >/dev/null
-cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target fleet_bench >/dev/null
-BENCH=$BUILD_DIR/tests/bench/fleet_bench
-mkdir -p "$OUT"
+fleet_prepare fleet_ceiling.sh "etcd etcdctl jq curl" fleet_bench
 
 NS="sg-ceil-$$"
 WORK=$(mktemp -d "/tmp/$NS-XXXX")
 PIDS=()
-ETCD_PIDS=()
 cleanup() {
   set +e
   local pid
-  for pid in "${PIDS[@]}" "${ETCD_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}" "${ETCD_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}" "${ETCD3_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}" "${ETCD3_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
   ip netns del "$NS" 2>/dev/null
   [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # Not for a process put in the background: $! must be the process itself (ip execs it).
 in_ns() { ip netns exec "$NS" "$@"; }
 url() { echo "http://127.0.0.1:$((24890 + $1))"; }
-ENDPOINTS="$(url 1),$(url 2),$(url 3)"
 b64() { printf '%s' "$1" | base64 -w0; }
 # etcd's range_end for a prefix: the prefix with its last byte incremented.
 b64_end() {
@@ -57,26 +45,14 @@ b64_end() {
 cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 etcd_cpu() {
   local pid total=0
-  for pid in "${ETCD_PIDS[@]}"; do total=$(awk -v a="$total" -v b="$(cpu_of "$pid")" 'BEGIN {print a + b}'); done
+  for pid in "${ETCD3_PIDS[@]}"; do total=$(awk -v a="$total" -v b="$(cpu_of "$pid")" 'BEGIN {print a + b}'); done
   echo "$total"
 }
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-cluster="c1=http://127.0.0.1:24901,c2=http://127.0.0.1:24902,c3=http://127.0.0.1:24903"
-for i in 1 2 3; do
-  ip netns exec "$NS" etcd --name "c$i" --data-dir "$WORK/etcd$i" \
-    --listen-client-urls "$(url $i)" --advertise-client-urls "$(url $i)" \
-    --listen-peer-urls "http://127.0.0.1:$((24900 + i))" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$((24900 + i))" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "$NS" \
-    >>"$WORK/etcd$i.log" 2>&1 &
-  ETCD_PIDS+=($!)
-done
-for _ in $(seq 1 300); do
-  in_ns etcdctl --endpoints "$ENDPOINTS" endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
+etcd3_start "$NS" 127.0.0.1 24890 24900 "$NS" "$WORK"
+ENDPOINTS=$ETCD3_ENDPOINTS
 say "etcd: 3 members on loopback; publishing $OBJECTS objects"
 publish=$(in_ns "$BENCH" publish --etcd "$ENDPOINTS" --hosts "$CLIENTS" --objects "$OBJECTS")
 echo "  $publish"
