@@ -6,6 +6,7 @@
 
 #include "agent/api/control_answer.h"
 #include "agent/api/drop_event_json.h"
+#include "agent/api/state_views.h"
 #include "agent/control/input_limits.h"
 #include "agent/datapath/names.h"  // agent/datapath
 
@@ -224,10 +225,10 @@ void register_api_routes(Router &router, ControlPlane &control, ApiProviders pro
         it != request.query.end() && !it->second.empty()) {
       org = it->second;
     }
-    return json_response(200, control.apps_json(org));
+    return json_response(200, apps_json(control, org));
   });
   router.add("GET", "/v1/networks", [&control](const HttpRequest &) {
-    return json_response(200, control.networks_json());
+    return json_response(200, networks_json(control));
   });
   router.add(
       "GET", "/v1/status",

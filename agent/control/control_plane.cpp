@@ -1,7 +1,6 @@
 #include "agent/control/control_plane.h"
 
 #include <chrono>
-#include <cstdio>
 
 namespace sixguard {
 
@@ -45,12 +44,6 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::open(ControlConfig config, M
   if (!state) return state.error();
   return std::unique_ptr<ControlPlane>(new ControlPlane(
       std::move(config), std::move(*store), std::move(*state), maps, resolver, observer));
-}
-
-std::string ControlPlane::app_public_id(uint32_t app_id) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "%08x", app_id);
-  return text;
 }
 
 ControlPlane::MapSizes ControlPlane::sizes_of(const State &state) {
@@ -471,40 +464,9 @@ void ControlPlane::set_machines_listener(std::function<void()> listener) {
   machines_listener_ = std::move(listener);
 }
 
-nlohmann::json ControlPlane::apps_json(const std::optional<std::string> &org) const {
+void ControlPlane::read_state(const std::function<void(const State &)> &read) const {
   std::lock_guard lock(mutex_);
-  nlohmann::json apps = nlohmann::json::array();
-  for (const auto &[name, app] : state_.apps()) {
-    if (app.destroyed || (org && app.org != *org)) continue;
-    const NetworkRecord *network = state_.network_by_id(app.network_id);
-    apps.push_back({{"id", app_public_id(app.app_id)},
-                    {"name", name},
-                    {"machine_count", state_.machines_of_app(name).size()},
-                    {"network", network ? network->name : std::string()},
-                    {"org", app.org}});
-  }
-  const std::size_t total = apps.size();
-  return {{"total_apps", total}, {"apps", std::move(apps)}};
-}
-
-nlohmann::json ControlPlane::networks_json() const {
-  std::lock_guard lock(mutex_);
-  std::map<uint32_t, std::size_t> app_counts;
-  for (const auto &[name, app] : state_.apps()) {
-    if (!app.destroyed) ++app_counts[app.network_id];
-  }
-  nlohmann::json networks = nlohmann::json::array();
-  for (const auto &[id, network] : state_.networks()) {
-    const auto count = app_counts.find(id);
-    networks.push_back({{"org", network.org},
-                        {"name", network.name},
-                        {"id", id},
-                        {"id_text", format_network_id(id)},
-                        {"mode", network.audit ? "audit" : "enforce"},
-                        {"app_count", count == app_counts.end() ? 0 : count->second}});
-  }
-  const std::size_t total = networks.size();
-  return {{"total_networks", total}, {"networks", std::move(networks)}};
+  read(state_);
 }
 
 MachineInfo ControlPlane::info_of(const MachineRecord &machine) const {

@@ -178,8 +178,9 @@ class ControlPlane {
   void set_store_listener(std::function<void(const StateStore::Health &)> listener);
 
   // Queries for the API and the daemon.
-  nlohmann::json apps_json(const std::optional<std::string> &org) const;
-  nlohmann::json networks_json() const;
+  // Calls read with the registry under the lock (between batches): the API renders its views
+  // from it (agent/api/state_views.h). read must not call back into the control plane.
+  void read_state(const std::function<void(const State &)> &read) const;
   std::vector<MachineInfo> machines() const;
   std::optional<MachineInfo> machine_on(const std::string &interface_name) const;
   AddressNames names_of(const Ipv6 &address) const;
@@ -197,8 +198,6 @@ class ControlPlane {
   // How many times the whole registry tables were read (State::table_reads): evidence that
   // an event's cost follows what it changes.
   uint64_t table_reads() const;
-
-  static std::string app_public_id(uint32_t app_id);  // the API's string "id" of an app
 
   // The drift checker (DESIGN §5), in two short holds of the lock with the slow part (reading
   // the maps, comparing) between them, outside it. snapshot_image() copies the image of the

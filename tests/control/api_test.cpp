@@ -13,6 +13,7 @@
 #include <future>
 
 #include "tests/control/api_fixture.h"
+#include "agent/api/state_views.h"
 #include "agent/control/input_limits.h"
 #include "agent/core/fd.h"
 #include "tests/common/event_json.h"
@@ -411,7 +412,7 @@ TEST_F(Api, OversizedBodyIs413) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   auto reply = request("POST", "/v1/events", std::string(4096, ' '));
   EXPECT_EQ(reply.status, 413u);
-  EXPECT_TRUE(control->apps_json(std::nullopt)["apps"].empty());
+  EXPECT_TRUE(apps_json(*control, std::nullopt)["apps"].empty());
 }
 
 // A connection in the middle of a request holds a slot; a monitor stream does not (it has

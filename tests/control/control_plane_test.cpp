@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "tests/control/control_fixture.h"
+#include "agent/api/state_views.h"
 #include "tests/common/event_json.h"
 
 namespace sixguard::testing {
@@ -67,12 +68,12 @@ TEST_F(ControlPlaneTest, MachineEntryCarriesPrefixAppAndNetwork) {
   const sg_machine &entry = maps.machines[11];
   EXPECT_EQ(Ipv6::from(entry.prefix), ip("fdaa:2:45b:a7b:174:db43:d3c6:0"));
   EXPECT_EQ(entry.network_id, kDefaultNet);
-  const auto apps = control->apps_json("acme");
+  const auto apps = apps_json(*control, "acme");
   std::string web_id;
   for (const auto &app : apps["apps"]) {
     if (app["name"] == "web") web_id = app["id"];
   }
-  EXPECT_EQ(ControlPlane::app_public_id(entry.app_id), web_id);
+  EXPECT_EQ(app_public_id(entry.app_id), web_id);
 }
 
 TEST_F(ControlPlaneTest, FlycastEntryTargetsTheAppAndItsNetwork) {
@@ -174,7 +175,7 @@ TEST_F(ControlPlaneTest, WholeBatchValidatedAgainstEarlierEventsOfTheBatch) {
 TEST_F(ControlPlaneTest, FailedBatchChangesNothing) {
   apply_platform();
   maps.clear_log();
-  const auto before = control->apps_json(std::nullopt);
+  const auto before = apps_json(*control, std::nullopt);
   auto result = apply(
       nlohmann::json::array({
                                 {{"type", "app.created"}, {"org", "acme"}, {"app", "new"}},
@@ -184,12 +185,12 @@ TEST_F(ControlPlaneTest, FailedBatchChangesNothing) {
                             })
           .dump());
   EXPECT_EQ(result.status, 422);
-  EXPECT_EQ(control->apps_json(std::nullopt), before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), before);
   EXPECT_TRUE(maps.writes.empty());
   EXPECT_TRUE(maps.machines.empty());
   // And after a restart, nothing of it is in state.db either.
   open();
-  EXPECT_EQ(control->apps_json(std::nullopt), before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), before);
 }
 
 TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
@@ -207,7 +208,7 @@ TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
   EXPECT_TRUE(control->machines().empty());
   // The network stays, with no app on it.
   bool found = false;
-  const auto networks = control->networks_json();
+  const auto networks = networks_json(*control);
   for (const auto &network : networks["networks"]) {
     if (network["name"] == "cust-a") {
       found = true;
@@ -215,7 +216,7 @@ TEST_F(ControlPlaneTest, AppDestroyedCascadesToMachinesAndFlycast) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_EQ(control->apps_json("acme")["total_apps"], 1);
+  EXPECT_EQ(apps_json(*control, "acme")["total_apps"], 1);
 }
 
 TEST_F(ControlPlaneTest, RecreatedAppGetsANewAppId) {
@@ -302,7 +303,7 @@ TEST_F(ControlPlaneTest, FullMapIs507AndNothingChanges) {
   apply_platform();
   maps.machines_capacity = 1;
   maps.clear_log();
-  const auto before = control->apps_json(std::nullopt);
+  const auto before = apps_json(*control, std::nullopt);
   auto result = apply(nlohmann::json::array(
                           {
                               {{"type", "app.created"}, {"org", "acme"}, {"app", "extra"}},
@@ -316,11 +317,11 @@ TEST_F(ControlPlaneTest, FullMapIs507AndNothingChanges) {
   EXPECT_NE(message.find("sg_machines"), std::string::npos) << message;
   EXPECT_NE(message.find("full"), std::string::npos) << message;
   EXPECT_TRUE(maps.writes.empty());
-  EXPECT_EQ(control->apps_json(std::nullopt), before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), before);
   EXPECT_EQ(observer.events.back(),
             std::make_pair(std::string("machine.started"), std::string("map_full")));
   open();
-  EXPECT_EQ(control->apps_json(std::nullopt), before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), before);
 }
 
 TEST_F(ControlPlaneTest, FlycastAndNetFlagsCapacityAre507) {
@@ -450,7 +451,7 @@ TEST_F(ControlPlaneTest, ObserverSeesEveryEventAndTheDuration) {
 TEST_F(ControlPlaneTest, QueriesHaveTheSeedShape) {
   apply_platform();
   apply_ok(test::machine_started("web", "m1", kWebAddress, "tap-web").dump());
-  const auto apps = control->apps_json("acme");
+  const auto apps = apps_json(*control, "acme");
   EXPECT_EQ(apps["total_apps"], 2);
   ASSERT_EQ(apps["apps"].size(), 2u);
   for (const auto &app : apps["apps"]) {
@@ -465,8 +466,8 @@ TEST_F(ControlPlaneTest, QueriesHaveTheSeedShape) {
       EXPECT_EQ(app["network"], "cust-a");
     }
   }
-  EXPECT_EQ(control->apps_json("nobody")["total_apps"], 0);
-  const auto networks = control->networks_json();
+  EXPECT_EQ(apps_json(*control, "nobody")["total_apps"], 0);
+  const auto networks = networks_json(*control);
   EXPECT_EQ(networks["total_networks"], 2);
   const auto &first = networks["networks"][0];
   EXPECT_EQ(first["id"], kDefaultNet);
@@ -485,12 +486,12 @@ TEST_F(ControlPlaneTest, ConcurrentBatchesAreSerialised) {
         auto result =
             apply(nlohmann::json{{"type", "app.created"}, {"org", "acme"}, {"app", name}}.dump());
         EXPECT_EQ(result.status, 200);
-        (void)control->apps_json(std::nullopt);
+        (void)apps_json(*control, std::nullopt);
       }
     });
   }
   for (auto &thread : threads) thread.join();
-  EXPECT_EQ(control->apps_json("acme")["total_apps"], 42);
+  EXPECT_EQ(apps_json(*control, "acme")["total_apps"], 42);
 }
 
 // --- sg_config.infra_nets (see sixguard_shared.h) ---

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tests/control/control_fixture.h"
+#include "agent/api/state_views.h"
 #include "agent/control/desired_maps.h"
 #include "agent/control/state_rules.h"
 #include "tests/common/event_json.h"
@@ -243,7 +244,7 @@ class IncrementalMaps : public ControlFixture {
     EXPECT_EQ(counts.apps, live_apps) << when;
     EXPECT_EQ(counts.machines, reference.state.machines().size()) << when;
     if (control->maps_in_sync()) EXPECT_EQ(counts.machines_attached, attached) << when;
-    for (const auto &app : control->apps_json(std::nullopt)["apps"]) {
+    for (const auto &app : apps_json(*control, std::nullopt)["apps"]) {
       EXPECT_EQ(app["machine_count"], machines_per_app[app["name"].get<std::string>()])
           << when << ": " << app["name"];
     }

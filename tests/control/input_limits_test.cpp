@@ -3,6 +3,7 @@
 // against 32), duplicate keys, strings that are not UTF-8 or hold control characters, names
 // and interface names, lo and the uplinks as machine interfaces.
 #include "tests/control/control_fixture.h"
+#include "agent/api/state_views.h"
 #include "agent/control/input_limits.h"
 #include "tests/common/event_json.h"
 
@@ -17,8 +18,8 @@ class InputLimits : public ControlFixture {
     open();
     apply_platform();
     maps.clear_log();
-    apps_before = control->apps_json(std::nullopt);
-    networks_before = control->networks_json();
+    apps_before = apps_json(*control, std::nullopt);
+    networks_before = networks_json(*control);
     counts_before = control->counts();
   }
 
@@ -37,8 +38,8 @@ class InputLimits : public ControlFixture {
     EXPECT_LT(message.size(), 1024u) << shown(message, 200);
     EXPECT_EQ(string_problem(message), std::nullopt) << shown(message, 200);
     EXPECT_TRUE(maps.writes.empty());
-    EXPECT_EQ(control->apps_json(std::nullopt), apps_before);
-    EXPECT_EQ(control->networks_json(), networks_before);
+    EXPECT_EQ(apps_json(*control, std::nullopt), apps_before);
+    EXPECT_EQ(networks_json(*control), networks_before);
     EXPECT_EQ(control->counts().machines, counts_before.machines);
     EXPECT_EQ(control->counts().flycast, counts_before.flycast);
     return result.body;
@@ -109,8 +110,8 @@ TEST_F(InputLimits, DuplicateKeyInANestedObjectIs400) {
 TEST_F(InputLimits, NulInsideAnAddressIs400) {
   apply_ok(R"({"type":"app.created","org":"acme","app":"nul"})");
   maps.clear_log();
-  apps_before = control->apps_json(std::nullopt);
-  networks_before = control->networks_json();
+  apps_before = apps_json(*control, std::nullopt);
+  networks_before = networks_json(*control);
   // Was accepted, truncated at the NUL.
   expect_refused(std::string(R"({"type":"machine.started","app":"nul","machine":"m-nul",)") +
                      R"("address":"fdaa:2:45b:a7b:174:db43:d3c6:9\u0000garbage",)" +

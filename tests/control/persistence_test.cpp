@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tests/control/control_fixture.h"
+#include "agent/api/state_views.h"
 #include "tests/common/event_json.h"
 
 namespace sixguard::testing {
@@ -54,15 +55,15 @@ TEST_F(Persistence, RestartRestoresEverything) {
               {{"type", "app.destroyed"}, {"app", "gone"}},
           })
           .dump());
-  const auto apps = control->apps_json(std::nullopt);
-  const auto networks = control->networks_json();
+  const auto apps = apps_json(*control, std::nullopt);
+  const auto networks = networks_json(*control);
   const FakeMapBackend maps_before = maps;
 
   // A new agent on the same state_dir, with maps that survived (pinned): nothing to write.
   maps.clear_log();
   open();
-  EXPECT_EQ(control->apps_json(std::nullopt), apps);
-  EXPECT_EQ(control->networks_json(), networks);
+  EXPECT_EQ(apps_json(*control, std::nullopt), apps);
+  EXPECT_EQ(networks_json(*control), networks);
   EXPECT_TRUE(maps.writes.empty()) << maps.writes.front();
   ASSERT_EQ(control->machines().size(), 1u);
   EXPECT_EQ(control->machines()[0].interface_name, "tap-web");
@@ -85,7 +86,7 @@ TEST_F(Persistence, AppIdsAreNeverReusedAcrossRestarts) {
   apply_platform();
   apply_ok(R"({"type":"app.created","org":"acme","app":"last"})");
   std::string last_id;
-  const auto before = control->apps_json(std::nullopt);
+  const auto before = apps_json(*control, std::nullopt);
   for (const auto &app : before["apps"]) {
     if (app["name"] == "last") last_id = app["id"];
   }
@@ -93,7 +94,7 @@ TEST_F(Persistence, AppIdsAreNeverReusedAcrossRestarts) {
   open();
   apply_ok(R"({"type":"app.created","org":"acme","app":"next"})");
   std::set<std::string> ids;
-  const auto after = control->apps_json(std::nullopt);
+  const auto after = apps_json(*control, std::nullopt);
   for (const auto &app : after["apps"]) ids.insert(app["id"]);
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_FALSE(ids.contains(last_id));

@@ -2,6 +2,7 @@
 // (409 conflict with what is bound, 422 invalid against the state), names the event and
 // field, and changes nothing.
 #include "tests/control/control_fixture.h"
+#include "agent/api/state_views.h"
 #include "tests/common/event_json.h"
 
 namespace sixguard::testing {
@@ -13,8 +14,8 @@ class Validation : public ControlFixture {
     ControlFixture::SetUp();
     apply_populated("m-web");
     maps.clear_log();
-    apps_before = control->apps_json(std::nullopt);
-    networks_before = control->networks_json();
+    apps_before = apps_json(*control, std::nullopt);
+    networks_before = networks_json(*control);
   }
 
   // Refused with status, naming field, and nothing changed anywhere.
@@ -28,8 +29,8 @@ class Validation : public ControlFixture {
     EXPECT_NE(message.find("event "), std::string::npos) << message;
     EXPECT_NE(message.find("'" + field + "'"), std::string::npos) << message;
     EXPECT_TRUE(maps.writes.empty());
-    EXPECT_EQ(control->apps_json(std::nullopt), apps_before);
-    EXPECT_EQ(control->networks_json(), networks_before);
+    EXPECT_EQ(apps_json(*control, std::nullopt), apps_before);
+    EXPECT_EQ(networks_json(*control), networks_before);
   }
 
   nlohmann::json apps_before, networks_before;
@@ -67,7 +68,7 @@ TEST_F(Validation, AppNameInAnotherOrgIs409) {
   apply_ok(
       event({{"type", "network.created"}, {"org", "other"}, {"network", "default"}, {"id", 9}}));
   maps.clear_log();
-  networks_before = control->networks_json();
+  networks_before = networks_json(*control);
   expect_refused(event({{"type", "app.created"}, {"org", "other"}, {"app", "web"}}), 409, "app");
 }
 
@@ -80,8 +81,8 @@ TEST_F(Validation, MachineReusedWithAnotherAddressIs409) {
 TEST_F(Validation, MachineReusedWithAnotherAppIs409) {
   apply_ok(event({{"type", "app.created"}, {"org", "acme"}, {"app", "api"}}));
   maps.clear_log();
-  apps_before = control->apps_json(std::nullopt);
-  networks_before = control->networks_json();
+  apps_before = apps_json(*control, std::nullopt);
+  networks_before = networks_json(*control);
   expect_refused(event(test::machine_started("api", "m-web", kWebAddress, "tap-web")), 409, "app");
 }
 
@@ -157,7 +158,7 @@ TEST_F(Validation, NetworkOfAnotherOrgIsUnknown) {
   apply_ok(
       event({{"type", "network.created"}, {"org", "other"}, {"network", "theirs"}, {"id", 9}}));
   maps.clear_log();
-  networks_before = control->networks_json();
+  networks_before = networks_json(*control);
   expect_refused(
       event({{"type", "app.created"}, {"org", "acme"}, {"app", "x"}, {"network", "theirs"}}), 422,
       "network");
@@ -238,7 +239,7 @@ TEST_F(Validation, ErrorNamesTheIndexInTheBatch) {
   EXPECT_EQ(result.body["type"], "app.destroyed");
   EXPECT_NE(result.body["error"].get<std::string>().find("event 2"), std::string::npos);
   // All or nothing: the first two were valid but are not applied.
-  EXPECT_EQ(control->apps_json(std::nullopt), apps_before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), apps_before);
   EXPECT_TRUE(maps.writes.empty());
 }
 
@@ -346,7 +347,7 @@ TEST_F(InfraValidation, TheBatchIsRefusedAtTheEventThatHitsTheInfraPrefix) {
   EXPECT_EQ(result.status, 409);
   EXPECT_EQ(result.body["index"], 1);
   EXPECT_EQ(result.body["field"], "id");
-  EXPECT_EQ(control->apps_json(std::nullopt), apps_before);
+  EXPECT_EQ(apps_json(*control, std::nullopt), apps_before);
   EXPECT_TRUE(maps.writes.empty());
 }
 
