@@ -28,19 +28,15 @@ sgb_agent_env
 sgb_agent_config 262144 262144
 ip netns exec "$SGB_HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
 
+# shellcheck source=tests/integration/lib.sh
+. "$SGB_ROOT/tests/integration/lib.sh" # sg_link: the machine wiring the integration tests use
 # machine NAME HOSTIF ADDRESS: a namespace behind a veth pair, as a machine on a host: the
 # host side (HOSTIF, fe80::1) carries sixguard; the machine routes 6PN via the host.
 machine() {
-  local ns="${SGB_PREFIX}$1" hostif=$2 address=$3
+  local ns="${SGB_PREFIX}$1"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  ip link add "$hostif" netns "$SGB_HOST_NS" type veth peer name eth0 netns "$ns"
-  ip -n "$SGB_HOST_NS" addr add fe80::1/64 dev "$hostif" nodad
-  ip -n "$ns" addr add "$address/128" dev eth0 nodad
-  ip -n "$ns" link set eth0 up
-  ip -n "$SGB_HOST_NS" link set "$hostif" up
-  ip -n "$ns" -6 route add fdaa::/16 via fe80::1 dev eth0
-  ip -n "$SGB_HOST_NS" -6 route add "$address/128" dev "$hostif"
+  SG_HOST=$SGB_HOST_NS sg_link "$ns" "$2" "$3"
 }
 # Networks n0 (20:0) and n1 (20:1) and apps a0, a100 (n0) and a1 (n1) come from the populated
 # state (tests/bench/control_events.cpp).
