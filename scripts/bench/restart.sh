@@ -13,6 +13,9 @@
 set -euo pipefail
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# sg_link and sg_machine_started: the machines and their events as the integration tests make them.
+# shellcheck source=tests/integration/lib.sh
+. "$SGB_ROOT/tests/integration/lib.sh"
 sgb_init restart
 seconds=${1:-12}
 rate=${2:-5000}
@@ -29,18 +32,13 @@ sgb_agent_config 262144 262144
 ip netns exec "$SGB_HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
 
 # machine NAME HOSTIF ADDRESS: a namespace behind a veth pair, as a machine on a host: the
-# host side (HOSTIF, fe80::1) carries sixguard; the machine routes 6PN via the host.
+# host side (HOSTIF, fe80::1) carries sixguard; the machine routes 6PN via the host (sg_link).
+# The namespace is named with $SGB_PREFIX, so that sgb_cleanup removes it.
 machine() {
-  local ns="${SGB_PREFIX}$1" hostif=$2 address=$3
+  local ns="${SGB_PREFIX}$1"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  ip link add "$hostif" netns "$SGB_HOST_NS" type veth peer name eth0 netns "$ns"
-  ip -n "$SGB_HOST_NS" addr add fe80::1/64 dev "$hostif" nodad
-  ip -n "$ns" addr add "$address/128" dev eth0 nodad
-  ip -n "$ns" link set eth0 up
-  ip -n "$SGB_HOST_NS" link set "$hostif" up
-  ip -n "$ns" -6 route add fdaa::/16 via fe80::1 dev eth0
-  ip -n "$SGB_HOST_NS" -6 route add "$address/128" dev "$hostif"
+  SG_HOST=$SGB_HOST_NS sg_link "$ns" "$2" "$3"
 }
 # Networks n0 (20:0) and n1 (20:1) and apps a0, a100 (n0) and a1 (n1) come from the populated
 # state (tests/bench/control_events.cpp).
@@ -57,10 +55,11 @@ sgb_agent_wait_ready "" >/dev/null
 sg_log "restart: populating the state ($entries_machines machines, $entries_flycast Flycast)"
 "$BENCH" populate --socket "$SGB_WORK/api.sock" --machines "$entries_machines" \
   --flycast "$entries_flycast" >/dev/null
-events=$(printf '[{"type":"machine.started","app":"a0","machine":"r1","address":"%s","interface":"%s"},
-{"type":"machine.started","app":"a100","machine":"r2","address":"%s","interface":"%s"},
-{"type":"machine.started","app":"a1","machine":"r3","address":"%s","interface":"%s"}]' \
-  "$M1" "$IF1" "$M2" "$IF2" "$M3" "$IF3")
+events=$(
+  sg_machine_started a0 r1 "$M1" "$IF1"
+  sg_machine_started a100 r2 "$M2" "$IF2"
+  sg_machine_started a1 r3 "$M3" "$IF3"
+)
 curl -sf --unix-socket "$SGB_WORK/api.sock" -H 'Content-Type: application/json' \
   --data-binary "$events" http://sixguard/v1/events >/dev/null
 sgb_agent_wait_ready "" >/dev/null

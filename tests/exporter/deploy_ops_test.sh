@@ -75,17 +75,19 @@ case "${1:-}" in
     ds="$k8s/daemonset.yaml"
     pod_labels=$(yq -c 'select(.kind == "DaemonSet") | .spec.template.metadata.labels' "$ds")
     service_selector=$(yq -c 'select(.kind == "Service") | .spec.selector' "$sm")
-    # Every selector label is on the pods.
-    if jq -e -n --argjson pod "$pod_labels" --argjson sel "$service_selector" \
-      '$sel | to_entries | length > 0 and all(.[]; $pod[.key] == .value)' >/dev/null; then
+    # selects SELECTOR LABELS: a selector that is not empty and whose every label is in LABELS.
+    selects() {
+      jq -e -n --argjson sel "$1" --argjson labels "$2" \
+        '$sel | to_entries | length > 0 and all(.[]; $labels[.key] == .value)' >/dev/null
+    }
+    if selects "$service_selector" "$pod_labels"; then
       ok "the Service selects the DaemonSet's pods ($service_selector)"
     else
       fail "the Service selector $service_selector does not match the pod labels $pod_labels"
     fi
     service_labels=$(yq -c 'select(.kind == "Service") | .metadata.labels' "$sm")
     monitor_selector=$(yq -c 'select(.kind == "ServiceMonitor") | .spec.selector.matchLabels' "$sm")
-    if jq -e -n --argjson svc "$service_labels" --argjson sel "$monitor_selector" \
-      '$sel | to_entries | length > 0 and all(.[]; $svc[.key] == .value)' >/dev/null; then
+    if selects "$monitor_selector" "$service_labels"; then
       ok "the ServiceMonitor selects the Service"
     else
       fail "the ServiceMonitor selector $monitor_selector does not match the Service labels $service_labels"
