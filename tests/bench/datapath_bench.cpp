@@ -26,7 +26,7 @@
 #include "agent/core/packet_builder.h"
 #include "tests/bpf/scenario.h"
 #include "tests/bpf/verdict_table.h"
-#include "tests/bench/bench_exit.h"
+#include "tests/bench/bench_report.h"
 #include "tests/common/clock.h"
 #include "tests/bpf/test_run.h"
 

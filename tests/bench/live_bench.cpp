@@ -42,7 +42,7 @@
 #include "bench_baseline.skel.h"
 #include "bench_live.skel.h"
 #include "agent/datapath/datapath.h"
-#include "tests/bench/bench_exit.h"
+#include "tests/bench/bench_report.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_filters.h"
 #include "tests/bench/live_system.h"
@@ -579,9 +579,7 @@ int run(int argc, char **argv) {
           {"results", results},
           {"comparisons", comparisons},
           {"same_network_pass", same_network}};
-      std::ofstream out(options->json_path);
-      out << document.dump(2) << "\n";
-      if (!out) return make_error("cannot write " + options->json_path);
+      if (auto written = write_json(document, options->json_path); !written) return written;
       std::printf("JSON: %s\n", options->json_path.c_str());
     }
     return {};

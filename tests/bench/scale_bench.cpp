@@ -39,7 +39,7 @@
 #include "bench_baseline.skel.h"
 #include "tests/bpf/datapath_harness.h"
 #include "tests/bpf/test_run.h"
-#include "tests/bench/bench_exit.h"
+#include "tests/bench/bench_report.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
@@ -489,9 +489,7 @@ int run(int argc, char **argv) {
                                  {"statistic", "median of trials, thread CPU time ns per packet"},
                                  {"results", rows},
                                  {"memory", memory}};
-      std::ofstream out(options->json_path);
-      out << document.dump(2) << "\n";
-      if (!out) return make_error("cannot write " + options->json_path);
+      if (auto written = write_json(document, options->json_path); !written) return written;
       std::printf("JSON: %s\n", options->json_path.c_str());
     }
     return {};

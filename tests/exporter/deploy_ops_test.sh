@@ -23,6 +23,12 @@ done
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok:   $*"; }
+# check OK_MESSAGE FAIL_MESSAGE COMMAND...: ok or fail by the command's status.
+check() {
+  local good=$1 bad=$2
+  shift 2
+  if "$@"; then ok "$good"; else fail "$bad"; fi
+}
 
 # GitHub's heading anchors: lower case, punctuation other than '-' and '_' removed, spaces
 # become '-'.
@@ -80,18 +86,14 @@ case "${1:-}" in
       jq -e -n --argjson sel "$1" --argjson labels "$2" \
         '$sel | to_entries | length > 0 and all(.[]; $labels[.key] == .value)' >/dev/null
     }
-    if selects "$service_selector" "$pod_labels"; then
-      ok "the Service selects the DaemonSet's pods ($service_selector)"
-    else
-      fail "the Service selector $service_selector does not match the pod labels $pod_labels"
-    fi
+    check "the Service selects the DaemonSet's pods ($service_selector)" \
+      "the Service selector $service_selector does not match the pod labels $pod_labels" \
+      selects "$service_selector" "$pod_labels"
     service_labels=$(yq -c 'select(.kind == "Service") | .metadata.labels' "$sm")
     monitor_selector=$(yq -c 'select(.kind == "ServiceMonitor") | .spec.selector.matchLabels' "$sm")
-    if selects "$monitor_selector" "$service_labels"; then
-      ok "the ServiceMonitor selects the Service"
-    else
-      fail "the ServiceMonitor selector $monitor_selector does not match the Service labels $service_labels"
-    fi
+    check "the ServiceMonitor selects the Service" \
+      "the ServiceMonitor selector $monitor_selector does not match the Service labels $service_labels" \
+      selects "$monitor_selector" "$service_labels"
     container_port=$(yq -r 'select(.kind == "DaemonSet") | .spec.template.spec.containers[0].ports[] | select(.name == "metrics") | .containerPort' "$ds")
     service_port=$(yq -r 'select(.kind == "Service") | .spec.ports[] | select(.name == "metrics") | .port' "$sm")
     target_port=$(yq -r 'select(.kind == "Service") | .spec.ports[] | select(.name == "metrics") | .targetPort' "$sm")
