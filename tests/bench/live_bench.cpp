@@ -43,6 +43,7 @@
 #include "bench_live.skel.h"
 #include "agent/datapath/datapath.h"
 #include "tests/bench/bench_report.h"
+#include "tests/bench/kernel_bench.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_filters.h"
 #include "tests/bench/live_system.h"
@@ -378,11 +379,7 @@ Result<Options> parse(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   auto options = parse(argc, argv);
-  if (!options) return usage_error("live_bench", options.error());
-  libbpf_set_print(nullptr);
-  if (auto reason = test::kernel_unavailable_reason()) {
-    return cannot_run("live_bench", make_error(*reason));
-  }
+  if (auto status = cannot_start("live_bench", options)) return *status;
   auto cpus = two_cpus();
   if (!cpus) return cannot_run("live_bench", cpus.error());
   const std::string load_before = load_average();

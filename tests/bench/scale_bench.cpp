@@ -40,6 +40,7 @@
 #include "tests/bpf/datapath_harness.h"
 #include "tests/bpf/test_run.h"
 #include "tests/bench/bench_report.h"
+#include "tests/bench/kernel_bench.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
@@ -253,11 +254,7 @@ Result<Options> parse(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   auto options = parse(argc, argv);
-  if (!options) return usage_error("scale_bench", options.error());
-  libbpf_set_print(nullptr);
-  if (auto reason = test::kernel_unavailable_reason()) {
-    return cannot_run("scale_bench", make_error(*reason));
-  }
+  if (auto status = cannot_start("scale_bench", options)) return *status;
   const std::string load_before = load_average();
   const std::string started = utc_now();
   auto ns = test::NetNs::create(options->ns_prefix);
