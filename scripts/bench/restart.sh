@@ -13,6 +13,9 @@
 set -euo pipefail
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# sg_link and sg_machine_started: the machines and their events as the integration tests make them.
+# shellcheck source=tests/integration/lib.sh
+. "$SGB_ROOT/tests/integration/lib.sh"
 sgb_init restart
 seconds=${1:-12}
 rate=${2:-5000}
@@ -31,7 +34,8 @@ ip netns exec "$SGB_HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
 # shellcheck source=tests/integration/lib.sh
 . "$SGB_ROOT/tests/integration/lib.sh" # sg_link: the machine wiring the integration tests use
 # machine NAME HOSTIF ADDRESS: a namespace behind a veth pair, as a machine on a host: the
-# host side (HOSTIF, fe80::1) carries sixguard; the machine routes 6PN via the host.
+# host side (HOSTIF, fe80::1) carries sixguard; the machine routes 6PN via the host (sg_link).
+# The namespace is named with $SGB_PREFIX, so that sgb_cleanup removes it.
 machine() {
   local ns="${SGB_PREFIX}$1"
   ip netns add "$ns"
@@ -53,10 +57,11 @@ sgb_agent_wait_ready "" >/dev/null
 sg_log "restart: populating the state ($entries_machines machines, $entries_flycast Flycast)"
 "$BENCH" populate --socket "$SGB_WORK/api.sock" --machines "$entries_machines" \
   --flycast "$entries_flycast" >/dev/null
-events=$(printf '[{"type":"machine.started","app":"a0","machine":"r1","address":"%s","interface":"%s"},
-{"type":"machine.started","app":"a100","machine":"r2","address":"%s","interface":"%s"},
-{"type":"machine.started","app":"a1","machine":"r3","address":"%s","interface":"%s"}]' \
-  "$M1" "$IF1" "$M2" "$IF2" "$M3" "$IF3")
+events=$(
+  sg_machine_started a0 r1 "$M1" "$IF1"
+  sg_machine_started a100 r2 "$M2" "$IF2"
+  sg_machine_started a1 r3 "$M3" "$IF3"
+)
 curl -sf --unix-socket "$SGB_WORK/api.sock" -H 'Content-Type: application/json' \
   --data-binary "$events" http://sixguard/v1/events >/dev/null
 sgb_agent_wait_ready "" >/dev/null

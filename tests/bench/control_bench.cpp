@@ -51,6 +51,7 @@
 #include "tests/bench/control_http.h"
 #include "agent/core/fd.h"
 #include "agent/core/result.h"
+#include "tests/bench/bench_report.h"
 #include "tests/common/clock.h"
 
 namespace sixguard::bench {
@@ -293,9 +294,7 @@ int cmd_run(const Args &args) {
                                {"flycast", flycast_held},
                                {"networks", kBenchNetworks},
                                {"apps", kBenchApps}};
-    std::ofstream out(json_path);
-    out << document.dump(2) << "\n";
-    if (!out) return fail(make_error("cannot write " + json_path));
+    if (auto written = write_json(document, json_path); !written) return fail(written.error());
   }
   return 0;
 }
@@ -491,9 +490,8 @@ int cmd_attach(const Args &args) {
                                {"max_ms", max},
                                {"target_p99_ms", 50},
                                {"latency_ms", series.latency_ms}};
-    std::ofstream out(json_path);
-    out << document.dump(2) << "\n";
-    if (!out) return fail("cannot write " + json_path);
+    if (auto written = write_json(document, json_path); !written)
+      return fail(written.error().message);
   }
   return 0;
 }

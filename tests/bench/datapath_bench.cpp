@@ -26,6 +26,7 @@
 #include "agent/core/packet_builder.h"
 #include "tests/bpf/scenario.h"
 #include "tests/bpf/verdict_table.h"
+#include "tests/bench/bench_report.h"
 #include "tests/common/clock.h"
 #include "tests/bpf/test_run.h"
 
@@ -259,16 +260,10 @@ Result<Options> parse(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   auto options = parse(argc, argv);
-  if (!options) {
-    std::cerr << "datapath_bench: " << options.error().describe() << "\n";
-    return 2;
-  }
+  if (!options) return usage_error("datapath_bench", options.error());
   libbpf_set_print(nullptr);
   auto host = bpftest::Host::create();
-  if (!host) {
-    std::cerr << "datapath_bench: scenario: " << host.error().describe() << "\n";
-    return 1;
-  }
+  if (!host) return cannot_run("datapath_bench", host.error(), "scenario");
   bench_baseline *baseline = bench_baseline__open_and_load();
   if (!baseline) {
     std::cerr << "datapath_bench: load bench_baseline: " << std::strerror(errno) << "\n";

@@ -42,6 +42,8 @@
 #include "bench_baseline.skel.h"
 #include "bench_live.skel.h"
 #include "agent/datapath/datapath.h"
+#include "tests/bench/bench_report.h"
+#include "tests/bench/kernel_bench.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_filters.h"
 #include "tests/bench/live_system.h"
@@ -377,50 +379,25 @@ Result<Options> parse(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   auto options = parse(argc, argv);
-  if (!options) {
-    std::cerr << "live_bench: " << options.error().describe() << "\n";
-    return 2;
-  }
-  libbpf_set_print(nullptr);
-  if (auto reason = test::kernel_unavailable_reason()) {
-    std::cerr << "live_bench: " << *reason << "\n";
-    return 1;
-  }
+  if (auto status = cannot_start("live_bench", options)) return *status;
   auto cpus = two_cpus();
-  if (!cpus) {
-    std::cerr << "live_bench: " << cpus.error().describe() << "\n";
-    return 1;
-  }
+  if (!cpus) return cannot_run("live_bench", cpus.error());
   const std::string load_before = load_average();
   const std::string started = utc_now();
 
   // Declared in destruction order: the datapath before its pins, the namespaces last.
   auto gen = test::NetNs::create(options->ns_prefix);
-  if (!gen) {
-    std::cerr << "live_bench: netns: " << gen.error().describe() << "\n";
-    return 1;
-  }
+  if (!gen) return cannot_run("live_bench", gen.error(), "netns");
   auto rx = test::NetNs::create(options->ns_prefix);
-  if (!rx) {
-    std::cerr << "live_bench: netns: " << rx.error().describe() << "\n";
-    return 1;
-  }
+  if (!rx) return cannot_run("live_bench", rx.error(), "netns");
   const std::string id = std::to_string(::getpid());
   const std::string gen_if = "h7g" + id, rx_if = "h7r" + id;
   auto veth = test::VethPair::create(*gen, gen_if, *rx, rx_if);
-  if (!veth) {
-    std::cerr << "live_bench: veth: " << veth.error().describe() << "\n";
-    return 1;
-  }
-  if (auto s = setup_receiver(*rx, rx_if); !s) {
-    std::cerr << "live_bench: receiver: " << s.error().describe() << "\n";
-    return 1;
-  }
+  if (!veth) return cannot_run("live_bench", veth.error(), "veth");
+  if (auto s = setup_receiver(*rx, rx_if); !s)
+    return cannot_run("live_bench", s.error(), "receiver");
   auto pins = test::PinDir::create(options->pin_prefix);
-  if (!pins) {
-    std::cerr << "live_bench: pins: " << pins.error().describe() << "\n";
-    return 1;
-  }
+  if (!pins) return cannot_run("live_bench", pins.error(), "pins");
 
   int status = 0;
   auto ran = rx->run([&]() -> Status {
@@ -599,15 +576,13 @@ int run(int argc, char **argv) {
           {"results", results},
           {"comparisons", comparisons},
           {"same_network_pass", same_network}};
-      std::ofstream out(options->json_path);
-      out << document.dump(2) << "\n";
-      if (!out) return make_error("cannot write " + options->json_path);
+      if (auto written = write_json(document, options->json_path); !written) return written;
       std::printf("JSON: %s\n", options->json_path.c_str());
     }
     return {};
   });
   if (!ran || !*ran) {
-    std::cerr << "live_bench: " << (!ran ? ran.error() : ran->error()).describe() << "\n";
+    cannot_run("live_bench", !ran ? ran.error() : ran->error());
     status = 1;
   }
   return status;

@@ -39,6 +39,8 @@
 #include "bench_baseline.skel.h"
 #include "tests/bpf/datapath_harness.h"
 #include "tests/bpf/test_run.h"
+#include "tests/bench/bench_report.h"
+#include "tests/bench/kernel_bench.h"
 #include "tests/common/kernel_test.h"
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
@@ -252,34 +254,19 @@ Result<Options> parse(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   auto options = parse(argc, argv);
-  if (!options) {
-    std::cerr << "scale_bench: " << options.error().describe() << "\n";
-    return 2;
-  }
-  libbpf_set_print(nullptr);
-  if (auto reason = test::kernel_unavailable_reason()) {
-    std::cerr << "scale_bench: " << *reason << "\n";
-    return 1;
-  }
+  if (auto status = cannot_start("scale_bench", options)) return *status;
   const std::string load_before = load_average();
   const std::string started = utc_now();
   auto ns = test::NetNs::create(options->ns_prefix);
-  if (!ns) {
-    std::cerr << "scale_bench: " << ns.error().describe() << "\n";
-    return 1;
-  }
+  if (!ns) return cannot_run("scale_bench", ns.error());
   const std::string interface = "h7m" + std::to_string(::getpid());
   if (auto added = ns->ip({"link", "add", interface, "type", "veth", "peer", "name", "h7p"});
       !added) {
-    std::cerr << "scale_bench: " << added.error().describe() << "\n";
-    return 1;
+    return cannot_run("scale_bench", added.error());
   }
   (void)ns->ip({"link", "set", interface, "up"});
   auto ifindex = ns->ifindex(interface);
-  if (!ifindex) {
-    std::cerr << "scale_bench: " << ifindex.error().describe() << "\n";
-    return 1;
-  }
+  if (!ifindex) return cannot_run("scale_bench", ifindex.error());
 
   auto ran = ns->run([&]() -> Status {
     cpu_set_t set;
@@ -499,15 +486,13 @@ int run(int argc, char **argv) {
                                  {"statistic", "median of trials, thread CPU time ns per packet"},
                                  {"results", rows},
                                  {"memory", memory}};
-      std::ofstream out(options->json_path);
-      out << document.dump(2) << "\n";
-      if (!out) return make_error("cannot write " + options->json_path);
+      if (auto written = write_json(document, options->json_path); !written) return written;
       std::printf("JSON: %s\n", options->json_path.c_str());
     }
     return {};
   });
   if (!ran || !*ran) {
-    std::cerr << "scale_bench: " << (!ran ? ran.error() : ran->error()).describe() << "\n";
+    cannot_run("scale_bench", !ran ? ran.error() : ran->error());
     return 1;
   }
   return 0;

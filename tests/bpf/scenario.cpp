@@ -1,19 +1,8 @@
 #include "tests/bpf/scenario.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 namespace sixguard::bpftest {
-
-Ipv6 addr(const char *text) {
-  auto parsed = parse_ipv6(text);
-  if (!parsed) {
-    std::fprintf(stderr, "scenario address %s: %s\n", text, parsed.error().describe().c_str());
-    std::abort();
-  }
-  return *parsed;
-}
 
 const Addresses &addrs() {
   static const Addresses instance;

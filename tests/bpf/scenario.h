@@ -19,6 +19,7 @@
 #include "agent/core/address.h"
 #include "tests/bpf/datapath_harness.h"
 #include "tests/bpf/inject_device.h"
+#include "tests/common/address_literal.h"
 #include "tests/common/netns.h"
 #include "agent/core/result.h"
 
@@ -33,7 +34,7 @@ inline constexpr uint32_t kAppM2 = 300;
 inline constexpr uint32_t kAppM3 = 301;
 
 // Parses a literal address of the scenario (aborts on a typo: a test bug, not a result).
-Ipv6 addr(const char *text);
+using test::addr;
 
 struct Addresses {
   Ipv6 m1 = addr("fdaa:2:45b:a7b:174:db43:d3c6:2");

@@ -94,12 +94,4 @@ class EtcdCluster {
 
 // Skips the test when etcd is not installed; fails instead under
 // SIXGUARD_REQUIRE_KERNEL_TESTS=1 (CI), where a silent skip would hide a missing dependency.
-#define SG_REQUIRE_ETCD()                                                                 \
-  do {                                                                                    \
-    if (auto sg_etcd_reason = ::sixguard::test::etcd_unavailable_reason()) {              \
-      if (::sixguard::test::kernel_tests_required()) {                                    \
-        FAIL() << "etcd required (SIXGUARD_REQUIRE_KERNEL_TESTS=1): " << *sg_etcd_reason; \
-      }                                                                                   \
-      GTEST_SKIP() << *sg_etcd_reason;                                                    \
-    }                                                                                     \
-  } while (0)
+#define SG_REQUIRE_ETCD() SG_TEST_REQUIRE_(::sixguard::test::etcd_unavailable_reason())

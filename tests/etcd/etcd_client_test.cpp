@@ -40,6 +40,18 @@ std::unique_ptr<Client> connect(const std::vector<std::string> &urls,
   return client ? std::move(*client) : nullptr;
 }
 
+// One member and a client connected to it: how most tests start. Either is null (the
+// failure recorded) when it could not be had.
+struct Connected {
+  std::unique_ptr<EtcdCluster> cluster;
+  std::unique_ptr<Client> client;
+};
+Connected start_connected(EtcdOptions options = {}) {
+  Connected connected{start_cluster(std::move(options)), nullptr};
+  if (connected.cluster) connected.client = connect(connected.cluster->client_url_list());
+  return connected;
+}
+
 Status put_keys(Client &client, const std::string &prefix, int count, int per_txn) {
   for (int first = 0; first < count; first += per_txn) {
     Txn txn;
@@ -57,10 +69,8 @@ Status put_keys(Client &client, const std::string &prefix, int count, int per_tx
 
 TEST(EtcdClient, ListsTenThousandKeysPageByPageAtOneRevision) {
   SG_REQUIRE_ETCD();
-  auto cluster = start_cluster({.extra_flags = {"--max-txn-ops=1000"}});
-  ASSERT_TRUE(cluster);
-  auto client = connect(cluster->client_url_list());
-  ASSERT_TRUE(client);
+  auto [cluster, client] = start_connected({.extra_flags = {"--max-txn-ops=1000"}});
+  ASSERT_TRUE(cluster && client);
   ASSERT_TRUE(put_keys(*client, "/t/keys/", 10000, 1000));
   ASSERT_TRUE(client->txn(
       Txn{.compare = {}, .success = {put("/t/other", "x"), put("/t/keys0", "y")}, .failure = {}}));
@@ -107,10 +117,8 @@ TEST(EtcdClient, ListsTenThousandKeysPageByPageAtOneRevision) {
 
 TEST(EtcdClient, TxnGuardsHoldOrFailWhole) {
   SG_REQUIRE_ETCD();
-  auto cluster = start_cluster();
-  ASSERT_TRUE(cluster);
-  auto client = connect(cluster->client_url_list());
-  ASSERT_TRUE(client);
+  auto [cluster, client] = start_connected();
+  ASSERT_TRUE(cluster && client);
 
   // "Create if absent" succeeds once.
   const Txn create{.compare = {key_absent("/t/ids/1")},
@@ -153,10 +161,8 @@ TEST(EtcdClient, TxnGuardsHoldOrFailWhole) {
 
 TEST(EtcdClient, TooManyOperationsIsRejectedNotRetried) {
   SG_REQUIRE_ETCD();
-  auto cluster = start_cluster();  // etcd's default --max-txn-ops is 128
-  ASSERT_TRUE(cluster);
-  auto client = connect(cluster->client_url_list());
-  ASSERT_TRUE(client);
+  auto [cluster, client] = start_connected();  // etcd's default --max-txn-ops is 128
+  ASSERT_TRUE(cluster && client);
   Txn txn;
   for (int i = 0; i < 200; ++i) txn.success.push_back(put("/t/k" + std::to_string(i), "v"));
   auto written = client->txn(txn);
@@ -168,10 +174,8 @@ TEST(EtcdClient, TooManyOperationsIsRejectedNotRetried) {
 
 TEST(EtcdClient, WatchSeesOneTxnsChangesTogetherThenCompactionIsItsOwnError) {
   SG_REQUIRE_ETCD();
-  auto cluster = start_cluster();
-  ASSERT_TRUE(cluster);
-  auto client = connect(cluster->client_url_list());
-  ASSERT_TRUE(client);
+  auto [cluster, client] = start_connected();
+  ASSERT_TRUE(cluster && client);
   ASSERT_TRUE(client->txn(
       Txn{.compare = {}, .success = {put("/w/a", "1"), put("/w/b", "1")}, .failure = {}}));
   auto start = client->current_revision();
@@ -225,11 +229,9 @@ TEST(EtcdClient, WatchSeesOneTxnsChangesTogetherThenCompactionIsItsOwnError) {
 
 TEST(EtcdClient, WatchStopsWhenAskedAndReportsAQuietMembersProgress) {
   SG_REQUIRE_ETCD();
-  auto cluster =
-      start_cluster({.extra_flags = {"--experimental-watch-progress-notify-interval=200ms"}});
-  ASSERT_TRUE(cluster);
-  auto client = connect(cluster->client_url_list());
-  ASSERT_TRUE(client);
+  auto [cluster, client] =
+      start_connected({.extra_flags = {"--experimental-watch-progress-notify-interval=200ms"}});
+  ASSERT_TRUE(cluster && client);
   int progress = 0;
   std::stop_source stop;
   std::thread stopper;

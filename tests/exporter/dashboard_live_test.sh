@@ -16,19 +16,15 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 SIXGUARD=${1:-}
-SG_ID=$$
-SG_PREFIX=sg-dash-$SG_ID
-SG_IFP=d$SG_ID
-SG_METRICS_PORT=$((20000 + RANDOM % 20000))
-PROM_PORT=$((40000 + RANDOM % 20000))
+SG_PREFIX=sg-dash-$$
+SG_IFP=d$$
 DASHBOARD="$root/deploy/grafana/sixguard-dashboard.json"
 # shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 source "$here/../integration/lib.sh"
+SG_METRICS_PORT=$(sg_random_port 20000)
+PROM_PORT=$(sg_random_port 40000)
 
-sg_require_environment
-for tool in prometheus jq; do
-  command -v "$tool" >/dev/null || sg_skip "needs $tool (Debian packages prometheus, jq)"
-done
+sg_require_environment prometheus jq
 
 # ---- static: the table panels are instant table queries ----
 bad_tables=$(jq -r '.panels[] | select(.type == "table") | .title as $t | .targets[]
@@ -40,10 +36,7 @@ sg_check "a panel shows targets Prometheus could not scrape" \
   jq -e '[.panels[].targets[]?.expr] | any(test("up\\{job=\"sixguard\""))' "$DASHBOARD" >/dev/null
 
 sg_init
-sg_topology || { echo "FAIL: topology"; exit 1; }
-export LIBXDP_BPFFS=$SG_BPFFS
-sg_write_config "$SG_WORK/config.yaml"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+sg_agent_up
 
 sg_prometheus_start "$PROM_PORT"
 
@@ -97,9 +90,4 @@ while IFS=$'\t' read -r title expr; do
 done < <(jq -r '.panels[] | select(.targets) | .title as $t | .targets[] | [$t, .expr] | @tsv' "$DASHBOARD")
 sg_check "every panel query was run ($panels)" test "$panels" -gt 15
 
-if [ "$SG_FAILURES" -ne 0 ]; then
-  echo "agent log (tail):"
-  tail -n 20 "$SG_WORK/agent.log"
-  exit 1
-fi
-echo "PASS"
+sg_finish dashboard_live

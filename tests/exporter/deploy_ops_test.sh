@@ -23,6 +23,12 @@ done
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok:   $*"; }
+# check OK_MESSAGE FAIL_MESSAGE COMMAND...: ok or fail by the command's status.
+check() {
+  local good=$1 bad=$2
+  shift 2
+  if "$@"; then ok "$good"; else fail "$bad"; fi
+}
 
 # GitHub's heading anchors: lower case, punctuation other than '-' and '_' removed, spaces
 # become '-'.
@@ -75,21 +81,19 @@ case "${1:-}" in
     ds="$k8s/daemonset.yaml"
     pod_labels=$(yq -c 'select(.kind == "DaemonSet") | .spec.template.metadata.labels' "$ds")
     service_selector=$(yq -c 'select(.kind == "Service") | .spec.selector' "$sm")
-    # Every selector label is on the pods.
-    if jq -e -n --argjson pod "$pod_labels" --argjson sel "$service_selector" \
-      '$sel | to_entries | length > 0 and all(.[]; $pod[.key] == .value)' >/dev/null; then
-      ok "the Service selects the DaemonSet's pods ($service_selector)"
-    else
-      fail "the Service selector $service_selector does not match the pod labels $pod_labels"
-    fi
+    # selects SELECTOR LABELS: a selector that is not empty and whose every label is in LABELS.
+    selects() {
+      jq -e -n --argjson sel "$1" --argjson labels "$2" \
+        '$sel | to_entries | length > 0 and all(.[]; $labels[.key] == .value)' >/dev/null
+    }
+    check "the Service selects the DaemonSet's pods ($service_selector)" \
+      "the Service selector $service_selector does not match the pod labels $pod_labels" \
+      selects "$service_selector" "$pod_labels"
     service_labels=$(yq -c 'select(.kind == "Service") | .metadata.labels' "$sm")
     monitor_selector=$(yq -c 'select(.kind == "ServiceMonitor") | .spec.selector.matchLabels' "$sm")
-    if jq -e -n --argjson svc "$service_labels" --argjson sel "$monitor_selector" \
-      '$sel | to_entries | length > 0 and all(.[]; $svc[.key] == .value)' >/dev/null; then
-      ok "the ServiceMonitor selects the Service"
-    else
-      fail "the ServiceMonitor selector $monitor_selector does not match the Service labels $service_labels"
-    fi
+    check "the ServiceMonitor selects the Service" \
+      "the ServiceMonitor selector $monitor_selector does not match the Service labels $service_labels" \
+      selects "$monitor_selector" "$service_labels"
     container_port=$(yq -r 'select(.kind == "DaemonSet") | .spec.template.spec.containers[0].ports[] | select(.name == "metrics") | .containerPort' "$ds")
     service_port=$(yq -r 'select(.kind == "Service") | .spec.ports[] | select(.name == "metrics") | .port' "$sm")
     target_port=$(yq -r 'select(.kind == "Service") | .spec.ports[] | select(.name == "metrics") | .targetPort' "$sm")

@@ -15,27 +15,15 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 SIXGUARD=${1:-}
-SG_ID=$$
-SG_PREFIX=sg-h5-$SG_ID
-SG_IFP=h5$SG_ID
-# Inside our own namespace every port is free; random ones still keep logs distinguishable.
-SG_METRICS_PORT=$((20000 + RANDOM % 20000))
-PROM_PORT=$((40000 + RANDOM % 20000))
+SG_PREFIX=sg-h5-$$
+SG_IFP=h5$$
 # shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 source "$here/../integration/lib.sh"
+SG_METRICS_PORT=$(sg_random_port 20000)
+PROM_PORT=$(sg_random_port 40000)
 
-sg_require_environment
-for tool in prometheus promtool jq; do
-  command -v "$tool" >/dev/null || sg_skip "needs $tool (Debian packages prometheus, jq)"
-done
-
-sg_init
-# libxdp pins its dispatcher state under its own bpffs directory: keep it in our mount too,
-# never in the host's /sys/fs/bpf.
-sg_topology || { echo "FAIL: topology"; exit 1; }
-export LIBXDP_BPFFS=$SG_BPFFS
-sg_write_config "$SG_WORK/config.yaml"
-sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+sg_begin prometheus promtool jq
+sg_agent_up
 sg_say "agent ready, metrics on 127.0.0.1:$SG_METRICS_PORT in $SG_HOST"
 
 sg_write_events "$SG_WORK/events.ndjson"
@@ -107,9 +95,4 @@ sg_say "PromQL increase(${DROP_SERIES}[1m]):"
 promql_raw "increase(${DROP_SERIES}[1m])"
 echo
 
-if [ "$SG_FAILURES" -ne 0 ]; then
-  echo "agent log (tail):"
-  tail -n 20 "$SG_WORK/agent.log"
-  exit 1
-fi
-echo "PASS"
+sg_finish prometheus_live

@@ -8,8 +8,7 @@
 set -uo pipefail
 SIXGUARD=${1:?usage: bad_input.sh PATH/TO/sixguard}
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-sg_init
+sg_begin
 
 # ---- configuration ----
 sg_say "bad configuration"
@@ -100,10 +99,4 @@ sg_check "m4 -> m1 (cross network) blocked" sg_not sg_probe_ping m4 "${SG_ADDR[m
 sg_check "m4 -> fdaa::3 (infra) passes" sg_probe_ping m4 fdaa::3
 sg_check "m2 -> m4 TCP (cross network) blocked" sg_not sg_probe_tcp m2 "${SG_ADDR[m4]}"
 
-if [ "$SG_FAILURES" -gt 0 ]; then
-  echo "---- agent log (tail)"
-  tail -n 40 "$SG_WORK/agent.log"
-  echo "bad_input: $SG_FAILURES check(s) FAILED"
-  exit 1
-fi
-echo "bad_input: all checks passed"
+sg_finish bad_input

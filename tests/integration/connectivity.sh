@@ -7,8 +7,7 @@
 set -uo pipefail
 SIXGUARD=${1:?usage: connectivity.sh PATH/TO/sixguard}
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-sg_init
+sg_begin
 
 sg_say "topology: host namespace $SG_HOST, machines ${SG_MACHINES[*]}, proxy, dns"
 sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
@@ -142,10 +141,4 @@ cross_drops=$(grep '^sixguard_packets_total{' <<<"$metrics" | grep 'verdict="dro
   grep 'reason="cross_network"' | awk '{s += $2} END {print s + 0}')
 sg_check "cross_network drops counted ($cross_drops)" test "$cross_drops" -gt 0
 
-if [ "$SG_FAILURES" -gt 0 ]; then
-  echo "---- agent log (tail)"
-  tail -n 40 "$SG_WORK/agent.log"
-  echo "connectivity: $SG_FAILURES check(s) FAILED"
-  exit 1
-fi
-echo "connectivity: all checks passed"
+sg_finish connectivity

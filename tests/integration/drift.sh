@@ -17,8 +17,7 @@ set -uo pipefail
 SIXGUARD=${1:?usage: drift.sh PATH/TO/sixguard}
 SG_PREFIX=sg-drift-$$
 source "$(dirname "$0")/lib.sh"
-sg_require_environment jq nsenter
-sg_init
+sg_begin jq nsenter
 
 drift_cleanup() {
   local status=$?
@@ -203,10 +202,4 @@ sg_check_matrix
 sg_check "connectivity matrix exact after every repair" test $? -eq 0
 sg_check "the agent is ready" sg_wait_ready
 
-if [ "$SG_FAILURES" -gt 0 ]; then
-  echo "---- agent log (last 40 lines)"
-  tail -n 40 "$LOG"
-  echo "FAILED: $SG_FAILURES check(s)"
-  exit 1
-fi
-echo "PASSED"
+sg_finish drift

@@ -21,6 +21,9 @@ SG_PIDS=()       # helper processes (socat, ping) we started; killed by PID on c
 SG_NAMESPACES=() # namespaces we created
 SG_BPFFS_MOUNT=""
 SG_METRICS_PORT=${SG_METRICS_PORT:-9530}
+# sg_random_port BASE: a port in [BASE, BASE+20000). Inside our own namespace every port is
+# free; random ones keep the logs of tests run at once distinguishable.
+sg_random_port() { echo $(($1 + RANDOM % 20000)); }
 SG_FAILURES=0
 SG_ANSWER_WAIT=${SG_ANSWER_WAIT:-5} # seconds an echo server's answer may take (see sg_machine)
 SG_PROBE_RETRIES=${SG_PROBE_RETRIES:-4} # attempts after a silent miss (see sg_probe)
@@ -93,6 +96,13 @@ sg_require_environment() {
   umount "$dir"
   rmdir "$dir"
   bpftool prog show >/dev/null 2>&1 || sg_skip "the bpf() syscall is refused"
+}
+
+# sg_begin [TOOL...]: the start of every test: the environment checked (sg_require_environment
+# with the test's own tools), then the work directory and the cleanup trap (sg_init).
+sg_begin() {
+  sg_require_environment "$@"
+  sg_init
 }
 
 sg_cleanup() {
@@ -438,14 +448,22 @@ JSON
   done
 }
 
+# sg_agent_up [extra yaml lines...]: the topology, then the agent on it, ready. libxdp keeps
+# its dispatcher state in our own bpffs mount too (LIBXDP_BPFFS), never in the host's
+# /sys/fs/bpf. Ends the test (exit 1) when either cannot be brought up.
+sg_agent_up() {
+  sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
+  export LIBXDP_BPFFS=$SG_BPFFS
+  sg_write_config "$SG_WORK/config.yaml" "$@"
+  sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+}
+
 # sg_start_all [CONFIG LINE...]: the usual start of a test: the topology, $SG_WORK/config.yaml
 # (with the extra lines), the agent, the topology's events ($SG_WORK/events.json) applied and
 # every machine's interface attached. Ends the test (exit 1) when the topology or the agent
 # cannot be brought up; the rest are checks.
 sg_start_all() {
-  sg_topology || { echo "FAIL: could not build the topology"; exit 1; }
-  sg_write_config "$SG_WORK/config.yaml" "$@"
-  sg_agent_start "$SG_WORK/config.yaml" || { echo "FAIL: agent did not start"; exit 1; }
+  sg_agent_up "$@"
   sg_write_events "$SG_WORK/events.json"
   local reply m
   reply=$(sg_api POST /v1/events "$SG_WORK/events.json")
@@ -610,4 +628,17 @@ sg_check_matrix() {
   printf '(cells: ping,tcp,udp; flycast: tcp; fdaa::3: ping,udp53; + reached, - blocked, ! unexpected)\n\n'
   [ -f "$dir/unexpected" ] && cat "$dir/unexpected"
   return $bad
+}
+
+# sg_finish NAME [LOG]: the end of a test: with failed checks, the tail of the agent's log
+# (default $SG_WORK/agent.log) and exit 1; otherwise "NAME: all checks passed".
+sg_finish() {
+  local name=$1 log=${2:-$SG_WORK/agent.log}
+  if [ "$SG_FAILURES" -gt 0 ]; then
+    echo "---- agent log (tail)"
+    tail -n 40 "$log"
+    echo "$name: $SG_FAILURES check(s) FAILED"
+    exit 1
+  fi
+  echo "$name: all checks passed"
 }

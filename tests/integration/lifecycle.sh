@@ -10,8 +10,7 @@
 set -uo pipefail
 SIXGUARD=${1:?usage: lifecycle.sh PATH/TO/sixguard}
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-sg_init
+sg_begin
 
 sg_start_all
 events=$(wc -l <"$SG_WORK/events.json")
@@ -147,10 +146,4 @@ sg_check "state database removed" test ! -e "$SG_WORK/state/state.db"
 sg_check "without sixguard, m1 -> m3 passes again (the detach is real)" \
   sg_probe_ping m1 "${SG_ADDR[m3]}"
 
-if [ "$SG_FAILURES" -gt 0 ]; then
-  echo "---- agent log (tail)"
-  tail -n 40 "$SG_WORK/agent.log"
-  echo "lifecycle: $SG_FAILURES check(s) FAILED"
-  exit 1
-fi
-echo "lifecycle: all checks passed"
+sg_finish lifecycle

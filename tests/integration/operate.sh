@@ -24,16 +24,13 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 SIXGUARD=${1:-}
-SG_ID=$$
-SG_PREFIX=sg-op-$SG_ID
-SG_IFP=o$SG_ID
-SG_METRICS_PORT=$((20000 + RANDOM % 20000))
+SG_PREFIX=sg-op-$$
+SG_IFP=o$$
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
+SG_METRICS_PORT=$(sg_random_port 20000)
 
-sg_require_environment jq
-
-sg_init
+sg_begin jq
 sg_topology || { echo "FAIL: topology"; exit 1; }
 export LIBXDP_BPFFS=$SG_BPFFS
 
@@ -218,9 +215,4 @@ sg_check "every refused batch is logged or counted as left out ($logged + $left_
   test $((logged + left_out)) = $((FLOOD + 2))
 sg_check "exactly one warning for the 422 batch" jqe -s '[.[] | select(.status == 422)] | length == 1' <<<"$refused"
 
-if [ "$SG_FAILURES" -ne 0 ]; then
-  echo "agent log (tail):"
-  tail -n 20 "$LOG"
-  exit 1
-fi
-echo "PASS"
+sg_finish operate

@@ -18,8 +18,7 @@ set -uo pipefail
 SIXGUARD=${1:?usage: state_guard.sh PATH/TO/sixguard}
 SG_PREFIX=sg-state-$$
 source "$(dirname "$0")/lib.sh"
-sg_require_environment jq sqlite3
-sg_init
+sg_begin jq sqlite3
 
 SG_STATE_MOUNT=""
 state_cleanup() {

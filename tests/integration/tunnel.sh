@@ -28,8 +28,7 @@ SIXGUARD=${1:?usage: tunnel.sh PATH/TO/sixguard}
 SG_PREFIX=${SG_PREFIX:-sg-tunnel-$$}
 SG_IFP=${SG_IFP:-t$$}
 source "$(dirname "$0")/lib.sh"
-sg_require_environment
-sg_init
+sg_begin
 
 # ---- topology: m1 (acme net-a, the attacker), m3 (globex net-c, the victim) ----
 M1=fdaa:a:1:0:1:0:1:2
@@ -323,10 +322,4 @@ echo "    $(tail -n 1 <<<"$out")"
 sg_check "infra_prefixes [::/0]: exit 2 naming the key (got $status)" \
   bash -c '[ "$1" = 2 ] && grep -qF "infra_prefixes" <<<"$2"' _ "$status" "$out"
 
-if [ "$SG_FAILURES" -gt 0 ]; then
-  echo "---- agent log (tail)"
-  tail -n 40 "$SG_WORK/agent.log"
-  echo "tunnel: $SG_FAILURES check(s) FAILED"
-  exit 1
-fi
-echo "tunnel: all checks passed"
+sg_finish tunnel

@@ -460,6 +460,18 @@ class Runner {
     return check_counter(ctx, target, frame, want, seen, true, device.ifindex());
   }
 
+  // The slots whose totals in `all` differ from the expected ones.
+  std::vector<uint32_t> moved_slots(const Counters &all) const {
+    std::vector<uint32_t> moved;
+    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+      if (all[slot].packets != expected_[slot].packets ||
+          all[slot].bytes != expected_[slot].bytes) {
+        moved.push_back(slot);
+      }
+    }
+    return moved;
+  }
+
   Status check_counter(const Context &ctx, Target target, const std::vector<uint8_t> &packet,
                        const Answer &want, Observed &seen, bool retval_ok, uint32_t ifindex) {
     ++stats_.runs[static_cast<int>(target)];
@@ -476,22 +488,15 @@ class Runner {
       // Replaying a window after a drift: the other slots must not have moved either.
       auto all = dp_.counters();
       if (!all) return all.error();
-      bool same = true;
-      for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
-        same = same && (*all)[slot].packets == expected_[slot].packets &&
-               (*all)[slot].bytes == expected_[slot].bytes;
-      }
-      if (same) return {};
+      if (moved_slots(*all).empty()) return {};
     }
     // Name every slot that moved, then take the kernel's counters as the new expectation.
     auto all = dp_.counters();
     if (!all) return all.error();
-    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+    for (uint32_t slot : moved_slots(*all)) {
       const auto &a = (*all)[slot];
       const auto &e = expected_[slot];
-      if (a.packets != e.packets || a.bytes != e.bytes) {
-        seen.moved.push_back({slot, sg_counter{a.packets - e.packets, a.bytes - e.bytes}});
-      }
+      seen.moved.push_back({slot, sg_counter{a.packets - e.packets, a.bytes - e.bytes}});
     }
     expected_ = *all;
     const bool bytes_only = seen.moved.size() == 1 && seen.moved[0].first == want.slot &&
@@ -563,23 +568,17 @@ class Runner {
   Status full_check(uint64_t from, uint64_t to) {
     auto all = dp_.counters();
     if (!all) return all.error();
-    bool same = true;
-    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
-      same = same && (*all)[slot].packets == expected_[slot].packets &&
-             (*all)[slot].bytes == expected_[slot].bytes;
-    }
-    if (same) return {};
+    const std::vector<uint32_t> moved = moved_slots(*all);
+    if (moved.empty()) return {};
     ++stats_.disagreements;
     std::ostringstream report;
     report << "COUNTER DRIFT seed=" << options_.seed << " frames [" << from << ", " << to
            << "): the slots' totals differ from one count per run:\n";
-    for (uint32_t slot = 0; slot < SG_COUNTER_SLOTS; ++slot) {
+    for (uint32_t slot : moved) {
       const auto &a = (*all)[slot];
       const auto &e = expected_[slot];
-      if (a.packets != e.packets || a.bytes != e.bytes) {
-        report << "  " << slot_name(slot) << ": " << a.packets << " packets (expected " << e.packets
-               << "), " << a.bytes << " bytes (expected " << e.bytes << ")\n";
-      }
+      report << "  " << slot_name(slot) << ": " << a.packets << " packets (expected " << e.packets
+             << "), " << a.bytes << " bytes (expected " << e.bytes << ")\n";
     }
     report << "  replay: --seed " << options_.seed << " --first " << from << " --frames "
            << to - from << "\n";

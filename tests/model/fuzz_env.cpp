@@ -2,6 +2,7 @@
 
 #include "agent/control/control_config.h"
 #include "agent/control/desired_maps.h"
+#include "tests/common/address_literal.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,30 +16,15 @@ constexpr uint32_t kNetB = 0x00030001;
 constexpr uint32_t kNetC = 0x00040000;
 constexpr uint32_t kNetInfra = 0x00070007;
 
-Ipv6 a(const char *text) {
-  auto parsed = parse_ipv6(text);
-  if (!parsed) {
-    std::fprintf(stderr, "fuzz address %s: %s\n", text, parsed.error().describe().c_str());
-    std::abort();
-  }
-  return *parsed;
-}
-
-Ipv6Prefix prefix(const char *text) {
-  auto parsed = parse_ipv6_prefix(text);
-  if (!parsed) {
-    std::fprintf(stderr, "fuzz prefix %s: %s\n", text, parsed.error().describe().c_str());
-    std::abort();
-  }
-  return *parsed;
-}
+using test::addr;
+using test::prefix;
 
 Policy base_policy() {
   Policy p;
-  p.flycast[a("fdaa:2:45b:f1c::1")] = {300, kNetB};  // into A, target M2's app
-  p.flycast[a("fdaa:3:1:f1c::2")] = {100, kNetA};    // into B, target M1's app
-  p.flycast[a("fdaa:3:1:f1c::9")] = {300, kNetB};    // into B, target on B
-  p.flycast[a("fdaa:4:0:f1c::7")] = {301, kNetB};    // into C, target M3's app
+  p.flycast[addr("fdaa:2:45b:f1c::1")] = {300, kNetB};  // into A, target M2's app
+  p.flycast[addr("fdaa:3:1:f1c::2")] = {100, kNetA};    // into B, target M1's app
+  p.flycast[addr("fdaa:3:1:f1c::9")] = {300, kNetB};    // into B, target on B
+  p.flycast[addr("fdaa:4:0:f1c::7")] = {301, kNetB};    // into C, target M3's app
   p.infra = {prefix("fdaa::3/128"), prefix("fdaa:7:7::/48")};
   return p;
 }
@@ -62,11 +48,11 @@ const char *iface_name(Iface iface) {
 std::optional<Machine> machine_of(Iface iface) {
   switch (iface) {
     case Iface::kM1:
-      return Machine{machine_prefix(a("fdaa:2:45b:a7b:174:db43:d3c6:2")), 100, kNetA};
+      return Machine{machine_prefix(addr("fdaa:2:45b:a7b:174:db43:d3c6:2")), 100, kNetA};
     case Iface::kM2:
-      return Machine{machine_prefix(a("fdaa:3:1:b1:1:2:3:5")), 300, kNetB};
+      return Machine{machine_prefix(addr("fdaa:3:1:b1:1:2:3:5")), 300, kNetB};
     case Iface::kM3:
-      return Machine{machine_prefix(a("fdaa:3:1:b1:1:2:4:7")), 301, kNetB};
+      return Machine{machine_prefix(addr("fdaa:3:1:b1:1:2:4:7")), 301, kNetB};
     case Iface::kUnknown:
       return std::nullopt;
   }
@@ -119,7 +105,7 @@ const std::vector<Ipv6> &address_pool() {
           "2001:db8::1", "2001:db8:1::5", "64:ff9b::a00:1", "::ffff:10.0.0.1", "fdab:2:45b::1",
           "fda9:ffff::1", "fd00:2:45b::1", "fe80::1", "fe80::2", "febf:ffff::1", "fec0::1",
           "ff02::1", "ff02::1:ff00:2", "ff05::2", "::", "::1"}) {
-      out.push_back(a(text));
+      out.push_back(addr(text));
     }
     return out;
   }();

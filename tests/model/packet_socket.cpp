@@ -1,7 +1,6 @@
 #include "tests/model/packet_socket.h"
 
 #include <arpa/inet.h>
-#include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -10,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "tests/common/tc_device.h"
 
 namespace sixguard::model {
 
@@ -31,13 +32,9 @@ Result<std::unique_ptr<EgressSender>> EgressSender::create(const test::NetNs &ns
   auto opened = ns.run([&]() -> Result<std::pair<int, uint32_t>> {
     const uint32_t ifindex = ::if_nametoindex(name.c_str());
     if (ifindex == 0) return errno_error("if_nametoindex " + name);
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(ifindex),
-                .attach_point = BPF_TC_EGRESS);
-    if (int err = bpf_tc_hook_create(&hook); err && err != -EEXIST) {
-      return make_error("create clsact", -err);
+    if (auto status = test::attach_tc_program(ifindex, prog_fd, BPF_TC_EGRESS); !status) {
+      return status.error();
     }
-    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
-    if (int err = bpf_tc_attach(&hook, &opts); err) return make_error("attach tc egress", -err);
     // Protocol 0: the socket sends only (no copy of every frame on the device comes back).
     Fd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
     if (!fd.valid()) return errno_error("socket AF_PACKET");

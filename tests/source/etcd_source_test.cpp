@@ -106,6 +106,12 @@ class EtcdSourceTest : public ControlFixture {
     ASSERT_TRUE(eventually([&] { return at_revision(*source, revision); }));
   }
 
+  // An agent that applied up to `revision`, then stopped (its source destroyed).
+  void ran_to(int64_t revision) {
+    std::unique_ptr<EtcdSource> source;
+    ASSERT_NO_FATAL_FAILURE(start_source_to(revision, source));
+  }
+
   std::unique_ptr<test::EtcdCluster> cluster_;
   std::unique_ptr<etcd::Client> writer_;
 };
@@ -149,10 +155,7 @@ TEST_F(EtcdSourceTest, CompactedWhileAwayRelistsAndRemovesWhatIsGone) {
   SG_REQUIRE_ETCD();
   start_cluster(false);
   const int64_t listed = write(platform());
-  {
-    std::unique_ptr<EtcdSource> source;
-    ASSERT_NO_FATAL_FAILURE(start_source_to(listed, source));
-  }  // the agent stops
+  ASSERT_NO_FATAL_FAILURE(ran_to(listed));  // the agent stops
   EXPECT_EQ(control->source_mark().revision, listed);
   write({etcd::erase(key("hosts/h1/machines/m-web"))});
   write({etcd::erase(key("flycast/fdaa:2:45b::f1"))});
@@ -173,10 +176,7 @@ TEST_F(EtcdSourceTest, ResumesFromThePersistedRevisionWithoutListing) {
   SG_REQUIRE_ETCD();
   start_cluster(false);
   const int64_t listed = write(platform());
-  {
-    std::unique_ptr<EtcdSource> source;
-    ASSERT_NO_FATAL_FAILURE(start_source_to(listed, source));
-  }
+  ASSERT_NO_FATAL_FAILURE(ran_to(listed));
   const int64_t later = write({etcd::erase(key("flycast/fdaa:2:45b::f1"))});
   open();
   std::unique_ptr<EtcdSource> source;
@@ -193,11 +193,7 @@ TEST_F(EtcdSourceTest, TransactionsReadTogetherApplyInOrderInOneCommit) {
   SG_REQUIRE_ETCD();
   start_cluster(false);
   const int64_t listed = write(platform());
-  {
-    auto source = make_source();
-    source->start();
-    ASSERT_TRUE(eventually([&] { return at_revision(*source, listed); }));
-  }
+  ASSERT_NO_FATAL_FAILURE(ran_to(listed));
   const std::string put_then_gone = key("flycast/fdaa:2:45b::f2");
   const std::string fixed_later = key("flycast/fdaa:2:45b::f3");
   const auto flycast = [](const std::string &address) {
