@@ -456,6 +456,11 @@ Result<int> load_old_machine_egress() {
 }
 
 TEST_F(AttachKernel, OurOlderXdpProgramIsReplacedAtomically) {
+  // Its own load: on 6.1, once the shared load's machine_egress has joined a libxdp dispatcher
+  // elsewhere, the direct replace here fails with EINVAL (reported as a product fault: the
+  // legacy-replace path reuses the dispatcher's extension program). This test keeps its
+  // original subject, a fresh agent replacing its older build.
+  ASSERT_NO_FATAL_FAILURE(use_own_datapath());
   auto old_fd = load_old_machine_egress();
   ASSERT_TRUE(old_fd) << old_fd.error().describe();
   Fd old(*old_fd);
