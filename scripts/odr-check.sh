@@ -7,8 +7,10 @@
 #                                                  own directory, ccache on)
 # Exit status: the build's. scripts/test.sh runs it as one counted step (build/odr-check.log).
 #
-# -O1 and no debug info: the ODR check is made while the LTO link merges the streamed types,
-# whatever the optimisation level; -O1 keeps the serial LTO links of a 2-core machine short.
+# -O1 and no debug info: the ODR check is made while the LTO link merges the streamed types
+# (GCC's whole-program stage), whatever the optimisation level. The link itself runs with -O0
+# (the last -O on the link line is the one its code generation uses): the binaries are never
+# run, so optimising them at link time is CPU spent for nothing; the objects stay -O1, ccache's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -28,7 +30,7 @@ odr_flags="-flto=auto -Wodr -Werror=odr"
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release $(sg_ccache_flags) \
   -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DCMAKE_CXX_FLAGS="$odr_flags" -DCMAKE_C_FLAGS="$odr_flags" \
-  -DCMAKE_EXE_LINKER_FLAGS="$odr_flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$odr_flags -O0" \
   -DCMAKE_AR="$(command -v gcc-ar)" -DCMAKE_RANLIB="$(command -v gcc-ranlib)" >/dev/null
 sg_log "ODR check: LTO build of ${SG_ODR_TARGETS[*]} in $dir"
 start=$SECONDS

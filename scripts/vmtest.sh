@@ -10,7 +10,12 @@
 # exit code is this script's exit code.
 #
 # Options:
-#   --timeout SEC     kill the VM after SEC seconds (default 900; exit code 124)
+#   --timeout SEC     kill the VM after SEC seconds in all (default 900; 0: no total; exit
+#                     code 124)
+#   --idle-timeout SEC  kill the VM when its console has printed nothing for SEC seconds
+#                     (default 0: not watched; exit code 124). The guest suite prints a line
+#                     per test, so silence means a hang: on a loaded machine this, not a
+#                     total, is the limit that holds (scripts/test.sh uses it alone)
 #   --build-dir DIR   build tree the default suite runs (default: BUILD_DIR or ./build)
 #   --mem MB, --smp N VM size (default 2048, 2)
 #   -q, --quiet       print the guest's output only at the end, not as it arrives
@@ -39,6 +44,7 @@ usage() {
 }
 
 timeout_s=900
+idle_timeout_s=0
 build_dir=${BUILD_DIR:-$repo/build}
 mem=2048
 smp=2
@@ -48,6 +54,7 @@ guest_cmd=()
 while (($#)); do
     case "$1" in
     --timeout) timeout_s=${2:?}; shift 2 ;;
+    --idle-timeout) idle_timeout_s=${2:?}; shift 2 ;;
     --build-dir) build_dir=$(cd "${2:?}" && pwd); shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
     --smp) smp=${2:?}; shift 2 ;;
@@ -170,8 +177,11 @@ run_one() {
     fi
     local console=$dir/console.log
     : >"$console"
-    echo "vmtest: booting $kver ($suite) with $accel, timeout ${timeout_s}s" >&2
-    timeout -k 5 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" -M pc -m "$mem" -smp "$smp" \
+    echo "vmtest: booting $kver ($suite) with $accel, timeout ${timeout_s}s in all (0: none)," \
+        "${idle_timeout_s}s without console output (0: not watched)" >&2
+    local total=()
+    ((timeout_s > 0)) && total=(timeout -k 5 "$timeout_s")
+    "${total[@]}" qemu-system-x86_64 "${accel_args[@]}" -M pc -m "$mem" -smp "$smp" \
         -nodefaults -no-user-config -display none -monitor none -no-reboot \
         -serial "file:$console" \
         -kernel "$kdir/vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
@@ -187,7 +197,10 @@ run_one() {
         tail -n +1 -F -s 0.5 --pid="$qemu_pid" "$console" 2>/dev/null | guest_output_filter &
         stream_pid=$!
     fi
-    local qemu_rc=0
+    local qemu_rc=0 idle_killed=0
+    if ((idle_timeout_s > 0)); then
+        vm_watch_progress "$qemu_pid" "$console" "$idle_timeout_s" || idle_killed=1
+    fi
     wait "$qemu_pid" || qemu_rc=$?
     qemu_pid=
     if [[ -n $stream_pid ]]; then
@@ -212,7 +225,10 @@ run_one() {
         echo "vmtest: $kver: guest command exited $run_rc; boot ${run_boot}s, wall ${run_wall}s" >&2
         return 0
     fi
-    if ((qemu_rc == 124 || qemu_rc == 137)); then
+    if ((idle_killed)); then
+        run_rc=124
+        echo "vmtest: $kver: no console output for ${idle_timeout_s}s: stopped as hung" >&2
+    elif ((qemu_rc == 124 || qemu_rc == 137)); then
         run_rc=124
         echo "vmtest: $kver: timed out after ${timeout_s}s" >&2
     else

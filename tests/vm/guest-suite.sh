@@ -19,11 +19,16 @@
 # Environment: SIXGUARD_VM_SUITES (default "gtest integration"), SIXGUARD_VM_GTEST_DIRS
 # (directories under BUILD_DIR/tests to search, e.g. "kernel bpf"; default all but bench),
 # SIXGUARD_VM_GTEST_FILTER (--gtest_filter for every binary), SIXGUARD_VM_SUITE_TIMEOUT
-# (seconds per binary or script, default 600), SIXGUARD_VM_TESTS (a ctest -R regex: only
-# those integration tests, e.g. "integration_upgrade"; default every one labelled vm).
+# (seconds a binary or script may go without printing a line before it is stopped as hung,
+# default 600: a watchdog on progress, not a total, since under load and TCG a suite that
+# keeps printing may take three times its unloaded time), SIXGUARD_VM_TESTS (a ctest -R
+# regex: only those integration tests, e.g. "integration_upgrade"; default every one labelled
+# vm).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/vm/lib.sh
+source "$repo/tests/vm/lib.sh"
 build=$(cd "${1:-$repo/build}" && pwd) || {
     echo "guest-suite: no build directory ${1:-$repo/build}"
     echo "0 passed, 1 failed"
@@ -49,6 +54,26 @@ total_failed=0
 summary=()
 add_summary() { summary+=("$(printf '%-40s %s' "$1" "$2")"); }
 
+# run_watched OUT CMD...: runs CMD in its own session, its output into OUT and onto the
+# console as it comes; stopped when it prints nothing for $per_suite_timeout seconds. Sets
+# watched_rc (CMD's exit code, 124 when stopped as hung).
+run_watched() {
+    local out=$1 pid tail_pid
+    shift
+    : >"$out"
+    setsid "$@" >"$out" 2>&1 </dev/null &
+    pid=$!
+    tail -n +1 -F -s 1 --pid="$pid" "$out" 2>/dev/null &
+    tail_pid=$!
+    watched_rc=0
+    vm_watch_progress "$pid" "$out" "$per_suite_timeout" || watched_rc=124
+    wait "$pid"
+    local rc=$?
+    ((watched_rc == 124)) || watched_rc=$rc
+    wait "$tail_pid" 2>/dev/null
+    return 0
+}
+
 elapsed_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 run_gtest_binary() {
@@ -57,10 +82,10 @@ run_gtest_binary() {
     start=$(date +%s.%N)
     echo "===== gtest $name"
     out=$reports/$(tr / _ <<<"$name").log
-    timeout -k 10 "$per_suite_timeout" "$bin" --gtest_color=no \
+    run_watched "$out" "$bin" --gtest_color=no \
         --gtest_output="xml:$reports/$(tr / _ <<<"$name").xml" \
-        ${SIXGUARD_VM_GTEST_FILTER:+--gtest_filter="$SIXGUARD_VM_GTEST_FILTER"} 2>&1 | tee "$out"
-    rc=${PIPESTATUS[0]}
+        ${SIXGUARD_VM_GTEST_FILTER:+--gtest_filter="$SIXGUARD_VM_GTEST_FILTER"}
+    rc=$watched_rc
     passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\{0,1\}\..*/\1/p' "$out" | tail -n 1)
     skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) tests\{0,1\},.*/\1/p' "$out" | tail -n 1)
     failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\{0,1\},.*/\1/p' "$out" | tail -n 1)
@@ -71,7 +96,7 @@ run_gtest_binary() {
     total_failed=$((total_failed + failed))
     local state=PASS
     ((failed)) && state=FAIL
-    ((rc == 124)) && state="FAIL (timed out after ${per_suite_timeout}s)"
+    ((rc == 124)) && state="FAIL (stopped: no output for ${per_suite_timeout}s)"
     add_summary "gtest $name" "$state: $passed passed, $failed failed, $skipped skipped ($(elapsed_since "$start")s)"
 }
 
@@ -82,12 +107,12 @@ run_integration_test() {
     mapfile -t cmd < <(jq -r '.[]' <<<"$cmd_json")
     start=$(date +%s.%N)
     echo "===== integration $name"
-    timeout -k 10 "$per_suite_timeout" env "${env[@]}" "${cmd[@]}" 2>&1
-    rc=$?
+    run_watched "$reports/integration_$name.log" env "${env[@]}" "${cmd[@]}"
+    rc=$watched_rc
     case $rc in
     0) state=PASS; total_passed=$((total_passed + 1)) ;;
     "$skip_code") state=SKIP ;;
-    124) state="FAIL (timed out after ${per_suite_timeout}s)"; total_failed=$((total_failed + 1)) ;;
+    124) state="FAIL (stopped: no output for ${per_suite_timeout}s)"; total_failed=$((total_failed + 1)) ;;
     *) state="FAIL (exit $rc)"; total_failed=$((total_failed + 1)) ;;
     esac
     add_summary "integration $name" "$state ($(elapsed_since "$start")s)"

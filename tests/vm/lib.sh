@@ -61,3 +61,29 @@ vm_system_debian_mirror() {
 # Seconds since the epoch with a fraction, for wall-time figures.
 vm_now() { date +%s.%N; }
 vm_elapsed() { awk -v a="$1" -v b="$(vm_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# vm_watch_progress PID FILE IDLE_S: waits while PID runs; when FILE (the run's output) has not
+# grown for IDLE_S seconds, the run is taken as hung: PID (and, when it leads one, its process
+# group) is sent TERM, then KILL, and this returns 124. Returns 0 once PID has ended by itself.
+# A watchdog on progress and not a wall-clock total: on a loaded machine (stress-ng, TCG) a
+# suite that keeps printing may take three times as long, and must not be cut off for it.
+vm_watch_progress() {
+    local pid=$1 file=$2 idle=$3 size last=-1 quiet=0 step=1 waited
+    while kill -0 "$pid" 2>/dev/null; do
+        size=$(stat -c %s "$file" 2>/dev/null || echo 0)
+        if [[ $size != "$last" ]]; then
+            last=$size quiet=0
+        elif ((quiet >= idle)); then
+            kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+            for ((waited = 0; waited < 10; waited++)); do
+                kill -0 "$pid" 2>/dev/null || return 124
+                sleep 1
+            done
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            return 124
+        fi
+        sleep "$step"
+        quiet=$((quiet + step))
+    done
+    return 0
+}

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 
+#include <type_traits>
 #include <utility>  // asio's awaitable.hpp uses std::exchange without including it (Boost 1.74)
 
 #include <boost/asio/co_spawn.hpp>
@@ -147,6 +148,22 @@ asio::awaitable<void> exchange_on(Stream &stream, const Endpoint &endpoint,
                                   http::request<http::string_body> request, Exchange &ex) {
   error_code ec;
   co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec && !is_tls_error(ec)) {
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      // With TLS 1.3 the member checks our certificate after our side of the handshake is
+      // done: a refusal is an alert, then the member closes, and its reset can fail this write
+      // when we were slow to send (a loaded machine). The alert is still in the receive queue:
+      // read it, so a refused certificate is reported as one and not as a retryable reset.
+      char byte = 0;
+      error_code alert;
+      co_await stream.async_read_some(asio::buffer(&byte, 1),
+                                      asio::redirect_error(asio::use_awaitable, alert));
+      if (is_tls_error(alert)) {
+        const std::string stage = "sending the request (" + ec.message() + "; then read)";
+        co_return ex.fail(transport_error(endpoint, stage.c_str(), alert));
+      }
+    }
+  }
   if (ec) co_return ex.fail(transport_error(endpoint, "sending the request", ec));
   beast::flat_buffer buffer;
   if (!ex.callbacks) {
