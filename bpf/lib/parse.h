@@ -230,6 +230,8 @@ static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_c
   if (sg_load(c, *off, &udp, sizeof(udp))) return SG_PARSE_TRUNCATED;
   __u16 port = bpf_ntohs(udp.dest);
   *off += sizeof(udp);
+  /* VXLAN framing always carries Ethernet; Geneve says what it carries. */
+  __be16 protocol = bpf_htons(SG_ETH_P_TEB);
   if (port == SG_UDP_PORT_GENEVE) {
     struct sg_geneve_hdr geneve;
     if (sg_load(c, *off, &geneve, sizeof(geneve))) return SG_PARSE_TRUNCATED;
@@ -239,13 +241,13 @@ static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_c
      * malformed, rather than the next level failing to load after this level's rules ran. */
     __u8 last;
     if (options && sg_load(c, *off - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
-    return sg_tunnel_protocol(c, geneve.protocol, off, next);
-  }
-  if (port != SG_UDP_PORT_VXLAN && !sg_is_configured_encap_port(config, port))
+    protocol = geneve.protocol;
+  } else if (port == SG_UDP_PORT_VXLAN || sg_is_configured_encap_port(config, port)) {
+    *off += SG_VXLAN_HDR_LEN;
+  } else {
     return SG_PARSE_OK; /* plain UDP */
-  /* VXLAN framing always carries Ethernet. */
-  *off += SG_VXLAN_HDR_LEN;
-  return sg_tunnel_protocol(c, bpf_htons(SG_ETH_P_TEB), off, next);
+  }
+  return sg_tunnel_protocol(c, protocol, off, next);
 }
 
 /* The step from a level's last header (protocol nh at *off) to the next level. from_ipv4:
