@@ -85,8 +85,8 @@ static __always_inline int sg_may_be_flycast_target(const struct sg_machine *m) 
 
 /* machine_egress and machine_ingress, rules 3-8 (rules 1-2 are the parser's): one chain seen
  * from either side. own is the machine's end of the packet (egress: the source; ingress: the
- * destination), peer the other end. egress is a constant in every hook program (the other
- * side folds away); only sg_explain carries both. */
+ * destination), peer the other end. egress is a constant at both calls (sg_rules), so each
+ * inlined copy keeps only its own side: the code is what the two functions compiled to. */
 static __always_inline __u8 sg_rules_machine(const struct sg_env *env, const struct sg_machine *m,
                                              const struct in6_addr *own,
                                              const struct in6_addr *peer, int egress) {
