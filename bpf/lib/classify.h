@@ -83,42 +83,29 @@ static __always_inline int sg_may_be_flycast_target(const struct sg_machine *m) 
   return m->flags & SG_MACHINE_FLYCAST_TARGET;
 }
 
-/* machine_egress, rules 3-8 (rules 1-2 are the parser's). */
-static __always_inline __u8 sg_rules_machine_egress(const struct sg_env *env,
-                                                    const struct sg_machine *m,
-                                                    const struct ipv6hdr *ip6) {
-  const struct in6_addr *src = &ip6->saddr, *dst = &ip6->daddr;
-  /* Fail closed: an interface with no sg_machines entry has no known /112, so no source
-   * address is legitimate on it. */
-  if (!m) return SG_REASON_SPOOFED_SOURCE;
-  if (!sg_in_machine_prefix(src, m) && !sg_is_link_local(src) && !sg_is_unspecified(src))
-    return SG_REASON_SPOOFED_SOURCE;
-  if (!sg_is_6pn(dst)) return SG_REASON_NOT_6PN;
-  if (sg_is_infra(env->config, dst)) return SG_REASON_INFRA;
+/* machine_egress and machine_ingress, rules 3-8 (rules 1-2 are the parser's): one chain seen
+ * from either side. own is the machine's end of the packet (egress: the source; ingress: the
+ * destination), peer the other end. egress is a constant at both calls (sg_rules), so each
+ * inlined copy keeps only its own side: the code is what the two functions compiled to. */
+static __always_inline __u8 sg_rules_machine(const struct sg_env *env, const struct sg_machine *m,
+                                             const struct in6_addr *own,
+                                             const struct in6_addr *peer, int egress) {
+  __u8 not_own = egress ? SG_REASON_SPOOFED_SOURCE : SG_REASON_NOT_FOR_MACHINE;
+  /* Fail closed: an interface with no sg_machines entry has no known /112, so no source is
+   * legitimate on it and nothing is known to be for it. */
+  if (!m) return not_own;
+  /* Besides the /112, the machine's end may be link-local, and also the unspecified source
+   * (egress) or a multicast destination (ingress). */
+  if (!sg_in_machine_prefix(own, m) && !sg_is_link_local(own) &&
+      !(egress ? sg_is_unspecified(own) : sg_is_multicast(own)))
+    return not_own;
+  if (!sg_is_6pn(peer)) return SG_REASON_NOT_6PN;
+  if (sg_is_infra(env->config, peer)) return SG_REASON_INFRA;
   if (sg_may_be_flycast_target(m)) {
-    const struct sg_flycast *fc = sg_flycast_of(dst);
+    const struct sg_flycast *fc = sg_flycast_of(peer);
     if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
   }
-  if (sg_network_id(dst) == m->network_id) return SG_REASON_SAME_NETWORK;
-  return SG_REASON_CROSS_NETWORK;
-}
-
-/* machine_ingress, rules 3-8. */
-static __always_inline __u8 sg_rules_machine_ingress(const struct sg_env *env,
-                                                     const struct sg_machine *m,
-                                                     const struct ipv6hdr *ip6) {
-  const struct in6_addr *src = &ip6->saddr, *dst = &ip6->daddr;
-  /* Fail closed: with no sg_machines entry nothing is known to be for this machine. */
-  if (!m) return SG_REASON_NOT_FOR_MACHINE;
-  if (!sg_in_machine_prefix(dst, m) && !sg_is_link_local(dst) && !sg_is_multicast(dst))
-    return SG_REASON_NOT_FOR_MACHINE;
-  if (!sg_is_6pn(src)) return SG_REASON_NOT_6PN;
-  if (sg_is_infra(env->config, src)) return SG_REASON_INFRA;
-  if (sg_may_be_flycast_target(m)) {
-    const struct sg_flycast *fc = sg_flycast_of(src);
-    if (fc && fc->target_app_id == m->app_id) return SG_REASON_FLYCAST;
-  }
-  if (sg_network_id(src) == m->network_id) return SG_REASON_SAME_NETWORK;
+  if (sg_network_id(peer) == m->network_id) return SG_REASON_SAME_NETWORK;
   return SG_REASON_CROSS_NETWORK;
 }
 
@@ -141,9 +128,9 @@ static __always_inline __u8 sg_rules_uplink(const struct sg_env *env, const stru
 static __always_inline __u8 sg_rules(const struct sg_ctx *c, struct sg_env *env,
                                      const struct ipv6hdr *ip6) {
   if (c->hook == SG_HOOK_MACHINE_EGRESS)
-    return sg_rules_machine_egress(env, sg_env_machine(c, env), ip6);
+    return sg_rules_machine(env, sg_env_machine(c, env), &ip6->saddr, &ip6->daddr, 1);
   if (c->hook == SG_HOOK_MACHINE_INGRESS)
-    return sg_rules_machine_ingress(env, sg_env_machine(c, env), ip6);
+    return sg_rules_machine(env, sg_env_machine(c, env), &ip6->daddr, &ip6->saddr, 0);
   return sg_rules_uplink(env, ip6);
 }
 

@@ -146,6 +146,20 @@ static __always_inline __u8 sg_next_of_ethertype(__be16 proto) {
   return SG_NEXT_END; /* ARP and other non-IP frames end the walk */
 }
 
+/* What a GRE or Geneve protocol field says follows the tunnel header at *off: IPv6, IPv4, or
+ * (TEB) an Ethernet header, read here. Any other protocol is malformed. */
+static __always_inline int sg_tunnel_protocol(const struct sg_ctx *c, __be16 protocol, __u32 *off,
+                                              __u8 *next) {
+  *next = sg_next_of_ethertype(protocol);
+  if (*next != SG_NEXT_END) return SG_PARSE_OK;
+  if (protocol != bpf_htons(SG_ETH_P_TEB)) return SG_PARSE_MALFORMED;
+  __be16 inner = 0;
+  int status = sg_load_eth(c, off, &inner);
+  if (status != SG_PARSE_OK) return status;
+  *next = sg_next_of_ethertype(inner);
+  return SG_PARSE_OK;
+}
+
 /* GRE (RFC 2784/2890), accepted exactly as Linux's gre_parse_header accepts it: version 0
  * without routing; checksum, key and sequence number are optional 4-octet fields. */
 struct sg_gre_hdr {
@@ -172,22 +186,7 @@ static __always_inline int sg_load_gre(const struct sg_ctx *c, __u32 *off, __u8 
   /* The optional fields must be there even when nothing after them is read. */
   __u8 last;
   if (options && sg_load(c, *off - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
-  if (gre.protocol == bpf_htons(ETH_P_IPV6)) {
-    *next = SG_NEXT_IPV6;
-    return SG_PARSE_OK;
-  }
-  if (gre.protocol == bpf_htons(ETH_P_IP)) {
-    *next = SG_NEXT_IPV4;
-    return SG_PARSE_OK;
-  }
-  if (gre.protocol == bpf_htons(SG_ETH_P_TEB)) {
-    __be16 inner = 0;
-    int status = sg_load_eth(c, off, &inner);
-    if (status != SG_PARSE_OK) return status;
-    *next = sg_next_of_ethertype(inner);
-    return SG_PARSE_OK;
-  }
-  return SG_PARSE_MALFORMED;
+  return sg_tunnel_protocol(c, gre.protocol, off, next);
 }
 
 /* Geneve (RFC 8926): version and option length (4-octet units) in the first octet, the
@@ -231,6 +230,8 @@ static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_c
   if (sg_load(c, *off, &udp, sizeof(udp))) return SG_PARSE_TRUNCATED;
   __u16 port = bpf_ntohs(udp.dest);
   *off += sizeof(udp);
+  /* VXLAN framing always carries Ethernet; Geneve says what it carries. */
+  __be16 protocol = bpf_htons(SG_ETH_P_TEB);
   if (port == SG_UDP_PORT_GENEVE) {
     struct sg_geneve_hdr geneve;
     if (sg_load(c, *off, &geneve, sizeof(geneve))) return SG_PARSE_TRUNCATED;
@@ -240,25 +241,13 @@ static __always_inline int sg_load_udp(const struct sg_ctx *c, const struct sg_c
      * malformed, rather than the next level failing to load after this level's rules ran. */
     __u8 last;
     if (options && sg_load(c, *off - 1, &last, sizeof(last))) return SG_PARSE_TRUNCATED;
-    if (geneve.protocol == bpf_htons(ETH_P_IPV6)) {
-      *next = SG_NEXT_IPV6;
-      return SG_PARSE_OK;
-    }
-    if (geneve.protocol == bpf_htons(ETH_P_IP)) {
-      *next = SG_NEXT_IPV4;
-      return SG_PARSE_OK;
-    }
-    if (geneve.protocol != bpf_htons(SG_ETH_P_TEB)) return SG_PARSE_MALFORMED;
+    protocol = geneve.protocol;
   } else if (port == SG_UDP_PORT_VXLAN || sg_is_configured_encap_port(config, port)) {
     *off += SG_VXLAN_HDR_LEN;
   } else {
     return SG_PARSE_OK; /* plain UDP */
   }
-  __be16 inner = 0;
-  int status = sg_load_eth(c, off, &inner);
-  if (status != SG_PARSE_OK) return status;
-  *next = sg_next_of_ethertype(inner);
-  return SG_PARSE_OK;
+  return sg_tunnel_protocol(c, protocol, off, next);
 }
 
 /* The step from a level's last header (protocol nh at *off) to the next level. from_ipv4:
