@@ -128,47 +128,35 @@ void XdpProgram::migration_committed() {
 }
 
 int XdpProgram::fd() const {
-  return program_ != nullptr ? xdp_program__fd(program_) : -1;
+  const int libxdp_fd = program_ != nullptr ? xdp_program__fd(program_) : -1;
+  if (libxdp_fd >= 0) return libxdp_fd;
+  return plain_ != nullptr ? bpf_program__fd(machine_egress_of(plain_.get())) : -1;
 }
 
-Status XdpProgram::load_directly() {
-  if (fd() >= 0) return {};
-  if (int err = bpf_object__load(object_); err != 0) {
-    return make_error("load " + std::string(kProgMachineEgress), -err);
+Result<int> XdpProgram::plain_fd() {
+  if (plain_ != nullptr) return bpf_program__fd(machine_egress_of(plain_.get()));
+  auto opened = open_datapath_object(object_bytes_, object_size_, pin_dir_, "sixguard_xdp_plain");
+  if (!opened) return opened.error();
+  std::unique_ptr<bpf_object, void (*)(bpf_object *)> plain(*opened, bpf_object__close);
+  if (auto status = apply_map_sizes(plain.get(), sizes_); !status) return status.error();
+  if (auto status = apply_pin_plan(plain.get(), pin_plan_); !status) return status.error();
+  if (auto status = enable_only(plain.get(), {machine_egress_of(plain.get())}); !status) {
+    return status.error();
   }
-  const bpf_program *loaded = machine_egress_of(object_);
-  int copy = ::fcntl(bpf_program__fd(loaded), F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) return errno_error("dup " + std::string(kProgMachineEgress));
-  xdp_program *from_fd = xdp_program__from_fd(copy);
-  if (long err = libxdp_get_error(from_fd); err != 0 || from_fd == nullptr) {
-    ::close(copy);
-    return make_error("libxdp: program from fd", err != 0 ? static_cast<int>(-err) : EINVAL);
+  if (int err = bpf_object__load(plain.get()); err != 0) {
+    return make_error("load " + std::string(kProgMachineEgress) + " as a plain XDP program", -err);
   }
-  xdp_program__close(program_);
-  program_ = from_fd;
-  return {};
+  const bpf_program *loaded = machine_egress_of(plain.get());
+  if (loaded == nullptr) return make_error(std::string(kProgMachineEgress) + ": absent", ENOENT);
+  plain_ = std::move(plain);
+  return bpf_program__fd(loaded);
 }
 
 Result<ProgramInfo> XdpProgram::our_info() {
-  if (fd() >= 0) return program_info_by_fd(fd());
-  if (info_) return *info_;
-  auto opened = open_datapath_object(object_bytes_, object_size_, pin_dir_, "sixguard_xdp_tag");
-  if (!opened) return opened.error();
-  std::unique_ptr<bpf_object, void (*)(bpf_object *)> probe(*opened, bpf_object__close);
-  if (auto status = apply_map_sizes(probe.get(), sizes_); !status) return status.error();
-  if (auto status = apply_pin_plan(probe.get(), pin_plan_); !status) return status.error();
-  if (auto status = enable_only(probe.get(), {machine_egress_of(probe.get())}); !status) {
-    return status.error();
-  }
-  if (int err = bpf_object__load(probe.get()); err != 0) {
-    return make_error("load " + std::string(kProgMachineEgress) + " to learn its tag", -err);
-  }
-  const bpf_program *loaded = machine_egress_of(probe.get());
-  if (loaded == nullptr) return make_error(std::string(kProgMachineEgress) + ": absent", ENOENT);
-  auto info = program_info_by_fd(bpf_program__fd(loaded));
-  if (!info) return info.error();
-  info_ = *info;
-  return *info_;
+  if (int loaded = fd(); loaded >= 0) return program_info_by_fd(loaded);
+  auto plain = plain_fd();
+  if (!plain) return plain.error();
+  return program_info_by_fd(*plain);
 }
 
 Result<AdoptionDecision> XdpProgram::adoption(uint32_t attached_id) {
@@ -199,19 +187,22 @@ Result<XdpAttachment> XdpProgram::attach(int ifindex) {
     }
     if (ours != nullptr && legacy) {
       // Ours, attached directly: adopt if identical, else swap atomically.
-      if (auto status = load_directly(); !status) return status.error();
       auto decision = adoption(xdp_program__id(ours));
       if (!decision) return decision.error();
       if (decision->adopt) {
         return XdpAttachment(ifindex, mode, xdp_program__id(ours), true, false,
                              "adopted: " + decision->why);
       }
+      auto plain = plain_fd();
+      if (!plain) return plain.error();
+      auto plain_info = program_info_by_fd(*plain);
+      if (!plain_info) return plain_info.error();
       LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(ours));
-      if (int err = bpf_xdp_attach(ifindex, fd(), XDP_FLAGS_REPLACE | mode_flag(mode), &opts);
+      if (int err = bpf_xdp_attach(ifindex, *plain, XDP_FLAGS_REPLACE | mode_flag(mode), &opts);
           err != 0) {
         return make_error(label + ": replace our program", -err);
       }
-      return XdpAttachment(ifindex, mode, xdp_program__id(program_), false, false,
+      return XdpAttachment(ifindex, mode, plain_info->id, false, false,
                            "replaced atomically (XDP_FLAGS_REPLACE): " + decision->why);
     }
     if (ours != nullptr) {

@@ -80,7 +80,7 @@ class XdpProgram {
   // instance (libxdp loads it at the first attach) must find the maps there.
   void migration_committed();
 
-  // The loaded program's fd, or -1 before the first attach.
+  // The loaded program's fd (libxdp's, else the plain instance's), or -1 before either loads.
   int fd() const;
 
   // Our XDP program on ifindex, if any (recognised by name).
@@ -90,12 +90,15 @@ class XdpProgram {
 
  private:
   XdpProgram() = default;
-  Status load_directly();  // for replacing a directly attached program of ours
+  // A plain XDP instance of sg_machine_egress on the same pinned maps, loaded on first need and
+  // kept: what XDP_FLAGS_REPLACE swaps in for a directly attached older program of ours, and
+  // what our_info() learns the tag from before libxdp has loaded program_ (the tag hashes the
+  // instructions only: the same whether loaded as XDP or as libxdp's freplace component).
+  // program_ cannot serve: once it joined a dispatcher on any interface it is an extension
+  // program, which the kernel refuses as a direct XDP attachment (EINVAL).
+  Result<int> plain_fd();
   // What our sg_machine_egress is once loaded (tag and map IDs), to recognise an identical
-  // program already on an interface. libxdp loads program_ only when it attaches it, so
-  // before that a throwaway instance of the object is loaded once to learn it (the tag hashes
-  // the instructions only: the same whether loaded as XDP or as libxdp's freplace component;
-  // the maps are the same pinned maps).
+  // program already on an interface.
   Result<ProgramInfo> our_info();
   // Whether the program of ours attached as attached_id may stay (prog_info.h).
   Result<AdoptionDecision> adoption(uint32_t attached_id);
@@ -106,7 +109,7 @@ class XdpProgram {
   std::string pin_dir_;
   MapSizes sizes_;
   PinPlan pin_plan_;
-  std::optional<ProgramInfo> info_;
+  std::unique_ptr<bpf_object, void (*)(bpf_object *)> plain_{nullptr, nullptr};
 };
 
 }  // namespace sixguard

@@ -24,6 +24,7 @@
 #include "tests/common/kernel_test.h"
 #include "tests/common/netns.h"
 #include "agent/datapath/program_names.h"
+#include "agent/datapath/prog_info.h"
 
 namespace sixguard {
 namespace {
@@ -456,10 +457,8 @@ Result<int> load_old_machine_egress() {
 }
 
 TEST_F(AttachKernel, OurOlderXdpProgramIsReplacedAtomically) {
-  // Its own load: on 6.1, once the shared load's machine_egress has joined a libxdp dispatcher
-  // elsewhere, the direct replace here fails with EINVAL (reported as a product fault: the
-  // legacy-replace path reuses the dispatcher's extension program). This test keeps its
-  // original subject, a fresh agent replacing its older build.
+  // Its own load: the subject is a fresh agent replacing its older build (the shared load may
+  // already be in a dispatcher elsewhere: the next test).
   ASSERT_NO_FATAL_FAILURE(use_own_datapath());
   auto old_fd = load_old_machine_egress();
   ASSERT_TRUE(old_fd) << old_fd.error().describe();
@@ -488,6 +487,52 @@ TEST_F(AttachKernel, OurOlderXdpProgramIsReplacedAtomically) {
   ASSERT_TRUE(after && after->attached);
   EXPECT_EQ(after->program_id, replaced->program_id());
   EXPECT_GE(datapath_->program_fd("sg_machine_egress"), 0);
+}
+
+TEST_F(AttachKernel, OlderDirectProgramIsReplacedAfterOursJoinedADispatcherElsewhere) {
+  // A mixed host after an upgrade: the agent's machine_egress first goes on a fresh interface
+  // (through libxdp's dispatcher where the kernel allows freplace, which makes libxdp's
+  // instance an extension program), then meets its older build attached directly on another.
+  // The replace must swap in a plain XDP program: an extension is refused there (EINVAL).
+  ASSERT_NO_FATAL_FAILURE(use_own_datapath());
+  if (!egress_on_xdp()) GTEST_SKIP() << "machine_egress runs on TC on this kernel";
+  auto other = VethPair::create(*host_, "sgh2host2", *machine_, "sgh2vm2");
+  ASSERT_TRUE(other) << other.error().describe();
+  auto other_index = host_->ifindex("sgh2host2");
+  ASSERT_TRUE(other_index) << other_index.error().describe();
+  auto first = in_host([&] { return datapath_->attach_machine_egress(*other_index); });
+  ASSERT_TRUE(first) << first.error().describe();
+  first->set_on_destroy(OnDestroy::kLeaveAttached);
+  ASSERT_NE(first->xdp(), nullptr);
+  std::cout << "first interface: " << (first->xdp()->in_dispatcher() ? "in" : "not in")
+            << " libxdp's dispatcher" << std::endl;
+
+  auto old_fd = load_old_machine_egress();
+  ASSERT_TRUE(old_fd) << old_fd.error().describe();
+  Fd old(*old_fd);
+  ASSERT_EQ(
+      in_host([&] { return bpf_xdp_attach(ifindex_, old.get(), XDP_FLAGS_DRV_MODE, nullptr); }), 0);
+  auto before = in_host([&] { return XdpProgram::query(ifindex_); });
+  ASSERT_TRUE(before && before->attached && !before->in_dispatcher);
+
+  auto replaced = in_host([&] { return datapath_->attach_machine_egress(ifindex_); });
+  ASSERT_TRUE(replaced) << replaced.error().describe();
+  replaced->set_on_destroy(OnDestroy::kLeaveAttached);
+  EXPECT_FALSE(replaced->adopted());
+  ASSERT_NE(replaced->xdp(), nullptr);
+  EXPECT_FALSE(replaced->xdp()->in_dispatcher());
+  EXPECT_EQ(replaced->xdp()->mode(), XdpMode::kNative);
+  auto after = in_host([&] { return XdpProgram::query(ifindex_); });
+  ASSERT_TRUE(after && after->attached);
+  EXPECT_NE(after->program_id, before->program_id);
+  EXPECT_EQ(after->program_id, replaced->program_id());
+  auto info = program_info_by_id(after->program_id);
+  ASSERT_TRUE(info) << info.error().describe();
+  EXPECT_EQ(info->type, uint32_t{BPF_PROG_TYPE_XDP});
+  // The first interface still runs ours, untouched.
+  auto first_now = in_host([&] { return XdpProgram::query(*other_index); });
+  ASSERT_TRUE(first_now && first_now->attached);
+  EXPECT_EQ(first_now->program_id, first->program_id());
 }
 
 }  // namespace
