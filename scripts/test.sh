@@ -10,6 +10,8 @@
 # Kernel tests need root; without it they report themselves skipped. With
 # SIXGUARD_REQUIRE_KERNEL_TESTS=1 (as .ci/run sets) a skip is a failure.
 #
+# The build (build/) has -DSIXGUARD_WERROR=ON: a compiler warning fails the run.
+#
 # Where each test runs (every ctest test carries LABELS; ctest_labels fails on one without):
 #  1. ctest -LE integration -j2: unit, kernel, bpf, exporter, etcd, package, deploy tests. They
 #     share no global state (unique namespace and pin names, ports the kernel hands out, temp
@@ -47,7 +49,7 @@ vm_short='^integration_(connectivity|connectivity_tc_egress|upgrade)$'
 
 sg_install_packages
 sg_mount_bpffs
-sg_build build
+SG_CONFIGURE_ARGS="-DSIXGUARD_WERROR=ON" sg_build build
 
 passed=0 failed=0 skipped=0 status=0
 

@@ -350,25 +350,43 @@ std::optional<Event> etcd_deletion_event(const EtcdKey &key) {
   return std::nullopt;
 }
 
+// Member by member, not by designated initializers: g++ 12 -Wextra warns about every member
+// a designated initializer leaves to its default.
 EtcdKey etcd_network_key(std::string_view org, std::string_view network) {
-  return {.kind = EtcdKeyKind::kNetwork, .org = std::string(org), .network = std::string(network)};
+  EtcdKey key;
+  key.kind = EtcdKeyKind::kNetwork;
+  key.org = org;
+  key.network = network;
+  return key;
 }
 
 EtcdKey etcd_app_key(std::string_view app) {
-  return {.kind = EtcdKeyKind::kApp, .app = std::string(app)};
+  EtcdKey key;
+  key.kind = EtcdKeyKind::kApp;
+  key.app = app;
+  return key;
 }
 
 EtcdKey etcd_machine_key(std::string_view host, std::string_view machine) {
-  return {
-      .kind = EtcdKeyKind::kMachine, .host = std::string(host), .machine = std::string(machine)};
+  EtcdKey key;
+  key.kind = EtcdKeyKind::kMachine;
+  key.host = host;
+  key.machine = machine;
+  return key;
 }
 
 EtcdKey etcd_flycast_key(const Ipv6 &address) {
-  return {.kind = EtcdKeyKind::kFlycast, .address = address};
+  EtcdKey key;
+  key.kind = EtcdKeyKind::kFlycast;
+  key.address = address;
+  return key;
 }
 
 EtcdKey etcd_network_id_key(uint32_t id) {
-  return {.kind = EtcdKeyKind::kNetworkId, .network_id = id};
+  EtcdKey key;
+  key.kind = EtcdKeyKind::kNetworkId;
+  key.network_id = id;
+  return key;
 }
 
 namespace {
@@ -413,7 +431,9 @@ Result<EtcdKey> etcd_key_for_event(const Event &event, std::string_view host) {
   }
   if (event.type == EventType::kNetworkCreated) return etcd_network_key(event.org, event.network);
   if (event.type == EventType::kNetworkMode) {
-    return EtcdKey{.kind = EtcdKeyKind::kMode, .org = event.org, .network = event.network};
+    EtcdKey key = etcd_network_key(event.org, event.network);
+    key.kind = EtcdKeyKind::kMode;
+    return key;
   }
   return named_object_key(event, host);
 }

@@ -56,7 +56,7 @@ enum sg_reason {
 /* Index into sg_counters (a per-CPU array of SG_COUNTER_SLOTS entries). */
 #define SG_COUNTER_SLOTS ((__u32)SG_HOOK_COUNT * (__u32)SG_VERDICT_COUNT * (__u32)SG_REASON_COUNT)
 #define SG_COUNTER_INDEX(hook, verdict, reason) \
-  (((hook)*SG_VERDICT_COUNT + (verdict)) * SG_REASON_COUNT + (reason))
+  (((__u32)(hook)*SG_VERDICT_COUNT + (__u32)(verdict)) * SG_REASON_COUNT + (__u32)(reason))
 
 /* An IPv6 address in network byte order. */
 struct sg_in6 {

@@ -80,7 +80,9 @@ class DropEvents : public HostTest {
                         std::optional<sg_verdict> verdict = std::nullopt) {
     const auto got = events();
     ASSERT_EQ(got.size(), 1u);
-    if (verdict) EXPECT_EQ(got[0].verdict, *verdict);
+    if (verdict) {
+      EXPECT_EQ(got[0].verdict, *verdict);
+    }
     EXPECT_EQ(got[0].reason, reason);
     expect_addresses(got[0], src, dst);
   }

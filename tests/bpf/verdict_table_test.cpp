@@ -80,7 +80,9 @@ class VerdictTable : public HostTest, public ::testing::WithParamInterface<std::
     if (program == Program::kMachineEgressTc && skb_test_run_refuses(r.packet)) {
       auto owner = host_->datapath().machine_of(ifindex_of(*host_, r));
       ASSERT_TRUE(owner.ok()) << owner.error().describe();
-      if (*owner) ASSERT_TRUE(host_->datapath().put_machine(host_->if_tap, **owner).ok());
+      if (*owner) {
+        ASSERT_TRUE(host_->datapath().put_machine(host_->if_tap, **owner).ok());
+      }
       expect_row_injected(host_->egress_tap());
       return;
     }

@@ -95,7 +95,12 @@ class ApiFixture : public ControlFixture {
     ControlFixture::SetUp();
     monitor.events = {drop_event(kWebAddress, kTenantAddress, SG_REASON_CROSS_NETWORK),
                       drop_event("fdaa:2:45b::9", kTenantAddress, SG_REASON_SPOOFED_SOURCE)};
-    register_api_routes(router, *control, ApiProviders{&status, &explainer, &monitor});
+    register_api_routes(router, *control,
+                        ApiProviders{.status = &status,
+                                     .explainer = &explainer,
+                                     .monitor = &monitor,
+                                     .events_owned_by = {},
+                                     .source_status = {}});
     socket_path = dir / "run/sixguard/api.sock";
     start_server();
   }

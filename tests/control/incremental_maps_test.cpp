@@ -243,7 +243,9 @@ class IncrementalMaps : public ControlFixture {
     }
     EXPECT_EQ(counts.apps, live_apps) << when;
     EXPECT_EQ(counts.machines, reference.state.machines().size()) << when;
-    if (control->maps_in_sync()) EXPECT_EQ(counts.machines_attached, attached) << when;
+    if (control->maps_in_sync()) {
+      EXPECT_EQ(counts.machines_attached, attached) << when;
+    }
     for (const auto &app : apps_json(*control, std::nullopt)["apps"]) {
       EXPECT_EQ(app["machine_count"], machines_per_app[app["name"].get<std::string>()])
           << when << ": " << app["name"];

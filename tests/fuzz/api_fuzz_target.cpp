@@ -96,7 +96,12 @@ struct Harness {
     control = std::move(*opened);
     if (auto status = control->reconcile(); !status) finding("reconcile failed", "");
     if (control->apply(kPlatform).error) finding("the platform was refused", kPlatform);
-    register_api_routes(router, *control, ApiProviders{nullptr, &explainer, nullptr});
+    register_api_routes(router, *control,
+                        ApiProviders{.status = nullptr,
+                                     .explainer = &explainer,
+                                     .monitor = nullptr,
+                                     .events_owned_by = {},
+                                     .source_status = {}});
     socket_path = dir / "api.sock";
     server = std::make_unique<HttpServer>(router);
     if (!server->listen_unix(socket_path) || !server->start()) finding("cannot serve", "");

@@ -436,7 +436,7 @@ std::string slot_name(uint32_t slot) {
   static const char *hooks[] = {"machine_egress", "machine_ingress", "uplink"};
   const uint32_t reason = slot % SG_REASON_COUNT;
   const uint32_t verdict = (slot / SG_REASON_COUNT) % SG_VERDICT_COUNT;
-  const uint32_t hook = slot / (SG_REASON_COUNT * SG_VERDICT_COUNT);
+  const uint32_t hook = slot / (uint32_t{SG_REASON_COUNT} * SG_VERDICT_COUNT);
   if (hook >= SG_HOOK_COUNT) return "slot" + std::to_string(slot);
   return std::string(hooks[hook]) + "/" + verdict_name(static_cast<uint8_t>(verdict)) + "/" +
          reason_name(static_cast<uint8_t>(reason));
