@@ -7,9 +7,6 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <utility>
