@@ -85,7 +85,7 @@ sg_check "repair counted (sixguard_drift_repairs_total{map=machines})" \
 sg_check "the entry is back" bpftool map lookup pinned "$PINS/sg_machines" key $(key_of "$IF1")
 sg_check "logged: a warning naming the map and key" \
   log_has "WARN  drift: sg_machines ifindex $IF1: missing"
-sg_check "status: maps in sync" wait_for 5 in_sync
+sg_check "status: maps in sync" wait_for 60 in_sync
 sg_check "status: repairs_total >= 1" test "$(repairs_total)" -ge 1
 sg_check "after fault 1: connectivity exact (m1 passes again)" cells_exact "after fault 1"
 

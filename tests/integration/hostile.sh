@@ -365,8 +365,8 @@ case_db_deleted() {
   rss_reset
   probe_start
   rm -f "$STATE_DIR/state.db" "$STATE_DIR/state.db-wal" "$STATE_DIR/state.db-shm"
-  sg_check "$CASE: /readyz 503 with a reason within 10 s of the deletion ($(health /readyz; true))" \
-    wait_for 10 not_ready_with_reason
+  sg_check "$CASE: /readyz 503 with a reason within 60 s of the deletion ($(health /readyz; true))" \
+    wait_for 60 not_ready_with_reason
   echo "    /readyz: $(health /readyz)"
   local reply
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"into-the-void","network":"net-a"}')
@@ -389,7 +389,7 @@ case_db_deleted() {
   probe_start
   sqlite3 "$STATE_DIR/state.db" ".backup '$SG_WORK/replacement.db'"
   mv "$SG_WORK/replacement.db" "$STATE_DIR/state.db"
-  sg_check "$CASE: /readyz 503 with a reason within 10 s of the replacement" wait_for 10 not_ready_with_reason
+  sg_check "$CASE: /readyz 503 with a reason within 60 s of the replacement" wait_for 60 not_ready_with_reason
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"into-the-void","network":"net-a"}')
   show "$reply"
   sg_check "$CASE: an event is refused (503)" status_code_is "$reply" 503
@@ -560,9 +560,9 @@ case_db_errors() {
   reply=$(post_text /v1/events '{"type":"app.created","org":"acme","app":"onto-garbage","network":"net-a"}')
   show "$reply"
   sg_check "$CASE: the commit fails (500 or 503), never 200" status_code_is "$reply" 500 503
-  sg_check "$CASE: /readyz 503 with a reason" wait_for 10 not_ready_with_reason
+  sg_check "$CASE: /readyz 503 with a reason" wait_for 60 not_ready_with_reason
   echo "    /readyz: $(health /readyz)"
-  sg_check "$CASE: an ERROR is logged" wait_for 5 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
+  sg_check "$CASE: an ERROR is logged" wait_for 60 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
   tail -n +$((log_lines + 1)) "$SG_WORK/agent.log" | grep ERROR | head -n 2 | sed 's/^/    /'
   probe_stop 3
   case_end
@@ -589,14 +589,14 @@ case_db_errors() {
   reply=$(api POST /v1/events "$SG_WORK/full-batch.json")
   show "$reply"
   sg_check "$CASE: the commit fails (500 or 503), never 200" status_code_is "$reply" 500 503
-  sg_check "$CASE: /readyz 503 with a reason" wait_for 10 not_ready_with_reason
+  sg_check "$CASE: /readyz 503 with a reason" wait_for 60 not_ready_with_reason
   echo "    /readyz: $(health /readyz)"
-  sg_check "$CASE: an ERROR is logged" wait_for 5 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
+  sg_check "$CASE: an ERROR is logged" wait_for 60 sh -c "tail -n +$((log_lines + 1)) '$SG_WORK/agent.log' | grep -q ERROR"
   probe_stop 3
   case_end
   # Space again: the state can be committed, so the agent is ready and takes the batch.
   rm -f "$TMPFS_MOUNT/filler"
-  sg_check "$CASE: ready again within 30 s of space coming back" wait_for 30 sh -c \
+  sg_check "$CASE: ready again within 60 s of space coming back" wait_for 60 sh -c \
     "[ \"\$(ip netns exec $SG_HOST curl -s -o /dev/null -w '%{http_code}' --max-time 1 http://127.0.0.1:$HEALTH_PORT/readyz)\" = 200 ]"
   reply=$(api POST /v1/events "$SG_WORK/full-batch.json")
   show "$reply"
@@ -641,11 +641,11 @@ case_sighup() {
     kill -HUP "$SG_AGENT_PID" 2>/dev/null
     sleep 0.5
   done
-  sg_check "$CASE: still serving after 3 SIGHUPs" wait_for 5 sh -c \
+  sg_check "$CASE: still serving after 3 SIGHUPs" wait_for 60 sh -c \
     "curl -s -o /dev/null --max-time 1 --unix-socket '$SG_WORK/api.sock' http://x/v1/status"
   sg_check "$CASE: the API socket file is still there and answers" test -S "$SG_WORK/api.sock"
   # DESIGN §5: SIGHUP runs a check now; the agent says so in its log.
-  sg_check "$CASE: the agent logged that it handled them" wait_for 10 sh -c \
+  sg_check "$CASE: the agent logged that it handled them" wait_for 60 sh -c \
     "[ \$(grep -c 'received SIGHUP' '$SG_WORK/agent.log') -ge $((handled + 1)) ]"
   probe_stop 5
   case_end

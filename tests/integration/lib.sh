@@ -57,7 +57,7 @@ wait_for() {
 }
 
 # wait_until SECONDS 'EXPRESSION': wait_for on a shell expression evaluated at every poll.
-# (`wait_for 5 test "$(count)" = 3` expands $(count) once, before the first poll: it polls a
+# (`wait_for 60 test "$(count)" = 3` expands $(count) once, before the first poll: it polls a
 # constant and fails whenever the first look comes too early.)
 wait_until() {
   local seconds=$1
@@ -329,10 +329,10 @@ sg_metrics() { # sg_metrics PATH: GET on the metrics listener
 }
 
 sg_wait_ready() {
-  local i
+  local _
   # Up to 60 s: loading and verifying the programs alone took 8 s on a loaded 2-core machine
   # (load average 14+), and a 10 s deadline failed there. A dead agent ends the wait at once.
-  for i in $(seq 1 600); do
+  for _ in $(seq 1 600); do
     if [ -n "$SG_AGENT_PID" ] && ! kill -0 "$SG_AGENT_PID" 2>/dev/null; then return 1; fi
     [ "$(ip netns exec "$SG_HOST" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
       "http://127.0.0.1:$SG_METRICS_PORT/readyz" 2>/dev/null)" = 200 ] && return 0
@@ -370,14 +370,7 @@ sg_detached() { # neither XDP nor any sg_ TC program on the interface
     s=="tc" && index($0, dev)==1 && /sg_/ {found=1}
     END {exit found}' <<<"$out"
 }
-sg_wait_attached() {
-  local i
-  for i in $(seq 1 50); do
-    sg_attached "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+sg_wait_attached() { wait_for 60 sg_attached "$1"; }
 
 # ---- the standard topology: 3 networks in 2 orgs, 4 machines, Flycast, DNS ----
 # net-a (acme, a:1): m1 app-a1, m2 app-a2; net-b (acme, b:1): m3 app-b1;
@@ -409,15 +402,12 @@ sg_topology() {
 }
 
 # sg_wait_listening NS PORT...: the helpers' sockets are bound (they start in the background).
+sg_listening() { ip netns exec "$1" ss -Hlnu -Hlnt 2>/dev/null | grep -q ":$2\b"; }
 sg_wait_listening() {
-  local ns=$1 port i
+  local ns=$1 port
   shift
   for port in "$@"; do
-    for i in $(seq 1 50); do
-      ip netns exec "$ns" ss -Hlnu -Hlnt 2>/dev/null | grep -q ":$port\b" && break
-      sleep 0.05
-    done
-    [ "$i" -lt 50 ] || { echo "nothing listens on $port in $ns"; return 1; }
+    wait_for 60 sg_listening "$ns" "$port" || { echo "nothing listens on $port in $ns"; return 1; }
   done
 }
 

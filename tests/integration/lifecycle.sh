@@ -24,12 +24,12 @@ ifindex_of() { ip -n "$SG_HOST" -o link show dev "$1" 2>/dev/null | cut -d: -f1;
 sg_say "interface of m2 deleted and re-created"
 old_ifindex=$(ifindex_of "$(sg_if m2)")
 ip -n "$SG_HOST" link del "$(sg_if m2)"
-sg_check "entry of the deleted interface removed (4 -> 3 entries)" wait_until 30 'test "$(machine_entries)" = 3'
+sg_check "entry of the deleted interface removed (4 -> 3 entries)" wait_until 60 'test "$(machine_entries)" = 3'
 sg_link "$SG_PREFIX-m2" "$(sg_if m2)" "${SG_ADDR[m2]}" "${SG_ADDR[m2]%:*}:0/112"
 new_ifindex=$(ifindex_of "$(sg_if m2)")
 sg_check "re-created with a new ifindex ($old_ifindex -> $new_ifindex)" test "$old_ifindex" != "$new_ifindex"
 sg_check "re-attached" sg_wait_attached "$(sg_if m2)"
-sg_check "entry back (4 entries)" wait_until 30 'test "$(machine_entries)" = 4'
+sg_check "entry back (4 entries)" wait_until 60 'test "$(machine_entries)" = 4'
 sg_check "m2 -> m1 (same network) passes" sg_probe_ping m2 "${SG_ADDR[m1]}"
 sg_check "m2 -> m1 UDP passes" sg_probe_udp m2 "${SG_ADDR[m1]}"
 sg_check "m2 -> m3 (cross network) blocked" sg_not sg_probe_ping m2 "${SG_ADDR[m3]}"
@@ -120,14 +120,14 @@ echo '{"type":"machine.stopped","machine":"m4"}' >"$SG_WORK/stop.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/stop.json")
 sg_check "machine.stopped applied: $(sg_body_of "$reply")" \
   test "$(sg_body_of "$reply")" = '{"applied":1,"unchanged":0}'
-sg_check "programs detached from $(sg_if m4)" wait_for 5 sg_detached "$(sg_if m4)"
-sg_check "its entry removed (3 entries)" wait_until 30 'test "$(machine_entries)" = 3'
+sg_check "programs detached from $(sg_if m4)" wait_for 60 sg_detached "$(sg_if m4)"
+sg_check "its entry removed (3 entries)" wait_until 60 'test "$(machine_entries)" = 3'
 sg_check "the other machines keep theirs" sg_attached "$(sg_if m3)"
 grep '"machine":"m4"' "$SG_WORK/events.json" >"$SG_WORK/start.json"
 reply=$(sg_api POST /v1/events "$SG_WORK/start.json")
 sg_check "machine.started again applied" test "$(sg_body_of "$reply")" = '{"applied":1,"unchanged":0}'
 sg_check "attached to $(sg_if m4) again" sg_wait_attached "$(sg_if m4)"
-sg_check "entry back (4 entries)" wait_until 30 'test "$(machine_entries)" = 4'
+sg_check "entry back (4 entries)" wait_until 60 'test "$(machine_entries)" = 4'
 sg_check "m4 -> m3 (cross network) blocked" sg_not sg_probe_ping m4 "${SG_ADDR[m3]}"
 
 # ---- uninstall ----

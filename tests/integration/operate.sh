@@ -68,11 +68,7 @@ sg_wait_attached "$(sg_if m1)" || { echo "FAIL: m1 not attached"; exit 1; }
 
 # ---- node config: the uplink named only there is attached ----
 uplink_attached() {
-  local i
-  for i in $(seq 1 50); do
-    ip netns exec "$SG_HOST" bpftool net show dev "$UPLINK" 2>/dev/null | grep -q "$UPLINK(" && return 0
-    sleep 0.1
-  done
+  wait_for 60 sh -c "ip netns exec '$SG_HOST' bpftool net show dev '$UPLINK' 2>/dev/null | grep -q '$UPLINK('" && return 0
   ip netns exec "$SG_HOST" bpftool net show dev "$UPLINK"
   grep "$UPLINK" "$LOG" | tail -n 3
   return 1

@@ -138,7 +138,7 @@ bpftool map delete pinned "$PINS/sg_flycast" key hex $key
 sg_check "an entry removed behind the agent's back (199 left)" test "$(entries sg_flycast)" = 199
 checks_before=$(log_count "check done:")
 kill -HUP "$first_pid"
-sg_check "SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "SIGHUP: the check is logged" wait_for 60 checks_logged_beyond "$checks_before"
 sg_check "SIGHUP: the agent still runs" kill -0 "$first_pid"
 sg_check "SIGHUP: log says what was checked" log_has "received SIGHUP: checking the state database, the maps and the attachments"
 sg_check "SIGHUP: the removed entry is back (200)" test "$(entries sg_flycast)" = 200
@@ -148,7 +148,7 @@ ip netns exec "$SG_HOST" tc qdisc del dev "$MIF" clsact
 sg_check "programs removed behind the agent's back" sg_detached "$MIF"
 checks_before=$(log_count "check done:")
 kill -HUP "$first_pid"
-sg_check "second SIGHUP: the check is logged" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "second SIGHUP: the check is logged" wait_for 60 checks_logged_beyond "$checks_before"
 sg_check "second SIGHUP: the programs are back on $MIF" sg_attached "$MIF"
 sg_check "second SIGHUP: the agent still runs" kill -0 "$first_pid"
 reply=$(sg_api GET /v1/apps)
@@ -205,7 +205,7 @@ sg_check "full disk: /readyz not ready, with the reason" not_ready_with "cannot 
 sg_check "full disk: an ERROR line" log_has "ERROR state: state database $STATE/state.db cannot be written"
 sg_check "full disk: the agent runs" kill -0 "$SG_AGENT_PID"
 rm -f "$STATE/filler"
-sg_check "room again: ready again" wait_for 20 ready_now
+sg_check "room again: ready again" wait_for 60 ready_now
 sg_check "room again: logged" log_has "INFO  state: state database $STATE/state.db commits again"
 reply=$(sg_api POST /v1/events "$SG_WORK/fly2.json")
 sg_check "room again: the batch applied (3000)" test "$(sg_status_of "$reply")" = 200
@@ -222,7 +222,7 @@ dd if=/dev/urandom of="$STATE/state.db" bs=4096 seek=1 count=$((size / 4096 - 1)
   >/dev/null 2>&1
 checks_before=$(log_count "check done:")
 kill -HUP "$SG_AGENT_PID"
-sg_check "corrupt: SIGHUP check done" wait_for 20 checks_logged_beyond "$checks_before"
+sg_check "corrupt: SIGHUP check done" wait_for 60 checks_logged_beyond "$checks_before"
 sg_check "corrupt: /readyz not ready, with the reason" not_ready_with "is corrupt"
 sg_check "corrupt: an ERROR line" log_has "ERROR state: state database $STATE/state.db is corrupt"
 flycast_events "$SG_WORK/fly3.json" 5000 10
@@ -242,7 +242,7 @@ cp -a "$SG_WORK/saved"/state.db* "$STATE/"
 sg_say "state.db deleted under the agent"
 sg_agent_start "$CONFIG" || { echo "FAIL: agent did not restart"; exit 1; }
 rm -f "$STATE/state.db" "$STATE/state.db-wal" "$STATE/state.db-shm"
-sg_check "deleted: /readyz not ready, with the reason" wait_for 20 not_ready_with "was deleted under the running agent"
+sg_check "deleted: /readyz not ready, with the reason" wait_for 60 not_ready_with "was deleted under the running agent"
 sg_check "deleted: an ERROR line" log_has "ERROR state: state database $STATE/state.db"
 reply=$(sg_api POST /v1/events "$SG_WORK/fly3.json")
 sg_check "deleted: events answered 503 (got $(sg_status_of "$reply"))" test "$(sg_status_of "$reply")" = 503

@@ -20,8 +20,7 @@ NOTIFY_LOG="$SG_WORK/notify.log"
 : >"$NOTIFY_LOG"
 # Each datagram the agent sends is appended to the log as it arrives.
 sg_spawn socat -u UNIX-RECV:"$NOTIFY_SOCKET_PATH" OPEN:"$NOTIFY_LOG",append
-for _ in $(seq 1 100); do [ -S "$NOTIFY_SOCKET_PATH" ] && break; sleep 0.05; done
-[ -S "$NOTIFY_SOCKET_PATH" ] || { echo "FAIL: socat did not bind $NOTIFY_SOCKET_PATH"; exit 1; }
+wait_for 60 test -S "$NOTIFY_SOCKET_PATH" || { echo "FAIL: socat did not bind $NOTIFY_SOCKET_PATH"; exit 1; }
 
 start_notified_agent() {
   : >"$NOTIFY_LOG"

@@ -88,25 +88,25 @@ streams_start() {
   SG_PIDS+=($cross_tx)
   # Evidence that both streams flow before the restart: same-network arrivals, cross drops.
   sg_check "same-network stream arriving before the restart" \
-    wait_for 10 arrived_more_than "$SG_WORK/same.count" 0
+    wait_for 60 arrived_more_than "$SG_WORK/same.count" 0
   sg_check "cross-network stream dropped by machine_egress before the restart" \
-    wait_for 10 drops_more_than "${drops_before:-0}"
+    wait_for 60 drops_more_than "${drops_before:-0}"
 }
 # streams_finish: once the restarted agent is ready, both streams still running, 2 s of
 # same-network arrivals more; then the senders stop and say how many they sent; every
-# same-network datagram arrived or 15 s passed; the receivers' final counts.
+# same-network datagram arrived or 60 s passed; the receivers' final counts.
 streams_finish() {
   sg_check "the restart happened while both streams ran" kill -0 "$same_tx" "$cross_tx"
   local mark
   mark=$(distinct_of "$SG_WORK/same.count")
   sg_check "same-network stream still arriving after the restart" \
-    wait_for 30 arrived_more_than "$SG_WORK/same.count" $((mark + 2 * rate))
+    wait_for 60 arrived_more_than "$SG_WORK/same.count" $((mark + 2 * rate))
   kill -TERM "$same_tx" "$cross_tx"
   wait "$same_tx" "$cross_tx"
   count=$(awk '{print $2}' "$SG_WORK/same.sent")
   count_cross=$(awk '{print $2}' "$SG_WORK/cross.sent")
   # Every same-network datagram has arrived, or the wait ends and the count says how many not.
-  wait_for 15 arrived_more_than "$SG_WORK/same.count" $((count - 1))
+  wait_for 60 arrived_more_than "$SG_WORK/same.count" $((count - 1))
   kill -TERM "$same_rx" "$cross_rx"
   wait "$same_rx" "$cross_rx" 2>/dev/null
   same=$(distinct_of "$SG_WORK/same.count")
