@@ -472,6 +472,8 @@ class HttpServer::Impl::SocketSession final
     parser_.reset();
     auto match = impl_.router.match(request.method, request.path);
     if (match.error) return respond(std::move(*match.error), version, keep_alive);
+    if (match.stream && match.precheck)
+      return precheck_then_stream(std::move(request), match, version);
     if (match.stream) return start_stream(std::move(request), match, version);
     // The handler may block (a large batch, explain): on a worker, never on the I/O thread.
     impl_.run_handler(peer_, [self = this->shared_from_this(), request = std::move(request),
@@ -505,8 +507,31 @@ class HttpServer::Impl::SocketSession final
         });
   }
 
+  // A stream's precheck (the monitor's filters), on a worker like any handler since it reads
+  // the state under its lock, and before a stream slot is taken: a refused request never holds
+  // one, so a client that fixes a typo and asks again gets its 400, not a 503 for the slot of
+  // the refusal it has already read.
+  void precheck_then_stream(HttpRequest request, const Router::Match &match, unsigned version) {
+    impl_.run_handler(peer_, [self = this->shared_from_this(), request = std::move(request), match,
+                              version]() mutable {
+      std::optional<HttpResponse> refusal;
+      try {
+        refusal = (*match.precheck)(request);
+      } catch (const std::exception &e) {
+        refusal = json_error(500, std::string("internal error: ") + e.what());
+      }
+      auto &io = self->impl_.io;
+      asio::post(io, [self = std::move(self), refusal = std::move(refusal),
+                      request = std::move(request), match, version]() mutable {
+        self->impl_.handler_done(self->peer_);
+        if (refusal) return self->respond(*refusal, version, false);
+        if (!self->closed_) self->start_stream(std::move(request), match, version);
+      });
+    });
+  }
+
   // A streamed response (/v1/monitor): under the stream caps, on its own thread, no longer
-  // counted as a request connection.
+  // counted as a request connection. Its precheck, if any, has passed.
   void start_stream(HttpRequest request, const Router::Match &match, unsigned version) {
     if (!impl_.take_stream_slot(peer_)) {
       return respond(
@@ -521,49 +546,33 @@ class HttpServer::Impl::SocketSession final
     if (!fd.valid()) return respond(json_error(503, "cannot open a stream now"), version, false);
     const int timeout_ms = static_cast<int>(impl_.options.write_deadline.count());
     try {
-      impl_.start_stream_thread(
-          [self = this->shared_from_this(), fd = fd.release(), request = std::move(request),
-           handler = match.stream, precheck = match.precheck,
-           content_type = match.stream_content_type, version, timeout_ms]() mutable {
-            {
-              FdStream stream(Fd(fd), self->impl_.stop_fd.get(), timeout_ms);
-              std::optional<HttpResponse> refusal;
-              if (precheck) {
-                try {
-                  refusal = (*precheck)(request);
-                } catch (const std::exception &e) {
-                  refusal = json_error(500, std::string("internal error: ") + e.what());
-                }
-              }
-              if (refusal) {
-                const std::string text = serialize(*refusal, version, false);
-                error_code ignored;
-                asio::write(stream, asio::buffer(text), ignored);
-                auto &io = self->impl_.io;
-                asio::post(io, [self = std::move(self)] { self->close(); });
-                return;
-              }
-              http::response<http::empty_body> header{http::status::ok, version};
-              header.set(http::field::content_type, content_type);
-              header.set(http::field::cache_control, "no-cache");
-              header.chunked(true);
-              header.keep_alive(false);
-              http::response_serializer<http::empty_body> serializer{header};
-              error_code ec;
-              http::write_header(stream, serializer, ec);
-              if (!ec) {
-                ChunkedStream body(stream, self->impl_.stop_fd.get());
-                try {
-                  (*handler)(request, body);
-                } catch (const std::exception &) {
-                  // The status line is gone already; ending the stream is all that is left.
-                }
-                body.finish();
-              }
+      impl_.start_stream_thread([self = this->shared_from_this(), fd = fd.release(),
+                                 request = std::move(request), handler = match.stream,
+                                 content_type = match.stream_content_type, version,
+                                 timeout_ms]() mutable {
+        {
+          FdStream stream(Fd(fd), self->impl_.stop_fd.get(), timeout_ms);
+          http::response<http::empty_body> header{http::status::ok, version};
+          header.set(http::field::content_type, content_type);
+          header.set(http::field::cache_control, "no-cache");
+          header.chunked(true);
+          header.keep_alive(false);
+          http::response_serializer<http::empty_body> serializer{header};
+          error_code ec;
+          http::write_header(stream, serializer, ec);
+          if (!ec) {
+            ChunkedStream body(stream, self->impl_.stop_fd.get());
+            try {
+              (*handler)(request, body);
+            } catch (const std::exception &) {
+              // The status line is gone already; ending the stream is all that is left.
             }
-            auto &io = self->impl_.io;
-            asio::post(io, [self = std::move(self)] { self->close(); });
-          });
+            body.finish();
+          }
+        }
+        auto &io = self->impl_.io;
+        asio::post(io, [self = std::move(self)] { self->close(); });
+      });
     } catch (const std::system_error &) {
       ::close(fd.release());
       close();

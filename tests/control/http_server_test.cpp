@@ -147,6 +147,21 @@ class HttpServerTest : public ::testing::Test {
                         while (stream.open()) std::this_thread::sleep_for(20ms);
                         --streams_live;
                       });
+    // A stream with a precheck, like /v1/monitor's filters: ?bad is refused.
+    router.add_stream(
+        "GET", "/checked", "application/x-ndjson",
+        [this](const HttpRequest &, ResponseStream &stream) {
+          ++streams_live;
+          while (stream.open()) std::this_thread::sleep_for(20ms);
+          --streams_live;
+        },
+        [](const HttpRequest &request) -> std::optional<HttpResponse> {
+          if (!request.query.contains("bad")) return std::nullopt;
+          HttpResponse refusal;
+          refusal.status = 400;
+          refusal.body = "bad filter\n";
+          return refusal;
+        });
   }
   void TearDown() override {
     release_promise.set_value();
@@ -263,6 +278,40 @@ TEST_F(HttpServerTest, IdleStreamsHaveTheirOwnCapAndDoNotStopRequests) {
   Fd another = connect_unix(socket_path);
   ASSERT_TRUE(send_all(another.get(), "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n"));
   EXPECT_EQ(status_of(receive(another.get(), 20s, "\r\n\r\n")), 200u);
+}
+
+// A stream's precheck runs before a stream slot is taken: with every slot of this client held,
+// a refused request still gets its 400 (a 503 for the cap would hide the client's mistake),
+// an accepted one gets the cap's 503, and refusals one after the other never use a slot up
+// (the loaded CI run that found this: the 5th of 6 refusals in a row answered 503).
+TEST_F(HttpServerTest, AStreamRefusedByItsPrecheckNeverTakesAStreamSlot) {
+  options.max_streams = 16;
+  options.max_streams_per_peer = 2;
+  start_unix();
+  std::vector<Fd> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(connect_unix(socket_path));
+    ASSERT_TRUE(send_all(held.back().get(), "GET /checked HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_EQ(status_of(receive(held.back().get(), 20s, "\r\n\r\n")), 200u) << i;
+  }
+  ASSERT_EQ(wait_for([](const auto &c) { return c.streams == 2; }).streams, 2u);
+
+  Fd refused = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(refused.get(), "GET /checked?bad=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const std::string answer = receive(refused.get());
+  EXPECT_EQ(status_of(answer), 400u) << answer;
+  Fd over_cap = connect_unix(socket_path);
+  ASSERT_TRUE(send_all(over_cap.get(), "GET /checked HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(status_of(receive(over_cap.get())), 503u);
+
+  held.clear();  // the two streams end: their slots come back
+  ASSERT_EQ(wait_for([](const auto &c) { return c.streams == 0; }).streams, 0u);
+  for (int i = 0; i < 10; ++i) {
+    Fd again = connect_unix(socket_path);
+    ASSERT_TRUE(send_all(again.get(), "GET /checked?bad=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    EXPECT_EQ(status_of(receive(again.get())), 400u) << i;
+  }
+  EXPECT_EQ(server->counters().streams, 0u);
 }
 
 TEST_F(HttpServerTest, APeerOverItsCapIsRefusedAndOthersAreNot) {
