@@ -101,6 +101,9 @@ class XdpProgram {
   Result<ProgramInfo> our_info();
   // Whether the program of ours attached as attached_id may stay (prog_info.h).
   Result<AdoptionDecision> adoption(uint32_t attached_id);
+  // Attaches program_ directly (no dispatcher) on an interface with no XDP program, once
+  // libxdp has done exactly that on another one (direct_attach_).
+  Result<XdpAttachment> attach_directly(int ifindex, const std::string &label);
   bpf_object *object_ = nullptr;
   xdp_program *program_ = nullptr;
   const void *object_bytes_ = nullptr;  // embedded in the binary: lives as long as we do
@@ -109,6 +112,10 @@ class XdpProgram {
   MapSizes sizes_;
   PinPlan pin_plan_;
   std::unique_ptr<bpf_object, void (*)(bpf_object *)> plain_{nullptr, nullptr};
+  // libxdp attached program_ directly rather than in a dispatcher (this kernel refuses the
+  // dispatcher's freplace components). It would do the same on every other interface, after
+  // loading and verifying a dispatcher and its compatibility probe again each time.
+  bool direct_attach_ = false;
 };
 
 }  // namespace sixguard

@@ -555,6 +555,44 @@ uint64_t packets(const PinnedMaps &maps, sg_hook hook, sg_verdict verdict, sg_re
   return sum ? sum->packets : ~0ull;
 }
 
+// Issue 14's attach cost: where libxdp attached our program directly (the kernel refuses its
+// dispatcher's freplace components), it would load a dispatcher, its test program and libbpf's
+// probes again on every interface only to do the same. Later interfaces get that same loaded
+// program directly (same id: nothing new loaded). Where the dispatcher works (the 6.1 and
+// 6.12 guests), every interface keeps getting one.
+TEST_F(AttachKernel, LaterInterfacesAttachTheWayLibxdpAttachedTheFirst) {
+  ASSERT_NO_FATAL_FAILURE(use_own_datapath());
+  if (!egress_on_xdp()) GTEST_SKIP() << "machine_egress runs on TC on this kernel";
+  auto one = VethPair::create(*host_, "sgh2host3", *machine_, "sgh2vm3");
+  ASSERT_TRUE(one) << one.error().describe();
+  auto two = VethPair::create(*host_, "sgh2host4", *machine_, "sgh2vm4");
+  ASSERT_TRUE(two) << two.error().describe();
+  auto one_index = host_->ifindex("sgh2host3");
+  auto two_index = host_->ifindex("sgh2host4");
+  ASSERT_TRUE(one_index && two_index);
+
+  auto first = in_host([&] { return datapath_->attach_machine_egress(*one_index); });
+  ASSERT_TRUE(first) << first.error().describe();
+  ASSERT_NE(first->xdp(), nullptr);
+  auto second = in_host([&] { return datapath_->attach_machine_egress(*two_index); });
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_NE(second->xdp(), nullptr);
+  std::cout << "first: " << first->decision() << "; second: " << second->decision() << std::endl;
+
+  auto seen = in_host([&] { return XdpProgram::query(*two_index); });
+  ASSERT_TRUE(seen && seen->attached);
+  EXPECT_EQ(seen->program_id, second->program_id());
+  EXPECT_EQ(second->xdp()->mode(), first->xdp()->mode());
+  if (first->xdp()->in_dispatcher()) {
+    EXPECT_TRUE(second->xdp()->in_dispatcher());
+    EXPECT_EQ(second->decision().find("directly"), std::string::npos) << second->decision();
+  } else {
+    EXPECT_FALSE(seen->in_dispatcher);
+    EXPECT_EQ(second->program_id(), first->program_id()) << "the loaded program, not a new one";
+    EXPECT_NE(second->decision().find("directly"), std::string::npos) << second->decision();
+  }
+}
+
 TEST_F(AttachKernel, RealTrafficIsClassifiedAndCounted) {
   // Machine fdaa:0:1:a:b:c:d:2 of app 7 on network 1 behind sgh2host; the host answers for
   // fdaa:0:1::1 (same network). fdaa:0:2::5 is on network 2.
