@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "agent/datapath/link_xdp.h"
 #include "agent/datapath/object_setup.h"
 #include "agent/datapath/prog_info.h"
 #include "agent/datapath/program_names.h"
@@ -166,8 +167,13 @@ Result<AdoptionDecision> XdpProgram::adoption(uint32_t attached_id) {
 
 Result<XdpAttachment> XdpProgram::attach(int ifindex) {
   const std::string label = "xdp on " + interface_label(ifindex);
+  // The common case, a new machine's interface, without libxdp's query (a dump of every link).
+  auto link = query_link_xdp(ifindex);
+  if (!link) return link.error();
   Multiprog current;
-  if (auto status = get_multiprog(ifindex, current); !status) return status.error();
+  if (link->attach_mode != XDP_ATTACHED_NONE) {
+    if (auto status = get_multiprog(ifindex, current); !status) return status.error();
+  }
 
   if (current.value != nullptr) {
     const xdp_program *ours = find_ours(current.value);
@@ -281,9 +287,24 @@ Result<XdpAttachment> XdpProgram::attach_directly(int ifindex, const std::string
 }
 
 Result<XdpPresence> XdpProgram::query(int ifindex) {
+  auto link = query_link_xdp(ifindex);
+  if (!link) return link.error();
+  XdpPresence presence;
+  if (link->attach_mode == XDP_ATTACHED_NONE) return presence;
+  // One program attached directly: ours is recognised by its name, as find_ours does. A
+  // dispatcher, another program, or several modes at once: libxdp's view.
+  if ((link->attach_mode == XDP_ATTACHED_DRV || link->attach_mode == XDP_ATTACHED_SKB) &&
+      link->prog_id != 0) {
+    auto info = program_info_by_id(link->prog_id);
+    if (info && kernel_name_matches(info->name, kProgMachineEgress)) {
+      presence.attached = true;
+      presence.program_id = link->prog_id;
+      presence.mode = link->attach_mode == XDP_ATTACHED_SKB ? XdpMode::kGeneric : XdpMode::kNative;
+      return presence;
+    }
+  }
   Multiprog current;
   if (auto status = get_multiprog(ifindex, current); !status) return status.error();
-  XdpPresence presence;
   if (current.value == nullptr) return presence;
   const xdp_program *ours = find_ours(current.value);
   if (ours == nullptr) return presence;

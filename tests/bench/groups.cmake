@@ -18,7 +18,7 @@ target_link_libraries(scale_bench PRIVATE sixguard_bpf_harness bench_baseline_sk
 # control_bench: events/s and latency through the agent's API, the agent's RSS, and the
 # helpers of the restart benchmark (readiness wait, UDP traffic between test namespaces).
 add_executable(control_bench control_bench.cpp control_events.cpp control_http.cpp)
-target_link_libraries(control_bench PRIVATE sixguard_core PkgConfig::LIBBPF
+target_link_libraries(control_bench PRIVATE sixguard_core sixguard_datapath PkgConfig::LIBBPF
                                             nlohmann_json::nlohmann_json)
 
 # drift_bench: the drift checker (DESIGN §5) at 256k machines and 1M Flycast addresses on the

@@ -20,6 +20,7 @@
 #include "agent/core/address.h"
 #include "agent/datapath/bpf_logging.h"
 #include "agent/datapath/datapath.h"
+#include "agent/datapath/link_xdp.h"
 #include "agent/core/fd.h"
 #include "tests/common/kernel_test.h"
 #include "tests/common/netns.h"
@@ -591,6 +592,40 @@ TEST_F(AttachKernel, LaterInterfacesAttachTheWayLibxdpAttachedTheFirst) {
     EXPECT_EQ(second->program_id(), first->program_id()) << "the loaded program, not a new one";
     EXPECT_NE(second->decision().find("directly"), std::string::npos) << second->decision();
   }
+}
+
+// query_link_xdp (one RTM_GETLINK for one interface) says what libbpf's bpf_xdp_query (a dump
+// of every link) says: nothing, a native program, a generic one; and ENODEV for no interface.
+TEST_F(AttachKernel, LinkQueryAgreesWithLibbpfForOneInterface) {
+  ASSERT_NO_FATAL_FAILURE(use_own_datapath());
+  auto old_fd = load_old_machine_egress();
+  ASSERT_TRUE(old_fd) << old_fd.error().describe();
+  Fd program(*old_fd);
+  const auto both = [&](uint8_t mode) {
+    auto link = in_host([&] { return query_link_xdp(ifindex_); });
+    ASSERT_TRUE(link) << link.error().describe();
+    LIBBPF_OPTS(bpf_xdp_query_opts, libbpf);
+    ASSERT_EQ(in_host([&] { return bpf_xdp_query(ifindex_, 0, &libbpf); }), 0);
+    EXPECT_EQ(link->attach_mode, mode);
+    EXPECT_EQ(link->attach_mode, libbpf.attach_mode);
+    EXPECT_EQ(link->prog_id, libbpf.prog_id);
+  };
+  ASSERT_NO_FATAL_FAILURE(both(XDP_ATTACHED_NONE));
+  for (const auto &[flag, mode] : {std::pair{XDP_FLAGS_DRV_MODE, XDP_ATTACHED_DRV},
+                                   std::pair{XDP_FLAGS_SKB_MODE, XDP_ATTACHED_SKB}}) {
+    ASSERT_EQ(in_host([&] { return bpf_xdp_attach(ifindex_, program.get(), flag, nullptr); }), 0);
+    ASSERT_NO_FATAL_FAILURE(both(mode));
+    auto info = program_info_by_fd(program.get());
+    ASSERT_TRUE(info);
+    auto link = in_host([&] { return query_link_xdp(ifindex_); });
+    ASSERT_TRUE(link);
+    EXPECT_EQ(link->prog_id, info->id);
+    ASSERT_EQ(in_host([&] { return bpf_xdp_detach(ifindex_, flag, nullptr); }), 0);
+  }
+  ASSERT_NO_FATAL_FAILURE(both(XDP_ATTACHED_NONE));
+  auto missing = query_link_xdp(0x7ffffff0);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ENODEV) << missing.error().describe();
 }
 
 TEST_F(AttachKernel, RealTrafficIsClassifiedAndCounted) {
