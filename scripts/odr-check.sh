@@ -35,7 +35,7 @@ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release $(sg_ccache_flags) \
 sg_log "ODR check: LTO build of ${SG_ODR_TARGETS[*]} in $dir"
 start=$SECONDS
 rc=0
-nice cmake --build "$dir" -j"${JOBS:-2}" --target "${SG_ODR_TARGETS[@]}" || rc=$?
+cmake --build "$dir" -j"${JOBS:-2}" --target "${SG_ODR_TARGETS[@]}" || rc=$?
 if [ "$rc" -ne 0 ]; then
   sg_log "ODR check failed (exit $rc) after $((SECONDS - start)) s"
   exit "$rc"

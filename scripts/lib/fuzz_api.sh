@@ -15,7 +15,7 @@ sg_fuzz_api_build() {
     -DCMAKE_C_FLAGS="$SG_FUZZ_SANITIZERS -fsanitize=fuzzer-no-link" \
     -DCMAKE_CXX_FLAGS="$SG_FUZZ_SANITIZERS -fsanitize=fuzzer-no-link" \
     -DCMAKE_EXE_LINKER_FLAGS="$SG_FUZZ_SANITIZERS" >/dev/null &&
-    nice cmake --build "$dir" -j"${JOBS:-2}" --target fuzz_api
+    cmake --build "$dir" -j"${JOBS:-2}" --target fuzz_api
 }
 
 # sg_fuzz_api_run DIR INPUTS [libFuzzer options...]: INPUTS inputs from the checked-in seeds
