@@ -12,6 +12,11 @@ static_assert(sizeof(sg_in6) == 16);
 static_assert(sizeof(sg_machine) == 28);
 static_assert(offsetof(sg_machine, app_id) == 16);
 static_assert(offsetof(sg_machine, flags) == 24);
+static_assert(sizeof(sg_owner_slot) == 40);
+static_assert(offsetof(sg_owner_slot, ifindex) == 4);
+static_assert(offsetof(sg_owner_slot, machine) == 8);
+static_assert(sizeof(sg_owner_slot) % 4 == 0);  // written word by word (maps/owner_slots.h)
+static_assert((SG_DEFAULT_OWNER_SLOTS & (SG_DEFAULT_OWNER_SLOTS - 1)) == 0);
 static_assert(sizeof(sg_flycast) == 8);
 static_assert(sizeof(sg_lpm_key) == 20);
 static_assert(sizeof(sg_config) == 68);

@@ -80,6 +80,22 @@ struct sg_machine {
   __u32 flags;          /* SG_MACHINE_* */
 };
 
+/* sg_owner_slots value (issue 14): a cache of one sg_machines entry in an mmap'd array
+ * indexed by ifindex & (slots - 1), so the machine hooks find the interface's owner with an
+ * inlined array access instead of a hash lookup. sg_machines stays the authority: the
+ * programs use a slot only when it is stable (seq even and unchanged across the read) and
+ * names the packet's interface, and look the hash up otherwise (an empty slot, another
+ * interface colliding on it, a write in progress). The agent is the only writer, as a
+ * seqlock writer through the mmap'd array: seq odd, fields, seq even. It writes a new or
+ * changed owner to the hash first and the slot after; a removed one leaves the slot first
+ * (cleared: ifindex 0) and the hash after. So a slot never says more than the hash said. */
+struct sg_owner_slot {
+  __u32 seq;     /* even: stable; odd: being written */
+  __u32 ifindex; /* the interface the copy is for; 0: empty */
+  struct sg_machine machine;
+  __u32 pad;
+};
+
 /* sg_flycast value; key: struct sg_in6 (the Flycast address). The address's own network
  * (the one it was allocated into) is in its bits; what is stored is its target. */
 struct sg_flycast {
@@ -180,6 +196,7 @@ struct sg_drop_event {
 #define SG_MAP_EVENT_STATS "sg_event_stats"
 #define SG_MAP_RATELIMIT "sg_ratelimit"
 #define SG_MAP_META "sg_meta"
+#define SG_MAP_OWNER_SLOTS "sg_owner_slots"
 
 /* sg_meta: the layout version of every pinned map, recorded with the pins so that an agent
  * whose layout of a map differs migrates it (new map, filled from the state or copied,
@@ -198,6 +215,7 @@ enum sg_meta_slot {
   SG_META_EVENTS = 6,
   SG_META_EVENT_STATS = 7,
   SG_META_RATELIMIT = 8,
+  SG_META_OWNER_SLOTS = 9,
   SG_META_SLOTS = 16, /* room for maps to come */
 };
 /* 2: sg_machine.flags (SG_MACHINE_FLYCAST_TARGET). A layout-1 map is migrated, never read:
@@ -211,9 +229,14 @@ enum sg_meta_slot {
 #define SG_LAYOUT_EVENTS 1
 #define SG_LAYOUT_EVENT_STATS 1
 #define SG_LAYOUT_RATELIMIT 1
+#define SG_LAYOUT_OWNER_SLOTS 1
 
 /* The read-only section holding sg_coarse_clock (one __u32), set before load. */
 #define SG_RODATA_CLOCK ".rodata.sg_clock"
+
+/* The read-only section holding sg_owner_slot_mask (one __u32: sg_owner_slots' entries - 1, a
+ * power of two minus one), set before load with the map's size (agent/datapath/object_setup). */
+#define SG_RODATA_OWNER_SLOTS ".rodata.sg_slots"
 
 /* Default capacities; each is settable before load (config map_sizes). */
 #define SG_DEFAULT_MACHINES 16384
@@ -221,5 +244,7 @@ enum sg_meta_slot {
 #define SG_DEFAULT_INFRA 1024
 #define SG_DEFAULT_NET_FLAGS 16384
 #define SG_DEFAULT_EVENTS_BYTES (1u << 20)
+/* sg_owner_slots: the power of two at or above the machines map's capacity (MapSizes). */
+#define SG_DEFAULT_OWNER_SLOTS 16384
 
 #endif /* SIXGUARD_SHARED_H */

@@ -27,21 +27,54 @@ static __always_inline int sg_reason_drops(__u8 reason) {
 
 /* What the rules read besides the packet, looked up once per packet. */
 struct sg_env {
-  const struct sg_config *config;   /* NULL only if the array lookup failed (never) */
-  const struct sg_machine *machine; /* machine hooks: NULL when the interface is unknown */
-  __u8 machine_known;               /* machine has been looked up */
+  const struct sg_config *config; /* NULL only if the array lookup failed (never) */
+  /* Machine hooks: the interface's owner, copied to the stack whether it came from its slot
+   * or from the hash. Always a copy so that the rest of the program sees one pointer type
+   * (stack), which keeps the verifier from walking it once per source. */
+  struct sg_machine machine;
+  __u8 machine_present; /* machine holds the owner; 0: the interface is unknown */
+  __u8 machine_known;   /* machine has been looked up */
 };
 
+/* Reads the owner slot of ifindex into *out as a seqlock reader: 1 when the copy is a
+ * stable entry for this very interface, 0 when the caller must ask sg_machines (an empty
+ * slot, another interface's, or one the agent is writing). The barriers keep the compiler
+ * from moving the field loads outside the two seq loads; the CPU keeps their order because
+ * x86 (TSO) never reorders loads with loads. Other architectures would need BPF load-acquire
+ * (6.15), which is why this is x86-only, as the build is (BPF_TARGET_ARCH). */
+static __always_inline int sg_owner_from_slot(__u32 ifindex, struct sg_machine *out) {
+  __u32 index = ifindex & sg_owner_slot_mask;
+  const struct sg_owner_slot *slot = bpf_map_lookup_elem(&sg_owner_slots, &index);
+  if (!slot) return 0;
+  __u32 seq = *(const volatile __u32 *)&slot->seq;
+  asm volatile("" ::: "memory");
+  __u32 slot_ifindex = slot->ifindex;
+  __builtin_memcpy(out, &slot->machine, sizeof(*out));
+  asm volatile("" ::: "memory");
+  __u32 seq_after = *(const volatile __u32 *)&slot->seq;
+  /* ifindex 0 is an empty slot, and never the packet's interface (explain may be handed 0). */
+  return seq == seq_after && !(seq & 1) && slot_ifindex == ifindex && ifindex != 0;
+}
+
 /* The machine of the hook's interface, looked up once per packet and only when an IPv6 level
- * (or a drop on a machine hook) needs it: the IPv4 not_6pn path never pays for it. */
+ * (or a drop on a machine hook) needs it: the IPv4 not_6pn path never pays for it. Its slot
+ * first (an inlined array access), sg_machines, the authority, when the slot cannot answer. */
 static __always_inline const struct sg_machine *sg_env_machine(const struct sg_ctx *c,
                                                                struct sg_env *env) {
   if (!env->machine_known) {
     __u32 ifindex = sg_ctx_ifindex(c);
-    env->machine = bpf_map_lookup_elem(&sg_machines, &ifindex);
     env->machine_known = 1;
+    if (sg_owner_from_slot(ifindex, &env->machine)) {
+      env->machine_present = 1;
+    } else {
+      const struct sg_machine *m = bpf_map_lookup_elem(&sg_machines, &ifindex);
+      if (m) {
+        __builtin_memcpy(&env->machine, m, sizeof(*m));
+        env->machine_present = 1;
+      }
+    }
   }
-  return env->machine;
+  return env->machine_present ? &env->machine : NULL;
 }
 
 /* Rule "is infrastructure": an LPM lookup in sg_infra, skipped unless the address's network
@@ -319,8 +352,7 @@ static __always_inline int sg_decide_common_6in6(const struct sg_ctx *c, struct 
       inner_payload > c->pkt_len - inner_off - sizeof(*inner))
     return 0;
   __u32 zero = 0;
-  struct sg_env env = {
-      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  struct sg_env env = {.config = bpf_map_lookup_elem(&sg_config, &zero), .machine_known = 0};
   if (!env.config) return 0;
   if (inner->nexthdr == SG_NH_UDP && sg_is_configured_encap_port(env.config, port)) return 0;
   struct sg_walk w = {};
@@ -400,8 +432,7 @@ static __always_inline int sg_decide_common(const struct sg_ctx *c, struct sg_de
    * general way to be malformed. pkt_len covers the header: it was read in place. */
   __u32 payload = bpf_ntohs(ip6->payload_len);
   if (ip6->version != 6 || payload == 0 || payload > c->pkt_len - off - sizeof(*ip6)) return 0;
-  struct sg_env env = {
-      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  struct sg_env env = {.config = bpf_map_lookup_elem(&sg_config, &zero), .machine_known = 0};
   if (!env.config) return 0;
   if (nh == SG_NH_UDP && sg_is_configured_encap_port(env.config, port)) return 0;
   __u8 reason = sg_rules(c, &env, ip6);
@@ -476,8 +507,7 @@ static __always_inline void sg_decide(const struct sg_ctx *c, const struct sg_ou
   if (o->status == SG_OUTER_NOT_IP) return; /* rule 1 */
 
   __u32 zero = 0;
-  struct sg_env env = {
-      .config = bpf_map_lookup_elem(&sg_config, &zero), .machine = NULL, .machine_known = 0};
+  struct sg_env env = {.config = bpf_map_lookup_elem(&sg_config, &zero), .machine_known = 0};
   struct sg_walk w = {};
   /* Never taken (a one-element array always has element 0), but the verifier must see the
    * check before any use: kernels before 5.13 refuse arithmetic on a pointer that may be NULL,

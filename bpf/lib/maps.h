@@ -20,6 +20,19 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_machines SEC(".maps");
 
+/* The interfaces' owners again, as a cache the machine hooks read without hashing
+ * (sixguard_shared.h, struct sg_owner_slot): index ifindex & sg_owner_slot_mask. Mmapable so
+ * the agent writes it as a seqlock writer, which a syscall update (a plain memcpy in the
+ * kernel) could not be. BPF_F_MMAPABLE arrays exist since 5.5. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, SG_DEFAULT_OWNER_SLOTS);
+  __type(key, __u32);
+  __type(value, struct sg_owner_slot);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_owner_slots SEC(".maps");
+
 /* Flycast addresses: address -> target app and the target app's network. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -108,5 +121,10 @@ struct {
  * never walks the branch a kernel without the helper would refuse. Its own section keeps the
  * agent from having to know the layout of .rodata. */
 const volatile __u32 sg_coarse_clock SEC(SG_RODATA_CLOCK) = 0;
+
+/* sg_owner_slots' max_entries - 1, set by the agent before load with the map's size
+ * (SG_RODATA_OWNER_SLOTS, agent/datapath/object_setup.cpp). Frozen, so the verifier and the
+ * JIT see a constant mask. The default matches the map's default size. */
+const volatile __u32 sg_owner_slot_mask SEC(SG_RODATA_OWNER_SLOTS) = SG_DEFAULT_OWNER_SLOTS - 1;
 
 #endif /* SIXGUARD_BPF_MAPS_H */

@@ -99,6 +99,11 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgres
   if (int err = sg_datapath__load(datapath->skeleton_.get()); err) {
     return libbpf_error("load the sixguard object", err);
   }
+  auto handle = maps::MapHandle::from_bpf_map(datapath->skeleton_->maps.sg_owner_slots);
+  if (!handle) return handle.error();
+  auto slots = maps::OwnerSlots::open(std::move(*handle));
+  if (!slots) return slots.error();
+  datapath->slots_.emplace(std::move(*slots));
   return datapath;
 }
 
@@ -114,6 +119,12 @@ bpf_object *Datapath::object() const {
 }
 
 Status Datapath::put_machine(uint32_t ifindex, const sg_machine &machine) {
+  if (auto s = put_machine_hash_only(ifindex, machine); !s) return s;
+  slots_->write(ifindex, machine);
+  return {};
+}
+
+Status Datapath::put_machine_hash_only(uint32_t ifindex, const sg_machine &machine) {
   if (bpf_map_update_elem(map_fd(SG_MAP_MACHINES), &ifindex, &machine, BPF_ANY)) {
     return errno_error("put sg_machines");
   }
@@ -160,6 +171,7 @@ Status Datapath::write_config(const sg_config &config) {
 }
 
 Status Datapath::clear_policy() {
+  for (uint32_t index = 0; index < slots_->size(); ++index) slots_->clear_index(index);
   if (auto s = clear_map<uint32_t>(map_fd(SG_MAP_MACHINES), "sg_machines"); !s) {
     return s;
   }

@@ -14,6 +14,7 @@
 #include "agent/core/result.h"
 #include "agent/datapath/datapath_skeleton.h"
 #include "bpf/include/sixguard_shared.h"
+#include "maps/owner_slots.h"
 #include "tests/bpf/test_run.h"
 
 struct bpf_object;
@@ -56,13 +57,18 @@ class Datapath {
   Datapath(const Datapath &) = delete;
   Datapath &operator=(const Datapath &) = delete;
 
+  // Writes sg_machines, then the interface's owner slot, as the agent does.
   Status put_machine(uint32_t ifindex, const sg_machine &machine);
+  // sg_machines only: the slot keeps whatever it held.
+  Status put_machine_hash_only(uint32_t ifindex, const sg_machine &machine);
+  // sg_owner_slots through its mapping (the agent's writer).
+  maps::OwnerSlots &owner_slots() { return *slots_; }
   Result<std::optional<sg_machine>> machine_of(uint32_t ifindex) const;
   Status put_flycast(const Ipv6 &address, const sg_flycast &flycast);
   Status put_infra(const Ipv6Prefix &prefix);
   Status put_net_flags(uint32_t network_id, uint32_t flags);
   Status write_config(const sg_config &config);
-  // Empties the four policy maps (machines, flycast, infra, net flags).
+  // Empties the four policy maps (machines, flycast, infra, net flags) and the owner slots.
   Status clear_policy();
   // Forgets the drop-event token bucket of every CPU.
   Status reset_ratelimit();
@@ -96,6 +102,7 @@ class Datapath {
   bpf_program *program(Program program) const;
   int map_fd(const char *name) const;
   DatapathSkeleton skeleton_;
+  std::optional<maps::OwnerSlots> slots_;  // mapped once loaded
 };
 
 // Per-slot difference between two snapshots.
