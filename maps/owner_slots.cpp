@@ -107,12 +107,13 @@ void OwnerSlots::clear_index(uint32_t index) {
   publish(index, 0, sg_machine{});
 }
 
-OwnerSlotRead OwnerSlots::read_slot(uint32_t index) const {
+sg_owner_slot OwnerSlots::read_slot(uint32_t index) const {
   uint32_t *w = words(slot(index));
   // The agent's own writes never overlap its reads (one thread writes, under the control
   // plane's lock), so an odd seq that lasts is a write cut short: a few tries are enough.
+  uint32_t seq = 0;
   for (int attempt = 0; attempt < 64; ++attempt) {
-    const uint32_t seq = load_word(&w[0], std::memory_order_acquire);
+    seq = load_word(&w[0], std::memory_order_acquire);
     if (seq & 1u) continue;
     uint32_t fields[kWords];
     for (std::size_t i = 1; i < kWords; ++i)
@@ -122,9 +123,11 @@ OwnerSlotRead OwnerSlots::read_slot(uint32_t index) const {
     fields[0] = seq;
     sg_owner_slot value;
     std::memcpy(&value, fields, sizeof(value));
-    return OwnerSlotRead{false, value.ifindex, value.machine};
+    return value;
   }
-  return OwnerSlotRead{true, 0, {}};
+  sg_owner_slot torn{};
+  torn.seq = seq;
+  return torn;
 }
 
 void OwnerSlots::write_raw_for_test(uint32_t index, const sg_owner_slot &raw) {

@@ -49,8 +49,9 @@ class OwnerSlots {
   bool clear(uint32_t ifindex);
   // Empties slot index whatever it holds (a torn or misplaced entry found by a check).
   void clear_index(uint32_t index);
-  // What slot index holds. A slot whose seq stays odd over a few retries is reported torn.
-  OwnerSlotRead read_slot(uint32_t index) const;
+  // What slot index holds, read as a seqlock reader. A seq still odd after a few retries is
+  // returned as it is: a write cut short (the agent died in it), which a check clears.
+  sg_owner_slot read_slot(uint32_t index) const;
 
   // Tests only: writes the raw words of slot index as a seqlock writer would not (e.g. an odd
   // seq left in place), to show what the programs make of it.

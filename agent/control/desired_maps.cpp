@@ -55,7 +55,65 @@ void write_map(const Map &current, const Map &desired, WriteTally &tally, Same s
   put_differing(current, desired, tally, same, put);
 }
 
+// sg_machines with sg_owner_slots behind it (see write_difference).
+void write_machines(MapBackend &maps, const MapImage &current, const MapImage &desired,
+                    WriteTally &tally) {
+  const uint32_t count = maps.owner_slot_count();
+  std::set<uint32_t> occupied;  // slot indexes holding an entry once this is done
+  for (const auto &[index, slot] : current.owner_slots) {
+    if (owner_slot_wrong(index, slot, count, desired.machines)) {
+      tally.record(maps.clear_owner_slot_index(index), true);
+    } else {
+      occupied.insert(index);
+    }
+  }
+  for (const auto &[ifindex, value] : current.machines) {
+    if (desired.machines.contains(ifindex)) continue;
+    // The slot first: were the hash entry gone while the slot still named the interface, the
+    // programs would keep the removed owner. A slot that could not be cleared keeps its hash
+    // entry (the repair retries both).
+    const Status cleared = maps.clear_owner_slot(ifindex);
+    if (!cleared) {
+      tally.record(cleared, true);
+      continue;
+    }
+    occupied.erase(owner_slot_index(ifindex, count));
+    tally.record(maps.delete_machine(ifindex), true);
+  }
+  std::set<uint32_t> right;  // ifindexes whose hash entry is what desired wants
+  for (const auto &[ifindex, value] : desired.machines) {
+    const auto it = current.machines.find(ifindex);
+    if (it != current.machines.end() && same_machine(it->second, value)) {
+      right.insert(ifindex);
+      continue;
+    }
+    const Status put = maps.put_machine(ifindex, value);
+    tally.record(put, false);
+    if (!put) continue;
+    // The hash first, the slot after: until then the programs keep the previous owner (or
+    // the hash's answer), as if the write had come a moment later.
+    tally.record(maps.put_owner_slot(ifindex, value), false);
+    occupied.insert(owner_slot_index(ifindex, count));
+  }
+  if (current.owner_slot_count == 0) return;  // slots not read: no fill
+  for (const uint32_t ifindex : right) {
+    const uint32_t index = owner_slot_index(ifindex, count);
+    if (occupied.contains(index)) continue;  // its own entry, or a colliding interface's
+    tally.record(maps.put_owner_slot(ifindex, desired.machines.at(ifindex)), false);
+    occupied.insert(index);
+  }
+}
+
 }  // namespace
+
+bool owner_slot_wrong(uint32_t index, const sg_owner_slot &slot, uint32_t slot_count,
+                      const std::map<uint32_t, sg_machine> &machines) {
+  if (slot.seq & 1u) return true;
+  if (slot.ifindex == 0) return false;
+  if (slot_count == 0 || owner_slot_index(slot.ifindex, slot_count) != index) return true;
+  const auto it = machines.find(slot.ifindex);
+  return it == machines.end() || !same_machine(it->second, slot.machine);
+}
 
 bool same_machine(const sg_machine &a, const sg_machine &b) {
   return std::memcmp(&a, &b, sizeof(a)) == 0;
@@ -175,7 +233,9 @@ Result<MapImage> read_image(MapBackend &maps) {
       take(maps.dump_flycast(), image.flycast, error) &&
       take(maps.dump_infra(), image.infra, error) &&
       take(maps.dump_net_flags(), image.net_flags, error) &&
-      take(maps.read_config(), image.config, error)) {
+      take(maps.read_config(), image.config, error) &&
+      take(maps.dump_owner_slots(), image.owner_slots, error)) {
+    image.owner_slot_count = maps.owner_slot_count();
     return image;
   }
   return *error;
@@ -187,10 +247,7 @@ Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
   // sg_flycast around sg_machines: see SG_MACHINE_FLYCAST_TARGET.
   delete_missing(current.flycast, desired.flycast, tally,
                  [&](const Ipv6 &key) { return maps.delete_flycast(key); });
-  write_map(
-      current.machines, desired.machines, tally, same_machine,
-      [&](uint32_t key, const sg_machine &value) { return maps.put_machine(key, value); },
-      [&](uint32_t key) { return maps.delete_machine(key); });
+  write_machines(maps, current, desired, tally);
   put_differing(
       current.flycast, desired.flycast, tally, same_flycast,
       [&](const Ipv6 &key, const sg_flycast &value) { return maps.put_flycast(key, value); });

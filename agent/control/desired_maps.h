@@ -24,7 +24,18 @@ struct MapImage {
   std::set<Ipv6Prefix> infra;
   std::map<uint32_t, uint32_t> net_flags;
   sg_config config{};
+  // sg_owner_slots as read (read_image): the slots that are not empty, by index, and the
+  // map's size. Never part of a desired image: a slot is right when it says what
+  // machines says for its ifindex, or nothing (owner_slot_wrong).
+  std::map<uint32_t, sg_owner_slot> owner_slots;
+  uint32_t owner_slot_count = 0;  // 0: the slots were not read (partial images)
 };
+
+// Whether slot index holding slot contradicts desired machines: a write cut short (odd
+// seq), an entry in a slot its ifindex does not index, or an owner other than the one
+// machines wants for the ifindex. Such a slot is cleared; an empty one is never wrong.
+bool owner_slot_wrong(uint32_t index, const sg_owner_slot &slot, uint32_t slot_count,
+                      const std::map<uint32_t, sg_machine> &machines);
 
 // Some keys of each map: what a batch, an interface change or a drift check touched
 // (map_delta.h writes the images at those keys only).
@@ -65,11 +76,16 @@ struct WriteSummary {
 };
 
 // Writes into the maps what differs between current and desired: deletes first (frees room,
-// fails closed), then inserts and updates. Flycast deletes come before every sg_machines write
-// and Flycast puts after them, so that a machine's SG_MACHINE_FLYCAST_TARGET is set before its
-// app's first Flycast entry appears and cleared only once its last one is gone: the flag is
-// never missing where a Flycast lookup could pass a packet. A failed write does not stop the
-// others; the first failure is returned with the number of failed writes.
+// fails closed), then inserts and updates. sg_owner_slots follows sg_machines so that a slot
+// never says more than the hash: the slots of current that desired contradicts are cleared
+// first, a machine's slot is cleared before its hash entry is deleted and written after its
+// hash entry is; when current holds every slot (owner_slot_count set: a reconcile), empty
+// slots are then filled for the machines whose hash entry is right. Flycast deletes come before
+// every sg_machines write and Flycast puts after them, so that a machine's
+// SG_MACHINE_FLYCAST_TARGET is set before its app's first Flycast entry appears and cleared only
+// once its last one is gone: the flag is never missing where a Flycast lookup could pass a packet.
+// A failed write does not stop the others; the first failure is returned with the number of failed
+// writes.
 Result<WriteSummary> write_difference(MapBackend &maps, const MapImage &current,
                                       const MapImage &desired);
 

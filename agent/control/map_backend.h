@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "agent/core/address.h"
 #include "agent/core/result.h"
@@ -16,6 +17,10 @@
 namespace sixguard {
 
 enum class PolicyMap { kMachines, kFlycast, kInfra, kNetFlags };
+
+inline uint32_t owner_slot_index(uint32_t ifindex, uint32_t slot_count) {
+  return ifindex & (slot_count - 1);
+}
 
 class MapBackend {
  public:
@@ -27,6 +32,21 @@ class MapBackend {
   virtual Result<std::map<uint32_t, sg_machine>> dump_machines() = 0;  // by ifindex
   virtual Status put_machine(uint32_t ifindex, const sg_machine &value) = 0;
   virtual Status delete_machine(uint32_t ifindex) = 0;
+
+  // sg_owner_slots (sixguard_shared.h, struct sg_owner_slot): a cache of sg_machines the
+  // machine hooks read first. write_difference keeps it behind the hash: put after
+  // put_machine, cleared before delete_machine.
+  // Its entries, a power of two: ifindex's slot is ifindex & (count - 1) (owner_slot_index).
+  virtual uint32_t owner_slot_count() const = 0;
+  // Makes the slot of ifindex hold (ifindex, value) whatever it held.
+  virtual Status put_owner_slot(uint32_t ifindex, const sg_machine &value) = 0;
+  // Empties the slot of ifindex if it holds ifindex.
+  virtual Status clear_owner_slot(uint32_t ifindex) = 0;
+  // Empties slot index whatever it holds (a check found it wrong).
+  virtual Status clear_owner_slot_index(uint32_t index) = 0;
+  // Every slot that is not empty (ifindex 0, seq even), by index; a slot left mid-write has
+  // an odd seq.
+  virtual Result<std::map<uint32_t, sg_owner_slot>> dump_owner_slots() = 0;
 
   virtual Result<std::map<Ipv6, sg_flycast>> dump_flycast() = 0;
   virtual Status put_flycast(const Ipv6 &address, const sg_flycast &value) = 0;

@@ -1,5 +1,8 @@
 #include "agent/control/map_drift.h"
 
+#include <cstring>
+#include <set>
+
 namespace sixguard {
 
 namespace {
@@ -91,6 +94,31 @@ MapDrift compare_maps(const MapImage &held, const MapImage &wanted) {
       held.net_flags, wanted.net_flags, SG_MAP_NET_FLAGS, kDriftMapLabels[3],
       [](uint32_t a, uint32_t b) { return a == b; }, drift.held.net_flags, drift.wanted.net_flags,
       drift.differences);
+  // sg_owner_slots: a slot is wrong when it contradicts the machines wanted (never when it is
+  // empty: that only costs the hash lookup). Wanted has no slots; the repair clears the
+  // slots held here (write_difference).
+  for (const auto &[index, slot] : held.owner_slots) {
+    if (!owner_slot_wrong(index, slot, held.owner_slot_count, wanted.machines)) continue;
+    const bool torn = slot.seq & 1u;
+    const auto it = wanted.machines.find(slot.ifindex);
+    const bool misplaced = !torn && owner_slot_index(slot.ifindex, held.owner_slot_count) != index;
+    std::string detail = "slot " + std::to_string(index) + ": ";
+    if (torn) {
+      detail += "left mid-write (seq " + std::to_string(slot.seq) + ")";
+    } else if (misplaced) {
+      detail += "holds ifindex " + std::to_string(slot.ifindex) + ", which indexes another slot";
+    } else if (it == wanted.machines.end()) {
+      detail += "held " + describe(slot.machine) + ", wanted none";
+    } else {
+      detail += "held " + describe(slot.machine) + ", wanted " + describe(it->second);
+    }
+    drift.differences.push_back({SG_MAP_OWNER_SLOTS, kDriftMapLabels[5],
+                                 torn || (!misplaced && it != wanted.machines.end())
+                                     ? DriftKind::kDifferent
+                                     : DriftKind::kExtra,
+                                 "ifindex " + std::to_string(slot.ifindex), detail});
+    drift.held.owner_slots.emplace(index, slot);
+  }
   // sg_config is one element, always present: only ever "different". Left equal in both
   // partial images otherwise, so that the repair does not write it.
   drift.held.config = held.config;
@@ -111,6 +139,10 @@ MapKeys keys_of(const MapDrift &drift) {
     for (const auto &[ifindex, value] : image->machines) keys.ifindexes.insert(ifindex);
     for (const auto &[address, value] : image->flycast) keys.flycast.insert(address);
     for (const auto &[id, value] : image->net_flags) keys.networks.insert(id);
+    // A wrong slot is judged again against what the state wants for its ifindex.
+    for (const auto &[index, slot] : image->owner_slots) {
+      if (slot.ifindex != 0) keys.ifindexes.insert(slot.ifindex);
+    }
   }
   keys.config = !same_config(drift.held.config, drift.wanted.config);
   return keys;
@@ -142,7 +174,14 @@ void keep_still_wanted(const Map &held, const Map &wanted, const Map &now, Same 
 Result<MapImage> read_at(MapBackend &maps, const MapDrift &drift) {
   MapImage image;
   const MapKeys keys = keys_of(drift);
-  for (const uint32_t ifindex : keys.ifindexes) {
+  // The hash only at the machines' differences: a wrong slot's ifindex is in keys_of for
+  // still_wanted's sake, but its hash entry was no difference (read here, it would look extra
+  // against the wanted entries at the differing keys).
+  std::set<uint32_t> machine_keys;
+  for (const auto *image_of : {&drift.held, &drift.wanted}) {
+    for (const auto &[ifindex, value] : image_of->machines) machine_keys.insert(ifindex);
+  }
+  for (const uint32_t ifindex : machine_keys) {
     auto value = maps.lookup_machine(ifindex);
     if (!value) return value.error();
     if (*value) image.machines.emplace(ifindex, **value);
@@ -166,6 +205,21 @@ Result<MapImage> read_at(MapBackend &maps, const MapDrift &drift) {
       }
     }
   }
+  if (!drift.held.owner_slots.empty()) {
+    auto slots = maps.dump_owner_slots();
+    if (!slots) return slots.error();
+    // Only a slot still holding what was found: one written since was written by the agent
+    // under the lock, from the state (it is right, and the comparison at the drift's keys
+    // could not judge it: the ifindex may have no difference there).
+    for (const auto &[index, slot] : *slots) {
+      const auto found = drift.held.owner_slots.find(index);
+      if (found != drift.held.owner_slots.end() &&
+          std::memcmp(&found->second, &slot, sizeof(slot)) == 0) {
+        image.owner_slots.emplace(index, slot);
+      }
+    }
+    image.owner_slot_count = maps.owner_slot_count();
+  }
   image.config = drift.wanted.config;
   if (keys.config) {
     auto config = maps.read_config();
@@ -184,6 +238,18 @@ MapDrift still_wanted(const MapDrift &drift, const MapImage &now) {
   keep_still_wanted(
       drift.held.net_flags, drift.wanted.net_flags, now.net_flags,
       [](uint32_t a, uint32_t b) { return a == b; }, held.net_flags, wanted.net_flags);
+  // A slot found wrong stays to clear if the image now still contradicts it (clearing is
+  // always safe: the programs then ask the hash). Its ifindex is in keys_of(drift), so now
+  // holds what the state wants for it. The index is checked against the slot's own size.
+  for (const auto &[index, slot] : drift.held.owner_slots) {
+    const bool torn = slot.seq & 1u;
+    const bool contradicted = [&] {
+      if (torn || slot.ifindex == 0) return true;
+      const auto it = now.machines.find(slot.ifindex);
+      return it == now.machines.end() || !same_machine(it->second, slot.machine);
+    }();
+    if (contradicted) held.owner_slots.emplace(index, slot);
+  }
   // The infrastructure prefixes come from the configuration, never from the state.
   held.infra = drift.held.infra;
   wanted.infra = drift.wanted.infra;

@@ -43,7 +43,8 @@ struct MapDrift {
 // Every difference between what the maps hold and the image of the state.
 MapDrift compare_maps(const MapImage &held, const MapImage &wanted);
 
-// The keys of every difference (for MapDelta::image_at: the image now at those keys).
+// The keys of every difference (for MapDelta::image_at: the image now at those keys), and the
+// ifindexes wrong owner slots name (still_wanted judges each slot against them again).
 MapKeys keys_of(const MapDrift &drift);
 
 // The drift at the keys where the image of the state now (a partial image at keys_of(drift),
@@ -59,7 +60,7 @@ MapDrift still_wanted(const MapDrift &drift, const MapImage &now);
 Result<MapImage> read_at(MapBackend &maps, const MapDrift &drift);
 
 // The labels compare_maps uses, in a fixed order (the metric's series exist from the start).
-inline constexpr std::string_view kDriftMapLabels[] = {"machines", "flycast", "infra", "net_flags",
-                                                       "config"};
+inline constexpr std::string_view kDriftMapLabels[] = {"machines",  "flycast", "infra",
+                                                       "net_flags", "config",  "owner_slots"};
 
 }  // namespace sixguard

@@ -25,4 +25,10 @@ Status MapSizes::validate() const {
   return {};
 }
 
+uint32_t MapSizes::owner_slots() const {
+  uint32_t slots = 1;
+  while (slots < machines && slots < kMaxOwnerSlots) slots <<= 1;
+  return slots;
+}
+
 }  // namespace sixguard

@@ -19,6 +19,13 @@ struct MapSizes {
 
   // Every size non-zero; events_bytes a power of two and at least one page.
   Status validate() const;
+
+  // sg_owner_slots' entries (issue 14): the power of two at or above machines, so that
+  // interfaces collide on a slot only when their ifindexes spread wider than the machines
+  // the host is sized for; capped at kMaxOwnerSlots (40 MiB of slots). A collision only
+  // costs the colliding interface the hash lookup.
+  uint32_t owner_slots() const;
+  static constexpr uint32_t kMaxOwnerSlots = 1u << 20;
 };
 
 }  // namespace sixguard

@@ -43,7 +43,7 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
   const std::pair<const char *, uint32_t> wanted[] = {
       {SG_MAP_MACHINES, sizes.machines},   {SG_MAP_FLYCAST, sizes.flycast},
       {SG_MAP_INFRA, sizes.infra},         {SG_MAP_NET_FLAGS, sizes.net_flags},
-      {SG_MAP_EVENTS, sizes.events_bytes},
+      {SG_MAP_EVENTS, sizes.events_bytes}, {SG_MAP_OWNER_SLOTS, sizes.owner_slots()},
   };
   for (const auto &[name, entries] : wanted) {
     bpf_map *map = bpf_object__find_map_by_name(object, name);
@@ -51,6 +51,15 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
     if (int err = bpf_map__set_max_entries(map, entries); err != 0) {
       return make_error(std::string(name) + ": set max_entries " + std::to_string(entries), -err);
     }
+  }
+  // The programs index sg_owner_slots with this mask: it must follow the map's size.
+  bpf_map *mask = bpf_object__find_map_by_name(object, SG_RODATA_OWNER_SLOTS);
+  if (mask == nullptr) {
+    return make_error(std::string(SG_RODATA_OWNER_SLOTS) + ": not in the object", ENOENT);
+  }
+  const uint32_t value = sizes.owner_slots() - 1;
+  if (int err = bpf_map__set_initial_value(mask, &value, sizeof(value)); err != 0) {
+    return make_error(std::string("set ") + SG_RODATA_OWNER_SLOTS, -err);
   }
   return {};
 }

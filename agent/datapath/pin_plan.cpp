@@ -32,6 +32,7 @@ constexpr Layout kLayouts[] = {
     {SG_MAP_EVENTS, SG_META_EVENTS, SG_LAYOUT_EVENTS},
     {SG_MAP_EVENT_STATS, SG_META_EVENT_STATS, SG_LAYOUT_EVENT_STATS},
     {SG_MAP_RATELIMIT, SG_META_RATELIMIT, SG_LAYOUT_RATELIMIT},
+    {SG_MAP_OWNER_SLOTS, SG_META_OWNER_SLOTS, SG_LAYOUT_OWNER_SLOTS},
 };
 
 // The config key that sizes each resizable map, for error messages.
@@ -41,6 +42,7 @@ const char *config_key(std::string_view map) {
   if (map == SG_MAP_INFRA) return "map_sizes.infra";
   if (map == SG_MAP_NET_FLAGS) return "map_sizes.net_flags";
   if (map == SG_MAP_EVENTS) return "map_sizes.events";
+  if (map == SG_MAP_OWNER_SLOTS) return "map_sizes.machines";
   return nullptr;
 }
 
@@ -168,7 +170,11 @@ Result<PinPlan> check_pinned_maps(bpf_object *object, const std::string &pin_dir
     MapMigration migration;
     migration.name = name;
     migration.why = why;
-    migration.copy_entries = same_layout && have.type != BPF_MAP_TYPE_RINGBUF;
+    // sg_owner_slots is never copied: its index is ifindex & (size - 1), so a copy into a map
+    // of another size would put entries in slots nobody reads. It starts empty (every
+    // program then asks the hash) and the reconcile fills it from the state.
+    migration.copy_entries = same_layout && have.type != BPF_MAP_TYPE_RINGBUF &&
+                             name != std::string_view(SG_MAP_OWNER_SLOTS);
     if (migration.copy_entries && bpf_map__max_entries(map) < have.max_entries) {
       auto live = count_entries(pinned->fd(), have);
       if (!live) return live.error();

@@ -43,6 +43,34 @@ Status PinnedMapBackend::delete_machine(uint32_t ifindex) {
   return ignore_missing(maps_.machines.remove(ifindex));
 }
 
+// Writes through the mapping cannot fail once it is mapped (PinnedMaps checked the map).
+Status PinnedMapBackend::put_owner_slot(uint32_t ifindex, const sg_machine &value) {
+  maps_.owner_slots.write(ifindex, value);
+  return {};
+}
+
+Status PinnedMapBackend::clear_owner_slot(uint32_t ifindex) {
+  maps_.owner_slots.clear(ifindex);
+  return {};
+}
+
+Status PinnedMapBackend::clear_owner_slot_index(uint32_t index) {
+  if (index >= maps_.owner_slots.size()) {
+    return make_error("sg_owner_slots: no slot " + std::to_string(index), EINVAL);
+  }
+  maps_.owner_slots.clear_index(index);
+  return {};
+}
+
+Result<std::map<uint32_t, sg_owner_slot>> PinnedMapBackend::dump_owner_slots() {
+  std::map<uint32_t, sg_owner_slot> out;
+  for (uint32_t index = 0; index < maps_.owner_slots.size(); ++index) {
+    const sg_owner_slot slot = maps_.owner_slots.read_slot(index);
+    if (slot.ifindex != 0 || (slot.seq & 1u)) out.emplace(index, slot);
+  }
+  return out;
+}
+
 Result<std::map<Ipv6, sg_flycast>> PinnedMapBackend::dump_flycast() {
   std::map<Ipv6, sg_flycast> out;
   auto status =

@@ -19,6 +19,12 @@ class PinnedMapBackend final : public MapBackend {
   Status put_machine(uint32_t ifindex, const sg_machine &value) override;
   Status delete_machine(uint32_t ifindex) override;
 
+  uint32_t owner_slot_count() const override { return maps_.owner_slots.size(); }
+  Status put_owner_slot(uint32_t ifindex, const sg_machine &value) override;
+  Status clear_owner_slot(uint32_t ifindex) override;
+  Status clear_owner_slot_index(uint32_t index) override;
+  Result<std::map<uint32_t, sg_owner_slot>> dump_owner_slots() override;
+
   Result<std::map<Ipv6, sg_flycast>> dump_flycast() override;
   Status put_flycast(const Ipv6 &address, const sg_flycast &value) override;
   Status delete_flycast(const Ipv6 &address) override;

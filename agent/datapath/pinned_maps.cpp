@@ -37,9 +37,11 @@ Result<PinnedMaps> assemble(Get &&get) {
   if (events->info().type != BPF_MAP_TYPE_RINGBUF) {
     return make_error(std::string(SG_MAP_EVENTS) + ": is not a ring buffer", EINVAL);
   }
+  auto owner_slots = view<maps::OwnerSlots>(get, SG_MAP_OWNER_SLOTS);
+  if (!owner_slots) return owner_slots.error();
   return PinnedMaps{std::move(*machines),    std::move(*flycast), std::move(*infra),
                     std::move(*net_flags),   std::move(*config),  std::move(*counters),
-                    std::move(*event_stats), std::move(*events)};
+                    std::move(*event_stats), std::move(*events),  std::move(*owner_slots)};
 }
 
 }  // namespace

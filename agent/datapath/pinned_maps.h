@@ -8,6 +8,7 @@
 #include "maps/array_map.h"
 #include "maps/hash_map.h"
 #include "maps/map_handle.h"
+#include "maps/owner_slots.h"
 #include "agent/core/result.h"
 #include "bpf/include/sixguard_shared.h"
 
@@ -24,6 +25,7 @@ struct PinnedMaps {
   maps::PerCpuArray<sg_counter> counters;        // SG_COUNTER_SLOTS slots
   maps::PerCpuArray<uint64_t> event_stats;       // enum sg_event_stat
   maps::MapHandle events;                        // ring buffer of sg_drop_event
+  maps::OwnerSlots owner_slots;                  // the machines' cache, mmap'd (issue 14)
 
   // The maps of a loaded libbpf object (fds are duplicated; the object may be closed after).
   static Result<PinnedMaps> from_object(const struct bpf_object *object);

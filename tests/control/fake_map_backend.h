@@ -27,7 +27,10 @@ class FakeMapBackend : public MapBackend {
   bool fail_dumps = false;
   std::function<void()> before_write;  // runs before every write
 
-  void clear_log() { writes.clear(); }
+  void clear_log() {
+    writes.clear();
+    ordered.clear();
+  }
 
   std::size_t capacity(PolicyMap map) const override {
     switch (map) {
@@ -48,11 +51,64 @@ class FakeMapBackend : public MapBackend {
     return machines;
   }
   Status put_machine(uint32_t ifindex, const sg_machine &value) override {
+    ordered.push_back("put_machine " + std::to_string(ifindex));
     return put(machines, ifindex, value, machines_capacity,
                "put_machine " + std::to_string(ifindex));
   }
   Status delete_machine(uint32_t ifindex) override {
-    return erase(machines, ifindex, "delete_machine " + std::to_string(ifindex));
+    ordered.push_back("delete_machine " + std::to_string(ifindex));
+    Status status = erase(machines, ifindex, "delete_machine " + std::to_string(ifindex));
+    check_slots("delete_machine " + std::to_string(ifindex));
+    return status;
+  }
+
+  // sg_owner_slots as the kernel would hold them, by index (empty slots absent); slot_count
+  // a power of two. Slot writes go to `ordered` only (with the machine writes), so the tests
+  // of the other maps' writes keep their logs.
+  std::map<uint32_t, sg_owner_slot> owner_slots;
+  uint32_t slot_count = 8;
+  std::vector<std::string>
+      ordered;  // machine and slot writes in order: "put_machine 7", "put_slot 7"
+
+  uint32_t owner_slot_count() const override { return slot_count; }
+  Status put_owner_slot(uint32_t ifindex, const sg_machine &value) override {
+    ordered.push_back("put_slot " + std::to_string(ifindex));
+    if (fail_writes) return make_error("put_slot (injected failure)", EIO);
+    sg_owner_slot slot{};
+    slot.ifindex = ifindex;
+    slot.machine = value;
+    owner_slots[owner_slot_index(ifindex, slot_count)] = slot;
+    check_slots("put_slot " + std::to_string(ifindex));
+    return {};
+  }
+  Status clear_owner_slot(uint32_t ifindex) override {
+    ordered.push_back("clear_slot " + std::to_string(ifindex));
+    if (fail_writes) return make_error("clear_slot (injected failure)", EIO);
+    const auto it = owner_slots.find(owner_slot_index(ifindex, slot_count));
+    if (it != owner_slots.end() && it->second.ifindex == ifindex) owner_slots.erase(it);
+    return {};
+  }
+  Status clear_owner_slot_index(uint32_t index) override {
+    ordered.push_back("clear_slot_index " + std::to_string(index));
+    if (fail_writes) return make_error("clear_slot_index (injected failure)", EIO);
+    owner_slots.erase(index);
+    return {};
+  }
+  // After every machine or slot write: a slot naming an interface the hash has no entry for
+  // (the programs would keep a removed owner). Recorded, for the tests to assert none.
+  std::vector<std::string> slot_violations;
+  void check_slots(const std::string &after) {
+    for (const auto &[index, slot] : owner_slots) {
+      if (slot.ifindex != 0 && !machines.contains(slot.ifindex)) {
+        slot_violations.push_back(after + ": slot " + std::to_string(index) + " names ifindex " +
+                                  std::to_string(slot.ifindex) + ", absent from the hash");
+      }
+    }
+  }
+
+  Result<std::map<uint32_t, sg_owner_slot>> dump_owner_slots() override {
+    if (fail_dumps) return make_error("dump sg_owner_slots", EIO);
+    return owner_slots;
   }
 
   Result<std::map<Ipv6, sg_flycast>> dump_flycast() override {

@@ -213,6 +213,17 @@ class IncrementalMaps : public ControlFixture {
     ASSERT_EQ(maps.net_flags, expected.net_flags) << when;
     ASSERT_EQ(maps.infra, expected.infra) << when;
     ASSERT_TRUE(same_config(maps.config, expected.config)) << when;
+    // Issue 14: every owner slot says what the hash says for its interface, at its index; and
+    // at no point in any write did a slot name an interface the hash had dropped.
+    for (const auto &[index, slot] : maps.owner_slots) {
+      ASSERT_EQ(slot.seq % 2, 0u) << when << ": slot " << index;
+      ASSERT_EQ(owner_slot_index(slot.ifindex, maps.slot_count), index) << when;
+      ASSERT_TRUE(expected.machines.contains(slot.ifindex))
+          << when << ": slot " << index << " names ifindex " << slot.ifindex;
+      ASSERT_TRUE(same_machine(expected.machines.at(slot.ifindex), slot.machine))
+          << when << ": slot of ifindex " << slot.ifindex;
+    }
+    ASSERT_TRUE(maps.slot_violations.empty()) << when << ": " << maps.slot_violations.front();
   }
 
   void expect_registry_is_the_reference(const std::string &when) {
