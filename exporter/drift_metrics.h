@@ -25,7 +25,7 @@ namespace sixguard::exporter {
 
 // The label values of sixguard_drift_repairs_total{map}, in order.
 inline constexpr std::string_view kDriftRepairLabels[] = {
-    "machines", "flycast", "infra", "net_flags", "config", "pin", "attachment"};
+    "machines", "flycast", "infra", "net_flags", "config", "owner_slots", "pin", "attachment"};
 
 class DriftMetrics {
  public:

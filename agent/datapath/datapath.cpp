@@ -85,10 +85,12 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const DatapathOptions &options)
   datapath->egress_hook_ = std::move(*egress_hook);
   datapath->pin_dir_ = pin_dir;
   for (const auto &migration : plan->migrations) {
-    datapath->migration_notes_.push_back(
-        migration.name + " (" + migration.why + "; " +
-        (migration.copy_entries ? "entries copied" : "another layout: filled from the state") +
-        ")");
+    datapath->migration_notes_.push_back(migration.name + " (" + migration.why + "; " +
+                                         (migration.copy_entries ? "entries copied"
+                                          : migration.name == SG_MAP_OWNER_SLOTS
+                                              ? "a cache: filled from the state"
+                                              : "another layout: filled from the state") +
+                                         ")");
   }
   for (auto &note : *copied) datapath->migration_notes_.push_back(std::move(note));
   datapath->pending_ = std::move(*plan);

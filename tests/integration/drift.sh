@@ -4,6 +4,8 @@
 # real traffic and bpftool:
 #  1. an sg_machines entry deleted: the machine fails closed until the check puts it back;
 #  2. network_id edited in two entries so that a cross-network pair passes: repaired, blocked;
+#     then in the two interfaces' owner slots only (sg_owner_slots, the copy the programs read
+#     first, issue 14): found as owner_slots drift, cleared, blocked;
 #  3. a pin deleted, then bpffs unmounted (in the agent's own mount namespace, never the
 #     host's /sys/fs/bpf): mounted and pinned again from the agent's fds, the same maps;
 #  4. programs detached (XDP off, or the TC fallback's filter, and the ingress TC filter):
@@ -48,6 +50,28 @@ ifindex_of() { ip -n "$SG_HOST" -o link show dev "$1" 2>/dev/null | cut -d: -f1;
 key_of() { # key_of IFINDEX: the 4-byte little-endian key bpftool takes
   printf '%d %d %d %d' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
 }
+# sg_owner_slots (issue 14): the programs read an interface's owner from its slot (index
+# ifindex & (size - 1); 40 bytes: seq 4, ifindex 4, then the sg_machines value) before the hash,
+# so a fault the datapath must see is made in both.
+SLOTS=$(bpftool map show pinned "$PINS/sg_owner_slots" -j | jq .max_entries)
+slot_key_of() { key_of $(($1 & (SLOTS - 1))); }
+clear_slot() { # clear_slot IFINDEX
+  # shellcheck disable=SC2046
+  bpftool map update pinned "$PINS/sg_owner_slots" key $(slot_key_of "$1") \
+    value hex $(printf '00 %.0s' $(seq 40))
+}
+edit_slot_network() { # edit_slot_network IFINDEX NETWORK_ID: rewrites the copy's network_id (bytes 28-31)
+  local ifindex=$1 network=$2 bytes
+  read -r -a bytes < <(bpftool map lookup pinned "$PINS/sg_owner_slots" key $(slot_key_of "$ifindex") -j |
+    jq -r '(.value // .[0].value) | map(ltrimstr("0x")) | join(" ")') || return 1
+  [ "${#bytes[@]}" = 40 ] || return 1
+  [ "$(printf '%d' $((0x${bytes[4]} | 0x${bytes[5]} << 8 | 0x${bytes[6]} << 16 | 0x${bytes[7]} << 24)))" = "$ifindex" ] || return 1
+  bytes[28]=$(printf '%02x' $((network & 255)))
+  bytes[29]=$(printf '%02x' $(((network >> 8) & 255)))
+  bytes[30]=$(printf '%02x' $(((network >> 16) & 255)))
+  bytes[31]=$(printf '%02x' $(((network >> 24) & 255)))
+  bpftool map update pinned "$PINS/sg_owner_slots" key $(slot_key_of "$ifindex") value hex "${bytes[@]}"
+}
 freeze() { kill -STOP "$SG_AGENT_PID"; }
 thaw() { kill -CONT "$SG_AGENT_PID"; }
 
@@ -77,6 +101,7 @@ sg_say "fault 1: sg_machines entry of m1 (ifindex $IF1) deleted"
 before=$(repairs machines)
 freeze
 bpftool map delete pinned "$PINS/sg_machines" key $(key_of "$IF1")
+clear_slot "$IF1"
 sg_check "the fault is real: m1 fails closed (m1 -> m2 blocked)" \
   sg_not sg_probe_ping m1 "${SG_ADDR[m2]}"
 thaw
@@ -106,18 +131,38 @@ edit_network() { # edit_network IFINDEX NETWORK_ID: rewrites network_id (bytes 2
     value hex $value $(printf '%02x %02x %02x %02x' $((network & 255)) $(((network >> 8) & 255)) \
       $(((network >> 16) & 255)) $(((network >> 24) & 255))) $flags
 }
+slots_before=$(repairs owner_slots)
 freeze
-edit_network "$IF1" $((0x000b0001)) && edit_network "$IF3" $((0x000a0001))
+edit_network "$IF1" $((0x000b0001)) && edit_network "$IF3" $((0x000a0001)) &&
+  edit_slot_network "$IF1" $((0x000b0001)) && edit_slot_network "$IF3" $((0x000a0001))
 sg_check "the fault is real: m1 -> m3 (cross network) passes" sg_probe_ping m1 "${SG_ADDR[m3]}"
 thaw
 sg_check "both repairs counted" wait_for 60 repairs_beyond machines $((before + 1))
+sg_check "both slots' repairs counted (map=owner_slots)" \
+  wait_for 60 repairs_beyond owner_slots $((slots_before + 1))
 sg_check "logged: sg_machines ifindex $IF1 different" \
   log_has "WARN  drift: sg_machines ifindex $IF1: different (held prefix .* network_id b:1, wanted .* network_id a:1)"
 sg_check "logged: sg_machines ifindex $IF3 different" \
   log_has "WARN  drift: sg_machines ifindex $IF3: different"
-sg_check "status: repairs_total grew by 2" wait_until 60 'test "$(repairs_total)" -ge $((total_before + 2))'
+sg_check "status: repairs_total grew by 4" wait_until 60 'test "$(repairs_total)" -ge $((total_before + 4))'
 sg_check "status: maps in sync" in_sync
 sg_check "after fault 2: connectivity exact (cross network blocked again)" cells_exact "after fault 2"
+
+sg_say "fault 2b: network_id edited in the owner slots of m1 and m3 only (the hash is right)"
+before=$(repairs machines)
+slots_before=$(repairs owner_slots)
+freeze
+edit_slot_network "$IF1" $((0x000b0001)) && edit_slot_network "$IF3" $((0x000a0001))
+sg_check "the fault is real: the programs read the slots (m1 -> m3 passes)" \
+  sg_probe_ping m1 "${SG_ADDR[m3]}"
+thaw
+sg_check "both slots' repairs counted (map=owner_slots)" \
+  wait_for 60 repairs_beyond owner_slots $((slots_before + 1))
+sg_check "logged: sg_owner_slots ifindex $IF1 different" \
+  log_has "WARN  drift: sg_owner_slots ifindex $IF1: different"
+sg_check "no sg_machines repair: the hash was right" test "$(repairs machines)" = "$before"
+sg_check "status: maps in sync" wait_for 5 in_sync
+sg_check "after fault 2b: connectivity exact (cross network blocked again)" cells_exact "after fault 2b"
 
 # ---- 3. a pin deleted, then bpffs unmounted ----
 sg_say "fault 3a: pin $PINS/sg_machines deleted"
@@ -141,8 +186,9 @@ in_agent_ns umount -l "$SG_BPFFS"
 sg_check "the fault is real: no bpffs at $SG_BPFFS for the agent" \
   sg_not in_agent_ns test -e "$PINS/sg_machines"
 thaw
-# Every map of ours is pinned again: 9 pins (policy, counters, events, rate limit).
-sg_check "repairs counted for every pin" wait_for 60 repairs_beyond pin $((before + 8))
+# Every map of ours is pinned again: at least 10 pins (the policy maps, the owner slots,
+# counters, events, rate limit).
+sg_check "repairs counted for every pin" wait_for 60 repairs_beyond pin $((before + 9))
 sg_check "logged: bpffs mounted again" log_has "WARN  drift: bpffs was not mounted at $SG_BPFFS: mounted again"
 sg_check "bpffs mounted again for the agent" \
   test "$(in_agent_ns stat -f -c %T "$SG_BPFFS" 2>/dev/null)" = bpf_fs

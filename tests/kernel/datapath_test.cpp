@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <memory>
@@ -371,6 +372,91 @@ TEST_F(DatapathKernel, ExplainClassifiesCrossNetworkAsDrop) {
   auto counters = read_counters(datapath->maps());
   ASSERT_TRUE(counters) << counters.error().describe();
   for (const auto &sample : *counters) EXPECT_EQ(sample.packets, 0u);
+}
+
+// Issue 14: sg_owner_slots is sized with the machines map (a power of two at or above it),
+// the programs' mask follows that size, and what the agent writes through its mapping is what
+// the kernel map holds and the loaded programs read. The slot's interface is chosen past the
+// map's size: only the right mask finds it (a default mask would index past the end and the
+// program would ask the hash, which says otherwise).
+TEST_F(DatapathKernel, OwnerSlotsFollowTheMachinesSizeAndAreWhatTheProgramsRead) {
+  MapSizes sizes;
+  sizes.machines = 1000;
+  ASSERT_NO_FATAL_FAILURE(load(sizes));
+  ASSERT_EQ(datapath->maps().owner_slots.size(), 1024u);
+  PinnedMapBackend backend(datapath->maps());
+  ASSERT_EQ(backend.owner_slot_count(), 1024u);
+  const uint32_t ifindex = 1024 + 42;
+  sg_machine hash_owner{};
+  hash_owner.prefix = ip("fdaa:0:1:a:b:c:d:0").raw();
+  hash_owner.app_id = 7;
+  hash_owner.network_id = 1;
+  sg_machine slot_owner = hash_owner;
+  slot_owner.network_id = 2;  // contradicts the hash: whichever is read shows in the verdict
+  ASSERT_TRUE(backend.put_machine(ifindex, hash_owner));
+  ASSERT_TRUE(backend.put_owner_slot(ifindex, slot_owner));
+
+  // The kernel map holds the write (read back with a syscall, not through the mapping).
+  auto opened = PinnedMaps::open(datapath->pin_dir());
+  ASSERT_TRUE(opened) << opened.error().describe();
+  sg_owner_slot raw{};
+  const uint32_t index = 42;
+  ASSERT_EQ(bpf_map_lookup_elem(opened->owner_slots.handle().fd(), &index, &raw), 0);
+  EXPECT_EQ(raw.seq % 2, 0u);
+  EXPECT_GT(raw.seq, 0u);
+  EXPECT_EQ(raw.ifindex, ifindex);
+  EXPECT_EQ(raw.machine.network_id, 2u);
+
+  auto frame = test::ipv6_udp_frame("fdaa:0:1:a:b:c:d:2", "fdaa:0:2::5");
+  auto from_slot = datapath->explain(SG_HOOK_MACHINE_EGRESS, ifindex, frame);
+  ASSERT_TRUE(from_slot) << from_slot.error().describe();
+  EXPECT_EQ(reason_name(from_slot->reason), "same_network") << "the slot's owner (network 2)";
+
+  ASSERT_TRUE(backend.clear_owner_slot(ifindex));
+  auto from_hash = datapath->explain(SG_HOOK_MACHINE_EGRESS, ifindex, frame);
+  ASSERT_TRUE(from_hash) << from_hash.error().describe();
+  EXPECT_EQ(reason_name(from_hash->reason), "cross_network") << "the hash's owner (network 1)";
+}
+
+// An older build's pins have no sg_owner_slots: the load creates it (empty: every program asks
+// the hash until the reconcile fills it, tests/control/owner_slots_test.cpp) and records its
+// layout; another size migrates it without copying (its index depends on the size).
+TEST_F(DatapathKernel, OwnerSlotsAreCreatedOnOlderPinsAndNeverCopied) {
+  ASSERT_NO_FATAL_FAILURE(load());
+  {
+    PinnedMapBackend backend(datapath->maps());
+    ASSERT_TRUE(backend.put_owner_slot(5, sg_machine{}));
+  }
+  datapath.reset();
+  const std::string pin = pins->path() + "/sixguard/" + SG_MAP_OWNER_SLOTS;
+  ASSERT_EQ(::unlink(pin.c_str()), 0);
+  ASSERT_NO_FATAL_FAILURE(load());
+  struct stat st {};
+  EXPECT_EQ(::stat(pin.c_str(), &st), 0) << "pinned again";
+  PinnedMapBackend backend(datapath->maps());
+  auto slots = backend.dump_owner_slots();
+  ASSERT_TRUE(slots) << slots.error().describe();
+  EXPECT_TRUE(slots->empty());
+  ASSERT_TRUE(backend.put_owner_slot(5, sg_machine{}));
+  const uint32_t old_id = datapath->maps().owner_slots.handle().id();
+  datapath.reset();
+
+  MapSizes larger;
+  larger.machines = SG_DEFAULT_MACHINES * 2;
+  ASSERT_NO_FATAL_FAILURE(load(larger));
+  EXPECT_NE(datapath->maps().owner_slots.handle().id(), old_id);
+  std::string notes;
+  for (const auto &note : datapath->migration_notes()) notes += note + "\n";
+  EXPECT_NE(
+      notes.find("sg_owner_slots (max_entries 16384 -> 32768; a cache: filled from the state)"),
+      std::string::npos)
+      << notes;
+  EXPECT_EQ(notes.find("sg_owner_slots: "), std::string::npos) << "copied: " << notes;
+  EXPECT_EQ(datapath->maps().owner_slots.size(), 2u * SG_DEFAULT_OWNER_SLOTS);
+  PinnedMapBackend after(datapath->maps());
+  auto moved = after.dump_owner_slots();
+  ASSERT_TRUE(moved) << moved.error().describe();
+  EXPECT_TRUE(moved->empty()) << "slots are never copied into a map of another size";
 }
 
 TEST_F(DatapathKernel, ExplainRefusesAFrameShorterThanEthernet) {
