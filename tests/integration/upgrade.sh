@@ -43,6 +43,9 @@ if ! LIBXDP_BPFFS=$SG_BPFFS ip netns exec "$SG_HOST" "$OLDER_AGENT" "$OLDER_OBJE
   exit 1
 fi
 cat "$SG_WORK/older.log"
+# An older build has no sg_owner_slots (issue 14): its pin goes (the older programs keep the
+# map they were loaded with); today's agent must create it and fill it from the state.
+rm -f "$SG_BPFFS/sixguard/sg_owner_slots"
 value_size() { ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin "$1")" | jq -r .bytes_value; }
 meta_slot() { # sg_meta slot $1 (little-endian u32)
   ip netns exec "$SG_HOST" bpftool -j map lookup pinned "$(pin sg_meta)" key "$1" 0 0 0 |
@@ -94,6 +97,29 @@ sg_check "no staging pin left" sg_not test -e "$(pin sg_machines_next)"
 for m in "${SG_MACHINES[@]}"; do
   sg_check "programs on $(sg_if "$m") use the pinned sg_machines" \
     programs_use_pinned "$(sg_if "$m")" sg_machines
+done
+# Each machine's owner slot (index ifindex & (size - 1): seq 4 bytes, ifindex 4, then the
+# sg_machines value) says what sg_machines says for its interface.
+slot_matches_hash() { # slot_matches_hash IFNAME
+  local ifindex slots index hash slot
+  ifindex=$(ip -n "$SG_HOST" -o link show dev "$1" | cut -d: -f1)
+  slots=$(ip netns exec "$SG_HOST" bpftool -j map show pinned "$(pin sg_owner_slots)" | jq .max_entries)
+  index=$((ifindex & (slots - 1)))
+  hash=$(ip netns exec "$SG_HOST" bpftool -j map lookup pinned "$(pin sg_machines)" \
+    key $((ifindex & 255)) $(((ifindex >> 8) & 255)) $(((ifindex >> 16) & 255)) $(((ifindex >> 24) & 255)) |
+    jq -c '(.value // .[0].value) | map(ltrimstr("0x") | ascii_downcase)') || return 1
+  slot=$(ip netns exec "$SG_HOST" bpftool -j map lookup pinned "$(pin sg_owner_slots)" \
+    key $((index & 255)) $(((index >> 8) & 255)) $(((index >> 16) & 255)) $(((index >> 24) & 255)) |
+    jq -c '(.value // .[0].value) | map(ltrimstr("0x") | ascii_downcase)') || return 1
+  [ "$(jq -r '.[4:8] | reverse | join("")' <<<"$slot")" = "$(printf '%08x' "$ifindex")" ] &&
+    [ "$(jq -c '.[8:36]' <<<"$slot")" = "$hash" ] && [ $((0x$(jq -r '.[0]' <<<"$slot") % 2)) = 0 ]
+}
+sg_check "sg_owner_slots pinned again by today's agent" test -e "$(pin sg_owner_slots)"
+for m in "${SG_MACHINES[@]}"; do
+  sg_check "the owner slot of $(sg_if "$m") is filled from the state (= its sg_machines entry)" \
+    slot_matches_hash "$(sg_if "$m")"
+  sg_check "programs on $(sg_if "$m") use the pinned sg_owner_slots" \
+    programs_use_pinned "$(sg_if "$m")" sg_owner_slots
 done
 sg_run_matrix
 sg_check_matrix
