@@ -62,6 +62,7 @@ clear_slot() { # clear_slot IFINDEX
 }
 edit_slot_network() { # edit_slot_network IFINDEX NETWORK_ID: rewrites the copy's network_id (bytes 28-31)
   local ifindex=$1 network=$2 bytes
+  # shellcheck disable=SC2046
   read -r -a bytes < <(bpftool map lookup pinned "$PINS/sg_owner_slots" key $(slot_key_of "$ifindex") -j |
     jq -r '(.value // .[0].value) | map(ltrimstr("0x")) | join(" ")') || return 1
   [ "${#bytes[@]}" = 40 ] || return 1
@@ -70,6 +71,7 @@ edit_slot_network() { # edit_slot_network IFINDEX NETWORK_ID: rewrites the copy'
   bytes[29]=$(printf '%02x' $(((network >> 8) & 255)))
   bytes[30]=$(printf '%02x' $(((network >> 16) & 255)))
   bytes[31]=$(printf '%02x' $(((network >> 24) & 255)))
+  # shellcheck disable=SC2046
   bpftool map update pinned "$PINS/sg_owner_slots" key $(slot_key_of "$ifindex") value hex "${bytes[@]}"
 }
 freeze() { kill -STOP "$SG_AGENT_PID"; }
