@@ -17,6 +17,7 @@
 #include "maps/hash_map.h"
 #include "tests/common/kernel_test.h"
 #include "maps/map_handle.h"
+#include "maps/owner_slots.h"
 #include "maps/ring_buffer.h"
 
 namespace sixguard::maps {
@@ -175,6 +176,62 @@ TEST(MapsKernel, LpmTrieLongestMatchAndFull) {
   EXPECT_EQ(full.error().code, ENOSPC);
   EXPECT_NE(full.error().describe().find("sg_infra: update: map full (2 entries)"),
             std::string::npos);
+}
+
+// Issue 14: OwnerSlots, the seqlock writer over sg_owner_slots' mapping. What it writes is the
+// kernel map's content (read back with a syscall); a clear only empties the slot of its own
+// interface; a slot left mid-write reads back with its odd seq (what a check clears); and a
+// map it cannot be the writer of is refused by name.
+TEST(MapsKernel, OwnerSlotsWriteThroughTheMappingUnderASeqlock) {
+  SG_REQUIRE_KERNEL();
+  auto handle =
+      create_map(BPF_MAP_TYPE_ARRAY, "sg_t_slots", 4, sizeof(sg_owner_slot), 64, BPF_F_MMAPABLE);
+  ASSERT_TRUE(handle) << handle.error().describe();
+  const int fd = handle->fd();
+  auto slots = OwnerSlots::open(std::move(*handle));
+  ASSERT_TRUE(slots) << slots.error().describe();
+  ASSERT_EQ(slots->size(), 64u);
+  EXPECT_EQ(slots->index_of(64 + 5), 5u);
+
+  sg_machine owner{};
+  owner.app_id = 7;
+  owner.network_id = 0x2045b;
+  slots->write(64 + 5, owner);
+  sg_owner_slot raw{};
+  const uint32_t index = 5;
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &index, &raw), 0);
+  EXPECT_EQ(raw.seq, 2u) << "one write: odd, then even";
+  EXPECT_EQ(raw.ifindex, 64u + 5);
+  EXPECT_EQ(raw.machine.app_id, 7u);
+  EXPECT_EQ(raw.machine.network_id, 0x2045bu);
+
+  EXPECT_FALSE(slots->clear(5)) << "slot 5 holds ifindex 69, not 5";
+  EXPECT_EQ(slots->read_slot(5).ifindex, 64u + 5);
+  EXPECT_TRUE(slots->clear(64 + 5));
+  const sg_owner_slot cleared = slots->read_slot(5);
+  EXPECT_EQ(cleared.ifindex, 0u);
+  EXPECT_EQ(cleared.seq, 4u);
+
+  sg_owner_slot torn{};
+  torn.seq = 9;
+  torn.ifindex = 5;
+  slots->write_raw_for_test(5, torn);
+  EXPECT_EQ(slots->read_slot(5).seq, 9u) << "a seq that stays odd is reported as it is";
+  slots->write(5, owner);  // a writer after one that died mid-write: even again
+  const sg_owner_slot rewritten = slots->read_slot(5);
+  EXPECT_EQ(rewritten.seq % 2, 0u);
+  EXPECT_GT(rewritten.seq, 9u);
+  EXPECT_EQ(rewritten.ifindex, 5u);
+
+  auto plain = create_map(BPF_MAP_TYPE_ARRAY, "sg_t_plain", 4, sizeof(sg_owner_slot), 64);
+  ASSERT_TRUE(plain);
+  auto refused = OwnerSlots::open(std::move(*plain));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().describe().find("sg_t_plain"), std::string::npos);
+  auto odd_size =
+      create_map(BPF_MAP_TYPE_ARRAY, "sg_t_odd", 4, sizeof(sg_owner_slot), 48, BPF_F_MMAPABLE);
+  ASSERT_TRUE(odd_size);
+  EXPECT_FALSE(OwnerSlots::open(std::move(*odd_size))) << "not a power of two";
 }
 
 TEST(MapsKernel, ArrayAndPerCpuSums) {
