@@ -107,6 +107,17 @@ void OwnerSlots::clear_index(uint32_t index) {
   publish(index, 0, sg_machine{});
 }
 
+uint32_t OwnerSlots::clear_all() {
+  uint32_t emptied = 0;
+  for (uint32_t index = 0; index < size(); ++index) {
+    const sg_owner_slot held = read_slot(index);
+    if (held.ifindex == 0 && !(held.seq & 1u)) continue;
+    clear_index(index);
+    ++emptied;
+  }
+  return emptied;
+}
+
 sg_owner_slot OwnerSlots::read_slot(uint32_t index) const {
   uint32_t *w = words(slot(index));
   // The agent's own writes never overlap its reads (one thread writes, under the control

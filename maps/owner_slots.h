@@ -49,6 +49,8 @@ class OwnerSlots {
   bool clear(uint32_t ifindex);
   // Empties slot index whatever it holds (a torn or misplaced entry found by a check).
   void clear_index(uint32_t index);
+  // Empties every slot that is not empty already. Returns how many it emptied.
+  uint32_t clear_all();
   // What slot index holds, read as a seqlock reader. A seq still odd after a few retries is
   // returned as it is: a write cut short (the agent died in it), which a check clears.
   sg_owner_slot read_slot(uint32_t index) const;

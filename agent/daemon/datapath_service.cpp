@@ -33,6 +33,11 @@ Result<std::unique_ptr<DatapathService>> DatapathService::load(const AgentConfig
   if (!datapath) return datapath.error();
   auto impl = std::make_unique<Impl>();
   impl->datapath = std::move(*datapath);
+  // The owner slots are a cache the agent alone vouches for: emptied before anything is
+  // attached, so a slot written by an earlier agent cannot outlive it. A downgrade to a build
+  // that never wrote them leaves slots that contradict sg_machines, and the reconcile that
+  // clears wrong slots may fail. Until the reconcile refills them, programs ask the hash.
+  impl->datapath->maps().owner_slots.clear_all();
   impl->backend = std::make_unique<PinnedMapBackend>(impl->datapath->maps());
   impl->bpffs = config.bpffs;
   auto pinned = impl->datapath->pinned_map_refs();

@@ -234,6 +234,36 @@ TEST(MapsKernel, OwnerSlotsWriteThroughTheMappingUnderASeqlock) {
   EXPECT_FALSE(OwnerSlots::open(std::move(*odd_size))) << "not a power of two";
 }
 
+// What the agent does at start (DatapathService::load): every slot another writer left, whole
+// or torn, is emptied; empty slots are not written (their seq does not move).
+TEST(MapsKernel, OwnerSlotsClearAllEmptiesWhatAnEarlierWriterLeft) {
+  SG_REQUIRE_KERNEL();
+  auto handle = create_map(BPF_MAP_TYPE_ARRAY, "sg_t_slots_all", 4, sizeof(sg_owner_slot), 16,
+                           BPF_F_MMAPABLE);
+  ASSERT_TRUE(handle) << handle.error().describe();
+  auto slots = OwnerSlots::open(std::move(*handle));
+  ASSERT_TRUE(slots) << slots.error().describe();
+  sg_machine owner{};
+  owner.app_id = 3;
+  slots->write(16 + 2, owner);
+  slots->write(7, owner);
+  sg_owner_slot torn{};
+  torn.seq = 5;
+  torn.ifindex = 11;
+  slots->write_raw_for_test(11, torn);
+
+  EXPECT_EQ(slots->clear_all(), 3u);
+  for (uint32_t index = 0; index < slots->size(); ++index) {
+    const sg_owner_slot held = slots->read_slot(index);
+    EXPECT_EQ(held.ifindex, 0u) << "slot " << index;
+    EXPECT_EQ(held.seq % 2, 0u) << "slot " << index;
+    if (index != 2 && index != 7 && index != 11) {
+      EXPECT_EQ(held.seq, 0u) << "slot " << index << " was empty: not written";
+    }
+  }
+  EXPECT_EQ(slots->clear_all(), 0u) << "nothing left to empty";
+}
+
 TEST(MapsKernel, ArrayAndPerCpuSums) {
   SG_REQUIRE_KERNEL();
   auto array_handle = create_map(BPF_MAP_TYPE_ARRAY, "sg_t_array", 4, sizeof(sg_config), 1);
