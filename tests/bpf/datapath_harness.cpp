@@ -131,6 +131,14 @@ Status Datapath::put_machine_hash_only(uint32_t ifindex, const sg_machine &machi
   return {};
 }
 
+Status Datapath::delete_machine(uint32_t ifindex) {
+  slots_->clear(ifindex);
+  if (bpf_map_delete_elem(map_fd(SG_MAP_MACHINES), &ifindex) != 0 && errno != ENOENT) {
+    return errno_error("delete from sg_machines");
+  }
+  return {};
+}
+
 Result<std::optional<sg_machine>> Datapath::machine_of(uint32_t ifindex) const {
   sg_machine machine{};
   if (bpf_map_lookup_elem(map_fd(SG_MAP_MACHINES), &ifindex, &machine) == 0) return {machine};

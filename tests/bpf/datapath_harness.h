@@ -61,6 +61,9 @@ class Datapath {
   Status put_machine(uint32_t ifindex, const sg_machine &machine);
   // sg_machines only: the slot keeps whatever it held.
   Status put_machine_hash_only(uint32_t ifindex, const sg_machine &machine);
+  // Empties the interface's owner slot, then removes its sg_machines entry (if any), as the
+  // agent does: a slot left behind would keep the removed owner for the programs.
+  Status delete_machine(uint32_t ifindex);
   // sg_owner_slots through its mapping (the agent's writer).
   maps::OwnerSlots &owner_slots() { return *slots_; }
   Result<std::optional<sg_machine>> machine_of(uint32_t ifindex) const;

@@ -246,11 +246,8 @@ class Runner {
     const auto machine = machine_of(iface);
     if (machine) {
       if (auto s = dp_.put_machine(tap, to_map(*machine)); !s) return s;
-    } else {
-      const int fd = bpf_map__fd(bpf_object__find_map_by_name(dp_.object(), SG_MAP_MACHINES));
-      if (bpf_map_delete_elem(fd, &tap) != 0 && errno != ENOENT) {
-        return errno_error("delete the tap's machine entry");
-      }
+    } else if (auto s = dp_.delete_machine(tap); !s) {
+      return s;
     }
     pointed = iface;
     return {};
