@@ -243,10 +243,11 @@ MapDrift still_wanted(const MapDrift &drift, const MapImage &now) {
   // holds what the state wants for it. The index is checked against the slot's own size.
   for (const auto &[index, slot] : drift.held.owner_slots) {
     const bool torn = slot.seq & 1u;
-    const bool contradicted = [&] {
-      if (torn || slot.ifindex == 0) return true;
-      const auto it = now.machines.find(slot.ifindex);
-      return it == now.machines.end() || !same_machine(it->second, slot.machine);
+    // An init-capture, not [&]: clang before 16 cannot capture a structured binding.
+    const bool contradicted = [&now, &found = slot, torn] {
+      if (torn || found.ifindex == 0) return true;
+      const auto it = now.machines.find(found.ifindex);
+      return it == now.machines.end() || !same_machine(it->second, found.machine);
     }();
     if (contradicted) held.owner_slots.emplace(index, slot);
   }
