@@ -214,8 +214,9 @@ TEST_F(HttpServerTest, SlowLorisPeersDoNotStopOthersAndAreClosedAtTheDeadline) {
   std::vector<Fd> slow;
   std::vector<Clock::time_point> connected;
   for (int i = 0; i < kSlow; ++i) {
-    slow.push_back(connect_unix(socket_path));
+    // Before connect: the server may accept (and start the deadline) before connect returns.
     connected.push_back(Clock::now());
+    slow.push_back(connect_unix(socket_path));
     ASSERT_TRUE(slow.back().valid());
     ASSERT_TRUE(send_all(slow.back().get(), kUnfinished));
   }
