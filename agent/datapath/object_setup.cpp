@@ -52,12 +52,28 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
       return make_error(std::string(name) + ": set max_entries " + std::to_string(entries), -err);
     }
   }
+  return set_owner_slot_mask(object, sizes.owner_slots());
+}
+
+Status size_owner_slots(bpf_object *object, uint32_t slots) {
+  bpf_map *map = bpf_object__find_map_by_name(object, SG_MAP_OWNER_SLOTS);
+  if (map == nullptr) {
+    return make_error(std::string(SG_MAP_OWNER_SLOTS) + ": not in the BPF object", ENOENT);
+  }
+  if (int err = bpf_map__set_max_entries(map, slots); err != 0) {
+    return make_error(
+        std::string(SG_MAP_OWNER_SLOTS) + ": set max_entries " + std::to_string(slots), -err);
+  }
+  return set_owner_slot_mask(object, slots);
+}
+
+Status set_owner_slot_mask(bpf_object *object, uint32_t slots) {
   // The programs index sg_owner_slots with this mask: it must follow the map's size.
   bpf_map *mask = bpf_object__find_map_by_name(object, SG_RODATA_OWNER_SLOTS);
   if (mask == nullptr) {
     return make_error(std::string(SG_RODATA_OWNER_SLOTS) + ": not in the object", ENOENT);
   }
-  const uint32_t value = sizes.owner_slots() - 1;
+  const uint32_t value = slots - 1;
   if (int err = bpf_map__set_initial_value(mask, &value, sizeof(value)); err != 0) {
     return make_error(std::string("set ") + SG_RODATA_OWNER_SLOTS, -err);
   }

@@ -3,7 +3,8 @@
 // BPF_PROG_TEST_RUN (as datapath_bench does: thread CPU time over `repeat` runs, median of
 // trials, one pinned CPU) while sg_flycast holds 1, 1k, 100k and 1M entries, with 10k networks
 // (as sg_net_flags entries and as the networks of the other entries) and 1k machines
-// (--machines: 64k for issue 14's scale) in the maps. Each level is also compared with the floor of
+// (--machines: 64k for issue 14's scale; each in sg_machines and its owner slot, as the agent
+// writes them) in the maps. Each level is also compared with the floor of
 // a program that only returns, measured at the same level. The memory each map costs per entry
 // comes from the kernel's own accounting (/proc/self/fdinfo's memlock, which for these maps follows
 // the element count).
@@ -77,7 +78,6 @@ constexpr uint32_t kNetA = 0x0002045b, kNetB = 0x00030001;
 constexpr uint32_t kAppM1 = 100;
 // Bulk entries live on networks 0x00100000 + i: never A, B or the infrastructure network 0.
 constexpr uint32_t kBulkNetBase = 0x00100000;
-constexpr uint32_t kFakeIfindexBase = 1'000'000;  // machines that only exist in the map
 
 Ipv6 ip(const char *text) {
   return *parse_ipv6(text);
@@ -304,6 +304,9 @@ int run(int argc, char **argv) {
     m1.prefix = machine_prefix(ip("fdaa:2:45b:a7b:174:db43:d3c6:2")).raw();
     m1.app_id = kAppM1;
     m1.network_id = kNetA;
+    // fdaa:3:1:f1c::2 targets M1's app: the agent flags it, or the programs skip the Flycast
+    // lookup and the flycast path is a cross-network drop.
+    m1.flags = SG_MACHINE_FLYCAST_TARGET;
     if (auto s = (*dp)->put_machine(static_cast<uint32_t>(*ifindex), m1); !s) return s;
     std::vector<uint32_t> machine_keys;
     std::vector<sg_machine> machine_values;
@@ -316,10 +319,24 @@ int run(int argc, char **argv) {
       m.prefix.octets[14] = m.prefix.octets[15] = 0;
       m.app_id = 1000 + i;
       m.network_id = net;
-      machine_keys.push_back(kFakeIfindexBase + i);
+      m.flags = SG_MACHINE_FLYCAST_TARGET;  // bulk Flycast entries target every bulk app at 1M
+      // Interfaces that only exist in the maps, numbered on from M1's as a host numbers its
+      // interfaces: each has an owner slot of its own (there are at least twice as many slots
+      // as machines), as on a host whose ifindexes are dense.
+      machine_keys.push_back(static_cast<uint32_t>(*ifindex) + i);
       machine_values.push_back(m);
     }
     if (auto s = update_batch(machines_fd, machine_keys, machine_values); !s) return s;
+    // The agent's order: the sg_machines entry, then its owner slot.
+    for (std::size_t i = 0; i < machine_keys.size(); ++i) {
+      (*dp)->owner_slots().write(machine_keys[i], machine_values[i]);
+    }
+    // What is measured is M1 answered by its slot: a collider in it would measure the hash.
+    const auto &slots = (*dp)->owner_slots();
+    if (slots.read_slot(slots.index_of(static_cast<uint32_t>(*ifindex))).ifindex !=
+        static_cast<uint32_t>(*ifindex)) {
+      return make_error("M1's owner slot is held by another interface");
+    }
     std::vector<uint32_t> net_keys;
     std::vector<uint32_t> net_values;
     for (uint32_t i = 0; i < kNetworks; ++i) {

@@ -87,6 +87,15 @@ Result<std::unique_ptr<Datapath>> Datapath::load(const MapSizes &sizes, XdpEgres
       return libbpf_error(std::string("size ") + name, err);
     }
   }
+  // The owner slots follow sg_machines' size as the agent sizes them (MapSizes::owner_slots):
+  // a benchmark with 64k machines needs as many slots as a host with 64k machines has.
+  if (sizes.machines != 0) {
+    sixguard::MapSizes agent_sizes;
+    agent_sizes.machines = sizes.machines;
+    if (auto sized = size_owner_slots(obj, agent_sizes.owner_slots()); !sized) {
+      return sized.error();
+    }
+  }
   // The agent's own decision (agent/datapath/egress_hook.h), so the tests follow it.
   auto has_helper = kernel_has_xdp_load_bytes();
   if (!has_helper) return has_helper.error();
