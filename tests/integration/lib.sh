@@ -134,8 +134,32 @@ sg_cleanup() {
   return $status
 }
 
+# A run that was killed outright (ctest's TIMEOUT kills with SIGKILL, which no trap sees)
+# leaves its namespaces, bpffs mounts and work directory behind, and with them its programs.
+# Every run first sweeps what dead runs left: names sg-<tag>-<pid>-..., the pid being the run's
+# own ($$, SG_ID's default). A live run's pid is alive, so its things are never touched; a
+# non-numeric SG_ID (the demo's) is never swept.
+sg_sweep_dead_runs() {
+  local name dir mnt
+  for name in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+    [[ $name =~ ^sg-[a-z0-9]+-([0-9]+)- ]] || continue
+    [ -d "/proc/${BASH_REMATCH[1]}" ] && continue
+    ip netns del "$name" 2>/dev/null && echo "swept namespace $name (its run is gone)"
+  done
+  for dir in /tmp/sg-*; do
+    [[ $dir =~ ^/tmp/sg-[a-z0-9]+-([0-9]+)-[A-Za-z0-9]{4}$ ]] || continue
+    [ -d "/proc/${BASH_REMATCH[1]}" ] && continue
+    # Deepest first: a mount may sit inside another.
+    for mnt in $(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+      umount "$mnt" 2>/dev/null || umount -l "$mnt"
+    done
+    rm -rf "$dir" && echo "swept $dir (its run is gone)"
+  done
+}
+
 # Sets up the work directory and the cleanup trap. Call first.
 sg_init() {
+  sg_sweep_dead_runs
   SG_WORK=$(mktemp -d "/tmp/$SG_PREFIX-XXXX")
   trap sg_cleanup EXIT
   trap 'exit 130' INT TERM
