@@ -39,35 +39,33 @@ Status set_kernel_constants(bpf_object *object) {
   return {};
 }
 
+namespace {
+
+Status set_max_entries(bpf_object *object, const char *name, uint32_t entries) {
+  bpf_map *map = bpf_object__find_map_by_name(object, name);
+  if (map == nullptr) return make_error(std::string(name) + ": not in the BPF object", ENOENT);
+  if (int err = bpf_map__set_max_entries(map, entries); err != 0) {
+    return make_error(std::string(name) + ": set max_entries " + std::to_string(entries), -err);
+  }
+  return {};
+}
+
+}  // namespace
+
 Status apply_map_sizes(bpf_object *object, const MapSizes &sizes) {
   const std::pair<const char *, uint32_t> wanted[] = {
       {SG_MAP_MACHINES, sizes.machines},   {SG_MAP_FLYCAST, sizes.flycast},
       {SG_MAP_INFRA, sizes.infra},         {SG_MAP_NET_FLAGS, sizes.net_flags},
-      {SG_MAP_EVENTS, sizes.events_bytes}, {SG_MAP_OWNER_SLOTS, sizes.owner_slots()},
+      {SG_MAP_EVENTS, sizes.events_bytes},
   };
   for (const auto &[name, entries] : wanted) {
-    bpf_map *map = bpf_object__find_map_by_name(object, name);
-    if (map == nullptr) return make_error(std::string(name) + ": not in the BPF object", ENOENT);
-    if (int err = bpf_map__set_max_entries(map, entries); err != 0) {
-      return make_error(std::string(name) + ": set max_entries " + std::to_string(entries), -err);
-    }
+    if (auto status = set_max_entries(object, name, entries); !status) return status;
   }
-  return set_owner_slot_mask(object, sizes.owner_slots());
+  return size_owner_slots(object, sizes.owner_slots());
 }
 
 Status size_owner_slots(bpf_object *object, uint32_t slots) {
-  bpf_map *map = bpf_object__find_map_by_name(object, SG_MAP_OWNER_SLOTS);
-  if (map == nullptr) {
-    return make_error(std::string(SG_MAP_OWNER_SLOTS) + ": not in the BPF object", ENOENT);
-  }
-  if (int err = bpf_map__set_max_entries(map, slots); err != 0) {
-    return make_error(
-        std::string(SG_MAP_OWNER_SLOTS) + ": set max_entries " + std::to_string(slots), -err);
-  }
-  return set_owner_slot_mask(object, slots);
-}
-
-Status set_owner_slot_mask(bpf_object *object, uint32_t slots) {
+  if (auto status = set_max_entries(object, SG_MAP_OWNER_SLOTS, slots); !status) return status;
   // The programs index sg_owner_slots with this mask: it must follow the map's size.
   bpf_map *mask = bpf_object__find_map_by_name(object, SG_RODATA_OWNER_SLOTS);
   if (mask == nullptr) {

@@ -36,8 +36,6 @@ Status apply_map_sizes(bpf_object *object, const MapSizes &sizes);
 // the programs index it with to follow: a loader that sizes sg_machines by itself (the tests'
 // harness) keeps the two as the agent does.
 Status size_owner_slots(bpf_object *object, uint32_t slots);
-// The mask alone, for a map whose max_entries is already slots.
-Status set_owner_slot_mask(bpf_object *object, uint32_t slots);
 
 // Enables loading only of the given programs of object (skel->progs members, or found by name
 // in another build's object); a null among them is a program the object does not have.
