@@ -19,6 +19,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,37 @@ std::vector<Case> cases() {
   };
 }
 
+// A reference: a program of bench_baseline that does only part of a path's work, measured
+// like the paths against the same floor. `self` is the machine it is compiled for.
+using BaselineSkeleton = std::unique_ptr<bench_baseline, decltype(&bench_baseline__destroy)>;
+using BaselinePrograms = decltype(bench_baseline::progs);
+
+struct Reference {
+  std::string name;
+  Hook hook;
+  std::vector<uint8_t> packet;
+  Ipv6 self;
+  bpf_program *BaselinePrograms::*program;
+};
+
+std::vector<Reference> references() {
+  using namespace bpftest;
+  const auto &a = addrs();
+  const auto udp = [](const Ipv6 &s, const Ipv6 &d) {
+    return PacketBuilder().ethernet().ipv6(s, d).udp(40000, 53).payload(64).build();
+  };
+  return {
+      {"count_only", Hook::kEgress, udp(a.m3, a.b), a.m3, &BaselinePrograms::bench_xdp_count},
+      {"same_network_least", Hook::kEgress, udp(a.m3, a.b), a.m3,
+       &BaselinePrograms::bench_xdp_same_network},
+      {"count_only", Hook::kIngress, udp(a.b, a.m3), a.m3, &BaselinePrograms::bench_tc_count},
+      {"same_network_least", Hook::kIngress, udp(a.b, a.m3), a.m3,
+       &BaselinePrograms::bench_tc_same_network},
+      {"same_network_least", Hook::kUplink, udp(a.a_peer, a.m1), a.m1,
+       &BaselinePrograms::bench_tc_uplink_same_network},
+  };
+}
+
 const char *hook_name(Hook hook) {
   switch (hook) {
     case Hook::kEgress:
@@ -212,6 +244,36 @@ Result<Measurement> measure(int prog_fd, bool xdp, const std::vector<uint8_t> &p
   std::sort(sorted.begin(), sorted.end());
   m.ns = sorted[sorted.size() / 2];
   return m;
+}
+
+struct Floors {
+  int xdp_pass = -1;
+  int tc_ok = -1;
+};
+
+// A program's ns per packet and the floor's, on the same packet in the same pinned thread.
+// Test runs resolve ifindex in the scenario's namespace, so they run there.
+Result<std::pair<Measurement, Measurement>> measure_beside_floor(
+    bpftest::Host &host, const Floors &floors, Hook hook, int prog, uint32_t action,
+    const std::vector<uint8_t> &packet, uint32_t ifindex, const Options &options) {
+  const bool xdp = hook == Hook::kEgress;
+  const int floor_prog = xdp ? floors.xdp_pass : floors.tc_ok;
+  const uint32_t floor_action = xdp ? XDP_PASS : TC_ACT_OK;
+  auto measured = host.ns().run([&]() -> Result<std::pair<Measurement, Measurement>> {
+    if (!pin_to_cpu(options.cpu)) return errno_error("sched_setaffinity");
+    // Warm up caches and the branch predictor, then interleave nothing: floor, then path.
+    Options warm = options;
+    warm.repeat = std::min<uint32_t>(options.repeat, 100000);
+    warm.trials = 1;
+    if (auto w = measure(prog, xdp, packet, ifindex, warm, action); !w) return w.error();
+    auto floor = measure(floor_prog, xdp, packet, ifindex, options, floor_action);
+    if (!floor) return floor.error();
+    auto path = measure(prog, xdp, packet, ifindex, options, action);
+    if (!path) return path.error();
+    return std::make_pair(*path, *floor);
+  });
+  if (!measured) return measured.error();
+  return *measured;
 }
 
 Result<Options> parse(int argc, char **argv) {
@@ -264,13 +326,15 @@ int run(int argc, char **argv) {
   libbpf_set_print(nullptr);
   auto host = bpftest::Host::create();
   if (!host) return cannot_run("datapath_bench", host.error(), "scenario");
-  bench_baseline *baseline = bench_baseline__open_and_load();
-  if (!baseline) {
-    std::cerr << "datapath_bench: load bench_baseline: " << std::strerror(errno) << "\n";
+  const auto cannot_load = [](const std::string &what) {
+    std::cerr << "datapath_bench: load bench_baseline (" << what << "): " << std::strerror(errno)
+              << "\n";
     return 1;
-  }
-  const int xdp_pass = bpf_program__fd(baseline->progs.bench_xdp_pass);
-  const int tc_ok = bpf_program__fd(baseline->progs.bench_tc_ok);
+  };
+  const BaselineSkeleton baseline(bench_baseline__open_and_load(), bench_baseline__destroy);
+  if (!baseline) return cannot_load("floors");
+  const Floors floors{.xdp_pass = bpf_program__fd(baseline->progs.bench_xdp_pass),
+                      .tc_ok = bpf_program__fd(baseline->progs.bench_tc_ok)};
 
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-16s %-20s %10s %8s %10s %7s %7s\n", "hook", "path", "ns/pkt", "floor", "floor ns",
@@ -296,33 +360,17 @@ int run(int argc, char **argv) {
       return 1;
     }
     const bool xdp = c.hook == Hook::kEgress;
-    const uint32_t ifindex = bpftest::ifindex_of(**host, row);
     const int prog = (*host)->datapath().program_fd(bpftest::program_of(c.hook));
-    const int floor_prog = xdp ? xdp_pass : tc_ok;
-    const uint32_t floor_action = xdp ? XDP_PASS : TC_ACT_OK;
-    const uint32_t action = bpftest::expected_action(c.hook, c.verdict);
-    // Test runs resolve ifindex in the namespace; the measuring thread is pinned there.
-    auto measured = (*host)->ns().run([&]() -> Result<std::pair<Measurement, Measurement>> {
-      if (!pin_to_cpu(options->cpu)) return errno_error("sched_setaffinity");
-      // Warm up caches and the branch predictor, then interleave nothing: floor, then path.
-      Options warm = *options;
-      warm.repeat = std::min<uint32_t>(options->repeat, 100000);
-      warm.trials = 1;
-      if (auto w = measure(prog, xdp, c.packet, ifindex, warm, action); !w) return w.error();
-      auto floor = measure(floor_prog, xdp, c.packet, ifindex, *options, floor_action);
-      if (!floor) return floor.error();
-      auto path = measure(prog, xdp, c.packet, ifindex, *options, action);
-      if (!path) return path.error();
-      return std::make_pair(*path, *floor);
-    });
     const std::string label = std::string(hook_name(c.hook)) + "/" + c.path;
-    if (!measured || !*measured) {
-      std::cerr << "datapath_bench: " << label << ": "
-                << (!measured ? measured.error() : measured->error()).describe() << "\n";
+    auto measured = measure_beside_floor(**host, floors, c.hook, prog,
+                                         bpftest::expected_action(c.hook, c.verdict), c.packet,
+                                         bpftest::ifindex_of(**host, row), *options);
+    if (!measured) {
+      std::cerr << "datapath_bench: " << label << ": " << measured.error().describe() << "\n";
       ++failures;
       continue;
     }
-    const auto &[path, floor] = **measured;
+    const auto &[path, floor] = *measured;
     const double ratio = path.ns / floor.ns;
     std::printf("%-16s %-20s %10.2f %8s %10.2f %6.2fx %6.2fx%s\n", hook_name(c.hook),
                 c.path.c_str(), path.ns, xdp ? "XDP_PASS" : "TC_OK", floor.ns, ratio, c.target,
@@ -347,10 +395,52 @@ int run(int argc, char **argv) {
                        {"target_ratio", c.target},
                        {"within_target", ratio <= c.target}});
   }
-  bench_baseline__destroy(baseline);
   if (!worst_label.empty()) {
     std::printf("worst ratio: %s %.2fx (target %.2fx)%s\n", worst_label.c_str(), worst_ratio,
                 worst_target, worst_ratio <= worst_target ? "" : "  over");
+  }
+  // The references, on M3's interface for the machine hooks: each its own load of
+  // bench_baseline, since the machine's address is a constant of the program.
+  nlohmann::json reference_results = nlohmann::json::array();
+  std::printf(
+      "\nreferences (bench_baseline.bpf.c): part of a path's work as cheaply as it can be done;\n"
+      "no path doing that work costs less. count_only: the per-packet counter alone;\n"
+      "same_network_least: headers bounded, own /112 and peer network compared with constants,\n"
+      "counted\n");
+  for (const auto &r : references()) {
+    const std::string label = std::string(hook_name(r.hook)) + "/" + r.name;
+    if (!options->only.empty() && label.find(options->only) == std::string::npos) continue;
+    const BaselineSkeleton reference(bench_baseline__open(), bench_baseline__destroy);
+    if (!reference) return cannot_load(label);
+    // Network order, as the program loads the words from the packet.
+    std::memcpy(&reference->rodata->bench_self_hi, r.self.octets.data(), 8);
+    std::memcpy(&reference->rodata->bench_self_lo, r.self.octets.data() + 8, 8);
+    if (bench_baseline__load(reference.get()) != 0) return cannot_load(label);
+    const bpftest::Row row{
+        .description = r.name,
+        .hook = r.hook,
+        .packet = r.packet,
+        .verdict = SG_VERDICT_PASS,
+        .reason = SG_REASON_SAME_NETWORK,
+        .iface = r.hook == Hook::kUplink ? bpftest::Iface::kDefault : bpftest::Iface::kM3};
+    const bool xdp = r.hook == Hook::kEgress;
+    auto measured = measure_beside_floor(
+        **host, floors, r.hook, bpf_program__fd(reference->progs.*r.program),
+        xdp ? XDP_PASS : TC_ACT_OK, r.packet, bpftest::ifindex_of(**host, row), *options);
+    if (!measured) {
+      std::cerr << "datapath_bench: " << label << ": " << measured.error().describe() << "\n";
+      ++failures;
+      continue;
+    }
+    const auto &[path, floor] = *measured;
+    std::printf("%-16s %-20s %10.2f %8s %10.2f %6.2fx\n", hook_name(r.hook), r.name.c_str(),
+                path.ns, xdp ? "XDP_PASS" : "TC_OK", floor.ns, path.ns / floor.ns);
+    reference_results.push_back({{"hook", hook_name(r.hook)},
+                                 {"reference", r.name},
+                                 {"ns_per_packet", path.ns},
+                                 {"trials_ns", path.trials},
+                                 {"floor_ns_per_packet", floor.ns},
+                                 {"ratio", path.ns / floor.ns}});
   }
   if (!options->json_path.empty()) {
     nlohmann::json document = {{"benchmark", "datapath"},
@@ -359,6 +449,7 @@ int run(int argc, char **argv) {
                                {"cpu", options->cpu},
                                {"statistic", "median of trials, thread CPU time ns per packet"},
                                {"results", results},
+                               {"references", reference_results},
                                {"worst", {{"path", worst_label}, {"ratio", worst_ratio}}}};
     std::ofstream out(options->json_path);
     out << document.dump(2) << "\n";
