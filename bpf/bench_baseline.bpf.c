@@ -5,7 +5,7 @@
  *
  * And the references: programs that do only part of what a same-network pass must do, as
  * cheaply as it can be done (the machine's addresses compiled in as constants, as a
- * per-endpoint program would have them, and no map but the counter DESIGN §5 asks for every
+ * per-endpoint program would have them, and no map but the counter DESIGN §4 asks for every
  * packet). Whatever they cost above the floor, the real path cannot go below: they show how
  * far a ratio target is from what the work itself costs. */
 #include <linux/bpf.h>
