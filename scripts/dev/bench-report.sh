@@ -200,6 +200,13 @@ def live:
       kv("same-network pass: the stack alone, ns/pkt"; .stack_ns_per_packet; 1; true),
       kv("same-network pass: added by sixguard, ns/pkt"; .added_ns_per_packet; 1; true),
       kv("same-network pass: added, % of the stack"; .added_percent_of_stack; 1; true)]))
+   else empty end),
+  (if ([$R.before.live.program_cost, $R.after.live.program_cost | arrays | length] | add // 0) > 0 then
+    "",
+    "The program alone on live frames (kernel run-time statistics, their own clock reads included):",
+    "",
+    side_table("live"; ["configuration"]; "ns/run"; true; [];
+      (.program_cost // []) | map({key: .configuration, cols: [.configuration], cell: (.ns_per_run | fixed(1)), num: .ns_per_run}))
    else empty end);
 
 # scale and scale-64k-machines (tests/bench/scale_bench.cpp): a row per case and Flycast level,

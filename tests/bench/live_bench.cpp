@@ -10,9 +10,12 @@
 // to one CPU and the generator to the other, so the receiving core's cost per packet is the
 // NAPI thread's on-CPU time over the packets it took in (veth's rx_queue_0_xdp_packets).
 //
-// Each configuration runs `rounds` times, interleaved (a, b, c, ... a, b, c, ...), and the
-// median round is reported. Fails only on errors (a filter that does not do what it should,
-// a syscall failing), never on timing.
+// Each configuration runs `rounds` times, interleaved, every other round in reverse order
+// (a, b, c, c, b, a, ...), and the median round is reported. A comparison is the median of the
+// rounds' own ratios: a shared VM's CPU speed drifts by several times over a run (one run here
+// saw XDP_DROP at 8.9 Mpps in its first round and 31 Mpps in its third), so two configurations
+// are compared within the round that measured both, never across rounds. Fails only on errors
+// (a filter that does not do what it should, a syscall failing), never on timing.
 //
 // The generator and the NAPI thread run SCHED_FIFO (--rt-priority) while traffic runs: on a
 // shared machine the receiving core's time would otherwise go to whatever else is runnable,
@@ -48,6 +51,7 @@
 #include "tests/bench/live_filters.h"
 #include "tests/bench/live_system.h"
 #include "tests/common/netns.h"
+#include "agent/core/fd.h"
 #include "agent/core/packet_builder.h"
 #include "tests/common/clock.h"
 
@@ -299,6 +303,44 @@ struct Bench {
     return *sample;
   }
 
+  // The filter's program's own time per frame on live traffic, from the kernel's run-time
+  // statistics (BPF_ENABLE_STATS, on while its fd is open): the program alone, without the
+  // frame's way in and out, and steady where the rates swing with the host's phases. The
+  // statistics read the clock twice per run, which is included (the same in every row). A
+  // window of its own after the rounds, so the rounds' rates do not pay for it. nullopt when
+  // the filter runs no BPF program.
+  struct ProgramCost {
+    double ns_per_run = 0;
+    uint64_t runs = 0;
+  };
+  Result<std::optional<ProgramCost>> program_cost(const Config &config) const {
+    auto filter = install_filter(config.filter, env);
+    if (!filter) return filter.error();
+    const int prog = (*filter)->program_fd();
+    if (prog < 0) return std::optional<ProgramCost>();
+    if (auto tid = napi(); !tid) return tid.error();
+    const auto &frame = config.traffic == Traffic::kCrossNetwork ? cross_frame : same_frame;
+    if (auto warm = run_generator(frame, options.warmup); !warm) return warm.error();
+    Fd stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
+    if (!stats.valid()) return errno_error("BPF_ENABLE_STATS");
+    const auto info = [prog]() -> Result<bpf_prog_info> {
+      bpf_prog_info i{};
+      uint32_t len = sizeof(i);
+      if (bpf_obj_get_info_by_fd(prog, &i, &len) != 0) return errno_error("BPF_OBJ_GET_INFO");
+      return i;
+    };
+    auto before = info();
+    if (!before) return before.error();
+    if (auto ran = run_generator(frame, options.seconds); !ran) return ran.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto after = info();
+    if (!after) return after.error();
+    const uint64_t runs = after->run_cnt - before->run_cnt;
+    if (runs == 0) return make_error(config.name + ": the program ran on no frame");
+    return std::optional<ProgramCost>(
+        ProgramCost{static_cast<double>(after->run_time_ns - before->run_time_ns) / runs, runs});
+  }
+
   mutable std::map<std::string, std::string> detail;
 };
 
@@ -447,7 +489,9 @@ int run(int argc, char **argv) {
     }
     std::map<std::string, std::vector<Sample>> samples;
     for (int round = 0; round < options->rounds; ++round) {
-      for (const auto &c : selected) {
+      std::vector<Config> order = selected;
+      if (round % 2 == 1) std::reverse(order.begin(), order.end());
+      for (const auto &c : order) {
         auto sample = bench.measure(c);
         if (!sample) {
           return make_error("round " + std::to_string(round + 1) + ": " + c.name + ": " +
@@ -506,16 +550,30 @@ int run(int argc, char **argv) {
            {"rounds", rounds}});
     }
 
-    // Ratios against the baselines of this run. Rate: packets per second received. Capacity:
-    // the inverse ratio of the receiving core's ns per packet (what each could take with that
-    // core to itself; the XDP_DROP ceiling is usually generator-bound, below 100% busy).
+    // Ratios against the baselines of this run, each the median of the rounds' ratios. Rate:
+    // packets per second received. Capacity: the inverse ratio of the receiving core's ns per
+    // packet (what each could take with that core to itself; the XDP_DROP ceiling is usually
+    // generator-bound, below 100% busy).
+    const auto per_round = [&](const std::string &a, const std::string &b, auto ratio) {
+      std::vector<double> ratios;
+      const auto &as = samples[a];
+      const auto &bs = samples[b];
+      for (size_t i = 0; i < std::min(as.size(), bs.size()); ++i)
+        ratios.push_back(ratio(as[i], bs[i]));
+      return ratios;
+    };
     nlohmann::json comparisons = nlohmann::json::array();
     std::printf("\n%-44s %8s %10s %8s\n", "comparison", "rate", "capacity", "target");
     const auto compare = [&](const std::string &what, const std::string &a, const std::string &b,
                              double target) {
       if (!rows.count(a) || !rows.count(b)) return;
-      const double rate = rows[a].mpps / rows[b].mpps;
-      const double capacity = rows[b].ns / rows[a].ns;
+      const auto rates =
+          per_round(a, b, [](const Sample &x, const Sample &y) { return x.mpps() / y.mpps(); });
+      const auto capacities = per_round(a, b, [](const Sample &x, const Sample &y) {
+        return y.ns_per_packet() / x.ns_per_packet();
+      });
+      const double rate = median(rates);
+      const double capacity = median(capacities);
       // target 0: no target, the row is there for context.
       if (target > 0) {
         std::printf("%-44s %7.2fx %9.2fx %7.2fx%s\n", what.c_str(), rate, capacity, target,
@@ -527,7 +585,9 @@ int run(int argc, char **argv) {
                             {"numerator", a},
                             {"denominator", b},
                             {"rate_ratio", rate},
-                            {"capacity_ratio", capacity}};
+                            {"capacity_ratio", capacity},
+                            {"rate_ratio_rounds", rates},
+                            {"capacity_ratio_rounds", capacities}};
       if (target > 0) {
         row["target"] = target;
         row["rate_meets_target"] = rate >= target;
@@ -544,15 +604,37 @@ int run(int argc, char **argv) {
     compare("sixguard_xdp / none (stack)", "sixguard_xdp", "none", 0);
     nlohmann::json same_network;
     if (rows.count("none_same_network") && rows.count("sixguard_xdp_same_network")) {
+      const auto added_percent = per_round(
+          "sixguard_xdp_same_network", "none_same_network",
+          [](const Sample &with, const Sample &stack) {
+            return 100 * (with.ns_per_packet() - stack.ns_per_packet()) / stack.ns_per_packet();
+          });
       const double stack = rows["none_same_network"].ns;
-      const double added = rows["sixguard_xdp_same_network"].ns - stack;
+      const double percent = median(added_percent);
+      const double added = stack * percent / 100;
       std::printf(
           "\nsame-network pass path: sixguard adds %.1f ns/pkt to the stack's %.1f ns/pkt "
           "(%.1f%%)\n",
-          added, stack, 100 * added / stack);
+          added, stack, percent);
       same_network = {{"stack_ns_per_packet", stack},
                       {"added_ns_per_packet", added},
-                      {"added_percent_of_stack", 100 * added / stack}};
+                      {"added_percent_of_stack", percent},
+                      {"added_percent_rounds", added_percent}};
+    }
+    nlohmann::json program_costs = nlohmann::json::array();
+    std::printf(
+        "\nprogram cost on live frames (kernel run-time statistics, one %.1f s window each; "
+        "includes the statistics' own two clock reads per run)\n%-26s %9s %12s\n",
+        options->seconds, "configuration", "ns/run", "runs");
+    for (const auto &c : selected) {
+      auto cost = bench.program_cost(c);
+      if (!cost) return make_error("program cost: " + c.name + ": " + cost.error().describe());
+      if (!*cost) continue;
+      std::printf("%-26s %9.1f %12llu\n", c.name.c_str(), (*cost)->ns_per_run,
+                  static_cast<unsigned long long>((*cost)->runs));
+      program_costs.push_back({{"configuration", c.name},
+                               {"ns_per_run", (*cost)->ns_per_run},
+                               {"runs", (*cost)->runs}});
     }
     const std::string load_after = load_average();
     std::printf("date %s, load average before %s, after %s\n", started.c_str(), load_before.c_str(),
@@ -572,10 +654,12 @@ int run(int argc, char **argv) {
           {"receiver_cpu", cpus->second},
           {"rt_priority", options->rt_priority},
           {"statistic",
-           "median of rounds; ns/pkt = receiver NAPI thread CPU time / frames received"},
+           "median of rounds; ns/pkt = receiver NAPI thread CPU time / frames received; "
+           "comparisons: median of each round's ratio"},
           {"results", results},
           {"comparisons", comparisons},
-          {"same_network_pass", same_network}};
+          {"same_network_pass", same_network},
+          {"program_cost", program_costs}};
       if (auto written = write_json(document, options->json_path); !written) return written;
       std::printf("JSON: %s\n", options->json_path.c_str());
     }

@@ -46,7 +46,7 @@ class XdpDropFilter : public ReceiveFilter {
     if (int err = bpf_xdp_attach(env.ifindex, prog_fd, XDP_FLAGS_DRV_MODE, nullptr); err != 0) {
       return make_error("attach XDP (native) to " + env.interface, -err);
     }
-    return std::unique_ptr<ReceiveFilter>(new XdpDropFilter(env));
+    return std::unique_ptr<ReceiveFilter>(new XdpDropFilter(env, prog_fd));
   }
   ~XdpDropFilter() override { bpf_xdp_detach(env_.ifindex, XDP_FLAGS_DRV_MODE, nullptr); }
   Result<std::optional<uint64_t>> counted(bool drop) const override {
@@ -56,10 +56,12 @@ class XdpDropFilter : public ReceiveFilter {
     return std::optional<uint64_t>((*stats)["rx_queue_0_xdp_drops"]);
   }
   std::string detail() const override { return "native"; }
+  int program_fd() const override { return prog_fd_; }
 
  private:
-  explicit XdpDropFilter(ReceiverEnv env) : env_(std::move(env)) {}
+  XdpDropFilter(ReceiverEnv env, int prog_fd) : env_(std::move(env)), prog_fd_(prog_fd) {}
   ReceiverEnv env_;
+  int prog_fd_;
 };
 
 // nftables: one table holding one base chain with the policy as a single rule.
@@ -126,6 +128,7 @@ class SixguardTcFilter : public ReceiveFilter {
     return sixguard_count(*env_.datapath, SG_HOOK_UPLINK, drop);
   }
   std::string detail() const override { return "clsact ingress, sg_uplink"; }
+  int program_fd() const override { return env_.datapath->program_fd("sg_uplink"); }
 
  private:
   SixguardTcFilter(ReceiverEnv env, TcAttachment attachment)
@@ -162,6 +165,10 @@ class SixguardXdpFilter : public ReceiveFilter {
     if (xdp == nullptr) return "TC clsact ingress, sg_egress_tc (this kernel has no XDP path)";
     return std::string(xdp_mode_name(xdp->mode())) +
            (xdp->in_dispatcher() ? ", libxdp dispatcher" : ", direct");
+  }
+  int program_fd() const override {
+    return env_.datapath->program_fd(attachment_.xdp() != nullptr ? "sg_machine_egress"
+                                                                  : "sg_egress_tc");
   }
 
  private:

@@ -61,6 +61,9 @@ class ReceiveFilter {
   virtual Result<std::optional<uint64_t>> counted(bool drop) const = 0;
   // How it is attached, for the report (e.g. "native", "native, libxdp dispatcher").
   virtual std::string detail() const { return ""; }
+  // The BPF program the filter runs on every frame, for the kernel's run-time statistics
+  // (program_cost in live_bench.cpp); -1 when the filter runs none.
+  virtual int program_fd() const { return -1; }
 };
 
 Result<std::unique_ptr<ReceiveFilter>> install_filter(FilterKind kind, const ReceiverEnv &env);

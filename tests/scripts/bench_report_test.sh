@@ -72,6 +72,8 @@ sg_check "live: a comparison with its target" \
   has_line "$out" "| sixguard_xdp / nft_netdev | 2.26× (2.35×) | 2.77× (2.87×) | rate ≥ 5×: missed |"
 sg_check "live: the same-network pass path" \
   has_line "$out" "| same-network pass: added by sixguard, ns/pkt | 88.6 | 76.0 | 0.86 |"
+sg_check "live: the program's own cost, a table only the after run has" \
+  has_line "$out" "| sixguard_xdp | - | 45.6 | - |"
 sg_check "scale: a level, 18.9 / 28.9 = 0.65" \
   has_line "$out" "| machine_egress | flycast | 1000000 | 28.9 (2.86) | 18.9 (1.91) | 0.65 |"
 sg_check "scale: the largest/smallest row" \
