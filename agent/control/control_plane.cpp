@@ -569,4 +569,9 @@ uint64_t ControlPlane::table_reads() const {
   return state_.table_reads();
 }
 
+uint64_t ControlPlane::machines_recomputed() const {
+  std::lock_guard lock(mutex_);
+  return map_delta_.machines_recomputed();
+}
+
 }  // namespace sixguard

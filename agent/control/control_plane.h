@@ -198,6 +198,8 @@ class ControlPlane {
   // How many times the whole registry tables were read (State::table_reads): evidence that
   // an event's cost follows what it changes.
   uint64_t table_reads() const;
+  // How many machine entries batches have recomputed (MapDelta::machines_recomputed).
+  uint64_t machines_recomputed() const;
 
   // The drift checker (DESIGN §5), in two short holds of the lock with the slow part (reading
   // the maps, comparing) between them, outside it. snapshot_image() copies the image of the

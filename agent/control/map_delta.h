@@ -54,6 +54,9 @@ class MapDelta {
     return interfaces_.find(name);
   }
   std::size_t resolved_count() const { return interfaces_.resolved_count(); }
+  // Machine entries write_batch has recomputed, in all: evidence that a batch's cost follows
+  // the entries it can change, not the size of the apps it names.
+  uint64_t machines_recomputed() const { return machines_recomputed_; }
 
  private:
   std::optional<uint32_t> resolve(const std::string &name);  // cached, else asks the resolver
@@ -62,6 +65,7 @@ class MapDelta {
   MapBackend &maps_;
   InterfaceResolver &resolver_;
   IfindexCache interfaces_;  // every machine's interface, while the maps are in sync
+  uint64_t machines_recomputed_ = 0;
 };
 
 }  // namespace sixguard

@@ -70,6 +70,40 @@ TEST_F(BatchCost, AppDestroyedWalksOnlyTheAppsOwnEntries) {
                                               "delete_machine 11", "delete_machine 13"}));
 }
 
+// A machine's entry carries whether its app is a Flycast target: only an app's first address
+// and its last can change it, so only those recompute the app's machines.
+TEST_F(BatchCost, FlycastEventsRecomputeMachinesOnlyWhenTheAppsTargetFlagTurns) {
+  // tenant-a, a target already (2000 machines, 2000 addresses): one more, then one fewer.
+  uint64_t before = control->machines_recomputed();
+  apply_ok(test::flycast_allocated("tenant-a", "fdaa:9:d844:0:3::1", "cust-a").dump());
+  apply_ok(R"({"type":"flycast.released","address":"fdaa:9:d844:0:3::1"})");
+  EXPECT_EQ(control->machines_recomputed(), before);
+  EXPECT_TRUE(std::none_of(maps.writes.begin(), maps.writes.end(),
+                           [](const std::string &w) { return w.starts_with("put_machine"); }));
+
+  // An address moving within tenant-a, in one batch: its count never reaches zero.
+  apply_ok(R"([{"type":"flycast.released","address":"fdaa:9:d844:0:2:0::1"},
+               {"type":"flycast.allocated","app":"tenant-a","address":"fdaa:9:d844:0:4::1",
+                "network":"cust-a"}])");
+  EXPECT_EQ(control->machines_recomputed(), before);
+
+  // web loses its last two addresses: its three machines are recomputed, and the two whose
+  // interfaces exist are written without the flag; then its first address brings it back.
+  maps.clear_log();
+  apply_ok(R"([{"type":"flycast.released","address":"fdaa:2:45b:0:9:1::1"},
+               {"type":"flycast.released","address":"fdaa:2:45b:0:9:2::1"}])");
+  EXPECT_EQ(control->machines_recomputed(), before + 3);
+  const auto machine_writes = [&] {
+    return std::count_if(maps.writes.begin(), maps.writes.end(),
+                         [](const std::string &w) { return w.starts_with("put_machine"); });
+  };
+  EXPECT_EQ(machine_writes(), 2);
+  maps.clear_log();
+  apply_ok(test::flycast_allocated("web", "fdaa:2:45b:0:9:3::1", "default").dump());
+  EXPECT_EQ(control->machines_recomputed(), before + 6);
+  EXPECT_EQ(machine_writes(), 2);
+}
+
 TEST_F(BatchCost, EveryEventTypeReadsNoWholeTable) {
   const uint64_t reads_before = control->table_reads();
   apply_ok(R"([
