@@ -8,6 +8,16 @@ namespace sixguard {
 
 namespace {
 
+// Per app a batch gave or took Flycast addresses: how many it has after minus before.
+std::map<std::string, long> flycast_gained(const StateDelta &delta) {
+  std::map<std::string, long> gained;
+  for (const auto &[address, change] : delta.flycast) {
+    if (change.first) --gained[change.first->app];
+    if (change.second) ++gained[change.second->app];
+  }
+  return gained;
+}
+
 // The registry as it was before a batch, seen through the batch's net changes on top of the
 // registry after it: the lookups image_of needs, without undoing the batch. Keys the batch
 // did not change read through to the registry as it is now.
@@ -15,13 +25,12 @@ class StateBefore {
  public:
   // after and delta must outlive the view.
   StateBefore(const State &after, const StateDelta &delta)
-      : after_(after), delta_(delta), audit_networks_(after.audit_network_count()) {
+      : after_(after),
+        delta_(delta),
+        flycast_gained_(flycast_gained(delta)),
+        audit_networks_(after.audit_network_count()) {
     for (const auto &[id, change] : delta.machines) {
       if (change.first) owners_.emplace(change.first->interface_name, &*change.first);
-    }
-    for (const auto &[address, change] : delta.flycast) {
-      if (change.second) --flycast_added_back_[change.second->app];
-      if (change.first) ++flycast_added_back_[change.first->app];
     }
     for (const auto &[id, change] : delta.networks) {
       if (change.second && change.second->audit) --audit_networks_;
@@ -51,9 +60,9 @@ class StateBefore {
   }
 
   bool is_flycast_target(const std::string &app) const {
-    const auto it = flycast_added_back_.find(app);
-    const long before = static_cast<long>(after_.flycast_of_app(app).size()) +
-                        (it == flycast_added_back_.end() ? 0 : it->second);
+    const auto it = flycast_gained_.find(app);
+    const long before = static_cast<long>(after_.flycast_of_app(app).size()) -
+                        (it == flycast_gained_.end() ? 0 : it->second);
     return before > 0;
   }
 
@@ -77,8 +86,8 @@ class StateBefore {
   const State &after_;
   const StateDelta &delta_;
   std::map<std::string, const MachineRecord *> owners_;  // interfaces of changed machines
-  // Per app: its Flycast addresses before the batch minus after (apps the batch changed).
-  std::map<std::string, long> flycast_added_back_;
+  // Per app the batch changed: its Flycast addresses after the batch minus before.
+  std::map<std::string, long> flycast_gained_;
   std::size_t audit_networks_ = 0;
 };
 
@@ -196,13 +205,8 @@ Status MapDelta::write_batch(const State &after, const StateDelta &delta) {
   // its last have their entries recomputed. Only those: an app whose count moved and stayed
   // above zero keeps its flag, and recomputing its machines anyway made a batch of Flycast
   // events cost the size of their apps (99k allocations ran at 6k events/s, not 84k).
-  std::map<std::string, long> flycast_gained;  // per app: addresses added minus removed
-  for (const auto &[address, change] : delta.flycast) {
-    keys.flycast.insert(address);
-    if (change.first) --flycast_gained[change.first->app];
-    if (change.second) ++flycast_gained[change.second->app];
-  }
-  for (const auto &[app, gained] : flycast_gained) {
+  for (const auto &[address, change] : delta.flycast) keys.flycast.insert(address);
+  for (const auto &[app, gained] : flycast_gained(delta)) {
     const long now = static_cast<long>(after.flycast_of_app(app).size());
     if ((now > 0) == (now - gained > 0)) continue;
     for (const auto &id : after.machines_of_app(app)) {

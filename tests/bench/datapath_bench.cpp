@@ -1,8 +1,9 @@
 // datapath_bench: ns per packet (thread CPU time) of every verdict path of every hook, measured
 // with BPF_PROG_TEST_RUN beside the floor of a program that only returns (XDP_PASS for XDP,
-// TC_ACT_OK for TC) on the same packet, in the same run, on one pinned CPU. Prints a table and
-// writes JSON. Fails only on errors (a path returning the wrong action, a syscall failing),
-// never on timing.
+// TC_ACT_OK for TC) on the same packet, in the same run, on one pinned CPU. ns and floor ns are
+// medians of the trials; the ratio is the median of each trial's own ratio (measure_beside_floor),
+// so it need not equal their quotient. Prints a table and writes JSON. Fails only on errors (a path
+// returning the wrong action, a syscall failing), never on timing.
 //
 //   datapath_bench [--repeat N] [--trials T] [--cpu C] [--json PATH] [--only SUBSTRING]
 #include <bpf/bpf.h>

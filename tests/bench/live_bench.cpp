@@ -306,7 +306,8 @@ struct Bench {
   // The filter's program's own time per frame on live traffic, from the kernel's run-time
   // statistics (BPF_ENABLE_STATS, on while its fd is open): the program alone, without the
   // frame's way in and out, and steady where the rates swing with the host's phases. The
-  // statistics read the clock twice per run, which is included (the same in every row). A
+  // statistics' own clock reads around each run are in the figure (the same in every row: a
+  // program that only returns measures them). A
   // window of its own after the rounds, so the rounds' rates do not pay for it. nullopt when
   // the filter runs no BPF program.
   struct ProgramCost {
@@ -609,6 +610,8 @@ int run(int argc, char **argv) {
           [](const Sample &with, const Sample &stack) {
             return 100 * (with.ns_per_packet() - stack.ns_per_packet()) / stack.ns_per_packet();
           });
+      // The added ns is the median percentage applied to the median stack: a difference of
+      // two medians would mix rounds measured in different phases of the host.
       const double stack = rows["none_same_network"].ns;
       const double percent = median(added_percent);
       const double added = stack * percent / 100;
@@ -624,7 +627,7 @@ int run(int argc, char **argv) {
     nlohmann::json program_costs = nlohmann::json::array();
     std::printf(
         "\nprogram cost on live frames (kernel run-time statistics, one %.1f s window each; "
-        "includes the statistics' own two clock reads per run)\n%-26s %9s %12s\n",
+        "includes the statistics' own clock reads)\n%-26s %9s %12s\n",
         options->seconds, "configuration", "ns/run", "runs");
     for (const auto &c : selected) {
       auto cost = bench.program_cost(c);

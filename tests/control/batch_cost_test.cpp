@@ -74,7 +74,7 @@ TEST_F(BatchCost, AppDestroyedWalksOnlyTheAppsOwnEntries) {
 // and its last can change it, so only those recompute the app's machines.
 TEST_F(BatchCost, FlycastEventsRecomputeMachinesOnlyWhenTheAppsTargetFlagTurns) {
   // tenant-a, a target already (2000 machines, 2000 addresses): one more, then one fewer.
-  uint64_t before = control->machines_recomputed();
+  const uint64_t before = control->machines_recomputed();
   apply_ok(test::flycast_allocated("tenant-a", "fdaa:9:d844:0:3::1", "cust-a").dump());
   apply_ok(R"({"type":"flycast.released","address":"fdaa:9:d844:0:3::1"})");
   EXPECT_EQ(control->machines_recomputed(), before);
